@@ -1,0 +1,33 @@
+"""Run the benchmarks and write each one's Markdown result under bench/results/."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def available() -> list[str]:
+    return sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules([str(Path(__file__).parent))
+                  if m.name.startswith("bench_"))
+
+
+def main(argv: list[str]) -> int:
+    names = argv or available()
+    unknown = sorted(set(names) - set(available()))
+    if unknown:
+        print(f"unknown benchmark(s) {unknown}; available: {available()}", file=sys.stderr)
+        return 2
+    RESULTS.mkdir(exist_ok=True)
+    for name in names:
+        print(f"== bench {name}", flush=True)
+        section = importlib.import_module(f"bench.bench_{name}").main()
+        (RESULTS / f"{name}.md").write_text(section)
+        print(section, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""The `ftadvisor` command: one module per subcommand group, each import-light."""

@@ -1,0 +1,49 @@
+"""Entry point of `ftadvisor`. Subcommand modules register themselves; heavy imports stay in handlers."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pydantic import ValidationError
+
+from cli.errors import describe_error
+
+# Each module exposes `register(subparsers)`; handlers are set with `set_defaults(func=...)`.
+_SUBCOMMAND_MODULES = ("estimate", "models", "advise", "tune", "data", "runs", "rag", "compare")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="ftadvisor",
+        description="Prompt, RAG or fine-tune? Advice, GPU memory/cost estimates and real tuning runs.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in _SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"cli.{name}":
+                raise
+            continue  # that command group is not built yet
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValidationError, ValueError, FileNotFoundError) as exc:
+        # User errors: one line per problem, exit 2 like argparse does.
+        for line in describe_error(exc):
+            print(f"ftadvisor {args.command}: error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
