@@ -6,3 +6,19 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A tiny Llama model + tokenizer built offline once per test session (~4 s)."""
+    from tuning.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """ftadvisor's home (runs, stores) goes to a temp folder, never the user's or the repo."""
+    monkeypatch.setenv("FTADVISOR_HOME", str(tmp_path / "ftadvisor-home"))
