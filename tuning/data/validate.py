@@ -1,0 +1,78 @@
+"""`validate_dataset` / `prepare_dataset`: load, check lengths and duplicates, split; one report."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tuning.data.dedup import exact_duplicate_groups, near_duplicate_pairs
+from tuning.data.lengths import example_lengths, load_tokenizer
+from tuning.data.load import load_examples
+from tuning.data.models import Example, FieldMapping, Kind, LoadedDataset
+from tuning.data.report import Counts, DatasetReport, NearDuplicate, length_stats, too_long
+from tuning.data.split import split_examples
+
+MAX_NEAR_PAIRS = 500  # pairs kept in the report; all of them still group the split
+
+
+@dataclass
+class PreparedDataset:
+    """A validated dataset ready for a trainer: the report and the split it describes."""
+
+    report: DatasetReport
+    loaded: LoadedDataset
+    train: list[Example]
+    eval: list[Example]
+
+
+def prepare_dataset(
+    path: str | Path,
+    mapping: FieldMapping | None = None,
+    *,
+    kind: Kind = "sft",
+    tokenizer: Any = None,
+    max_seq_len: int = 512,
+    near_dup: bool = True,
+    near_dup_threshold: float = 0.9,
+    eval_fraction: float = 0.1,
+    seed: int = 42,
+    max_problems: int = 50,
+) -> PreparedDataset:
+    """Load and check the dataset, then split it (seeded, duplicate groups on one side).
+
+    `tokenizer`: None (lengths in whitespace words, an approximation), a model folder or hub id,
+    or a loaded tokenizer. `near_dup=False` skips the embedding model (~10 s to load, then about
+    20-50 examples/s on 2 CPU cores). Raises `DatasetError` only for a file that cannot be read.
+    """
+    loaded = load_examples(path, mapping, kind=kind, max_problems=max_problems)
+    examples = loaded.examples
+    tok, tok_name = load_tokenizer(tokenizer)
+    lengths = example_lengths(examples, tok)
+    unit = "tokens" if tok is not None else "words"
+    notes = [] if tok is not None else [
+        "lengths are whitespace words, an approximation of tokens (give a tokenizer or --model for tokens)"
+    ]
+    exact = exact_duplicate_groups(examples)
+    pairs = near_duplicate_pairs(examples, near_dup_threshold) if near_dup else []
+    groups = exact + [[a, b] for a, b, _ in pairs]
+    train, held_out = split_examples(examples, eval_fraction, seed, groups=groups)
+    report = DatasetReport(
+        path=str(path), file=Path(path).name, format=loaded.format, kind=kind, shape=loaded.shape,
+        columns=loaded.columns, mapping=mapping, ok=loaded.ok,
+        counts=Counts(total=loaded.total, valid=len(examples), invalid=loaded.total - len(examples),
+                      train=len(train), eval=len(held_out)),
+        problems=loaded.problems, problems_total=loaded.problems_total,
+        lengths=length_stats(lengths, unit, tok_name), too_long=too_long(
+            [ex.source_line for ex in examples], lengths, max_seq_len),
+        exact_duplicates=exact, near_dup_checked=near_dup, near_dup_threshold=near_dup_threshold,
+        near_duplicates=[NearDuplicate(line_a=a, line_b=b, cosine=c) for a, b, c in pairs[:MAX_NEAR_PAIRS]],
+        near_duplicates_total=len(pairs), eval_fraction=eval_fraction, seed=seed,
+        eval_lines=[ex.source_line for ex in held_out], notes=notes,
+    )
+    return PreparedDataset(report=report, loaded=loaded, train=train, eval=held_out)
+
+
+def validate_dataset(path: str | Path, mapping: FieldMapping | None = None, **options: Any) -> DatasetReport:
+    """The `DatasetReport` of `prepare_dataset` (same options): problems, counts, lengths,
+    duplicates, the split. `report.ok` is False when anything blocks training."""
+    return prepare_dataset(path, mapping, **options).report

@@ -1,0 +1,28 @@
+"""Errors the tuning package raises for bad input; messages name the file, line and field."""
+from __future__ import annotations
+
+
+class TuningError(ValueError):
+    """Bad tuning input: a spec that cannot run, a tokenizer that cannot load, ..."""
+
+
+class DatasetError(TuningError):
+    """A dataset that cannot be used. `file`, `line` (1-based) and `field` say where, when known.
+
+    `problems` holds every problem found (each a `tuning.data.Problem`) when several were.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        problems: list | None = None,
+    ) -> None:
+        self.file, self.line, self.field = file, line, field
+        self.problems = list(problems or [])
+        self.message = message
+        where = " ".join(p for p in (file, f"line {line}" if line else None) if p)
+        super().__init__(f"{where}: {message}" if where else message)
