@@ -1,0 +1,60 @@
+"""A transformers `TrainerCallback` that makes a run visible and stoppable from outside:
+status.json after each step (throttled), one metrics.jsonl line per log, and a cancel request
+honoured at the end of the current step (a checkpoint is saved first)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+from tuning import runs
+
+STATUS_EVERY_S = 0.5  # status.json rewrites at most this often (plus the first and last step)
+
+
+class ProgressCallback(TrainerCallback):
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.cancelled = False
+        self._t0 = self._last_write = self._last_log_t = 0.0
+        self._step0 = 0
+        self._last_tokens = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._t0 = self._last_log_t = time.time()
+        self._step0 = state.global_step  # > 0 when resuming from a checkpoint
+        self._last_tokens = state.num_input_tokens_seen or 0
+        if state.is_world_process_zero:
+            runs.update_status(self.run_dir, state="running", step=state.global_step, total_steps=state.max_steps)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if runs.cancel_requested(self.run_dir):
+            self.cancelled = True
+            control.should_save = True  # the Trainer saves checkpoint-N right after this hook
+            control.should_training_stop = True
+        now = time.time()
+        last = state.global_step >= state.max_steps
+        if state.is_world_process_zero and (now - self._last_write >= STATUS_EVERY_S or last or self.cancelled):
+            done = state.global_step - self._step0
+            eta = (now - self._t0) / done * (state.max_steps - state.global_step) if done else None
+            runs.update_status(self.run_dir, step=state.global_step, total_steps=state.max_steps,
+                               epoch=state.epoch, eta_s=eta)
+            self._last_write = now
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        now = time.time()
+        tokens = state.num_input_tokens_seen or 0
+        record = {"step": state.global_step, "epoch": state.epoch, "time": now}
+        for key in ("loss", "learning_rate", "grad_norm", "eval_loss"):
+            if logs.get(key) is not None:
+                record[key] = float(logs[key])
+        if "loss" in record and tokens > self._last_tokens and now > self._last_log_t:
+            record["tokens_per_s"] = (tokens - self._last_tokens) / (now - self._last_log_t)
+            self._last_tokens, self._last_log_t = tokens, now
+        if len(record) > 3:  # only lines that carry a figure (not the final train summary)
+            runs.append_metrics(self.run_dir, record)
+            if "loss" in record:
+                runs.update_status(self.run_dir, loss=record["loss"])

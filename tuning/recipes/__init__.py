@@ -1,0 +1,1 @@
+"""Training recipes: one top-to-bottom module per method (sft: lora/qlora/full, dpo)."""

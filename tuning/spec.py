@@ -1,0 +1,103 @@
+"""`JobSpec`: everything a tuning run needs, validated once, saved as the run's `spec.json`.
+
+Defaults follow the seeds' advice: LoRA rank 16 (typical 8-64), a low learning rate for full
+fine-tuning (1e-5) and 1-3 epochs to limit forgetting (seed 002_e90dd656f1701a5c.txt); 2e-4 is
+the usual LoRA/QLoRA rate (QLoRA paper, Dettmers et al. 2023, Table 9 uses 1e-4..2e-4).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tuning.data.models import FieldMapping
+
+Method = Literal["lora", "qlora", "full", "dpo"]
+Quant = Literal["none", "int8", "nf4"]
+Sharding = Literal["none", "zero1", "zero2", "zero3", "fsdp"]  # the estimator's options
+
+# Learning rates by what is trained (see the module docstring for sources).
+DEFAULT_LR = {"lora": 2e-4, "qlora": 2e-4, "full": 1e-5, "dpo": 5e-6}
+
+
+class JobSpec(BaseModel):
+    """A tuning job. `ftadvisor tune`, the Fine-tune page and the comparison build one of these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = 1
+    kind: Literal["tune"] = "tune"
+    model: str = Field(min_length=1, description="Base model: a hub id or a local folder with config.json.")
+    data: str = Field(min_length=1, description="Training data file (JSONL, JSON, CSV or Parquet).")
+    mapping: FieldMapping | None = Field(None, description="Which columns hold prompt/completion/...; None = detect.")
+    output: str = Field(min_length=1, description="The run folder to create.")
+
+    method: Method = Field("lora", description="lora, qlora (4-bit base), full, or dpo (preference pairs).")
+    dpo_base: Literal["lora", "qlora"] = Field("lora", description="What DPO trains: a LoRA on a 16-bit or 4-bit base.")
+    dpo_beta: float = Field(0.1, gt=0, le=10, description="DPO's beta: how far the policy may move from the reference.")
+    lora_rank: int = Field(16, ge=1, le=1024, description="LoRA rank r.")
+    lora_alpha: float = Field(32, gt=0, description="LoRA alpha; the update is scaled by alpha / r.")
+    lora_dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA input.")
+    lora_targets: Literal["all-linear", "attention"] | list[str] = Field(
+        "all-linear", description="Modules to adapt: all-linear, attention, or module names (q_proj, ...)."
+    )
+    quant: Quant | None = Field(None, description="Base weight quantization; default nf4 for QLoRA, none otherwise.")
+    double_quant: bool = Field(True, description="Quantize the 4-bit absmax constants too (QLoRA).")
+
+    learning_rate: float | None = Field(None, gt=0, le=1, description="Peak learning rate; default by method.")
+    epochs: float = Field(2, gt=0, le=100, description="Passes over the training split (1-3 advised).")
+    max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps (overrides epochs).")
+    batch_size: int = Field(4, ge=1, le=4096, description="Examples per device per step.")
+    grad_accum: int = Field(1, ge=1, le=1024, description="Gradient accumulation steps.")
+    max_seq_len: int = Field(512, ge=8, le=1_048_576, description="Longest sequence in tokens; longer ones are cut.")
+    packing: bool = Field(False, description="Pack several examples per sequence (SFT only).")
+    gradient_checkpointing: bool = Field(False, description="Recompute activations in backward to save memory.")
+    seed: int = Field(42, ge=0, description="Seed for the split, the LoRA init and the data order.")
+    eval_fraction: float = Field(0.1, ge=0, lt=1, description="Share of examples held out for eval loss.")
+    near_dup_threshold: float | None = Field(
+        0.9, gt=0, le=1, description="Cosine above which examples are near-duplicates; None skips the check."
+    )
+    save_steps: int = Field(100, ge=1, description="Save a checkpoint every N steps (and at a cancel).")
+    logging_steps: int = Field(5, ge=1, description="Log loss/lr/grad norm every N steps.")
+    eval_steps: int | None = Field(None, ge=1, description="Evaluate every N steps; None = once at the end.")
+    merge: bool = Field(False, description="After training, merge the adapter into the base (to merged/).")
+
+    gpus: int = Field(1, ge=1, le=1024, description="GPUs; more than 1 launches through accelerate.")
+    sharding: Sharding = Field("none", description="Multi-GPU: none (DDP), zero1/zero2/zero3 (DeepSpeed), fsdp.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = cuda when available.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> JobSpec:
+        base = self.dpo_base if self.method == "dpo" else self.method
+        if self.quant is None:
+            self.quant = "nf4" if base == "qlora" else "none"
+        if base == "qlora" and self.quant == "none":
+            raise ValueError(f"quant must be int8 or nf4 for {self.method} on a quantized base, got 'none'")
+        if base in ("lora", "full") and self.quant != "none":
+            raise ValueError(
+                f"quant {self.quant!r} needs method qlora (or dpo with dpo_base qlora); method {self.method!r} "
+                "trains a 16-bit base"
+            )
+        if self.packing and self.method == "dpo":
+            raise ValueError("packing applies to SFT only: set packing to false for method dpo")
+        if self.sharding != "none" and self.gpus < 2:
+            raise ValueError(f"sharding {self.sharding!r} needs gpus of 2 or more, got {self.gpus}")
+        if isinstance(self.lora_targets, list) and not self.lora_targets:
+            raise ValueError("lora_targets must name at least one module, or be 'all-linear' or 'attention'")
+        if Path(self.output).exists() and Path(self.output).is_file():
+            raise ValueError(f"output {self.output!r} is a file: give a folder for the run")
+        return self
+
+    @property
+    def base_method(self) -> Literal["lora", "qlora", "full"]:
+        """What is trained: DPO runs on a LoRA or QLoRA base."""
+        return self.dpo_base if self.method == "dpo" else self.method
+
+    @property
+    def lr(self) -> float:
+        return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[self.method]
+
+    @property
+    def kind_of_data(self) -> Literal["sft", "dpo"]:
+        return "dpo" if self.method == "dpo" else "sft"
