@@ -1,6 +1,7 @@
 """The contracts of the dataset layer: how columns map, what one example is, what a problem is."""
 from __future__ import annotations
 
+import string
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -8,6 +9,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Kind = Literal["sft", "dpo"]
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
+
+
+def template_fields(template: str | None) -> list[str]:
+    """Column names a prompt template uses: '{question} ({db_name})' -> ['question', 'db_name']."""
+    if not template:
+        return []
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"invalid prompt template {template!r} ({exc})") from exc
+    if any(not n or n.isdigit() for n in names):
+        raise ValueError(f"prompt template {template!r}: name each column, e.g. {{question}}")
+    return list(dict.fromkeys(names))
 
 
 class FieldMapping(BaseModel):
@@ -41,6 +55,7 @@ class FieldMapping(BaseModel):
             raise ValueError("messages_field cannot be combined with prompt/completion/chosen/rejected fields")
         if self.prompt_template and self.prompt_field:
             raise ValueError("give prompt_template or prompt_field, not both")
+        template_fields(self.prompt_template)
         if not (any(text_fields) or self.messages_field or self.prompt_template or self.system_field):
             raise ValueError("a field mapping needs at least one field (e.g. prompt_field and completion_field)")
         return self

@@ -4,11 +4,10 @@ the columns that hold them."""
 from __future__ import annotations
 
 import json
-import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuning.data.models import ROLES, Example, FieldMapping, Kind
+from tuning.data.models import ROLES, Example, FieldMapping, Kind, template_fields
 from tuning.errors import DatasetError
 
 
@@ -41,19 +40,6 @@ SHAPES: tuple[Shape, ...] = (
 _MAPPING_FLAGS = {"sft": "--prompt-field/--completion-field", "dpo": "--prompt-field/--chosen-field/--rejected-field"}
 
 
-def template_fields(template: str | None) -> list[str]:
-    """Column names a prompt template uses: '{question} ({db_name})' -> ['question', 'db_name']."""
-    if not template:
-        return []
-    try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
-    except ValueError as exc:
-        raise DatasetError(f"invalid prompt template {template!r} ({exc})", field="prompt_template") from exc
-    if any(not n or n.isdigit() for n in names):
-        raise DatasetError(f"prompt template {template!r}: name each column, e.g. {{question}}", field="prompt_template")
-    return list(dict.fromkeys(names))
-
-
 def recognised_shapes(kind: Kind) -> str:
     return ", ".join(s.label for s in SHAPES if s.kind == kind)
 
@@ -65,7 +51,6 @@ def shape_hint(kind: Kind) -> str:
 
 def shape_from_mapping(mapping: FieldMapping, kind: Kind) -> Shape:
     m = mapping
-    template_fields(m.prompt_template)  # fail early on a bad template
     if m.messages_field:
         if kind == "dpo":
             raise DatasetError("DPO data needs prompt/chosen/rejected fields, not messages_field", field="messages_field")

@@ -11,6 +11,7 @@ from tuning.data.load import load_examples
 from tuning.data.models import Example, FieldMapping, Kind, LoadedDataset
 from tuning.data.report import Counts, DatasetReport, NearDuplicate, length_stats, too_long
 from tuning.data.split import split_examples
+from tuning.errors import TuningError
 
 MAX_NEAR_PAIRS = 500  # pairs kept in the report; all of them still group the split
 
@@ -44,6 +45,7 @@ def prepare_dataset(
     or a loaded tokenizer. `near_dup=False` skips the embedding model (~10 s to load, then about
     20-50 examples/s on 2 CPU cores). Raises `DatasetError` only for a file that cannot be read.
     """
+    _check_options(max_seq_len, near_dup_threshold, max_problems)
     loaded = load_examples(path, mapping, kind=kind, max_problems=max_problems)
     examples = loaded.examples
     tok, tok_name = load_tokenizer(tokenizer)
@@ -70,6 +72,15 @@ def prepare_dataset(
         eval_lines=[ex.source_line for ex in held_out], notes=notes,
     )
     return PreparedDataset(report=report, loaded=loaded, train=train, eval=held_out)
+
+
+def _check_options(max_seq_len: int, near_dup_threshold: float, max_problems: int) -> None:
+    if max_seq_len < 1:
+        raise TuningError(f"max_seq_len must be at least 1, got {max_seq_len}")
+    if not 0 < near_dup_threshold <= 1:
+        raise TuningError(f"near_dup_threshold must be in (0, 1], got {near_dup_threshold}")
+    if max_problems < 1:
+        raise TuningError(f"max_problems must be at least 1, got {max_problems}")
 
 
 def validate_dataset(path: str | Path, mapping: FieldMapping | None = None, **options: Any) -> DatasetReport:

@@ -1,0 +1,114 @@
+"""Validation beyond single records: duplicates and near-duplicates (real embeddings), the seeded
+leak-free split, lengths with a real tokenizer, the report, and the real sql-eval dataset."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tuning.data import DatasetReport, Example, FieldMapping, prepare_dataset, split_examples, validate_dataset
+
+SQL_EVAL = Path(__file__).parents[2].parent / "shared/datasets/sql-eval"
+SQL_MAPPING = FieldMapping(prompt_field="question", completion_field="query")
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def pc(i: int, text: str | None = None) -> Example:
+    return Example(prompt=text or f"question {i}", completion=f"answer {i}" if text is None else "same", source_line=i)
+
+
+def test_duplicates_and_near_duplicates_are_found_and_kept_on_one_side(tmp_path):
+    rows = [
+        {"prompt": "How many customers signed up in 2024?", "completion": "SELECT COUNT(*) FROM customers;"},
+        {"prompt": "How many customers signed up during 2024?", "completion": "SELECT COUNT(*) FROM customers;"},
+        {"prompt": "List the ten most expensive products.", "completion": "SELECT name FROM products LIMIT 10;"},
+        {"prompt": "How many customers signed up in 2024?", "completion": "SELECT COUNT(*) FROM customers;"},
+        {"prompt": "What is the capital of France?", "completion": "Paris."},
+        {"prompt": "Translate 'cat' into German.", "completion": "Katze."},
+    ]
+    prepared = prepare_dataset(write_jsonl(tmp_path / "d.jsonl", rows), eval_fraction=0.5, seed=3)
+    report = prepared.report
+    assert report.ok and report.exact_duplicates == [[1, 4]]
+    assert report.near_dup_checked and report.near_duplicates_total == 1  # the exact copy is not counted twice
+    pair = report.near_duplicates[0]
+    assert (pair.line_a, pair.line_b) == (1, 2) and pair.cosine >= 0.9
+    eval_lines = {ex.source_line for ex in prepared.eval}
+    assert {1, 2, 4} <= eval_lines or not {1, 2, 4} & eval_lines  # the whole group on one side
+    assert sorted(eval_lines) == report.eval_lines and report.counts.eval == len(eval_lines)
+
+
+def test_split_is_seeded_sized_and_leak_free():
+    examples = [pc(i) for i in range(1, 61)]
+    examples += [pc(100 + i, "dup A") for i in range(4)] + [pc(200 + i, "dup B") for i in range(3)]
+    groups = [[1, 2, 3], [10, 40]]
+    first = split_examples(examples, 0.2, seed=7, groups=groups)
+    assert first == split_examples(examples, 0.2, seed=7, groups=groups)  # seeded
+    assert first != split_examples(examples, 0.2, seed=8, groups=groups)
+    for seed in range(20):
+        train, held = split_examples(examples, 0.2, seed=seed, groups=groups)
+        assert len(train) + len(held) == len(examples) and len(held) == round(0.2 * len(examples))
+        train_lines = {e.source_line for e in train}
+        for group in groups + [[100, 101, 102, 103], [200, 201, 202]]:
+            assert len({line in train_lines for line in group}) == 1, (seed, group)
+        assert [e.source_line for e in train] == sorted(train_lines)  # file order kept
+
+
+def test_split_edge_cases():
+    assert split_examples([pc(1)], 0.1) == ([pc(1)], [])
+    train, held = split_examples([pc(1), pc(2), pc(3)], 0.1)  # rounds to 0 but eval is asked for: 1
+    assert len(held) == 1 and len(train) == 2
+    assert split_examples([pc(1), pc(2)], 0.0) == ([pc(1), pc(2)], [])
+    with pytest.raises(ValueError, match=r"eval_fraction must be in \[0, 1\)"):
+        split_examples([pc(1)], 1.0)
+
+
+def test_too_long_examples_are_counted_in_tokens_of_the_model(tmp_path, tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    long_answer = "SELECT name FROM users WHERE id = 1; " * 20
+    rows = [{"prompt": "short", "completion": "SELECT 1;"}, {"prompt": "long", "completion": long_answer},
+            {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": long_answer}]}]
+    path = write_jsonl(tmp_path / "d.jsonl", rows[:2])
+    report = validate_dataset(path, tokenizer=str(tiny_model_dir), max_seq_len=32, near_dup=False)
+    expected = len(tok("long")["input_ids"]) + len(tok(long_answer, add_special_tokens=False)["input_ids"]) + 1
+    assert report.lengths.unit == "tokens" and report.lengths.max == expected
+    assert report.too_long.count == 1 and report.too_long.lines == [2]
+    assert report.too_long.tokens_cut == expected - 32
+    assert report.ok  # too long is cut by the trainer, not a blocking problem
+    chat = validate_dataset(write_jsonl(tmp_path / "c.jsonl", rows[2:]), tokenizer=tok, near_dup=False)
+    assert chat.lengths.max == len(tok.apply_chat_template(rows[2]["messages"], tokenize=True)["input_ids"])
+
+
+def test_report_round_trips_through_json_and_renders(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [{"prompt": f"p{i}", "completion": "c"} for i in range(10)] + [{"x": 1}])
+    report = validate_dataset(path, near_dup=False)
+    assert not report.ok and report.counts.model_dump() == {"total": 11, "valid": 10, "invalid": 1, "train": 9,
+                                                            "eval": 1}
+    saved = report.write(tmp_path / "run")
+    assert saved.name == "dataset_report.json" and (tmp_path / "run" / "dataset_report.md").exists()
+    assert DatasetReport.model_validate_json(saved.read_text()) == report
+    md = report.to_markdown()
+    assert "NOT OK" in md and "d.jsonl line 11: missing field 'prompt'" in md and "whitespace words" in md
+    with pytest.raises(ValueError, match="line 11") as exc:
+        report.raise_for_problems()
+    assert (exc.value.file, exc.value.line, exc.value.field) == ("d.jsonl", 11, "prompt")
+
+
+@pytest.mark.skipif(not SQL_EVAL.is_dir(), reason=f"the sql-eval dataset is not at {SQL_EVAL}")
+def test_real_sql_eval_csv_loads_with_a_mapping_and_validates(tiny_model_dir):
+    csv_path = SQL_EVAL / "questions_gen_postgres.csv"
+    unmapped = validate_dataset(csv_path, near_dup=False)
+    assert not unmapped.ok and "columns found: question, query, db_name" in unmapped.problems[0].message
+    report = validate_dataset(csv_path, SQL_MAPPING, tokenizer=str(tiny_model_dir), max_seq_len=128, near_dup=False)
+    assert report.ok, report.error_lines()
+    assert report.counts.valid == 210 and (report.counts.train, report.counts.eval) == (189, 21)
+    assert report.too_long.count > 0 and report.lengths.unit == "tokens"
+    templ = FieldMapping(prompt_template="{question}\n-- database: {db_name}", completion_field="query")
+    prepared = prepare_dataset(csv_path, templ, near_dup=False)
+    assert prepared.report.ok and prepared.train[0].prompt.endswith("-- database: academic")
