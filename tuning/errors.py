@@ -1,6 +1,8 @@
 """Errors the tuning package raises for bad input; messages name the file, line and field."""
 from __future__ import annotations
 
+import os
+
 
 class TuningError(ValueError):
     """Bad tuning input: a spec that cannot run, a tokenizer that cannot load, ..."""
@@ -16,13 +18,14 @@ class DatasetError(TuningError):
         self,
         message: str,
         *,
-        file: str | None = None,
+        file: str | os.PathLike | None = None,
         line: int | None = None,
         field: str | None = None,
         problems: list | None = None,
     ) -> None:
-        self.file, self.line, self.field = file, line, field
+        self.file = str(file) if file is not None else None
+        self.line, self.field = line, field
         self.problems = list(problems or [])
         self.message = message
-        where = " ".join(p for p in (file, f"line {line}" if line else None) if p)
+        where = " ".join(p for p in (self.file, f"line {line}" if line else None) if p)
         super().__init__(f"{where}: {message}" if where else message)

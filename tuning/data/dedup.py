@@ -26,6 +26,7 @@ def near_duplicate_pairs(
     threshold: float = 0.9,
     *,
     embed: Callable[[list[str]], list[list[float]]] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
     block_rows: int = 1024,
 ) -> list[tuple[int, int, float]]:
     """(line_a, line_b, cosine) for every pair of different texts with cosine >= threshold.
@@ -41,7 +42,10 @@ def near_duplicate_pairs(
     import numpy as np
 
     if embed is None:
-        from rag_baseline.embeddings import embed  # lazily: sentence_transformers takes ~10 s to import
+        from rag_baseline import embeddings  # lazily: sentence_transformers takes ~10 s to import
+
+        def embed(texts: list[str]) -> list[list[float]]:
+            return embeddings.embed(texts, on_progress=on_progress)
     lines = list(first.values())
     vectors = np.asarray(embed(list(first)), dtype=np.float32)  # unit-normalised: cosine = dot
     pairs: list[tuple[int, int, float]] = []

@@ -55,7 +55,7 @@ def _tokens(ex: Example, tok: Any) -> int:
 
 
 def _text_len(tok: Any, text: str) -> int:
-    return len(tok(text, add_special_tokens=False)["input_ids"])
+    return len(tok(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
 def _chat_len(tok: Any, messages: list[dict]) -> int:

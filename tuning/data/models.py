@@ -133,6 +133,7 @@ class Problem(BaseModel):
     line: int | None = None
     field: str | None = None
     message: str
+    severity: Literal["error"] = Field("error", description="Always 'error': every problem listed blocks training.")
 
     def __str__(self) -> str:
         where = f"{self.file} line {self.line}" if self.line else self.file

@@ -20,8 +20,7 @@ def split_examples(
     source lines, e.g. `DatasetReport.duplicate_groups()`) adds near-duplicates. The eval side
     gets round(n * eval_fraction) examples (at least 1 when eval_fraction > 0 and n >= 2), or
     slightly fewer when a group would overshoot."""
-    if not 0 <= eval_fraction < 1:
-        raise TuningError(f"eval_fraction must be in [0, 1), got {eval_fraction}")
+    check_eval_fraction(eval_fraction)
     n = len(examples)
     target = min(max(round(n * eval_fraction), 1), n - 1) if eval_fraction > 0 and n >= 2 else 0
     components = _components(examples, groups or [])
@@ -34,6 +33,11 @@ def split_examples(
             eval_idx.update(comp)
     train = [ex for i, ex in enumerate(examples) if i not in eval_idx]
     return train, [ex for i, ex in enumerate(examples) if i in eval_idx]
+
+
+def check_eval_fraction(eval_fraction: float) -> None:
+    if not 0 <= eval_fraction < 1:
+        raise TuningError(f"eval_fraction must be in [0, 1), got {eval_fraction}")
 
 
 def _components(examples: list[Example], groups: list[list[int]]) -> list[list[int]]:

@@ -1,6 +1,7 @@
 """`validate_dataset` / `prepare_dataset`: load, check lengths and duplicates, split; one report."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from tuning.data.lengths import example_lengths, load_tokenizer
 from tuning.data.load import load_examples
 from tuning.data.models import Example, FieldMapping, Kind, LoadedDataset
 from tuning.data.report import Counts, DatasetReport, NearDuplicate, length_stats, too_long
-from tuning.data.split import split_examples
+from tuning.data.split import check_eval_fraction, split_examples
 from tuning.errors import TuningError
 
 MAX_NEAR_PAIRS = 500  # pairs kept in the report; all of them still group the split
@@ -38,14 +39,16 @@ def prepare_dataset(
     eval_fraction: float = 0.1,
     seed: int = 42,
     max_problems: int = 50,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> PreparedDataset:
     """Load and check the dataset, then split it (seeded, duplicate groups on one side).
 
     `tokenizer`: None (lengths in whitespace words, an approximation), a model folder or hub id,
     or a loaded tokenizer. `near_dup=False` skips the embedding model (~10 s to load, then about
-    20-50 examples/s on 2 CPU cores). Raises `DatasetError` only for a file that cannot be read.
+    20-50 examples/s on 2 CPU cores; `on_progress(done, total)` follows it).
+    Raises `DatasetError` only for a file that cannot be read, `TuningError` for bad options.
     """
-    _check_options(max_seq_len, near_dup_threshold, max_problems)
+    _check_options(max_seq_len, near_dup_threshold, eval_fraction, max_problems)
     loaded = load_examples(path, mapping, kind=kind, max_problems=max_problems)
     examples = loaded.examples
     tok, tok_name = load_tokenizer(tokenizer)
@@ -55,9 +58,8 @@ def prepare_dataset(
         "lengths are whitespace words, an approximation of tokens (give a tokenizer or --model for tokens)"
     ]
     exact = exact_duplicate_groups(examples)
-    pairs = near_duplicate_pairs(examples, near_dup_threshold) if near_dup else []
-    groups = exact + [[a, b] for a, b, _ in pairs]
-    train, held_out = split_examples(examples, eval_fraction, seed, groups=groups)
+    pairs = near_duplicate_pairs(examples, near_dup_threshold, on_progress=on_progress) if near_dup else []
+    train, held_out = split_examples(examples, eval_fraction, seed, groups=[[a, b] for a, b, _ in pairs])
     report = DatasetReport(
         path=str(path), file=Path(path).name, format=loaded.format, kind=kind, shape=loaded.shape,
         columns=loaded.columns, mapping=mapping, ok=loaded.ok,
@@ -74,11 +76,12 @@ def prepare_dataset(
     return PreparedDataset(report=report, loaded=loaded, train=train, eval=held_out)
 
 
-def _check_options(max_seq_len: int, near_dup_threshold: float, max_problems: int) -> None:
+def _check_options(max_seq_len: int, near_dup_threshold: float, eval_fraction: float, max_problems: int) -> None:
     if max_seq_len < 1:
         raise TuningError(f"max_seq_len must be at least 1, got {max_seq_len}")
     if not 0 < near_dup_threshold <= 1:
         raise TuningError(f"near_dup_threshold must be in (0, 1], got {near_dup_threshold}")
+    check_eval_fraction(eval_fraction)
     if max_problems < 1:
         raise TuningError(f"max_problems must be at least 1, got {max_problems}")
 
