@@ -1,4 +1,106 @@
+"""Estimator page: every EstimateRequest input as a widget, the per-GPU memory breakdown as a
+stacked bar, the which-GPUs-fit table (cheapest first), time and cost, suggestions, assumptions."""
+import altair as alt
+import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 
-st.title("estimator")
-st.info("This page is being built.")
+from cli.errors import describe_error
+from estimator import EstimateRequest, estimate, fit_table, list_gpus, list_models
+from estimator.errors import EstimatorError
+from estimator.estimate import COMPONENTS, load_spec
+from ui.forms import render_fields
+
+PREFIX = "est_"
+MODEL_FIELDS = ["model", "method", "precision", "pure_bf16", "quant", "double_quant"]
+LORA_FIELDS = ["lora_rank", "lora_targets", "lora_dropout"]
+BATCH_FIELDS = ["batch_size", "seq_len", "gradient_accumulation", "gradient_checkpointing", "attention", "loss",
+                "optimizer", "optimizer_foreach"]
+SCALE_FIELDS = ["gpus", "sharding", "offload_optimizer", "gpu", "train_tokens", "epochs", "mfu"]
+
+
+def _prefill_from_answers() -> None:
+    """The advisor may leave `answers` (model, gpu, gpu_count); use them once as starting values."""
+    answers = st.session_state.get("answers")
+    if not answers or st.session_state.get(PREFIX + "prefilled"):
+        return
+    get = answers.get if isinstance(answers, dict) else lambda k: getattr(answers, k, None)
+    for field, key in (("model", "model"), ("gpu", "gpu"), ("gpus", "gpu_count")):
+        if get(key):
+            st.session_state[PREFIX + field] = get(key) if field != "gpus" else int(get(key))
+    st.session_state[PREFIX + "prefilled"] = True
+
+
+def _inputs() -> dict:
+    models = [m.id for m in list_models()]
+    gpus = [g.name for g in list_gpus()]
+    values = {}
+    with st.sidebar:
+        st.header("Model and method")
+        values |= render_fields(EstimateRequest, PREFIX, MODEL_FIELDS, defaults={"model": "meta-llama/Llama-3.1-8B"})
+        st.caption("Catalog: " + ", ".join(models[:6]) + ", ... (`ftadvisor models`)")
+        st.header("LoRA")
+        values |= render_fields(EstimateRequest, PREFIX, LORA_FIELDS)
+        st.header("Batch and step")
+        values |= render_fields(EstimateRequest, PREFIX, BATCH_FIELDS)
+        st.header("GPUs, time and cost")
+        values |= render_fields(EstimateRequest, PREFIX, SCALE_FIELDS, options={"gpu": gpus})
+    return values
+
+
+def _breakdown_chart(result) -> alt.Chart:
+    rows = [{"what": "per GPU", "component": k, "GiB": result.memory_gib[k]} for k in COMPONENTS
+            if result.memory_gib[k] > 0]
+    return alt.Chart(pd.DataFrame(rows)).mark_bar().encode(
+        x=alt.X("GiB:Q", stack="zero", title="GiB per GPU"), y=alt.Y("what:N", title=None),
+        color=alt.Color("component:N", sort=list(COMPONENTS)), order=alt.Order("component:N"),
+        tooltip=["component", "GiB"]).properties(height=140)
+
+
+def _fit_frame(rows) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "GPU": r.gpu, "memory GiB": r.memory_gib, "fits as asked": r.fits, "fewest GPUs": r.min_gpus,
+        "sharding": r.sharding, "GiB per GPU": r.total_gib, "hours": r.time_hours, "cost USD": r.cost_usd,
+        "$/GPU-hour": r.usd_per_hour, "note": r.note} for r in rows])
+
+
+def main() -> None:
+    st.title("Estimator")
+    st.write("Peak GPU memory per component, which GPUs fit, and time and cost for a fine-tuning run.")
+    _prefill_from_answers()
+    values = _inputs()
+    try:
+        req = EstimateRequest(**values)
+        spec = load_spec(req.model)
+        result = estimate(req, spec)
+        table = fit_table(req, spec)
+    except (ValidationError, EstimatorError, ValueError) as exc:
+        for line in describe_error(exc):
+            st.error(line)
+        return
+    if result.approximate:
+        st.warning(f"{req.model!r} is a bare size: the shape is representative, not exact.")
+    cols = st.columns(4)
+    cols[0].metric("Total per GPU (GiB)", f"{result.memory_gib['total']:.2f}")
+    cols[1].metric("Band (GiB)", f"{result.band.low_gib:.1f} - {result.band.high_gib:.1f}")
+    cols[2].metric("Trainable params", f"{result.params_trainable:,}")
+    cols[3].metric("Peak at", result.peak_phase)
+    if result.gpu:
+        (st.success if result.fits_gpu else st.error)(
+            f"{req.gpus} x {result.gpu}: {'fits' if result.fits_gpu else 'does not fit'}")
+    if result.time_hours is not None:
+        st.info(f"Time {result.time_hours:,.2f} h, cost ${result.cost_usd:,.2f} ({result.time_formula})")
+    st.altair_chart(_breakdown_chart(result), width="stretch")
+    st.dataframe(pd.DataFrame([{"component": k, "GiB": result.memory_gib[k], "formula": result.components[k]}
+                               for k in COMPONENTS]), hide_index=True)
+    st.subheader("Which GPUs fit (cheapest first)")
+    st.dataframe(_fit_frame(table), hide_index=True)
+    if result.suggestions:
+        st.subheader("What it would take to fit" + (f" {result.gpu}" if result.gpu else ""))
+        for s in result.suggestions:
+            st.write(f"- {s.change}: {s.total_gib:.1f} GiB {'(fits)' if s.fits else ''}")
+    st.subheader("Assumptions")
+    st.markdown("\n".join(f"- {a}" for a in result.assumptions))
+
+
+main()

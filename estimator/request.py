@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Method = Literal["inference", "full", "lora", "qlora"]
 Precision = Literal["fp32", "fp16", "bf16"]
@@ -28,7 +28,7 @@ class EstimateRequest(BaseModel):
     lora_dropout: float = Field(0.0, ge=0.0, lt=1.0, description="LoRA dropout (peft default 0; >0 keeps a mask and a copy of each adapter input).")
     precision: Precision = Field("bf16", description="Weight and compute precision.")
     pure_bf16: bool = Field(False, description="Pure 16-bit training: no fp32 master weights, fp32 adapters or fp32 optimizer states.")
-    quant: Quant = Field("none", description="Base-weight quantization (bitsandbytes): none, int8 or nf4.")
+    quant: Quant = Field("none", validate_default=True, description="Base-weight quantization (bitsandbytes): none, int8 or nf4.")
     double_quant: bool = Field(True, description="NF4 double quantization of the block constants.")
     optimizer: Optimizer = Field("adamw", description="Optimizer.")
     optimizer_foreach: bool = Field(
@@ -62,13 +62,15 @@ class EstimateRequest(BaseModel):
             raise ValueError("give at least one module name, or all-linear / attention")
         return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "EstimateRequest":
-        if self.method == "qlora" and self.quant == "none":
-            raise ValueError("quant: qlora needs quant int8 or nf4 (got none)")
-        if self.method in ("full", "lora") and self.quant != "none":
-            raise ValueError(f"quant: {self.method} trains 16/32-bit weights, so quant must be none (use method qlora for quantized LoRA)")
-        return self
+    @field_validator("quant")
+    @classmethod
+    def _quant_fits_method(cls, quant: str, info: ValidationInfo) -> str:
+        method = info.data.get("method")
+        if method == "qlora" and quant == "none":
+            raise ValueError("qlora needs quant int8 or nf4")
+        if method in ("full", "lora") and quant != "none":
+            raise ValueError(f"{method} trains 16/32-bit weights, so quant must be none (use method qlora)")
+        return quant
 
     @property
     def is_training(self) -> bool:

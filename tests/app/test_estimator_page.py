@@ -1,0 +1,55 @@
+"""The Estimator page through the real app router: inputs from EstimateRequest's fields, the total,
+the breakdown chart, the which-GPUs-fit table cheapest first, errors as one line."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from estimator import EstimateRequest, estimate, list_gpus
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+@pytest.fixture
+def page():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/estimator.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_every_request_field_has_a_widget(page):
+    keys = {w.key for kind in ("text_input", "selectbox", "number_input", "checkbox")
+            for w in getattr(page.sidebar, kind)}
+    assert {"est_" + name for name in EstimateRequest.model_fields} <= keys
+
+
+def test_total_and_fit_table_follow_the_inputs(page):
+    page.sidebar.text_input(key="est_model").set_value("meta-llama/Llama-3.1-8B")
+    page.sidebar.selectbox(key="est_method").set_value("lora")
+    page.sidebar.number_input(key="est_batch_size").set_value(2)
+    page.sidebar.number_input(key="est_seq_len").set_value(1024)
+    page.sidebar.checkbox(key="est_gradient_checkpointing").check()
+    page.sidebar.selectbox(key="est_gpu").set_value("A10G")
+    page.sidebar.number_input(key="est_train_tokens").set_value(10_000_000)
+    page.run()
+    assert not page.exception and not page.error
+    expected = estimate(EstimateRequest(model="meta-llama/Llama-3.1-8B", method="lora", batch_size=2, seq_len=1024,
+                                        gradient_checkpointing=True, gpu="A10G", train_tokens=10_000_000))
+    assert page.metric[0].value == f"{expected.memory_gib['total']:.2f}"
+    assert any("Time" in i.value for i in page.info)
+    table = page.dataframe[1].value  # [0] is the breakdown
+    assert set(table["GPU"]) == {g.name for g in list_gpus()}
+    costs = table["cost USD"].dropna().tolist()
+    assert costs == sorted(costs) and len(costs) >= 5
+    assert len(page.get("vega_lite_chart")) == 1  # the stacked breakdown bar
+
+
+def test_invalid_input_is_one_error_line(page):
+    page.sidebar.selectbox(key="est_method").set_value("qlora")
+    page.sidebar.selectbox(key="est_quant").set_value("none")
+    page.run()
+    assert not page.exception
+    assert len(page.error) == 1 and "quant" in page.error[0].value

@@ -1,0 +1,153 @@
+"""Each memory term against its own arithmetic, and how the terms move with the inputs."""
+import subprocess
+import sys
+
+import pytest
+
+from estimator import EstimateRequest, estimate, load_model_spec
+from estimator.memory import CUDA_CONTEXT_BYTES, GIB, memory_breakdown
+
+N_8B = 8_030_261_248
+LORA_8B_R16 = 41_943_040
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_model_spec("meta-llama/Llama-3.1-8B")
+
+
+def mem(spec, **kw):
+    return memory_breakdown(EstimateRequest(model="meta-llama/Llama-3.1-8B", **kw), spec)
+
+
+def gib(b, name):
+    return b.components[name].bytes / GIB
+
+
+def test_bf16_weights_are_two_bytes_per_param(spec):
+    b = mem(spec, method="inference")
+    assert b.components["weights"].bytes == 2 * N_8B
+    assert mem(spec, method="inference", precision="fp32").components["weights"].bytes == 4 * N_8B
+
+
+def test_nf4_weights_keep_embeddings_and_head_in_16_bit(spec):
+    quantized = N_8B - 2 * 128256 * 4096 - (32 * 2 + 1) * 4096  # layers' Linear weights only
+    plain = mem(spec, method="inference", quant="nf4", double_quant=False).components["weights"].bytes
+    dq = mem(spec, method="inference", quant="nf4", double_quant=True).components["weights"].bytes
+    rest = 2 * (N_8B - quantized)
+    assert plain == pytest.approx(quantized * (0.5 + 4 / 64) + rest)
+    assert dq == pytest.approx(quantized * (0.5 + 1 / 64 + 4 / (64 * 256)) + rest)
+    int8 = mem(spec, method="inference", quant="int8").components["weights"].bytes
+    assert dq < int8 < 2 * N_8B
+
+
+def test_lora_adapter_fp32_with_adamw(spec):
+    b = mem(spec, method="lora")
+    assert b.components["adapter"].bytes == 4 * LORA_8B_R16
+    assert b.components["gradients"].bytes == 4 * LORA_8B_R16
+    assert b.components["optimizer_states"].bytes == 8 * LORA_8B_R16
+    assert mem(spec, method="lora", optimizer="adamw-8bit").components["optimizer_states"].bytes == pytest.approx(
+        2 * LORA_8B_R16, rel=0.01)
+    assert mem(spec, method="lora", optimizer="sgd").components["optimizer_states"].bytes == 0
+
+
+def test_full_mixed_precision_vs_pure_bf16(spec):
+    mixed = mem(spec, method="full", gradient_accumulation=2)
+    pure = mem(spec, method="full", pure_bf16=True, gradient_accumulation=2)
+    # fp32 master (4) + 16-bit copies (2, not the embedding lookup); fp32 grads and AdamW states.
+    assert mixed.components["weights"].bytes == 4 * N_8B + 2 * (N_8B - 128256 * 4096)
+    assert mixed.components["gradients"].bytes == 4 * N_8B
+    assert mixed.components["optimizer_states"].bytes == 8 * N_8B
+    assert pure.components["weights"].bytes == 2 * N_8B
+    assert pure.components["optimizer_states"].bytes == 4 * N_8B
+    assert pure.total_bytes < mixed.total_bytes
+
+
+def test_checkpointing_keeps_layer_inputs(spec):
+    plain = mem(spec, method="lora", batch_size=2, seq_len=2048, loss="chunked")
+    ckpt = mem(spec, method="lora", batch_size=2, seq_len=2048, loss="chunked", gradient_checkpointing=True)
+    layer_inputs = 2 * 4096 * 32 * 4096  # 2 B x h x layers x tokens
+    assert ckpt.phases["forward+loss"] - ckpt.phases["backward"] < plain.phases["forward+loss"]
+    assert gib(ckpt, "activations") * GIB >= layer_inputs
+    assert gib(ckpt, "activations") < gib(plain, "activations") / 5
+
+
+def test_activations_scale_with_tokens(spec):
+    a1 = gib(mem(spec, method="lora", batch_size=1, seq_len=1024), "activations")
+    a4 = gib(mem(spec, method="lora", batch_size=4, seq_len=1024), "activations")
+    assert a4 == pytest.approx(4 * a1, rel=0.01)
+
+
+def test_eager_attention_adds_quadratic_scores(spec):
+    sdpa = gib(mem(spec, method="lora", seq_len=4096), "activations")
+    eager = gib(mem(spec, method="lora", seq_len=4096, attention="eager"), "activations")
+    scores = 32 * 32 * 4096**2 * (4 + 2) / GIB  # layers x heads x S^2 x (fp32 probs + bf16 copy)
+    assert eager - sdpa == pytest.approx(scores, rel=0.01)
+
+
+def test_logits_loss_dominates_with_128k_vocab_and_chunking_shrinks_it(spec):
+    std = mem(spec, method="lora", batch_size=4, seq_len=2048, gradient_checkpointing=True)
+    chunked = mem(spec, method="lora", batch_size=4, seq_len=2048, gradient_checkpointing=True, loss="chunked")
+    assert std.components["logits_loss"].bytes == 8192 * 128256 * (2 + 12)
+    assert std.components["logits_loss"].bytes == max(t.bytes for k, t in std.components.items() if k != "weights")
+    assert chunked.components["logits_loss"].bytes < std.components["logits_loss"].bytes / 1.5
+
+
+def test_sharding_divides_states(spec):
+    base = dict(method="full", gpus=8, gradient_accumulation=2)
+    ddp, z1, z2, z3 = (mem(spec, sharding=s, **base) for s in ("none", "zero1", "zero2", "zero3"))
+    assert z1.components["optimizer_states"].bytes == ddp.components["optimizer_states"].bytes / 8
+    assert z2.components["gradients"].bytes == ddp.components["gradients"].bytes / 8
+    assert z3.components["weights"].bytes < z2.components["weights"].bytes
+    assert z3.total_bytes < z2.total_bytes < z1.total_bytes < ddp.total_bytes
+    assert ddp.components["comm_buffers"].bytes == 4 * N_8B  # DDP gradient buckets
+    assert mem(spec, method="full").components["comm_buffers"].bytes == 0
+
+
+def test_offload_moves_states_to_cpu(spec):
+    b = mem(spec, method="full", offload_optimizer=True)
+    assert b.components["optimizer_states"].bytes == 0 and b.cpu_bytes == 8 * N_8B
+
+
+def test_full_ft_peak_moves_to_the_optimizer_step_without_accumulation(spec):
+    b = mem(spec, method="full", batch_size=1, seq_len=256, loss="chunked", gradient_checkpointing=True)
+    assert b.peak_phase == "optimizer step"
+    assert b.components["activations"].bytes == 0 and b.components["gradients"].bytes == 4 * N_8B
+
+
+def test_total_includes_context_and_every_component_has_a_formula(spec):
+    e = estimate(EstimateRequest(model="meta-llama/Llama-3.1-8B", method="qlora", quant="nf4"), spec)
+    parts = sum(v for k, v in e.memory_gib.items() if k != "total")
+    assert e.memory_gib["total"] == pytest.approx(parts, abs=0.01)
+    assert e.memory_gib["cuda_context"] == pytest.approx(CUDA_CONTEXT_BYTES / GIB, abs=1e-3)
+    assert all(e.components[k] for k in e.memory_gib if k != "total")
+    assert e.band.low_gib < e.memory_gib["total"] < e.band.high_gib
+
+
+def test_suggestions_when_it_does_not_fit(spec):
+    e = estimate(EstimateRequest(model="meta-llama/Llama-3.1-8B", method="full", gpu="RTX 4090",
+                                 batch_size=4, seq_len=4096), spec)
+    assert e.fits_gpu is False and e.suggestions
+    assert any(s.fits for s in e.suggestions)
+    assert {"gradient checkpointing on", "LoRA instead of full fine-tuning"} <= {s.change for s in e.suggestions}
+    ok = estimate(EstimateRequest(model="meta-llama/Llama-3.1-8B", method="qlora", quant="nf4", gpu="RTX 4090",
+                                  gradient_checkpointing=True), spec)
+    assert ok.fits_gpu and not ok.suggestions
+
+
+def test_request_rejects_inconsistent_input():
+    with pytest.raises(ValueError, match="quant"):
+        EstimateRequest(model="x", method="qlora")
+    with pytest.raises(ValueError, match="lora_rank"):
+        EstimateRequest(model="x", lora_rank=0)
+    with pytest.raises(ValueError, match="extra"):
+        EstimateRequest(model="x", rank=8)
+    assert EstimateRequest(model="x", lora_targets="q_proj, v_proj").lora_targets == ["q_proj", "v_proj"]
+
+
+def test_import_estimator_loads_no_heavy_library():
+    code = ("import sys, estimator, estimator.estimate, estimator.fit, estimator.memory;"
+            "heavy = {'torch', 'transformers', 'peft', 'bitsandbytes', 'streamlit'} & set(sys.modules);"
+            "print(sorted(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

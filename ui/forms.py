@@ -1,0 +1,91 @@
+"""Widgets from a pydantic model's fields: the label is the field's description, bounds become
+min/max, Literal types become select boxes, bools checkboxes, optional fields may stay empty.
+
+    values = render_fields(EstimateRequest, "est_", fields=[...], defaults={...}, options={...})
+    req = EstimateRequest(**values)
+
+Keys are `prefix + field name`, so a page can pre-set `st.session_state[key]` before rendering.
+"""
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Literal
+
+import annotated_types
+import streamlit as st
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+NONE_LABEL = "(none)"
+
+
+def _bounds(info: FieldInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for meta in info.metadata:
+        if isinstance(meta, annotated_types.Ge):
+            out["min_value"] = meta.ge
+        elif isinstance(meta, annotated_types.Gt):
+            out["min_value"] = meta.gt
+        elif isinstance(meta, annotated_types.Le):
+            out["max_value"] = meta.le
+        elif isinstance(meta, annotated_types.Lt):
+            out["max_value"] = meta.lt
+    return out
+
+
+def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    """(the inner type, whether None is allowed)."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return (rest[0] if len(rest) == 1 else typing.Union[tuple(rest)]), True
+    return annotation, False
+
+
+def field_widget(name: str, info: FieldInfo, key: str, default: Any, options: list | None = None,
+                 container: Any = st) -> Any:
+    """One widget for one field; returns its value in the field's type (None for an empty optional)."""
+    label = info.description or name.replace("_", " ")
+    help_text = f"`{name}`"
+    annotation, optional = _unwrap_optional(info.annotation)
+    if options is None and typing.get_origin(annotation) is Literal:
+        options = list(typing.get_args(annotation))
+    preset = key in st.session_state  # a value set through session_state wins; passing one too warns
+    if options is not None:
+        choices = ([NONE_LABEL] if optional else []) + [str(o) for o in options]
+        current = NONE_LABEL if default is None else str(default)
+        start = {} if preset else {"index": choices.index(current) if current in choices else 0}
+        picked = container.selectbox(label, choices, key=key, help=help_text, **start)
+        return None if picked == NONE_LABEL else picked
+    if annotation is bool:
+        start = {} if preset else {"value": bool(default)}
+        return container.checkbox(label, key=key, help=help_text, **start)
+    if annotation in (int, float):
+        step = 1 if annotation is int else 0.01
+        start = {} if preset else {"value": None if default is None else annotation(default)}
+        bounds = {k: annotation(v) for k, v in _bounds(info).items()}
+        return container.number_input(label, step=step, key=key, help=help_text,
+                                      placeholder="(none)" if optional else None, **bounds, **start)
+    start = {} if preset else {"value": "" if default is None else _as_text(default)}
+    text = container.text_input(label, key=key, help=help_text, **start)
+    return text.strip() or (None if optional else text)
+
+
+def _as_text(value: Any) -> str:
+    return ",".join(value) if isinstance(value, list) else str(value)
+
+
+def render_fields(model: type[BaseModel], prefix: str, fields: list[str] | None = None,
+                  defaults: dict[str, Any] | None = None, options: dict[str, list] | None = None,
+                  columns: int = 1) -> dict[str, Any]:
+    """Render `fields` (all by default) of `model`; returns {field: value} ready for `model(**values)`."""
+    names = fields or list(model.model_fields)
+    defaults, options = defaults or {}, options or {}
+    cols = st.columns(columns) if columns > 1 else [st]
+    values = {}
+    for i, name in enumerate(names):
+        info = model.model_fields[name]
+        default = defaults.get(name, None if info.is_required() else info.get_default(call_default_factory=True))
+        values[name] = field_widget(name, info, prefix + name, default, options.get(name), cols[i % len(cols)])
+    return values
