@@ -68,7 +68,7 @@ def _check(args: argparse.Namespace) -> int:
         near_dup=args.near_dup, near_dup_threshold=args.near_dup_threshold, eval_fraction=args.eval_fraction,
         seed=args.seed, max_problems=args.max_problems,
     )
-    print(report.model_dump_json(indent=2) if args.json else report.to_markdown(), end="" if not args.json else "\n")
+    print(report.model_dump_json(indent=2) if args.json else report.to_markdown().rstrip("\n"))
     if not report.ok:  # the problems are in the report; stderr says why the exit status is 2
         print(f"ftadvisor data: error: {report.file}: {report.problems_total} problem(s) block training",
               file=sys.stderr)

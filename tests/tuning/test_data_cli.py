@@ -17,14 +17,16 @@ def write_jsonl(path: Path, lines: list[str]) -> str:
 
 
 def test_good_dataset_exits_0_with_the_report(tmp_path, capsys):
-    path = write_jsonl(tmp_path / "d.jsonl", ['{"question": "q1", "answer": "a"}', '{"question": "q2", "answer": "b"}'])
+    rows = ['{"question": "q1", "answer": "a"}', '{"question": "q2", "answer": "b"}']
+    path = write_jsonl(tmp_path / "d.jsonl", rows)
     assert main(["data", "check", path, "--no-near-dup"]) == 0
     out = capsys.readouterr().out
     assert "OK: ready to train" in out and "shape: question_answer" in out
 
 
 def test_bad_dataset_exits_2_naming_file_line_and_field(tmp_path, capsys):
-    path = write_jsonl(tmp_path / "data.jsonl", ['{"prompt": "p", "completion": "c"}', '{"prompt": "p"', '{"prompt": "p"}'])
+    rows = ['{"prompt": "p", "completion": "c"}', '{"prompt": "p"', '{"prompt": "p"}']
+    path = write_jsonl(tmp_path / "data.jsonl", rows)
     assert main(["data", "check", path, "--no-near-dup", "--json"]) == 2
     captured = capsys.readouterr()
     report = json.loads(captured.out)

@@ -209,3 +209,19 @@ def test_mapping_and_example_contracts_reject_nonsense():
         FieldMapping(prompt_template="{} and {0}", completion_field="c")
     with pytest.raises(ValueError, match="invalid prompt template"):
         FieldMapping(prompt_template="{question", completion_field="c")
+
+
+def test_empty_file_is_a_problem_not_a_silent_ok(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n\n")
+    loaded = load_examples(path)
+    assert not loaded.ok and str(loaded.problems[0]) == "empty.jsonl: no examples in the file"
+
+
+def test_mapping_fields_of_the_other_kind_are_refused(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [GOOD])
+    with pytest.raises(DatasetError, match="chosen_field does not apply to sft data") as exc:
+        load_examples(path, FieldMapping(prompt_field="prompt", chosen_field="c"))
+    assert exc.value.field == "chosen_field"
+    with pytest.raises(DatasetError, match="completion_field does not apply to dpo data"):
+        load_examples(path, FieldMapping(completion_field="completion"), kind="dpo")

@@ -58,6 +58,21 @@ def test_split_is_seeded_sized_and_leak_free():
         assert [e.source_line for e in train] == sorted(train_lines)  # file order kept
 
 
+def test_report_says_when_duplicate_groups_shrink_the_eval_side(tmp_path):
+    rows = [{"prompt": "same", "completion": "same"}] * 9 + [{"prompt": "other", "completion": "x"}]
+    report = validate_dataset(write_jsonl(tmp_path / "d.jsonl", rows), eval_fraction=0.5, near_dup=False)
+    assert report.eval_lines == [10] and report.exact_duplicates == [list(range(1, 10))]
+    assert "eval holds 1 examples, not 5: duplicate groups are kept whole on one side" in report.notes
+
+
+def test_length_stats_percentiles_and_histogram():
+    from tuning.data.report import length_stats
+
+    stats = length_stats([5, 5, 7, 20], "words", None, bins=4)
+    assert (stats.min, stats.p50, stats.p95, stats.max, stats.mean) == (5, 5, 20, 20, 9.25)
+    assert [(b.start, b.end, b.count) for b in stats.histogram] == [(5, 8, 3), (9, 12, 0), (13, 16, 0), (17, 20, 1)]
+
+
 def test_split_edge_cases():
     assert split_examples([pc(1)], 0.1) == ([pc(1)], [])
     train, held = split_examples([pc(1), pc(2), pc(3)], 0.1)  # rounds to 0 but eval is asked for: 1

@@ -4,6 +4,7 @@ similarity >= a threshold, 0.9 by default: seed 004 "remove examples with cosine
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from tuning.data.models import Example
 
@@ -42,10 +43,9 @@ def near_duplicate_pairs(
     import numpy as np
 
     if embed is None:
-        from rag_baseline import embeddings  # lazily: sentence_transformers takes ~10 s to import
+        from rag_baseline.embeddings import embed as embed_texts  # lazily: sentence_transformers takes ~10 s
 
-        def embed(texts: list[str]) -> list[list[float]]:
-            return embeddings.embed(texts, on_progress=on_progress)
+        embed = partial(embed_texts, on_progress=on_progress)
     lines = list(first.values())
     vectors = np.asarray(embed(list(first)), dtype=np.float32)  # unit-normalised: cosine = dot
     pairs: list[tuple[int, int, float]] = []

@@ -50,6 +50,8 @@ def load_examples(
         if raw.rows:
             found = ", ".join(columns) or "none"
             log.add(None, None, f"no recognised shape: columns found: {found}; {shape_hint(kind)}")
+        elif not log.found:
+            log.add(None, None, "no examples in the file")
         return _finish(result, log)
     result.shape = shape.name
     header_line = 1 if raw.format == "csv" else None

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import string
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Kind = Literal["sft", "dpo"]
 Role = Literal["system", "user", "assistant", "tool"]
-ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
+ROLES: tuple[str, ...] = get_args(Role)
 
 
 def template_fields(template: str | None) -> list[str]:
@@ -95,12 +95,6 @@ class Example(BaseModel):
                 "an example is either prompt+completion, messages, or prompt+chosen+rejected (exactly one)"
             )
         return self
-
-    @property
-    def form(self) -> Literal["prompt_completion", "messages", "preference"]:
-        if self.messages is not None:
-            return "messages"
-        return "preference" if self.chosen is not None else "prompt_completion"
 
     def text(self) -> str:
         """The whole example as one text: what duplicates and lengths are measured on."""

@@ -109,7 +109,8 @@ class DatasetReport(BaseModel):
             return
         first = self.problems[0] if self.problems else None
         more = self.problems_total - 1
-        message = (first.message if first else "no valid examples") + (f" (and {more} more problems)" if more > 0 else "")
+        message = first.message if first else "no valid examples"
+        message += f" (and {more} more problems)" if more > 0 else ""
         raise DatasetError(
             message, file=self.file, line=first and first.line, field=first and first.field, problems=self.problems
         )
@@ -185,7 +186,8 @@ def length_stats(lengths: list[int], unit: str, tokenizer: str | None, bins: int
     counts = [0] * math.ceil((hi - lo + 1) / width)
     for n in lengths:
         counts[(n - lo) // width] += 1
-    histogram = [HistogramBin(start=lo + i * width, end=lo + (i + 1) * width - 1, count=k) for i, k in enumerate(counts)]
+    histogram = [HistogramBin(start=lo + i * width, end=lo + (i + 1) * width - 1, count=k)
+                 for i, k in enumerate(counts)]
     return LengthStats(unit=unit, tokenizer=tokenizer, min=lo, mean=sum(lengths) / len(lengths),
                        p50=_nearest_rank(ordered, 0.5), p95=_nearest_rank(ordered, 0.95), max=hi, histogram=histogram)
 

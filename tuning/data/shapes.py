@@ -51,9 +51,11 @@ def shape_hint(kind: Kind) -> str:
 
 def shape_from_mapping(mapping: FieldMapping, kind: Kind) -> Shape:
     m = mapping
+    other_kind = {"sft": ("chosen_field", "rejected_field"), "dpo": ("completion_field", "messages_field")}[kind]
+    for name in (n for n in other_kind if getattr(m, n)):
+        needs = "prompt/chosen/rejected" if kind == "dpo" else "prompt/completion or messages"
+        raise DatasetError(f"{name} does not apply to {kind} data, which needs {needs} fields", field=name)
     if m.messages_field:
-        if kind == "dpo":
-            raise DatasetError("DPO data needs prompt/chosen/rejected fields, not messages_field", field="messages_field")
         cols = {"messages": m.messages_field}
     elif kind == "dpo":
         cols = {"prompt": m.prompt_field or "prompt", "chosen": m.chosen_field or "chosen",
@@ -136,7 +138,8 @@ def _messages(record: dict, column: str, role: str, shape: Shape, problems: list
             problems.append((column, f"field '{column}' is not a JSON list of messages ({exc.msg})"))
             return None
     if not isinstance(value, list):
-        problems.append((column, f"field '{column}' must be a list of {{role, content}} messages, got {_type_name(value)}"))
+        got = _type_name(value)
+        problems.append((column, f"field '{column}' must be a list of {{role, content}} messages, got {got}"))
         return None
     if not value:
         problems.append((column, f"field '{column}' is empty (no messages)"))
@@ -149,9 +152,10 @@ def _messages(record: dict, column: str, role: str, shape: Shape, problems: list
         elif msg.get("role") not in ROLES:
             got = f"unknown role {msg['role']!r}" if "role" in msg else "missing field 'role'"
             problems.append((f"{where}.role", f"{where}: {got} (expected one of {', '.join(ROLES)})"))
-        elif not isinstance(msg.get("content"), str):
-            got = "missing field 'content'" if "content" not in msg else f"content must be text, got {_type_name(msg['content'])}"
-            problems.append((f"{where}.content", f"{where}: {got}"))
+        elif "content" not in msg:
+            problems.append((f"{where}.content", f"{where}: missing field 'content'"))
+        elif not isinstance(msg["content"], str):
+            problems.append((f"{where}.content", f"{where}: content must be text, got {_type_name(msg['content'])}"))
         elif not msg["content"].strip() and msg["role"] != "system":
             problems.append((f"{where}.content", f"{where}: content is empty"))
     if len(problems) == before and not any(m["role"] == "assistant" for m in value):
@@ -173,7 +177,8 @@ def _from_template(record: dict, template: str, problems: list) -> str | None:
 def _missing(column: str, role: str, shape: Shape) -> str:
     if shape.name == "mapped":
         return f"missing field '{column}' (mapped as the {role})"
-    return f"missing field '{column}' (expected the {shape.label} shape like the other records; {shape_hint(shape.kind)})"
+    hint = shape_hint(shape.kind)
+    return f"missing field '{column}' (expected the {shape.label} shape like the other records; {hint})"
 
 
 def _type_name(value: Any) -> str:
@@ -181,7 +186,7 @@ def _type_name(value: Any) -> str:
         return "a boolean"
     if isinstance(value, (int, float)):
         return "a number"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "an object"

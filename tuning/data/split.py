@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from tuning.data.dedup import text_key
+from tuning.data.dedup import exact_duplicate_groups
 from tuning.data.models import Example
 from tuning.errors import TuningError
 
@@ -54,14 +54,10 @@ def _components(examples: list[Example], groups: list[list[int]]) -> list[list[i
         for j in idx[1:]:
             parent[find(j)] = find(idx[0])
 
-    by_key: dict[str, list[int]] = {}
     by_line: dict[int, list[int]] = {}
     for i, ex in enumerate(examples):
-        by_key.setdefault(text_key(ex), []).append(i)
         by_line.setdefault(ex.source_line, []).append(i)
-    for idx in by_key.values():
-        join(idx)
-    for group in groups:
+    for group in exact_duplicate_groups(examples) + groups:
         join([i for line in group for i in by_line.get(line, [])])
     comps: dict[int, list[int]] = {}
     for i in range(len(examples)):

@@ -60,6 +60,9 @@ def prepare_dataset(
     exact = exact_duplicate_groups(examples)
     pairs = near_duplicate_pairs(examples, near_dup_threshold, on_progress=on_progress) if near_dup else []
     train, held_out = split_examples(examples, eval_fraction, seed, groups=[[a, b] for a, b, _ in pairs])
+    asked = round(len(examples) * eval_fraction)
+    if len(held_out) < asked:
+        notes.append(f"eval holds {len(held_out)} examples, not {asked}: duplicate groups are kept whole on one side")
     report = DatasetReport(
         path=str(path), file=Path(path).name, format=loaded.format, kind=kind, shape=loaded.shape,
         columns=loaded.columns, mapping=mapping, ok=loaded.ok,
