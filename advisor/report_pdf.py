@@ -1,0 +1,119 @@
+"""The report as a real PDF (reportlab platypus), with the memory chart as an image. Text uses
+the DejaVu fonts that ship with matplotlib, so any Unicode in answers and sources renders."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from advisor.report import Chart, Commands, Section, Table, _headline, title
+
+_FONTS = {"body": "Helvetica", "bold": "Helvetica-Bold", "mono": "Courier"}
+
+
+def _register_fonts() -> dict[str, str]:
+    """DejaVu Sans / Sans Mono from matplotlib's data folder; Helvetica if they are missing."""
+    import matplotlib
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    files = {"body": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf", "mono": "DejaVuSansMono.ttf"}
+    if not all((ttf / f).is_file() for f in files.values()):
+        return dict(_FONTS)
+    names = {}
+    for role, f in files.items():
+        name = f"FTA-{Path(f).stem}"
+        if name not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(name, str(ttf / f)))
+        names[role] = name
+    return names
+
+
+def render_pdf(doc: list[Section]) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
+
+    fonts = _register_fonts()
+    base = getSampleStyleSheet()
+    styles = {
+        "h1": ParagraphStyle("h1", parent=base["Heading1"], fontName=fonts["bold"], fontSize=16,
+                             leading=20, textColor=colors.HexColor("#23407a")),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=fonts["bold"], fontSize=12.5,
+                             leading=16, spaceBefore=10, textColor=colors.HexColor("#23407a")),
+        "p": ParagraphStyle("p", parent=base["BodyText"], fontName=fonts["body"], fontSize=9.5, leading=13),
+        "headline": ParagraphStyle("headline", parent=base["BodyText"], fontName=fonts["bold"],
+                                   fontSize=11, leading=15, backColor=colors.HexColor("#eef4ff"),
+                                   borderPadding=6, spaceBefore=4, spaceAfter=8),
+        "cell": ParagraphStyle("cell", parent=base["BodyText"], fontName=fonts["body"], fontSize=8, leading=10),
+        "mono": ParagraphStyle("mono", parent=base["Code"], fontName=fonts["mono"], fontSize=7.5,
+                               leading=9.5, backColor=colors.HexColor("#f1f3f8"), borderPadding=4,
+                               spaceBefore=2, spaceAfter=6),
+    }
+    buf = io.BytesIO()
+    pdf = SimpleDocTemplate(buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
+                            topMargin=14 * mm, bottomMargin=14 * mm,
+                            title=title(_headline(doc)), author="ftadvisor")
+    from reportlab.platypus import Paragraph
+
+    story: list[Any] = [Paragraph(escape(title(_headline(doc))), styles["h1"])]
+    width = A4[0] - 32 * mm
+    for s in doc:
+        story.append(Paragraph(escape(s.title), styles["h2"]))
+        for b in s.blocks:
+            story += _flowables(b, styles, fonts, width)
+    pdf.build(story)
+    return buf.getvalue()
+
+
+def _flowables(b: Any, styles: dict, fonts: dict, width: float) -> list[Any]:
+    from reportlab.lib import colors
+    from reportlab.platypus import Image, ListFlowable, ListItem, Paragraph
+    from reportlab.platypus import Table as RLTable
+    from reportlab.platypus import TableStyle
+
+    if isinstance(b, str):
+        style = styles["headline"] if b.startswith("Recommendation: ") else styles["p"]
+        return [Paragraph(escape(b), style)]
+    if isinstance(b, list):
+        items = [ListItem(Paragraph(escape(x), styles["p"]), leftIndent=10) for x in b]
+        return [ListFlowable(items, bulletType="bullet", start="•", leftIndent=10, bulletFontSize=8)]
+    if isinstance(b, Table):
+        data = [[Paragraph(f"<b>{escape(h)}</b>", styles["cell"]) for h in b.headers]]
+        data += [[Paragraph(escape(c), styles["cell"]) for c in row] for row in b.rows]
+        table = RLTable(data, repeatRows=1, hAlign="LEFT",
+                        colWidths=_col_widths(b, width))
+        table.setStyle(TableStyle([
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c5ccdb")),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2fa")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]))
+        return [table]
+    if isinstance(b, Commands):
+        return [Paragraph(escape(line), styles["mono"]) for line in b.lines]
+    if isinstance(b, Chart):
+        from advisor.chart import memory_chart
+
+        png = memory_chart(b.fits, fmt="png", title=b.title)
+        img = Image(io.BytesIO(png))
+        scale = min(1.0, width / img.imageWidth)
+        img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
+        return [img]
+    raise TypeError(f"unknown block {type(b).__name__}")
+
+
+def _col_widths(t: Table, width: float) -> list[float] | None:
+    """Give long-text columns more room (longest cell, capped) but never split a word."""
+    n = len(t.headers)
+    cells = [[t.headers[i]] + [r[i] for r in t.rows] for i in range(n)]
+    longest = [max(len(c) for c in col) for col in cells]
+    word = [max(len(w) for c in col for w in (c.split() or [""])) for col in cells]
+    weights = [max(word[i] + 3, min(max(longest[i], 4), 60) * 0.5) for i in range(n)]
+    total = sum(weights)
+    if total * 5.2 < width:  # fits at natural size
+        return None
+    return [width * w / total for w in weights]

@@ -1,0 +1,106 @@
+"""The report in md, html (one self-contained file), json and a real PDF, plus the comparison."""
+import io
+import json
+import re
+
+import pytest
+
+from advisor import AdvisorError, recommend, render_report
+from advisor.report import comparison_blocks, load_comparison
+
+COMPARISON = {
+    "model": "tiny",
+    "eval_examples": 24,
+    "arms": {
+        "rag": {"exact_match": 0.25, "token_f1": 0.5, "rouge_l": 0.41, "latency_p50_s": 0.1,
+                "latency_p95_s": 0.2, "questions": 24},
+        "qlora": {"exact_match": 0.375, "token_f1": 0.61, "rouge_l": 0.52, "latency_p50_s": 0.08,
+                  "latency_p95_s": 0.15, "questions": 24},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def hybrid(request):
+    from advisor import Answers
+
+    a = Answers(needs=["tone_style", "fresh_facts"], knowledge_update="daily", labeled_examples=5000,
+                prompting_result="inconsistent", model="llama-3.1-8b", gpu="A100 80GB",
+                use_case="Support assistant in our voice")
+    return a, recommend(a)
+
+
+def test_markdown_has_every_section(hybrid):
+    a, rec = hybrid
+    md = render_report(a, rec, "md", comparison=COMPARISON).decode()
+    for heading in ("## Recommendation", "## Why", "## What would change it",
+                    "## Estimated memory, time and cost", "## Next steps", "## Comparison results",
+                    "## Your answers", "## Assumptions and sources"):
+        assert heading in md
+    assert rec.headline in md
+    assert "ftadvisor tune --model llama-3.1-8b --data examples.jsonl --method lora" in md
+    assert "ftadvisor rag index --docs ./docs --store ./rag-store" in md
+    assert "| qlora | 0.375 | 0.610 | 0.520 |" in md
+    assert "001_0ffb80dee5154411.txt" in md and "weights" in md
+
+
+def test_html_is_one_self_contained_file_with_an_inline_svg_chart(hybrid):
+    a, rec = hybrid
+    html = render_report(a, rec, "html").decode()
+    assert html.startswith("<!DOCTYPE html>") and "<style>" in html
+    assert "<svg" in html and "GiB per GPU" in html
+    # Nothing to fetch: no external scripts, stylesheets or images.
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', html)
+    assert "<script" not in html and "<link" not in html
+    assert "LoRA fine-tuning" in html
+
+
+def test_json_round_trips(hybrid):
+    a, rec = hybrid
+    data = json.loads(render_report(a, rec, "json", comparison=COMPARISON))
+    assert data["recommendation"]["primary"] == "lora"
+    assert data["recommendation"]["combine_with"] == ["rag"]
+    assert data["answers"]["gpu"] == "A100 80GB"
+    assert data["comparison"]["arms"]["rag"]["token_f1"] == 0.5
+    assert data["recommendation"]["finetune"]["fit"]["memory_gib"]["total"] > 0
+
+
+def test_pdf_is_real_and_its_text_layer_has_the_recommendation(hybrid):
+    from pypdf import PdfReader
+
+    a, rec = hybrid
+    pdf = render_report(a, rec, "pdf", comparison=COMPARISON)
+    assert pdf.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(pdf))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "LoRA fine-tuning" in text and "RAG for the facts" in text
+    assert "Next steps" in text and "ftadvisor tune" in text
+    assert "Comparison results" in text
+    assert any("/XObject" in page["/Resources"] for page in reader.pages)  # the chart image
+
+
+def test_report_for_rag_shows_serving_figures():
+    from advisor import Answers
+
+    a = Answers(needs=["private_knowledge"], citations_required=True, gpu="L40S")
+    rec = recommend(a)
+    md = render_report(a, rec, "md").decode()
+    assert rec.primary == "rag" and "Serving" in md and "ftadvisor rag ask" in md
+
+
+def test_comparison_from_a_run_folder_and_errors(tmp_path):
+    (tmp_path / "results.json").write_text(json.dumps(COMPARISON))
+    assert load_comparison(tmp_path)["arms"]["qlora"]["exact_match"] == 0.375
+    assert load_comparison(str(tmp_path / "results.json"))["model"] == "tiny"
+    with pytest.raises(AdvisorError, match="no results.json"):
+        load_comparison(tmp_path / "missing")
+    with pytest.raises(AdvisorError, match="arms"):
+        load_comparison({"nope": 1})
+    table = comparison_blocks(COMPARISON)[-1]
+    assert table.headers[:4] == ["arm", "exact_match", "token_f1", "rouge_l"]
+
+
+def test_unknown_format(hybrid):
+    a, rec = hybrid
+    with pytest.raises(AdvisorError, match="--format"):
+        render_report(a, rec, "docx")

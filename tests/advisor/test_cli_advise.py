@@ -1,0 +1,77 @@
+"""`ftadvisor advise` and `ftadvisor report`: output, files, and exit 2 naming the field."""
+import json
+
+import pytest
+
+from cli.main import main
+
+HYBRID = {"needs": ["tone_style", "fresh_facts"], "knowledge_update": "daily",
+          "labeled_examples": 5000, "prompting_result": "inconsistent",
+          "model": "llama-3.1-8b", "gpu": "a100-80gb"}
+
+
+@pytest.fixture
+def answers_file(tmp_path):
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(HYBRID))
+    return path
+
+
+def test_advise_prints_the_recommendation(answers_file, capsys):
+    assert main(["advise", "--answers", str(answers_file)]) == 0
+    out = capsys.readouterr().out
+    assert "Recommendation: LoRA fine-tuning" in out and "lora + rag (sft)" in out
+    assert "Why:" in out and "$ ftadvisor tune" in out
+
+
+def test_advise_json(answers_file, capsys):
+    assert main(["advise", "--answers", str(answers_file), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["primary"], data["combine_with"], data["recipe"]) == ("lora", ["rag"], "sft")
+    assert set(data["scores"]) == {"prompting", "rag", "lora", "qlora", "full_finetune"}
+
+
+@pytest.mark.parametrize("fmt,magic", [("md", b"# ftadvisor report"), ("html", b"<!DOCTYPE html>"),
+                                       ("json", b"{"), ("pdf", b"%PDF")])
+def test_report_writes_each_format(answers_file, tmp_path, fmt, magic):
+    out = tmp_path / f"report.{fmt}"
+    assert main(["report", "--answers", str(answers_file), "--format", fmt, "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(magic)
+
+
+def test_report_format_from_extension_and_comparison(answers_file, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.json").write_text(json.dumps({"arms": {"rag": {"token_f1": 0.4}}}))
+    out = tmp_path / "r.md"
+    assert main(["report", "--answers", str(answers_file), "-o", str(out), "--comparison", str(run)]) == 0
+    assert "## Comparison results" in out.read_text()
+
+
+@pytest.mark.parametrize("content,needle", [
+    ({"labeled_examples": -3}, "labeled_examples: Input should be greater than or equal to 0"),
+    ({"gpu": "A100 90GB"}, "gpu: Value error, gpu: unknown GPU 'A100 90GB'"),
+    ({"model": "no-such-model-xyz"}, "model:"),
+    ({"needs": ["mind_reading"]}, "needs.0:"),
+    ({"preference_pairs": "many"}, "preference_pairs:"),
+])
+def test_invalid_answers_exit_2_naming_the_field(tmp_path, capsys, content, needle):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(content))
+    assert main(["advise", "--answers", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ftadvisor advise: error: ") and needle in err
+
+
+def test_malformed_json_exits_2_with_line_and_column(tmp_path, capsys):
+    path = tmp_path / "bad.json"
+    path.write_text('{\n  "gpu": "T4",\n  "labeled_examples": 10,,\n}')
+    assert main(["report", "--answers", str(path), "-o", str(tmp_path / "x.md")]) == 2
+    err = capsys.readouterr().err
+    assert "malformed JSON at line 3, column 26" in err
+    assert not (tmp_path / "x.md").exists()
+
+
+def test_missing_answers_file(tmp_path, capsys):
+    assert main(["advise", "--answers", str(tmp_path / "nope.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
