@@ -83,7 +83,8 @@ class _Setup:
     mixed: bool  # full FT with fp32 master weights under autocast
     adapter_bytes: int
     trainable: int
-    train_bytes: int  # bytes per trainable parameter (and its gradient)
+    train_bytes: int  # bytes per trainable parameter (and its optimizer state dtype)
+    grad_bytes: int  # bytes per gradient on the GPU (16-bit when offloading keeps fp32 grads on CPU)
     tokens: int
 
 
@@ -102,6 +103,7 @@ def _setup(req: EstimateRequest, spec: ModelSpec) -> _Setup:
     return _Setup(
         n_shard=n, sharding=req.sharding if req.gpus > 1 else "none", act_bytes=wb, weight_bytes=wb,
         mixed=mixed, adapter_bytes=adapter_bytes, trainable=trainable, train_bytes=train_bytes,
+        grad_bytes=2 if (mixed and req.offload_optimizer) else train_bytes,
         tokens=req.batch_size * req.seq_len,
     )
 
@@ -119,14 +121,11 @@ def weights_term(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
     shard = s.n_shard if s.sharding in ("zero3", "fsdp") else 1
     if req.method == "full" and s.mixed:
         master_shard = 1 if s.sharding == "none" else s.n_shard
-        if req.offload_optimizer:
-            master = 0.0
-        else:
-            master = 4 * n_total / master_shard
+        master = 0.0 if req.offload_optimizer else 4 * n_total / master_shard
         matmul = n_total - spec.embedding_params()
         copies = 2 * (matmul if s.sharding == "none" else (n_total / shard))
-        return Term(master + copies, f"fp32 master weights 4 B x {n_total:,} / {master_shard}"
-                    f"{' (offloaded)' if req.offload_optimizer else ''} + 16-bit copies 2 B/param "
+        where = "on CPU (offloaded)" if req.offload_optimizer else f"4 B x {n_total:,}{_per(master_shard)}"
+        return Term(master + copies, f"fp32 master weights {where} + 16-bit copies 2 B/param "
                     "(autocast casts kept for backward, or ZeRO's bf16 params)")
     if req.quant == "none":
         b = n_total * s.weight_bytes / shard
@@ -160,7 +159,7 @@ def adapter_term(req: EstimateRequest, s: _Setup) -> Term:
 
 def gradients_bytes(s: _Setup) -> float:
     shard = s.n_shard if s.sharding in ("zero2", "zero3", "fsdp") else 1
-    return s.trainable * s.train_bytes / shard
+    return s.trainable * s.grad_bytes / shard
 
 
 def optimizer_term(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> tuple[Term, float]:
@@ -181,8 +180,9 @@ def optimizer_term(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> tuple[Te
     else:
         total, how = _adafactor_bytes(req, spec, s), "Adafactor: factored 2nd moment (rows + cols) x 4 B per matrix"
     shard = s.n_shard if s.sharding != "none" else 1
-    if req.offload_optimizer:
-        return Term(0, f"{how}; offloaded to CPU"), total
+    if req.offload_optimizer:  # DeepSpeed offload: states and fp32 masters in CPU memory, per rank
+        masters = 4 * spec.param_count() if s.mixed else 0
+        return Term(0, f"{how}; offloaded to CPU"), (total + masters) / shard
     return Term(total / shard, f"{how} per trainable param ({s.trainable:,}){_per(shard)}"), 0.0
 
 
@@ -317,15 +317,15 @@ def comm_buffers(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
     if req.gpus == 1:
         return Term(0, "single GPU")
     if s.sharding == "none":
-        b = s.trainable * s.train_bytes
+        b = s.trainable * s.grad_bytes
         return Term(b, "DDP gradient buckets: a second copy of the gradients (gradient_as_bucket_view off)")
     h = spec.hidden_size
     if s.sharding in ("zero1", "zero2"):
         # accelerate's DeepSpeed "auto": reduce_bucket_size = h*h; DeepSpeed allgather bucket 5e8 elements.
-        b = 2 * min(s.trainable, h * h) * max(s.train_bytes, 2) + min(s.trainable, 5e8) * 2
+        b = 2 * min(s.trainable, h * h) * max(s.grad_bytes, 2) + min(s.trainable, 5e8) * 2
         return Term(b, "ZeRO reduce buckets (2 x h^2) + all-gather bucket (up to 5e8 x 2 B)")
     layer = spec.layer_params() * s.weight_bytes
-    grads = spec.layer_params() * s.train_bytes if req.method == "full" else 0
+    grads = spec.layer_params() * s.grad_bytes if req.method == "full" else 0
     return Term(2 * layer + grads, "gathered 16-bit params of the current and prefetched layer"
                 + (" + one layer's unsharded gradients before reduce-scatter" if grads else ""))
 
@@ -363,7 +363,7 @@ def _training_phases(req: EstimateRequest, spec: ModelSpec, s: _Setup, static: f
     head_grad = 0.0
     if req.method == "full":  # lm_head's gradient is allocated first in backward, activations still held
         head_params = spec.lm_head_params() or spec.embedding_params()
-        head_grad = head_params * s.train_bytes / (s.n_shard if s.sharding in ("zero2", "zero3", "fsdp") else 1)
+        head_grad = head_params * s.grad_bytes / (s.n_shard if s.sharding in ("zero2", "zero3", "fsdp") else 1)
     # LoRA gradients are tiny and kept; with gradient accumulation every gradient lives across
     # micro-batches, so it coexists with the next micro-batch's activations.
     early_grads = grads_all if (req.uses_adapter or req.gradient_accumulation > 1) else head_grad
@@ -376,7 +376,7 @@ def _training_phases(req: EstimateRequest, spec: ModelSpec, s: _Setup, static: f
         "optimizer step": static + grads_all + step_temp,
     }
     peak = max(phases, key=phases.get)
-    grad_how = f"{s.trainable:,} trainable x {s.train_bytes} B"
+    grad_how = f"{s.trainable:,} trainable x {s.grad_bytes} B"
     if peak == "optimizer step":
         parts = {"gradients": Term(grads_all + step_temp, grad_how + (
                      " + foreach AdamW's state-sized temporary" if step_temp else "")),

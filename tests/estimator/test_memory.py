@@ -105,8 +105,11 @@ def test_sharding_divides_states(spec):
 
 
 def test_offload_moves_states_to_cpu(spec):
-    b = mem(spec, method="full", offload_optimizer=True)
-    assert b.components["optimizer_states"].bytes == 0 and b.cpu_bytes == 8 * N_8B
+    b = mem(spec, method="full", offload_optimizer=True, gradient_accumulation=2)
+    # DeepSpeed offload: AdamW states and fp32 masters on CPU; 16-bit weights and gradients on the GPU
+    assert b.components["optimizer_states"].bytes == 0 and b.cpu_bytes == (8 + 4) * N_8B
+    assert b.components["gradients"].bytes == 2 * N_8B
+    assert b.components["weights"].bytes == 2 * (N_8B - 128256 * 4096)
 
 
 def test_full_ft_peak_moves_to_the_optimizer_step_without_accumulation(spec):
