@@ -49,11 +49,11 @@ def _inputs() -> dict:
 
 
 def _breakdown_chart(result) -> alt.Chart:
-    rows = [{"what": "per GPU", "component": k, "GiB": result.memory_gib[k]} for k in COMPONENTS
-            if result.memory_gib[k] > 0]
+    rows = [{"what": "per GPU", "component": k, "order": i, "GiB": result.memory_gib[k]}
+            for i, k in enumerate(COMPONENTS) if result.memory_gib[k] > 0]
     return alt.Chart(pd.DataFrame(rows)).mark_bar().encode(
         x=alt.X("GiB:Q", stack="zero", title="GiB per GPU"), y=alt.Y("what:N", title=None),
-        color=alt.Color("component:N", sort=list(COMPONENTS)), order=alt.Order("component:N"),
+        color=alt.Color("component:N", sort=list(COMPONENTS)), order=alt.Order("order:Q"),
         tooltip=["component", "GiB"]).properties(height=140)
 
 
