@@ -13,8 +13,7 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 @pytest.fixture
 def page():
     at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at.switch_page("app_pages/estimator.py")
+    at.switch_page("app_pages/estimator.py")  # straight to the page, through the real router
     at.run()
     assert not at.exception
     return at
@@ -53,3 +52,14 @@ def test_invalid_input_is_one_error_line(page):
     page.run()
     assert not page.exception
     assert len(page.error) == 1 and "quant" in page.error[0].value
+
+
+def test_prefills_from_the_advisor_answers():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["answers"] = {"model": "meta-llama/Llama-3.2-1B", "gpu": "L4", "gpu_count": 2}
+    at.switch_page("app_pages/estimator.py")
+    at.run()
+    assert not at.exception
+    assert at.sidebar.text_input(key="est_model").value == "meta-llama/Llama-3.2-1B"
+    assert at.sidebar.selectbox(key="est_gpu").value == "L4"
+    assert at.sidebar.number_input(key="est_gpus").value == 2
