@@ -90,10 +90,6 @@ class DatasetReport(BaseModel):
     eval_lines: list[int] = Field(default_factory=list, description="Lines of the examples held out for eval.")
     notes: list[str] = Field(default_factory=list)
 
-    def duplicate_groups(self) -> list[list[int]]:
-        """Exact groups and near-duplicate pairs as line groups: what `split_examples(groups=)` keeps together."""
-        return self.exact_duplicates + [[p.line_a, p.line_b] for p in self.near_duplicates]
-
     def error_lines(self) -> list[str]:
         """One line per problem: 'data.jsonl line 7: invalid JSON (...)'."""
         lines = [str(p) for p in self.problems]

@@ -17,7 +17,7 @@ def split_examples(
     groups: list[list[int]] | None = None,
 ) -> tuple[list[Example], list[Example]]:
     """(train, eval), both in file order. Exact duplicates always stay together; `groups` (lists of
-    source lines, e.g. `DatasetReport.duplicate_groups()`) adds near-duplicates. The eval side
+    source lines, e.g. near-duplicate pairs) are kept together too. The eval side
     gets round(n * eval_fraction) examples (at least 1 when eval_fraction > 0 and n >= 2), or
     slightly fewer when a group would overshoot."""
     check_eval_fraction(eval_fraction)

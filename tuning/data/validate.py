@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from tuning.data.dedup import exact_duplicate_groups, near_duplicate_pairs
 from tuning.data.lengths import example_lengths, load_tokenizer
@@ -17,9 +18,10 @@ from tuning.errors import TuningError
 MAX_NEAR_PAIRS = 500  # pairs kept in the report; all of them still group the split
 
 
-@dataclass
-class PreparedDataset:
+class PreparedDataset(BaseModel):
     """A validated dataset ready for a trainer: the report and the split it describes."""
+
+    model_config = ConfigDict(extra="forbid")
 
     report: DatasetReport
     loaded: LoadedDataset
