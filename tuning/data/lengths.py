@@ -1,6 +1,6 @@
 """Example lengths in tokens (with the model's tokenizer, measured the way the trainer builds the
-sequence) or, without one, in whitespace-separated words (an approximation: BPE tokenizers give
-roughly 1.3 tokens per English word, more for code and SQL)."""
+sequence) or, without one, in whitespace-separated words (an approximation: subword tokenizers
+give more tokens than words, the more so for code and SQL)."""
 from __future__ import annotations
 
 from pathlib import Path
