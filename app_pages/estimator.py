@@ -6,9 +6,9 @@ import streamlit as st
 from pydantic import ValidationError
 
 from cli.errors import describe_error
-from estimator import EstimateRequest, estimate, fit_table, list_gpus, list_models
+from estimator import EstimateRequest, estimate, fit_table, list_gpus, list_models, load_model_spec
 from estimator.errors import EstimatorError
-from estimator.estimate import COMPONENTS, load_spec
+from estimator.estimate import COMPONENTS
 from ui.forms import render_fields
 
 PREFIX = "est_"
@@ -71,7 +71,7 @@ def main() -> None:
     values = _inputs()
     try:
         req = EstimateRequest(**values)
-        spec = load_spec(req.model)
+        spec = load_model_spec(req.model)
         result = estimate(req, spec)
         table = fit_table(req, spec)
     except (ValidationError, EstimatorError, ValueError) as exc:

@@ -73,10 +73,10 @@ def cases(models: tuple[str, ...], quick: bool = False) -> list[Case]:
 
 
 def estimate_row(case: Case) -> tuple[float, float]:
-    from estimator.estimate import load_spec
+    from estimator import load_model_spec
     from estimator.memory import memory_breakdown
 
-    b = memory_breakdown(case.request(), load_spec(case.model))
+    b = memory_breakdown(case.request(), load_model_spec(case.model))
     reserved = b.allocated_bytes + b.components["allocator_overhead"].bytes
     return b.allocated_bytes / GIB, reserved / GIB
 
@@ -105,11 +105,11 @@ def _saved_random_model(model: str, root: Path) -> Path:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from estimator.estimate import load_spec
+    from estimator import load_model_spec
 
     folder = root / model.replace("/", "--")
     if not folder.exists():
-        config = AutoConfig.for_model(**load_spec(model).to_hf_config())
+        config = AutoConfig.for_model(**load_model_spec(model).to_hf_config())
         AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16).save_pretrained(folder)
     return folder
 

@@ -48,7 +48,7 @@ def compared_bytes(breakdown, metric: str) -> float:
 
 def compare(path: Path = MEASUREMENTS) -> list[Comparison]:
     """Every case with its estimate, in the file's unit."""
-    from estimator.estimate import load_spec
+    from estimator import load_model_spec
     from estimator.memory import memory_breakdown
     from estimator.request import EstimateRequest
 
@@ -64,7 +64,7 @@ def compare(path: Path = MEASUREMENTS) -> list[Comparison]:
                 Path(fields["model"]).write_text(json.dumps(config))
             req = EstimateRequest(**fields)
             source = sources[case["source"]]
-            bytes_ = compared_bytes(memory_breakdown(req, load_spec(req.model)), source["metric"])
+            bytes_ = compared_bytes(memory_breakdown(req, load_model_spec(req.model)), source["metric"])
             unit = UNIT_BYTES[source["unit"]]
             out.append(Comparison(case["source"], case["name"], case["kind"], case["measured"],
                                   round(bytes_ / unit, 2), case["tolerance"], case.get("excluded", "")))

@@ -8,6 +8,7 @@ from estimator.fit import fits_on
 from estimator.gpus import Gpu, list_gpus, load_gpu
 from estimator.memory import CUDA_CONTEXT_BYTES, GIB, Breakdown, memory_breakdown
 from estimator.model_spec import ModelSpec
+from estimator.models import load_model_spec
 from estimator.request import EstimateRequest
 
 COMPONENTS = ("weights", "adapter", "gradients", "optimizer_states", "activations", "logits_loss",
@@ -53,15 +54,9 @@ class Estimate(BaseModel):
     assumptions: list[str] = Field(default_factory=list)
 
 
-def load_spec(name: str) -> ModelSpec:
-    from estimator.models import load_model_spec
-
-    return load_model_spec(name)
-
-
 def estimate(req: EstimateRequest, spec: ModelSpec | None = None) -> Estimate:
     """Memory per GPU, which GPUs fit, and time and cost when a GPU and a token count are given."""
-    spec = spec or load_spec(req.model)
+    spec = spec or load_model_spec(req.model)
     gpu = load_gpu(req.gpu) if req.gpu else None
     breakdown = memory_breakdown(req, spec)
     total_gib = breakdown.total_bytes / GIB

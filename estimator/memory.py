@@ -15,7 +15,7 @@ where static = weights + adapter + optimizer states + quantization and communica
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from estimator.model_spec import LinearModule, ModelSpec
 from estimator.request import EstimateRequest
@@ -60,7 +60,6 @@ class Breakdown:
     phases: dict[str, float]
     peak_phase: str
     cpu_bytes: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
     @property
     def allocated_bytes(self) -> float:
@@ -78,8 +77,7 @@ class _Setup:
 
     n_shard: int
     sharding: str
-    act_bytes: int  # bytes per activation element (2 for 16-bit, 4 for fp32)
-    weight_bytes: int  # bytes per 16/32-bit base weight
+    dtype_bytes: int  # bytes per element of the weights/compute dtype (2 for 16-bit, 4 for fp32)
     mixed: bool  # full FT with fp32 master weights under autocast
     adapter_bytes: int
     trainable: int
@@ -101,7 +99,7 @@ def _setup(req: EstimateRequest, spec: ModelSpec) -> _Setup:
         trainable, train_bytes = 0, 0
     n = req.gpus if req.sharding != "none" else 1
     return _Setup(
-        n_shard=n, sharding=req.sharding if req.gpus > 1 else "none", act_bytes=wb, weight_bytes=wb,
+        n_shard=n, sharding=req.sharding if req.gpus > 1 else "none", dtype_bytes=wb,
         mixed=mixed, adapter_bytes=adapter_bytes, trainable=trainable, train_bytes=train_bytes,
         grad_bytes=2 if (mixed and req.offload_optimizer) else train_bytes,
         tokens=req.batch_size * req.seq_len,
@@ -128,8 +126,8 @@ def weights_term(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
         return Term(master + copies, f"fp32 master weights {where} + 16-bit copies 2 B/param "
                     "(autocast casts kept for backward, or ZeRO's bf16 params)")
     if req.quant == "none":
-        b = n_total * s.weight_bytes / shard
-        return Term(b, f"{n_total:,} params x {s.weight_bytes} B ({req.precision}){_per(shard)}")
+        b = n_total * s.dtype_bytes / shard
+        return Term(b, f"{n_total:,} params x {s.dtype_bytes} B ({req.precision}){_per(shard)}")
     q_weights, q_rows = _quantized_params(spec)
     rest = n_total - q_weights
     if req.quant == "nf4":
@@ -139,9 +137,9 @@ def weights_term(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
     else:
         quant = q_weights * INT8_BYTES + 4 * q_rows
         how = "int8 1 B/param + fp32 scale per output row"
-    b = (quant + rest * s.weight_bytes) / shard
+    b = (quant + rest * s.dtype_bytes) / shard
     return Term(b, f"{q_weights:,} layer Linear weights in {how}; embeddings, lm_head, norms, biases "
-                f"({rest:,}) in {s.weight_bytes}-byte {req.precision}{_per(shard)}")
+                f"({rest:,}) in {s.dtype_bytes}-byte {req.precision}{_per(shard)}")
 
 
 def _per(shard: int) -> str:
@@ -204,7 +202,7 @@ def _reads_hidden(m: LinearModule, h: int) -> bool:
 
 def layer_activation_bytes(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> tuple[float, str]:
     """Bytes autograd saves per token in one decoder layer, and how they add up."""
-    h, a = spec.hidden_size, s.act_bytes
+    h, a = spec.hidden_size, s.dtype_bytes
     q = spec.num_attention_heads * spec.head_dim
     kv = spec.num_key_value_heads * spec.head_dim
     mods = spec.linear_modules()
@@ -243,7 +241,7 @@ def _mlp_bytes(spec: ModelSpec, a: int) -> float:
 def _lora_input_bytes(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> float:
     """peft's LoRA branch: dropout(x) feeds lora_A. With p=0 and same dtypes it re-uses the base input;
     a dropout keeps its mask (1 B) and its output, and fp32 adapters under autocast keep a 16-bit cast."""
-    compute = s.act_bytes
+    compute = s.dtype_bytes
     own_copy = req.lora_dropout > 0 or s.adapter_bytes != compute
     per_in = (1 if req.lora_dropout > 0 else 0) + (compute if own_copy else 0)
     total = 0.0
@@ -254,7 +252,7 @@ def _lora_input_bytes(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> float
 
 def loss_bytes_per_token(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> tuple[float, str]:
     """The logits and the cross-entropy's fp32 buffers, per token, at the loss (its largest moment)."""
-    v, a = spec.vocab_size, s.act_bytes
+    v, a = spec.vocab_size, s.dtype_bytes
     if req.loss == "chunked":
         per = v * (a + 4 + 12 / LOSS_CHUNKS)
         return per, (f"logits {a} B + saved fp32 log-probs 4 B + one chunk's fp32 work 12/{LOSS_CHUNKS} B, "
@@ -268,7 +266,7 @@ def loss_bytes_per_token(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> tu
 
 def activation_terms(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> dict[str, Term]:
     """Saved activations, the extra of the backward moment, and the loss buffer, for all tokens."""
-    t, h, a, layers = s.tokens, spec.hidden_size, s.act_bytes, spec.num_hidden_layers
+    t, h, a, layers = s.tokens, spec.hidden_size, s.dtype_bytes, spec.num_hidden_layers
     per_layer, how = layer_activation_bytes(req, spec, s)
     resid = 4 if s.mixed else a  # the residual stream is fp32 under autocast over fp32 weights
     # Gradient workspace while a layer runs backward: grads of its input/output and MLP tensors.
@@ -293,7 +291,7 @@ def activation_terms(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> dict[s
 
 def inference_activations(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
     """KV cache for batch x seq_len tokens + one layer's working tensors during prefill."""
-    t, a, h = s.tokens, s.act_bytes, spec.hidden_size
+    t, a, h = s.tokens, s.dtype_bytes, spec.hidden_size
     kv = spec.num_key_value_heads * spec.head_dim
     cache = 2 * spec.num_hidden_layers * kv * a * t
     k = spec.num_experts_per_tok if spec.is_moe else 1
@@ -309,7 +307,7 @@ def quant_buffers(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
     if req.quant == "none":
         return Term(0, "no quantization")
     largest = max(m.in_features * m.out_features for m in spec.linear_modules())
-    return Term(largest * s.act_bytes, f"one dequantized weight ({largest:,} x {s.act_bytes} B), "
+    return Term(largest * s.dtype_bytes, f"one dequantized weight ({largest:,} x {s.dtype_bytes} B), "
                 "the largest Linear of a layer")
 
 
@@ -324,7 +322,7 @@ def comm_buffers(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
         # accelerate's DeepSpeed "auto": reduce_bucket_size = h*h; DeepSpeed allgather bucket 5e8 elements.
         b = 2 * min(s.trainable, h * h) * max(s.grad_bytes, 2) + min(s.trainable, 5e8) * 2
         return Term(b, "ZeRO reduce buckets (2 x h^2) + all-gather bucket (up to 5e8 x 2 B)")
-    layer = spec.layer_params() * s.weight_bytes
+    layer = spec.layer_params() * s.dtype_bytes
     grads = spec.layer_params() * s.grad_bytes if req.method == "full" else 0
     return Term(2 * layer + grads, "gathered 16-bit params of the current and prefetched layer"
                 + (" + one layer's unsharded gradients before reduce-scatter" if grads else ""))
