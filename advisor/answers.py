@@ -143,7 +143,7 @@ class Answers(BaseModel):
     )
     # -- constraints ------------------------------------------------------------------------
     model: str = Field(
-        "8b",
+        "llama-3.1-8b",
         min_length=1,
         max_length=300,
         description="Which base model (a catalog name such as llama-3.1-8b, or a size such as 8b)?",

@@ -8,7 +8,14 @@ import shlex
 from advisor.answers import Answers
 from advisor.recommendation import TRAIN_METHOD, NextStep, Recommendation
 from advisor.rules.data import MIN_DPO_PAIRS
-from advisor.sizing import EPOCHS, LORA_RANK, check_model, seq_len_for, train_tokens_for
+from advisor.sizing import (
+    EPOCHS,
+    LORA_RANK,
+    check_model,
+    method_name,
+    seq_len_for,
+    train_tokens_for,
+)
 
 EXAMPLES = "examples.jsonl"
 PREFERENCES = "preferences.jsonl"
@@ -18,6 +25,14 @@ STORE = "./rag-store"
 
 def _cmd(*parts: object) -> str:
     return " ".join(shlex.quote(str(p)) if not str(p).startswith("--") else str(p) for p in parts)
+
+
+def runnable_model(a: Answers) -> str:
+    """What `tune`, `rag ask` and `compare` load: a hub id or folder, not a catalog alias."""
+    if "/" in a.model:
+        return a.model
+    spec = check_model(a.model)
+    return getattr(spec, "catalog_id", None) or a.model
 
 
 def next_steps(a: Answers, rec: Recommendation) -> list[NextStep]:
@@ -66,7 +81,7 @@ def _rag(a: Answers, hybrid: bool = False) -> list[NextStep]:
         NextStep(
             title="Ask a real question and check the cited sources.",
             command=_cmd("ftadvisor", "rag", "ask", "a real question from your users",
-                         "--store", STORE, "--model", a.model),
+                         "--store", STORE, "--model", runnable_model(a)),
         ),
     ]
 
@@ -101,7 +116,7 @@ def _finetune(a: Answers, rec: Recommendation) -> list[NextStep]:
     if tokens:
         est += ["--train-tokens", tokens, "--epochs", EPOCHS]
     steps.append(NextStep(title="See the memory breakdown and which GPUs fit.", command=_cmd(*est)))
-    tune = ["ftadvisor", "tune", "--model", a.model, "--data", data]
+    tune = ["ftadvisor", "tune", "--model", runnable_model(a), "--data", data]
     tune += ["--method", "dpo", "--dpo-base", method] if dpo else ["--method", method]
     if method != "full":
         tune += ["--rank", LORA_RANK]
@@ -113,16 +128,15 @@ def _finetune(a: Answers, rec: Recommendation) -> list[NextStep]:
         tune += ["--gpus", gpus] + (["--sharding", "fsdp"] if method == "full" else [])
     tune += ["--output", f"runs/{'dpo' if dpo else 'sft'}-{method}"]
     steps.append(NextStep(
-        title=f"Train the {method.upper() if method != 'full' else 'full'} "
-              f"{'DPO' if dpo else 'SFT'} job (runs in its own process; Ctrl-C leaves it running "
-              "with --detach).",
+        title=f"Train the {method_name(method)} {'DPO' if dpo else 'SFT'} job (it runs in its own "
+              "process; add --detach to get the prompt back at once).",
         command=_cmd(*tune),
         detail=_tune_detail(a, rec),
     ))
     if not dpo and a.preference_pairs >= MIN_DPO_PAIRS:
         steps.append(NextStep(
             title=f"Then align with DPO on your {a.preference_pairs:,} preference pairs.",
-            command=_cmd("ftadvisor", "tune", "--model", a.model, "--data", PREFERENCES,
+            command=_cmd("ftadvisor", "tune", "--model", runnable_model(a), "--data", PREFERENCES,
                          "--method", "dpo", "--dpo-base", method if method != "full" else "lora",
                          "--output", f"runs/dpo-{method}"),
             detail="Start DPO from the SFT model (merge the SFT adapter first: "
@@ -146,7 +160,7 @@ def _compare(a: Answers, rec: Recommendation) -> NextStep:
     cmd = ["ftadvisor", "compare", "--data", EXAMPLES]
     if rec.primary == "rag" or "rag" in rec.combine_with or a.knowledge_needs():
         cmd += ["--docs", DOCS]
-    cmd += ["--model", a.model, "--method", method if method in ("lora", "qlora") else "lora"]
+    cmd += ["--model", runnable_model(a), "--method", method if method in ("lora", "qlora") else "lora"]
     if a.gpu:
         cmd += ["--gpu", a.gpu]
     cmd += ["--output", "runs/compare"]

@@ -100,13 +100,12 @@ def recommend(answers: Answers, *, detail: bool = True) -> Recommendation:
 
 
 def _order(reasons: list[Reason], primary: str, combine: list[str]) -> list[Reason]:
-    """Reasons that pushed the winner up first, then the rest, each group in rule order."""
+    """Reasons that pushed the winner up first (marked `supports`), then the rest, each group
+    in rule order."""
     winners = {primary, *combine}
-
-    def support(r: Reason) -> int:
-        return 0 if any(r.effect.get(k, 0) > 0 for k in winners) else 1
-
-    return sorted(reasons, key=support)
+    for r in reasons:
+        r.supports = any(r.effect.get(k, 0) > 0 for k in winners)
+    return sorted(reasons, key=lambda r: not r.supports)
 
 
 def _fit_warnings(a: Answers, rec: Recommendation) -> list[str]:

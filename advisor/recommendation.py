@@ -33,6 +33,7 @@ class Reason(_Model):
     claim: str = Field(description="The source's words the rule rests on.")
     correction: str | None = Field(None, description="Where the source is wrong, and what is right.")
     effect: dict[str, float] = Field(default_factory=dict, description="Score change per approach.")
+    supports: bool = Field(False, description="It raised the recommended approach (or its hybrid partner).")
 
 
 class Change(_Model):

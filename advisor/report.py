@@ -106,8 +106,11 @@ def load_comparison(comparison: Any) -> dict | None:
 def build_document(a: Answers, rec: Recommendation, comp: dict | None) -> list[Section]:
     sections = [
         Section("Recommendation", _recommendation_blocks(a, rec)),
-        Section("Why", [[_reason_line(r) for r in rec.reasons]]),
+        Section("Why", [[_reason_line(r) for r in rec.reasons if r.supports]]),
     ]
+    against = [_reason_line(r) for r in rec.reasons if not r.supports]
+    if against:
+        sections.append(Section("Also weighed", [against]))
     if rec.warnings:
         sections.append(Section("Warnings", [list(rec.warnings)]))
     if rec.what_would_change_it:
@@ -272,7 +275,10 @@ def summary_text(rec: Recommendation) -> str:
     out = [f"Recommendation: {rec.headline}", f"  ({rec.label()})", "",
            "Scores: " + ", ".join(f"{k} {v:+.1f}" for k, v in
                                   sorted(rec.scores.items(), key=lambda kv: -kv[1])), "", "Why:"]
-    out += [f"  - {r.text} [{', '.join(r.answers)}; {r.source}]" for r in rec.reasons]
+    out += [f"  - {r.text} [{', '.join(r.answers)}; {r.source}]" for r in rec.reasons if r.supports]
+    against = [r for r in rec.reasons if not r.supports]
+    if against:
+        out += ["", "Also weighed:"] + [f"  - {r.text} [{', '.join(r.answers)}; {r.source}]" for r in against]
     if rec.warnings:
         out += ["", "Warnings:"] + [f"  ! {w}" for w in rec.warnings]
     if rec.finetune is not None:

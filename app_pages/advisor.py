@@ -17,6 +17,8 @@ from advisor.scenarios import load_scenarios
 from cli.errors import describe_error
 
 P = "adv_"  # widget key prefix
+SHORT = {"prompting": "Prompting", "rag": "RAG", "lora": "LoRA", "qlora": "QLoRA",
+         "full_finetune": "Full FT"}
 DEFAULTS = Answers.model_construct().model_dump()  # defaults without catalog lookups
 
 
@@ -100,19 +102,20 @@ def show_recommendation(answers: Answers, rec) -> None:
     st.subheader("Recommendation")
     st.success(f"**{rec.headline}**")
     cols = st.columns(3)
-    cols[0].metric("Primary approach", APPROACH_LABELS[rec.primary])
-    cols[1].metric("Combine with", ", ".join(APPROACH_LABELS[c] for c in rec.combine_with) or "-")
+    cols[0].metric("Primary approach", SHORT[rec.primary])
+    cols[1].metric("Combine with", ", ".join(SHORT[c] for c in rec.combine_with) or "-")
     cols[2].metric("Recipe", (rec.recipe or "-").upper())
     for w in rec.warnings:
         st.warning(w)
     st.markdown("**Why**")
-    for r in rec.reasons:
-        note = f" *Correction of the source:* {r.correction}" if r.correction else ""
-        st.markdown(f"- {r.text}  \n  <small>answers: `{'`, `'.join(r.answers)}` · source: "
-                    f"`{r.source}` — “{r.claim}”</small>{note}", unsafe_allow_html=True)
+    show_reasons([r for r in rec.reasons if r.supports])
+    against = [r for r in rec.reasons if not r.supports]
+    if against:
+        with st.expander(f"Also weighed ({len(against)})"):
+            show_reasons(against)
     st.markdown("**Scores** (highest wins)")
-    st.bar_chart({APPROACH_LABELS[k]: [v] for k, v in rec.scores.items()}, horizontal=True, height=220,
-                 stack=False)
+    st.bar_chart({"score": {APPROACH_LABELS[k]: v for k, v in rec.scores.items()}},
+                 horizontal=True, height=200)
     if rec.what_would_change_it:
         st.markdown("**What would change it**")
         st.markdown("\n".join(f"- {c.text}" for c in rec.what_would_change_it))
@@ -123,6 +126,13 @@ def show_recommendation(answers: Answers, rec) -> None:
         if s.command:
             st.code(s.command, language="bash")
     show_downloads(answers, rec)
+
+
+def show_reasons(reasons) -> None:
+    for r in reasons:
+        note = f"  \n  *Correction of the source:* {r.correction}" if r.correction else ""
+        st.markdown(f"- {r.text}  \n  <small>answers: `{'`, `'.join(r.answers)}` · source: "
+                    f"`{r.source}` — “{r.claim}”</small>{note}", unsafe_allow_html=True)
 
 
 def show_estimates(rec) -> None:
@@ -144,7 +154,8 @@ def show_estimates(rec) -> None:
             st.caption(f"Which GPUs fit {plan.method} (cheapest first)")
             st.dataframe([r.model_dump() for r in plan.gpu_table], hide_index=True, key=f"{P}gpu_table")
     if serving is not None:
-        st.caption(f"Serving (inference) on {serving.gpus} x {serving.gpu or '-'}: "
+        rented = " (the cheapest GPU that fits)" if serving.rented else ""
+        st.caption(f"Serving (inference) on {serving.gpus} x {serving.gpu or '-'}{rented}: "
                    f"{serving.total_gib:.1f} GiB per GPU, fits: {'yes' if serving.fits else 'no'}")
 
 

@@ -33,12 +33,12 @@ def hybrid(request):
 def test_markdown_has_every_section(hybrid):
     a, rec = hybrid
     md = render_report(a, rec, "md", comparison=COMPARISON).decode()
-    for heading in ("## Recommendation", "## Why", "## What would change it",
+    for heading in ("## Recommendation", "## Why", "## Also weighed", "## What would change it",
                     "## Estimated memory, time and cost", "## Next steps", "## Comparison results",
                     "## Your answers", "## Assumptions and sources"):
         assert heading in md
     assert rec.headline in md
-    assert "ftadvisor tune --model llama-3.1-8b --data examples.jsonl --method lora" in md
+    assert "ftadvisor tune --model meta-llama/Llama-3.1-8B --data examples.jsonl --method lora" in md
     assert "ftadvisor rag index --docs ./docs --store ./rag-store" in md
     assert "| qlora | 0.375 | 0.610 | 0.520 |" in md
     assert "001_0ffb80dee5154411.txt" in md and "weights" in md

@@ -15,8 +15,11 @@ def test_scores_reasons_and_sources(hybrid_answers):
     assert rec.scores["lora"] == max(rec.scores.values())
     assert rec.reasons and all(r.answers and r.source and r.claim for r in rec.reasons)
     assert rec.sources and all(s.claims for s in rec.sources)
-    # The winner's supporting reasons come first.
-    assert rec.reasons[0].effect.get("lora", 0) > 0 or rec.reasons[0].effect.get("rag", 0) > 0
+    # The winner's supporting reasons come first, marked; the rest were weighed against.
+    support = [r.supports for r in rec.reasons]
+    assert support[0] and support == sorted(support, reverse=True) and not all(support)
+    for r in rec.reasons:
+        assert r.supports == (r.effect.get("lora", 0) > 0 or r.effect.get("rag", 0) > 0)
 
 
 def test_what_would_change_it_really_flips_it(hybrid_answers):
@@ -65,7 +68,9 @@ def test_budget_too_small_prefers_cheaper_method():
 
 
 @pytest.mark.parametrize("primary_answers,expected", [
-    (dict(), ["ftadvisor estimate --model 8b --method inference"]),
+    (dict(), ["ftadvisor estimate --model llama-3.1-8b --method inference"]),
+    (dict(model="8b", needs=["tone_style"], labeled_examples=2000, prompting_result="fails"),
+     ["ftadvisor tune --model 8b"]),
     (dict(needs=["private_knowledge"]), ["ftadvisor rag index --docs ./docs --store ./rag-store",
                                          "ftadvisor rag ask"]),
     (dict(needs=["alignment"], preference_pairs=3000, prompting_result="fails", gpu="H100 SXM"),
