@@ -104,3 +104,16 @@ def test_unknown_format(hybrid):
     a, rec = hybrid
     with pytest.raises(AdvisorError, match="--format"):
         render_report(a, rec, "docx")
+
+
+def test_comparison_accepts_a_results_object(hybrid):
+    """The comparison's `Results` (a pydantic model) can be handed over as is."""
+    from pydantic import BaseModel
+
+    class Results(BaseModel):
+        model: str
+        arms: dict[str, dict[str, float]]
+
+    a, rec = hybrid
+    md = render_report(a, rec, "md", comparison=Results(model="tiny", arms={"rag": {"token_f1": 0.42}})).decode()
+    assert "| rag | 0.420 |" in md

@@ -135,3 +135,40 @@ def test_the_estimate_command_reproduces_the_reported_memory(hybrid_answers, cap
     assert main(shlex.split(cmd)[1:] + ["--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert abs(data["memory_gib"]["total"] - rec.finetune.fit.total_gib) < 0.01
+
+
+def test_random_answers_always_give_a_consistent_recommendation():
+    """Seeded random questionnaires: never crash, the winner has the top score (or is the
+    hybrid), fine-tuning always comes with its sizing, prompting/RAG never with a recipe."""
+    import random
+    from typing import get_args
+
+    from advisor.answers import DomainCoverage, KnowledgeUpdate, Need, PromptingResult
+    from advisor.rules import FINETUNE
+
+    rng = random.Random(7)
+    models = ["llama-3.2-1b", "qwen2.5-7b", "llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "13b"]
+    gpus = [None, "T4", "RTX 4090", "L4", "A100 80GB", "H100 SXM"]
+    for _ in range(25):
+        a = Answers(
+            needs=rng.sample(get_args(Need), rng.randint(0, 4)),
+            knowledge_update=rng.choice(get_args(KnowledgeUpdate)),
+            citations_required=rng.random() < 0.3,
+            labeled_examples=rng.choice([0, 30, 300, 3000, 30000]),
+            preference_pairs=rng.choice([0, 0, 800, 5000]),
+            prompting_result=rng.choice(get_args(PromptingResult)),
+            domain_coverage=rng.choice(get_args(DomainCoverage)),
+            requirements_stable=rng.random() < 0.8,
+            model=rng.choice(models), gpu=rng.choice(gpus), gpu_count=rng.choice([1, 1, 2, 8]),
+            budget_usd=rng.choice([None, 50, 5000]), queries_per_day=rng.choice([0, 5000, 200000]),
+            data_must_stay_on_prem=rng.random() < 0.3, keep_general_skills=rng.random() < 0.4,
+        )
+        rec = recommend(a)
+        top = max(rec.scores.values())
+        if rec.primary in FINETUNE:
+            assert rec.finetune is not None and rec.recipe in ("sft", "dpo")
+            assert rec.scores[rec.primary] == top or "rag" in rec.combine_with
+        else:
+            assert rec.finetune is None and rec.recipe is None and not rec.combine_with
+            assert rec.scores[rec.primary] == top
+        assert rec.next_steps and rec.serving is not None
