@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from advisor.answers import NEED_LABELS, Answers
 from advisor.errors import AdvisorError
 from advisor.recommendation import APPROACH_LABELS, MethodFit, Recommendation
 
-Format = Literal["md", "html", "json", "pdf"]
 FORMATS: tuple[str, ...] = ("md", "html", "json", "pdf")
 MEDIA_TYPES = {"md": "text/markdown", "html": "text/html", "json": "application/json",
                "pdf": "application/pdf"}
@@ -124,8 +123,8 @@ def build_document(a: Answers, rec: Recommendation, comp: dict | None) -> list[S
     return sections
 
 
-def title(doc_rec_headline: str) -> str:
-    return f"ftadvisor report: {doc_rec_headline}"
+def title(headline: str) -> str:
+    return f"ftadvisor report: {headline}"
 
 
 def _recommendation_blocks(a: Answers, rec: Recommendation) -> list[Any]:

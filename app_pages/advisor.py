@@ -144,7 +144,7 @@ def show_estimates(rec) -> None:
               "GiB per GPU": round(f.total_gib, 1), "fits": f.fits,
               "hours": None if f.time_hours is None else round(f.time_hours, 2),
               "cost $": None if f.cost_usd is None else round(f.cost_usd, 2)} for f in plan.alternatives],
-            hide_index=True, key=f"{P}methods_table",
+            hide_index=True,
         )
         fit = plan.fit
         st.caption(f"Memory breakdown for {fit.method} (GiB per GPU)")
@@ -152,7 +152,7 @@ def show_estimates(rec) -> None:
                      horizontal=True, height=160)
         if plan.gpu_table:
             st.caption(f"Which GPUs fit {plan.method} (cheapest first)")
-            st.dataframe([r.model_dump() for r in plan.gpu_table], hide_index=True, key=f"{P}gpu_table")
+            st.dataframe([r.model_dump() for r in plan.gpu_table], hide_index=True)
     if serving is not None:
         rented = " (the cheapest GPU that fits)" if serving.rented else ""
         st.caption(f"Serving (inference) on {serving.gpus} x {serving.gpu or '-'}{rented}: "
