@@ -92,6 +92,7 @@ def recommend(answers: Answers, *, detail: bool = True) -> Recommendation:
         rec.warnings += _fit_warnings(a, rec)
         rec.assumptions = rec.finetune.assumptions
     rec.serving = sizing.serving_fit(a)
+    rec.assumptions += sizing.serving_assumptions(a)
     rec.headline = headline(a, rec)
     rec.what_would_change_it = what_would_change_it(a, rec)
     rec.next_steps = next_steps(a, rec)

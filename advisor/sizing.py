@@ -253,6 +253,13 @@ def serving_fit(a: Answers) -> MethodFit:
     return _fit(a, "inference", "sft")
 
 
+def serving_assumptions(a: Answers) -> list[str]:
+    return [
+        f"Serving sized for one sequence of {seq_len_for(a)} tokens with 16-bit weights and its "
+        "KV cache; more concurrent requests need more KV cache.",
+    ]
+
+
 def assumptions(a: Answers, recipe: str) -> list[str]:
     pairs = " (a DPO pair counts as two sequences)" if recipe == "dpo" else ""
     return [

@@ -88,3 +88,21 @@ def test_seed_corrections_are_stated():
     assert "does not" in BY_NAME["qlora_trades_quality_for_memory"].correction
     assert "all linear layers" in BY_NAME["lora_all_linear_targets"].correction
     assert "1e-4" in BY_NAME["catastrophic_forgetting"].correction
+
+
+def test_corrections_agree_with_the_estimator():
+    """The numbers the corrections quote are the estimator's."""
+    from estimator import EstimateRequest, estimate, load_model_spec
+
+    spec = load_model_spec("llama-3.1-8b")
+    lora = spec.lora_params(16, "all-linear")
+    assert lora == 41_943_040 and f"{lora / spec.param_count():.2%}" == "0.52%"
+    assert "41,943,040" in BY_NAME["lora_all_linear_targets"].correction
+
+    def flops(method):
+        return estimate(EstimateRequest(model="llama-3.1-8b", method=method, seq_len=512)).flops_per_token
+
+    assert 0.6 < flops("lora") / flops("full") < 0.72  # "~2/3 of the compute"
+    qlora_70b = estimate(EstimateRequest(model="llama-3.1-70b", method="qlora", quant="nf4",
+                                         seq_len=512, gradient_checkpointing=True))
+    assert qlora_70b.memory_gib["weights"] > 33 and not qlora_70b.fits["RTX 4090"]
