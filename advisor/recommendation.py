@@ -51,7 +51,9 @@ class NextStep(_Model):
 
 
 class MethodFit(_Model):
-    """One training (or serving) setup sized by the estimator."""
+    """One training (or serving) setup sized by the estimator (frozen: sizing caches it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     method: Literal["inference", "lora", "qlora", "full"]
     gpu: str | None = Field(description="The GPU it was sized for (the user's, or the cheapest that fits).")
@@ -68,6 +70,8 @@ class MethodFit(_Model):
 
 class GpuRow(_Model):
     """One row of the which-GPUs-fit table for the recommended setup (cheapest first)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     gpu: str
     gpus: int | None = Field(description="Fewest GPUs of this type that fit (None: none do).")

@@ -9,6 +9,7 @@ fit" means it does not fit at all; LoRA rank 16 on all linear layers; 2 epochs (
 from __future__ import annotations
 
 import math
+import time
 from functools import lru_cache
 
 from advisor.answers import Answers
@@ -96,19 +97,29 @@ _CACHE_MAX = 2048
 
 
 def _cached(key: tuple, compute):
+    """Cached MethodFit (frozen) or tuple of GpuRow (frozen): safe to share."""
     if key not in _CACHE:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
         _CACHE[key] = compute()
-    value = _CACHE[key]
-    return value.model_copy(deep=True) if hasattr(value, "model_copy") else list(value)
+    return _CACHE[key]
+
+
+_catalog_checked = [0.0, ()]  # [monotonic time, (path, mtime)]
+
+
+def _catalog_version() -> tuple:
+    """The GPU catalog file and its mtime (a user may edit it), re-read at most once a second."""
+    now = time.monotonic()
+    if now - _catalog_checked[0] > 1.0:
+        path = _est().gpus.catalog_path()
+        _catalog_checked[:] = [now, (str(path), path.stat().st_mtime if path.exists() else 0.0)]
+    return _catalog_checked[1]
 
 
 def _job_key(a: Answers, method: str, recipe: str) -> tuple:
-    """Everything the estimator sees of the answers (the catalog file's mtime too)."""
-    catalog = _est().gpus.catalog_path()
-    mtime = catalog.stat().st_mtime if catalog.exists() else 0.0
-    return (a.model, a.example_tokens, training_examples(a), method, recipe, str(catalog), mtime)
+    """Everything the estimator sees of the answers (and the catalog's version)."""
+    return (a.model, a.example_tokens, training_examples(a), method, recipe, *_catalog_version())
 
 
 def _fit(a: Answers, method: str, recipe: str) -> MethodFit:
@@ -145,21 +156,21 @@ def _over_budget(a: Answers, cost: float | None) -> bool:
     return a.budget_usd is not None and cost is not None and cost > a.budget_usd
 
 
-def _table(a: Answers, method: str, recipe: str) -> list[GpuRow]:
+def _table(a: Answers, method: str, recipe: str) -> tuple[GpuRow, ...]:
     key = ("table", *_job_key(a, method, recipe))
     return _cached(key, lambda: _table_uncached(a, method, recipe))
 
 
-def _table_uncached(a: Answers, method: str, recipe: str) -> list[GpuRow]:
+def _table_uncached(a: Answers, method: str, recipe: str) -> tuple[GpuRow, ...]:
     rows = _est().fit_table(_request(a, method, recipe, None, 1))
-    out = []
-    for r in rows:
-        out.append(GpuRow(
+    return tuple(
+        GpuRow(
             gpu=r.gpu, gpus=r.min_gpus, sharding=r.sharding, gpu_memory_gib=r.memory_gib,
             total_gib=r.total_gib, fits=r.min_gpus is not None, time_hours=r.time_hours,
             cost_usd=r.cost_usd, note=r.note,
-        ))
-    return out
+        )
+        for r in rows
+    )
 
 
 def size_methods(a: Answers, recipe: str) -> dict[str, MethodFit]:
@@ -232,7 +243,7 @@ def finetune_plan(a: Answers, approach: str, recipe: str, fits: dict[str, Method
         quant=req.quant, precision=req.precision, batch_size=req.batch_size, seq_len=req.seq_len,
         gradient_checkpointing=True, epochs=EPOCHS, learning_rate=lr,
         train_tokens=train_tokens_for(a, recipe), fit=fit, alternatives=list(fits.values()),
-        gpu_table=_table(a, method, recipe), smaller_model=smaller,
+        gpu_table=list(_table(a, method, recipe)), smaller_model=smaller,
         assumptions=assumptions(a, recipe) + [str(x) for x in (getattr(est, "assumptions", None) or [])],
     )
 
