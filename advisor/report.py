@@ -127,8 +127,19 @@ def title(headline: str) -> str:
     return f"ftadvisor report: {headline}"
 
 
+def _generated() -> str:
+    from datetime import date
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("ftadvisor")
+    except PackageNotFoundError:
+        v = "dev"
+    return f"Generated on {date.today().isoformat()} by ftadvisor {v}."
+
+
 def _recommendation_blocks(a: Answers, rec: Recommendation) -> list[Any]:
-    blocks: list[Any] = []
+    blocks: list[Any] = [_generated()]
     if a.use_case:
         blocks.append(f"Use case: {a.use_case}")
     blocks.append(f"Recommendation: {rec.headline}.")

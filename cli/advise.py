@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Read the questionnaire's answers (a JSON object of Answers fields) and print "
         "the recommendation with its reasons, warnings, what would change it and next steps.",
     )
-    p.add_argument("--answers", required=True, metavar="FILE", help="answers JSON file")
+    p.add_argument("--answers", required=True, metavar="FILE", help="answers JSON file (- for stdin)")
     p.add_argument("--json", action="store_true", help="print the Recommendation as JSON")
     p.set_defaults(func=run_advise)
 
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Write the report to hand to the team: answers, recommendation, reasons, "
         "warnings, memory/cost estimates, sources, next steps, and optionally a comparison run.",
     )
-    r.add_argument("--answers", required=True, metavar="FILE", help="answers JSON file")
+    r.add_argument("--answers", required=True, metavar="FILE", help="answers JSON file (- for stdin)")
     r.add_argument("--format", choices=FORMATS, default=None,
                    help="report format (default: from the -o file's extension, else md)")
     r.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the report")
@@ -35,11 +35,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=run_report)
 
 
+def _answers(path: str):
+    from advisor import load_answers, parse_answers
+
+    return parse_answers(sys.stdin.read(), source="stdin") if path == "-" else load_answers(path)
+
+
 def run_advise(args: argparse.Namespace) -> int:
-    from advisor import load_answers, recommend
+    from advisor import recommend
     from advisor.report import summary_text
 
-    answers = load_answers(args.answers)
+    answers = _answers(args.answers)
     rec = recommend(answers)
     if args.json:
         print(json.dumps(rec.model_dump(mode="json"), indent=2))
@@ -49,11 +55,12 @@ def run_advise(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from advisor import load_answers, recommend, render_report
+    from advisor import recommend, render_report
 
     out = Path(args.output)
-    fmt = args.format or (out.suffix.lstrip(".").lower() if out.suffix.lstrip(".").lower() in FORMATS else "md")
-    answers = load_answers(args.answers)
+    suffix = out.suffix.lstrip(".").lower()
+    fmt = args.format or (suffix if suffix in FORMATS else "md")
+    answers = _answers(args.answers)
     data = render_report(answers, recommend(answers), fmt, comparison=args.comparison)
     if out.parent and not out.parent.exists():
         raise FileNotFoundError(f"-o: folder {out.parent} does not exist")

@@ -75,3 +75,11 @@ def test_malformed_json_exits_2_with_line_and_column(tmp_path, capsys):
 def test_missing_answers_file(tmp_path, capsys):
     assert main(["advise", "--answers", str(tmp_path / "nope.json")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_answers_from_stdin(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"needs": ["private_knowledge"]})))
+    assert main(["advise", "--answers", "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["primary"] == "rag"
