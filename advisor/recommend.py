@@ -100,12 +100,23 @@ def recommend(answers: Answers, *, detail: bool = True) -> Recommendation:
     return rec
 
 
+def supports(effect: dict[str, float], winners: set[str]) -> bool:
+    """A reason supports the recommendation when it raised a winner, or lowered a rival
+    without lowering a winner (e.g. "full fine-tuning does not fit" supports LoRA). Advice
+    without a score change (e.g. "adapters on all linear layers") goes with the recommendation."""
+    if not any(effect.values()):
+        return True
+    raised = any(effect.get(k, 0) > 0 for k in winners)
+    lowered_winner = any(effect.get(k, 0) < 0 for k in winners)
+    lowered_rival = any(v < 0 for k, v in effect.items() if k not in winners)
+    return raised or (lowered_rival and not lowered_winner)
+
+
 def _order(reasons: list[Reason], primary: str, combine: list[str]) -> list[Reason]:
-    """Reasons that pushed the winner up first (marked `supports`), then the rest, each group
-    in rule order."""
+    """Supporting reasons first (marked `supports`), then the rest, each group in rule order."""
     winners = {primary, *combine}
     for r in reasons:
-        r.supports = any(r.effect.get(k, 0) > 0 for k in winners)
+        r.supports = supports(r.effect, winners)
     return sorted(reasons, key=lambda r: not r.supports)
 
 

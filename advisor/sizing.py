@@ -203,7 +203,7 @@ def sizing_reasons(a: Answers, fits: dict[str, MethodFit]) -> list[Reason]:
             rule="estimator_fit", text=text, answers=["model", "gpu", "gpu_count", "budget_usd"],
             source=_ESTIMATOR_SOURCE,
             claim="per-GPU memory breakdown and cost from `estimator.estimate`",
-            effect={approach: delta},
+            effect={approach: round(delta, 2)},
         ))
     return reasons
 

@@ -18,8 +18,10 @@ def test_scores_reasons_and_sources(hybrid_answers):
     # The winner's supporting reasons come first, marked; the rest were weighed against.
     support = [r.supports for r in rec.reasons]
     assert support[0] and support == sorted(support, reverse=True) and not all(support)
-    for r in rec.reasons:
-        assert r.supports == (r.effect.get("lora", 0) > 0 or r.effect.get("rag", 0) > 0)
+    by_rule = {r.rule: r.supports for r in rec.reasons}
+    assert by_rule["finetune_internalises_behaviour"] and by_rule["rag_for_changing_facts"]
+    assert by_rule["lora_before_full"]  # lowered a rival (full fine-tuning), not the winner
+    assert not by_rule["domain_coverage"]  # raised prompting only
 
 
 def test_what_would_change_it_really_flips_it(hybrid_answers):
