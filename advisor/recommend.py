@@ -91,6 +91,7 @@ def recommend(answers: Answers, *, detail: bool = True) -> Recommendation:
         rec.finetune = sizing.finetune_plan(a, primary, recipe, fits)
         rec.warnings += _fit_warnings(a, rec)
         rec.assumptions = rec.finetune.assumptions
+    rec.warnings += sizing.context_warnings(a)
     rec.serving = sizing.serving_fit(a)
     rec.assumptions += sizing.serving_assumptions(a)
     rec.headline = headline(a, rec)

@@ -264,6 +264,15 @@ def serving_fit(a: Answers) -> MethodFit:
     return _fit(a, "inference", "sft")
 
 
+def context_warnings(a: Answers) -> list[str]:
+    """Examples longer than the model's context window cannot be trained or served as they are."""
+    limit = check_model(a.model).max_position_embeddings
+    if a.example_tokens <= limit:
+        return []
+    return [f"Typical examples of {a.example_tokens:,} tokens exceed {a.model}'s context of "
+            f"{limit:,} tokens: shorten or chunk them, or choose a longer-context model."]
+
+
 def serving_assumptions(a: Answers) -> list[str]:
     return [
         f"Serving sized for one sequence of {seq_len_for(a)} tokens with 16-bit weights and its "

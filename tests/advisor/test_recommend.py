@@ -174,3 +174,9 @@ def test_random_answers_always_give_a_consistent_recommendation():
             assert rec.finetune is None and rec.recipe is None and not rec.combine_with
             assert rec.scores[rec.primary] == top
         assert rec.next_steps and rec.serving is not None
+
+
+def test_examples_longer_than_the_context_window_warn():
+    rec = recommend(Answers(model="gpt2", example_tokens=4096))
+    assert any("context of 1,024 tokens" in w for w in rec.warnings)
+    assert not any("context" in w for w in recommend(Answers(example_tokens=4096)).warnings)
