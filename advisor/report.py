@@ -190,6 +190,7 @@ def _estimate_blocks(a: Answers, rec: Recommendation) -> list[Any]:
             f"{plan.recipe.upper()}, on {f.gpus} x {f.gpu or 'no GPU'}: {f.total_gib:.1f} GiB per GPU"
             + ("" if f.fits else " - does NOT fit") + "."
         )
+        blocks.append(plan_summary(plan))
         blocks.append(Table(["component", "GiB per GPU"], _breakdown_rows(f)))
         blocks.append(Chart(plan.alternatives, "Estimated memory per GPU for each method"))
         blocks.append(Table(["method", "GPUs", "GiB per GPU", "fits", "hours", "cost"],
@@ -210,6 +211,16 @@ def _estimate_blocks(a: Answers, rec: Recommendation) -> list[Any]:
             blocks.append(Table(["component", "GiB per GPU"], _breakdown_rows(serving)))
             blocks.append(Chart([serving], "Estimated memory to serve the model"))
     return blocks or ["No estimate (the estimator was not consulted)."]
+
+
+def plan_summary(plan) -> str:
+    """The training setup in one line (page and report)."""
+    adapter = (f"LoRA rank {plan.lora_rank} on {plan.lora_targets.replace('-', ' ')} layers"
+               + (", base in NF4" if plan.quant == "nf4" else "") + ", " if plan.lora_rank else "")
+    return (f"Setup: {adapter}{plan.precision} compute, learning rate {plan.learning_rate:g}, "
+            f"{plan.epochs} epochs, sequence length {plan.seq_len}, micro-batch {plan.batch_size} "
+            f"x {plan.grad_accum} accumulation steps, gradient checkpointing; "
+            f"{plan.train_tokens:,} tokens per epoch.")
 
 
 def _breakdown_rows(f: MethodFit) -> list[list[str]]:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from advisor import Answers, recommend, render_report
 from advisor.answers import GROUPS, NEED_LABELS
 from advisor.recommendation import APPROACH_LABELS
-from advisor.report import MEDIA_TYPES
+from advisor.report import MEDIA_TYPES, plan_summary
 from advisor.scenarios import load_scenarios
 from cli.errors import describe_error
 
@@ -147,6 +147,7 @@ def show_estimates(rec) -> None:
             hide_index=True,
         )
         fit = plan.fit
+        st.caption(plan_summary(plan))
         st.caption(f"Memory breakdown for {fit.method} (GiB per GPU)")
         st.bar_chart({k: [v] for k, v in fit.memory_gib.items() if k != "total" and v > 0},
                      horizontal=True, height=160)
