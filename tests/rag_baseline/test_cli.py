@@ -1,0 +1,40 @@
+"""`ftadvisor rag index|search|ask|stats` in-process (the subprocess case is in test_index.py)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cli.main import main
+
+
+def test_index_search_ask_stats(tmp_path, docs, tiny_model_dir, capsys):
+    store = str(tmp_path / "store")
+    assert main(["rag", "index", "--docs", str(docs), "--store", store, "--chunk-size", "400"]) == 0
+    assert "3 file(s) indexed" in capsys.readouterr().out
+    queries = tmp_path / "q.txt"
+    queries.write_text("How long does a refund take?\n\nWhich countries do you ship to?\n")
+    assert main(["rag", "search", "--queries-file", str(queries), "--store", store, "--k", "2", "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert [e["question"] for e in entries] == ["How long does a refund take?", "Which countries do you ship to?"]
+    assert [Path(e["hits"][0]["source"]).name for e in entries] == ["refunds.md", "shipping.txt"]
+    assert all({"source", "score", "text"} <= set(h) for e in entries for h in e["hits"])
+    assert main(["rag", "ask", "How long does a refund take?", "--store", store, "--model", str(tiny_model_dir),
+                 "--max-new-tokens", "4", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["covered"] and Path(result["hits"][0]["source"]).name == "refunds.md"
+    assert main(["rag", "stats", "--store", store]) == 0
+    assert "from 3 file(s)" in capsys.readouterr().out
+
+
+def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["rag", "index", "--docs", str(tmp_path / "empty"), "--store", str(tmp_path / "s")]) == 2
+    assert "the folder is empty" in capsys.readouterr().err
+    (tmp_path / "notastore").mkdir()
+    (tmp_path / "notastore" / "x.txt").write_text("x")
+    assert main(["rag", "stats", "--store", str(tmp_path / "notastore")]) == 2
+    assert "is not a Chroma store" in capsys.readouterr().err
+    assert main(["rag", "search", "q", "--url", "http://127.0.0.1:9"]) == 2
+    assert "cannot reach the Chroma server" in capsys.readouterr().err
+    assert main(["rag", "search", "--store", str(tmp_path / "s")]) == 2
+    assert "give one question" in capsys.readouterr().err

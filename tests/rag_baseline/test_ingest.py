@@ -1,0 +1,84 @@
+"""Readers for every supported type; bad files are skipped with a reason, never fatal."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag_baseline.errors import RagError
+from rag_baseline.ingest import read_document, read_documents, save_upload
+
+
+def _pdf(path, lines):
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=A4)
+    for n, line in enumerate(lines):
+        c.drawString(72, 800 - 20 * n, line)
+    c.showPage()
+    c.save()
+
+
+def test_every_reader(tmp_path):
+    (tmp_path / "a.csv").write_text("name,city\nAda,London\nAlan,Wilmslow\n")
+    (tmp_path / "b.json").write_text(json.dumps([{"q": "capital of France?", "a": "Paris"}]))
+    (tmp_path / "c.jsonl").write_text('{"q": "one"}\n\n{"q": "two"}\n')
+    (tmp_path / "d.html").write_text("<html><head><style>p{}</style><script>var x=1;</script></head>"
+                                     "<body><h2>Title</h2><p>Hello <b>world</b></p></body></html>")
+    _pdf(tmp_path / "e.pdf", ["The warranty lasts two years."])
+    texts = {p.name: read_document(p) for p in sorted(tmp_path.iterdir())}
+    assert "name: Ada\ncity: London" in texts["a.csv"].text
+    assert "q: capital of France?\na: Paris" == texts["b.json"].text
+    assert texts["c.jsonl"].text == "q: one\n\nq: two"
+    assert texts["d.html"].text == "## Title\n\nHello world" and texts["d.html"].kind == "markdown"
+    assert "warranty lasts two years" in texts["e.pdf"].text
+
+
+def test_binary_unreadable_and_unsupported_files_are_skipped_and_listed(tmp_path):
+    (tmp_path / "good.md").write_text("# Fine\n\nReadable text.")
+    (tmp_path / "blob.txt").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    (tmp_path / "empty.md").write_text("   \n")
+    (tmp_path / "bad.json").write_text("{oops")
+    locked = tmp_path / "locked.txt"
+    locked.write_text("secret")
+    locked.chmod(0)
+    docs, skipped = read_documents([tmp_path])
+    assert [d.path.name for d in docs] == ["good.md"] + (["locked.txt"] if _can_read(locked) else [])
+    reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in skipped}
+    assert "binary" in reasons["blob.txt"]
+    assert "not UTF-8" in reasons["latin1.txt"]
+    assert "unsupported file type .png" in reasons["image.png"]
+    assert "PDF" in reasons["broken.pdf"]
+    assert "no text" in reasons["empty.md"]
+    assert "invalid JSON" in reasons["bad.json"]
+    if not _can_read(locked):
+        assert "cannot read" in reasons["locked.txt"]
+
+
+def _can_read(path) -> bool:
+    try:
+        path.read_bytes()
+        return True
+    except OSError:
+        return False
+
+
+def test_empty_folder_and_missing_path_are_clear_errors(tmp_path):
+    with pytest.raises(RagError, match="the folder is empty"):
+        read_documents([tmp_path])
+    with pytest.raises(RagError, match="no such file or folder"):
+        read_documents([tmp_path / "nope"])
+
+
+def test_uploads_are_saved_under_their_hash_never_their_name(tmp_path):
+    target = save_upload("../../etc/passwd.md", b"# hi\n\ntext", tmp_path / "up", max_bytes=1000)
+    assert target.parent == tmp_path / "up" and target.suffix == ".md" and "passwd" not in target.name
+    assert save_upload("other name.md", b"# hi\n\ntext", tmp_path / "up", 1000) == target  # same bytes, same file
+    with pytest.raises(RagError, match="limit is"):
+        save_upload("big.txt", b"x" * 2000, tmp_path / "up", max_bytes=1000)
+    with pytest.raises(RagError, match="unsupported"):
+        save_upload("run.exe", b"MZ", tmp_path / "up", max_bytes=1000)
