@@ -12,7 +12,7 @@ from estimator.estimate import COMPONENTS
 from ui.forms import render_fields
 
 PREFIX = "est_"
-MODEL_FIELDS = ["model", "method", "precision", "pure_bf16", "quant", "double_quant"]
+MODEL_FIELDS = ["model", "method", "precision", "pure_bf16", "quant", "double_quant", "quant_saves_inputs"]
 LORA_FIELDS = ["lora_rank", "lora_targets", "lora_dropout"]
 BATCH_FIELDS = ["batch_size", "seq_len", "gradient_accumulation", "gradient_checkpointing", "attention", "loss",
                 "optimizer", "optimizer_foreach"]

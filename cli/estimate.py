@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--pure-bf16", action="store_true", help="no fp32 master weights, adapters or states")
     p.add_argument("--quant", choices=get_args(Quant), help="base-weight quantization (default none)")
     p.add_argument("--double-quant", action=argparse.BooleanOptionalAction, help="NF4 double quantization (default on)")
+    p.add_argument("--quant-saves-inputs", action="store_true",
+                   help="older bitsandbytes (0.41): each 4-bit matmul keeps its input for backward")
     p.add_argument("--optimizer", choices=get_args(Optimizer), help="optimizer (default adamw)")
     p.add_argument("--optimizer-foreach", action="store_true", help="foreach AdamW (one extra state-sized buffer)")
     p.add_argument("--batch-size", type=int, help="micro-batch per GPU (default 1)")

@@ -154,8 +154,8 @@ def _try(req: EstimateRequest, spec: ModelSpec, gpu: Gpu, text: str, update: dic
 def assumptions(req: EstimateRequest, spec: ModelSpec) -> list[str]:
     """The estimate's assumptions in words, for the page and the command."""
     out = ["GiB = 2^30 bytes; per-GPU peak of a steady-state step (optimizer states already created).",
-           "Hugging Face transformers + peft, SDPA/flash attention kernels, activations in the compute dtype; "
-           "transformers' repeat_kv stores k/v expanded to all heads."]
+           "Hugging Face transformers + peft, SDPA/flash attention, activations in the compute dtype; k/v kept at "
+           "their own head count (a padding mask makes transformers repeat them to all heads: a little more)."]
     if spec.approximate:
         out.append(f"Model shape is representative for {req.model!r}, not an exact architecture.")
     if req.method == "full" and req.precision != "fp32":
@@ -164,6 +164,8 @@ def assumptions(req: EstimateRequest, spec: ModelSpec) -> list[str]:
     if req.uses_adapter:
         out.append("LoRA adapters, their gradients and AdamW states in " +
                    ("16-bit (pure bf16)." if req.pure_bf16 else "fp32 (peft's default), computed under bf16 autocast."))
+    if req.quant != "none" and req.quant_saves_inputs:
+        out.append("Older bitsandbytes: every quantized matmul keeps its input for backward.")
     if req.quant == "nf4":
         out.append("NF4 (bitsandbytes): decoder-layer Linear weights 4-bit with per-64 absmax"
                    + (" double-quantized" if req.double_quant else "") + "; embeddings, lm_head and norms stay 16-bit.")

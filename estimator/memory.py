@@ -15,9 +15,10 @@ where static = weights + adapter + optimizer states + quantization and communica
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from estimator.model_spec import LinearModule, ModelSpec
+from estimator.model_spec import ModelSpec
 from estimator.request import EstimateRequest
 
 GIB = 1024**3
@@ -42,8 +43,6 @@ ALLOCATOR_DYNAMIC_FRACTION = 0.06
 ALLOCATOR_FIXED_BYTES = 64 * 1024**2
 # Chunked cross-entropy (torchtune CEWithChunkedOutputLoss, liger-style): fp32 work on one chunk of 8.
 LOSS_CHUNKS = 8
-# Output projections read the attention/MLP result, not the normalised hidden state.
-_OUTPUT_NAMES = {"o_proj", "c_proj", "down_proj", "w2", "dense", "out_proj"}
 
 
 @dataclass
@@ -150,9 +149,13 @@ def adapter_term(req: EstimateRequest, s: _Setup) -> Term:
     if not req.uses_adapter:
         return Term(0, "no adapter")
     shard = s.n_shard if s.sharding in ("zero3", "fsdp") else 1
-    return Term(s.trainable * s.adapter_bytes / shard,
-                f"LoRA r={req.lora_rank}: {s.trainable:,} params x {s.adapter_bytes} B "
-                f"({'fp32, peft default' if s.adapter_bytes == 4 else '16-bit'}){_per(shard)}")
+    b = s.trainable * s.adapter_bytes / shard
+    how = (f"LoRA r={req.lora_rank}: {s.trainable:,} params x {s.adapter_bytes} B "
+           f"({'fp32, peft default' if s.adapter_bytes == 4 else '16-bit'}){_per(shard)}")
+    if s.adapter_bytes == 4 and s.dtype_bytes == 2:  # autocast caches a 16-bit copy of each adapter weight
+        b += s.trainable * 2 / shard
+        how += " + autocast's 16-bit copies 2 B"
+    return Term(b, how)
 
 
 def gradients_bytes(s: _Setup) -> float:
@@ -196,26 +199,45 @@ def _adafactor_bytes(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> float:
     return 4 * (matrices + vectors + (spec.vocab_size + spec.hidden_size) * (not spec.tie_word_embeddings))
 
 
-def _reads_hidden(m: LinearModule, h: int) -> bool:
-    return m.in_features == h and m.name not in _OUTPUT_NAMES
+# Which modules read which saved tensor (path suffixes, as peft targets them).
+_READS_NORM1 = ("q_proj", "k_proj", "v_proj", "qkv_proj", "attn.c_attn")
+_READS_NORM2 = ("gate_proj", "up_proj", "gate_up_proj", "mlp.c_fc", "experts.w1", "experts.w3")
+_READS_PRODUCT = ("down_proj", "mlp.c_proj", "experts.w2")
+
+
+def _saves_inputs(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Callable[[tuple[str, ...]], bool]:
+    """Whether a module group keeps its (shared) input for backward. A frozen Linear needs only its
+    weight for the input gradient, so it saves nothing; a trained one saves its input, and so does a
+    LoRA branch reading the same tensor (unless it casts or drops out into a copy of its own)."""
+    if req.method == "full" or (req.quant != "none" and req.quant_saves_inputs):
+        return lambda group: True
+    if not req.uses_adapter or _lora_own_copy(req, s):
+        return lambda group: False
+    paths = [m.path for m in spec.targeted_modules(req.lora_targets)]
+    return lambda group: any(p.endswith(g) for p in paths for g in group)
 
 
 def layer_activation_bytes(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> tuple[float, str]:
-    """Bytes autograd saves per token in one decoder layer, and how they add up."""
+    """Bytes autograd saves per token in one decoder layer (transformers 5 modeling files, checked
+    against torch's saved-tensor hooks in tests/estimator/test_memory.py), and how they add up."""
     h, a = spec.hidden_size, s.dtype_bytes
     q = spec.num_attention_heads * spec.head_dim
     kv = spec.num_key_value_heads * spec.head_dim
-    mods = spec.linear_modules()
-    norms = 4 if spec.model_type == "gemma2" else 2
-    # RMSNorm/LayerNorm: the fp32 upcast of its input (pow/mul backward) + its normalised output.
-    norm_b = norms * (4 * h + (4 if s.mixed else a) * h)
-    # SDPA saves q (after RoPE), k and v repeated to all heads (transformers' repeat_kv; litgpt's
-    # expand) and its output (+ logsumexp); o_proj saves its contiguous input: 5 q-sized tensors.
-    attn_b = a * 5 * q
-    if s.mixed:  # RoPE runs in fp32 (cos/sin follow the fp32 residual); autocast keeps bf16 copies
-        attn_b = 4 * (q + kv) + 2 * (3 * q) + 2 * (2 * q)
-    mlp_b = _mlp_bytes(spec, a)
-    cast_b = 2 * sum(m.in_features for m in mods if _reads_hidden(m, h)) if s.mixed else 0
+    saves = _saves_inputs(req, spec, s)
+    full = req.method == "full"
+    # RMSNorm/LayerNorm: its input upcast to fp32 (pow and mul backward), the normalised tensor
+    # when its weight trains, and its output when the next Linear keeps it. Under autocast the
+    # normalised tensor stays fp32 and each Linear keeps its own bf16 cast instead (cast_b).
+    norm_w = (4 if s.mixed else a) * h if full else 0
+    norm_b = sum(4 * h + norm_w + (a * h if saves(g) and not s.mixed else 0) for g in (_READS_NORM1, _READS_NORM2))
+    if spec.model_type == "gemma2":  # post-attention/post-feedforward norms: input + weight grad only
+        norm_b += 2 * (4 * h + norm_w)
+    # q and k after RoPE, v (SDPA with enable_gqa: not repeated when no padding mask is passed), and
+    # SDPA's output (+ logsumexp), which o_proj reads as a free transposed view.
+    attn_b = 2 * (2 * q + 2 * kv) if s.mixed else a * (2 * q + 2 * kv)
+    mlp_b = _mlp_bytes(spec, 2 if s.mixed else a, saves(_READS_PRODUCT), saves(_READS_NORM2))
+    cast_b = 2 * sum(m.in_features for m in spec.linear_modules() if m.path.endswith(_READS_NORM1 + _READS_NORM2)) \
+        if s.mixed else 0
     lora_b = _lora_input_bytes(req, spec, s) if req.uses_adapter else 0
     eager_b = 0
     if req.attention == "eager":  # fp32 softmax probabilities + the 16-bit copy the AV matmul saves
@@ -227,23 +249,31 @@ def layer_activation_bytes(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> 
     return total, " + ".join(parts) + f" bytes/token (h={h})"
 
 
-def _mlp_bytes(spec: ModelSpec, a: int) -> float:
+def _mlp_bytes(spec: ModelSpec, a: int, keeps_product: bool, keeps_input: bool) -> float:
+    """gate out (SiLU's input), up out and act(gate) (the product's inputs), and the product when
+    down_proj keeps it; gpt2's gelu_new keeps ~4 intermediate-sized tensors of its tanh formula."""
     i, h = spec.intermediate_size, spec.hidden_size
-    if spec.model_type == "gpt2":  # c_fc out, gelu_new's tanh-formula intermediates, c_proj input
-        return a * 5 * i
-    k = spec.num_experts_per_tok if spec.is_moe else 1
-    # gate out, up out, act(gate), act*up (down_proj's input); MoE: per picked expert, plus the
-    # gathered expert input and the routing-weighted output (modeling_mixtral experts loop).
-    per_expert = a * 4 * i + (a * 2 * h if spec.is_moe else 0)
-    return k * per_expert + (4 * spec.num_local_experts if spec.is_moe else 0)
+    if spec.model_type == "gpt2":
+        return a * (4 * i + (i if keeps_product else 0))
+    if not spec.is_moe:
+        return a * (3 * i + (i if keeps_product else 0))
+    # MoE (modeling_mixtral expert loop): per picked expert the gathered input (when its Linear keeps
+    # it) and the routing-weighted output, plus the router's fp32 probabilities.
+    per_expert = a * (3 * i + (i if keeps_product else 0) + (h if keeps_input else 0) + h)
+    return spec.num_experts_per_tok * per_expert + 4 * spec.num_local_experts
+
+
+def _lora_own_copy(req: EstimateRequest, s: _Setup) -> bool:
+    """peft's LoRA branch reads dropout(x cast to the adapter dtype); under autocast fp32 adapters
+    get a 16-bit cast of it. With p=0 and 16-bit adapters lora_A keeps the very input tensor."""
+    return req.lora_dropout > 0 or s.adapter_bytes != s.dtype_bytes
 
 
 def _lora_input_bytes(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> float:
-    """peft's LoRA branch: dropout(x) feeds lora_A. With p=0 and same dtypes it re-uses the base input;
-    a dropout keeps its mask (1 B) and its output, and fp32 adapters under autocast keep a 16-bit cast."""
+    """Per token: each targeted module's own input copy (dropout output + 1-byte mask, or the autocast
+    cast) and lora_A's rank-sized output, which lora_B keeps."""
     compute = s.dtype_bytes
-    own_copy = req.lora_dropout > 0 or s.adapter_bytes != compute
-    per_in = (1 if req.lora_dropout > 0 else 0) + (compute if own_copy else 0)
+    per_in = (1 if req.lora_dropout > 0 else 0) + (compute if _lora_own_copy(req, s) else 0)
     total = 0.0
     for m in spec.targeted_modules(req.lora_targets):
         total += m.active_instances * (m.in_features * per_in + req.lora_rank * compute)
@@ -280,7 +310,11 @@ def activation_terms(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> dict[s
         saved = t * layers * per_layer
         saved_how = f"{t:,} tokens x {layers} layers x ({how})"
         extra, extra_how = workspace, "gradient workspace of the layer in backward"
-    saved += t * resid * h  # the final norm's input / embedding output
+    # The final norm: its fp32 input; when the lm_head trains, also the normalised tensor and its output.
+    if req.method == "full":
+        saved += t * (10 * h if s.mixed else (4 + 2 * a) * h)
+    else:
+        saved += t * 4 * h
     loss_per_token, loss_how = loss_bytes_per_token(req, spec, s)
     return {
         "saved": Term(saved, saved_how),

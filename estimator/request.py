@@ -30,6 +30,9 @@ class EstimateRequest(BaseModel):
     pure_bf16: bool = Field(False, description="Pure 16-bit training: no fp32 master weights, fp32 adapters or fp32 optimizer states.")
     quant: Quant = Field("none", validate_default=True, description="Base-weight quantization (bitsandbytes): none, int8 or nf4.")
     double_quant: bool = Field(True, description="NF4 double quantization of the block constants.")
+    quant_saves_inputs: bool = Field(
+        False, description="Older bitsandbytes (0.41, 2023) kept each 4-bit matmul's input for backward; 0.50 keeps only the packed weight."
+    )
     optimizer: Optimizer = Field("adamw", description="Optimizer.")
     optimizer_foreach: bool = Field(
         False, description="Foreach AdamW (torch default outside HF Trainer): one extra state-sized buffer during the step."

@@ -43,7 +43,8 @@ def test_nf4_weights_keep_embeddings_and_head_in_16_bit(spec):
 
 def test_lora_adapter_fp32_with_adamw(spec):
     b = mem(spec, method="lora")
-    assert b.components["adapter"].bytes == 4 * LORA_8B_R16
+    assert b.components["adapter"].bytes == (4 + 2) * LORA_8B_R16  # fp32 + autocast's bf16 copy
+    assert mem(spec, method="lora", pure_bf16=True).components["adapter"].bytes == 2 * LORA_8B_R16
     assert b.components["gradients"].bytes == 4 * LORA_8B_R16
     assert b.components["optimizer_states"].bytes == 8 * LORA_8B_R16
     assert mem(spec, method="lora", optimizer="adamw-8bit").components["optimizer_states"].bytes == pytest.approx(
@@ -154,3 +155,75 @@ def test_import_estimator_loads_no_heavy_library():
             "print(sorted(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# What autograd really saves, measured with torch's saved-tensor hooks on a small Llama built by
+# transformers on CPU (per layer: a 2-layer model minus a 1-layer one), against the formula.
+TINY = {"model_type": "llama", "vocab_size": 1000, "hidden_size": 512, "intermediate_size": 1376,
+        "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 128,
+        "max_position_embeddings": 512, "tie_word_embeddings": False}
+
+
+def _saved_bytes(model, ids, autocast):
+    import torch
+
+    seen = {}
+
+    def pack(t):
+        seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            model(input_ids=ids, labels=ids)
+    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    return sum(n for ptr, n in seen.items() if ptr not in params)
+
+
+def _build(layers, dtype, lora):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, LlamaConfig
+
+    torch.manual_seed(0)
+    fields = {k: v for k, v in TINY.items() if k != "model_type"} | {"num_hidden_layers": layers}
+    model = AutoModelForCausalLM.from_config(LlamaConfig(**fields), dtype=dtype, attn_implementation="sdpa")
+    if lora:
+        model = get_peft_model(model, LoraConfig(r=8, lora_dropout=lora["dropout"], target_modules=lora["targets"]),
+                               autocast_adapter_dtype=lora["fp32"])
+    return model.train()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [
+    {"req": {"method": "full", "pure_bf16": True}, "dtype": "bf16", "autocast": False, "lora": None},
+    {"req": {"method": "full"}, "dtype": "fp32", "autocast": True, "lora": None},
+    {"req": {"method": "lora"}, "dtype": "bf16", "autocast": True,
+     "lora": {"targets": "all-linear", "dropout": 0.0, "fp32": True}},
+    {"req": {"method": "lora", "pure_bf16": True, "lora_targets": ["q_proj", "v_proj"], "lora_dropout": 0.1},
+     "dtype": "bf16", "autocast": False, "lora": {"targets": ["q_proj", "v_proj"], "dropout": 0.1, "fp32": False}},
+    {"req": {"method": "lora", "pure_bf16": True, "lora_targets": ["o_proj", "down_proj"]}, "dtype": "bf16",
+     "autocast": False, "lora": {"targets": ["o_proj", "down_proj"], "dropout": 0.0, "fp32": False}},
+], ids=["full-pure-bf16", "full-mixed", "lora-fp32-autocast", "lora-qv-dropout", "lora-o-down"])
+def test_layer_activations_match_what_autograd_saves(case, tmp_path):
+    import json
+
+    import torch
+
+    from estimator.memory import _setup, layer_activation_bytes
+
+    (tmp_path / "config.json").write_text(json.dumps(TINY))
+    spec = load_model_spec(str(tmp_path / "config.json"))
+    batch, seq = 2, 32
+    req = EstimateRequest(model=str(tmp_path), batch_size=batch, seq_len=seq, **case["req"])
+    dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[case["dtype"]]
+    ids = torch.randint(0, TINY["vocab_size"], (batch, seq))
+    one, two = (_build(n, dtype, case["lora"]) for n in (1, 2))
+    measured = (_saved_bytes(two, ids, case["autocast"]) - _saved_bytes(one, ids, case["autocast"])) / (batch * seq)
+    # Autocast also keeps a bf16 copy of every fp32 weight a layer uses: per step, not per token.
+    trained = [p for n, p in two.named_parameters() if ".layers.1." in n and p.dtype == torch.float32]
+    measured -= sum(2 * p.numel() for p in trained if p.dim() == 2) / (batch * seq) if case["autocast"] else 0
+    formula, how = layer_activation_bytes(req, spec, _setup(req, spec))
+    if req.lora_dropout:  # CPU dropout keeps its mask in the input dtype (2 B); CUDA's fused kernel a bool
+        formula += sum(m.in_features for m in spec.targeted_modules(req.lora_targets))
+    assert formula == pytest.approx(measured, rel=0.03), how
