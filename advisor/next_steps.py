@@ -107,9 +107,12 @@ def _finetune(a: Answers, rec: Recommendation) -> list[NextStep]:
     gpu = plan.fit.gpu if plan else a.gpu
     if plan and plan.precision != "bf16":
         est += ["--precision", plan.precision]
-    est += ["--batch-size", batch, "--seq-len", seq, "--gradient-checkpointing", "--gpus", gpus]
-    if method == "full" and gpus > 1:
-        est += ["--sharding", "fsdp"]
+    accum = plan.grad_accum if plan else 8
+    sharding = plan.sharding if plan else ("fsdp" if method == "full" and gpus > 1 else "none")
+    est += ["--batch-size", batch, "--grad-accum", accum, "--seq-len", seq,
+            "--gradient-checkpointing", "--gpus", gpus]
+    if sharding != "none":
+        est += ["--sharding", sharding]
     if gpu:
         est += ["--gpu", gpu]
     tokens = train_tokens_for(a, rec.recipe or "sft")
@@ -121,11 +124,10 @@ def _finetune(a: Answers, rec: Recommendation) -> list[NextStep]:
     if method != "full":
         tune += ["--rank", LORA_RANK]
     lr = plan.learning_rate if plan else (1e-5 if method == "full" else 2e-4)
-    accum = plan.grad_accum if plan else 8
     tune += ["--epochs", EPOCHS, "--lr", f"{lr:g}", "--batch-size", batch, "--grad-accum", accum,
              "--seq-len", seq, "--gradient-checkpointing"]
     if gpus > 1:
-        tune += ["--gpus", gpus] + (["--sharding", "fsdp"] if method == "full" else [])
+        tune += ["--gpus", gpus] + (["--sharding", sharding] if sharding != "none" else [])
     tune += ["--output", f"runs/{'dpo' if dpo else 'sft'}-{method}"]
     steps.append(NextStep(
         title=f"Train the {method_name(method)} {'DPO' if dpo else 'SFT'} job (it runs in its own "

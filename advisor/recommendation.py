@@ -95,7 +95,8 @@ class FineTunePlan(_Model):
     quant: Literal["none", "int8", "nf4"]
     precision: Literal["fp32", "fp16", "bf16"] = "bf16"
     batch_size: int
-    grad_accum: int = Field(8, description="Gradient accumulation steps (effective batch = batch_size x grad_accum).")
+    grad_accum: int = Field(description="Gradient accumulation steps (effective batch = batch_size x grad_accum).")
+    sharding: Literal["none", "zero1", "zero2", "zero3", "fsdp"] = Field(description="Multi-GPU sharding (none: DDP or one GPU).")
     seq_len: int
     gradient_checkpointing: bool
     epochs: int

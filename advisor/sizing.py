@@ -17,6 +17,7 @@ from advisor.recommendation import FineTunePlan, GpuRow, MethodFit, Reason
 from advisor.rules.data import training_examples
 
 LORA_RANK = 16
+GRAD_ACCUM = 8  # micro-batch 1 x 8: an effective batch of 8 sequences
 LORA_TARGETS = "all-linear"
 EPOCHS = 2
 # Learning rates: LoRA/QLoRA papers use 1e-4..2e-4 for adapters; full fine-tuning ~1e-5
@@ -72,6 +73,7 @@ def _request(a: Answers, method: str, recipe: str, gpu: str | None, gpus: int,
         lora_rank=LORA_RANK,
         quant="nf4" if method == "qlora" else "none",
         batch_size=2 if recipe == "dpo" and method != "inference" else 1,
+        gradient_accumulation=GRAD_ACCUM if method != "inference" else 1,
         seq_len=seq_len_for(a),
         gradient_checkpointing=method != "inference",
         gpus=gpus,
@@ -240,7 +242,8 @@ def finetune_plan(a: Answers, approach: str, recipe: str, fits: dict[str, Method
         params_total=est.params_total, params_trainable=est.params_trainable,
         lora_rank=None if method == "full" else LORA_RANK,
         lora_targets=None if method == "full" else LORA_TARGETS,
-        quant=req.quant, precision=req.precision, batch_size=req.batch_size, seq_len=req.seq_len,
+        quant=req.quant, precision=req.precision, batch_size=req.batch_size,
+        grad_accum=req.gradient_accumulation, sharding=req.sharding, seq_len=req.seq_len,
         gradient_checkpointing=True, epochs=EPOCHS, learning_rate=lr,
         train_tokens=train_tokens_for(a, recipe), fit=fit, alternatives=list(fits.values()),
         gpu_table=list(_table(a, method, recipe)), smaller_model=smaller,
@@ -283,8 +286,8 @@ def serving_assumptions(a: Answers) -> list[str]:
 def assumptions(a: Answers, recipe: str) -> list[str]:
     pairs = " (a DPO pair counts as two sequences)" if recipe == "dpo" else ""
     return [
-        f"Sized at micro-batch {2 if recipe == 'dpo' else 1}{pairs} with gradient checkpointing "
-        "(raise the effective batch with gradient accumulation): the leanest ordinary setup.",
+        f"Sized at micro-batch {2 if recipe == 'dpo' else 1}{pairs} x {GRAD_ACCUM} gradient "
+        "accumulation steps with gradient checkpointing: the leanest ordinary setup.",
         f"LoRA rank {LORA_RANK} on all linear layers; QLoRA = NF4 with double quantization.",
         f"Sequence length {seq_len_for(a)} (typical example of {a.example_tokens} tokens, "
         f"rounded up to 256); {EPOCHS} epochs over "
