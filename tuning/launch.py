@@ -68,8 +68,10 @@ def write_config(run_dir: str | Path, gpus: int, sharding: str = "none", **kwarg
     return path
 
 
-def accelerate_command(run_dir: str | Path, module: str, *, gpus: int, sharding: str = "none") -> list[str]:
+def accelerate_command(
+    run_dir: str | Path, module: str, *, gpus: int, sharding: str = "none", mixed_precision: str = "bf16"
+) -> list[str]:
     """`accelerate launch --config_file RUN_DIR/accelerate_config.json -m MODULE RUN_DIR`."""
-    config = write_config(run_dir, gpus, sharding)
+    config = write_config(run_dir, gpus, sharding, mixed_precision=mixed_precision)
     return [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config),
             "-m", module, str(run_dir)]

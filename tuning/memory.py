@@ -40,10 +40,12 @@ def predicted(spec: JobSpec, *, device: str = "cuda") -> tuple[Any | None, str |
             method=spec.base_method,
             lora_rank=spec.lora_rank,
             lora_targets=spec.lora_targets,
+            lora_dropout=spec.lora_dropout,
             precision="fp32" if device == "cpu" else "bf16",
             quant=spec.quant,
             double_quant=spec.double_quant,
             batch_size=spec.batch_size,
+            gradient_accumulation=spec.grad_accum,
             seq_len=spec.max_seq_len,
             gradient_checkpointing=spec.gradient_checkpointing,
             gpus=spec.gpus,
@@ -116,11 +118,12 @@ def oom_advice(spec: JobSpec) -> str:
     if spec.max_seq_len > 512:
         smaller.append(f"--seq-len {spec.max_seq_len // 2}")
     if smaller:
-        tries.append(" with ".join(smaller) if len(smaller) <= 2 else ", ".join(smaller))
+        tries.append(" with ".join(smaller[:2]) + "".join(f" and {s}" for s in smaller[2:]))
     tries += [s for s in getattr(est, "suggestions", None) or [] if isinstance(s, str)][:2]
     head = "out of memory"
     if total is not None and have is not None:
-        head += f": estimated {total:.1f} GiB > {have:.1f} GiB ({where})"
+        relation = ">" if total > have else "(the estimate fits, but other processes or longer batches use memory too) vs"
+        head += f": estimated {total:.1f} GiB {relation} {have:.1f} GiB ({where})"
     elif have is not None:
         head += f" on {where} ({have:.1f} GiB)"
     return head + (": try " + ", or ".join(tries) if tries else ": use a bigger GPU or more GPUs (--gpus N --sharding zero3)")

@@ -47,6 +47,12 @@ class ProgressCallback(TrainerCallback):
             return
         now = time.time()
         tokens = state.num_input_tokens_seen or 0
+        if "train_loss" in logs and "loss" not in logs:  # the end-of-training summary, for benches/compare
+            runs.append_metrics(self.run_dir, {
+                "step": state.global_step, "time": now, "train_runtime_s": float(logs["train_runtime"]),
+                "train_loss": float(logs.get("train_loss", "nan")), "input_tokens": tokens,
+            })
+            return
         record = {"step": state.global_step, "epoch": state.epoch, "time": now}
         for key in ("loss", "learning_rate", "grad_norm", "eval_loss"):
             if logs.get(key) is not None:

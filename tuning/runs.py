@@ -199,8 +199,12 @@ def read_status(run_dir: str | Path) -> RunStatus:
         alive = _process_alive(status.pgid, status.detail.get("launcher_create_time"))
         if not alive and status.pgid is None:
             return status  # queued without a process: nobody launched it yet
-    if alive and not (run_dir / EXIT_CODE_FILE).exists():
+    exited = (run_dir / EXIT_CODE_FILE).exists()
+    if alive and not exited:
         return status
+    launcher_alive = _process_alive(status.pgid, status.detail.get("launcher_create_time"))
+    if not exited and launcher_alive and status.pid is not None:
+        return status  # the worker just ended: its wrapper is about to write the exit code
     status = _load_status(run_dir)  # it may have finished while we looked
     if status.done:
         return status
@@ -223,7 +227,8 @@ def worker_command(run_dir: Path, spec: dict[str, Any]) -> list[str]:
     if int(spec.get("gpus") or 1) > 1:
         from tuning.launch import accelerate_command
 
-        return accelerate_command(run_dir, module, gpus=int(spec["gpus"]), sharding=spec.get("sharding", "none"))
+        return accelerate_command(run_dir, module, gpus=int(spec["gpus"]), sharding=spec.get("sharding", "none"),
+                                  mixed_precision="no" if spec.get("device") == "cpu" else "bf16")
     return [sys.executable, "-m", module, str(run_dir)]
 
 

@@ -87,10 +87,12 @@ def last_checkpoint(run_dir: Path) -> str | None:
 
 
 def save_result(trainer: Any, tokenizer: Any, spec: JobSpec, run_dir: Path) -> Path:
-    """The adapter (PEFT format) in adapter/, or the whole model in model/ for full fine-tuning."""
+    """The adapter (PEFT format) in adapter/, or the whole model in model/ for full fine-tuning.
+    Every rank calls this (ZeRO-3/FSDP gather the shards); only rank 0 writes files."""
     out = run_dir / (FULL_MODEL if spec.base_method == "full" else ADAPTER)
     trainer.save_model(str(out))
-    tokenizer.save_pretrained(str(out))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(str(out))
     return out
 
 

@@ -62,7 +62,7 @@ def run(spec: JobSpec, run_dir: Path) -> str:
         trainer.evaluate()
 
     # 6. save, 7. record
+    common.save_result(trainer, tokenizer, spec, run_dir)
     if trainer.is_world_process_zero():
-        common.save_result(trainer, tokenizer, spec, run_dir)
         memory.record(run_dir, spec)
     return "completed"

@@ -65,8 +65,8 @@ def run(spec: JobSpec, run_dir: Path) -> str:
         trainer.evaluate()  # eval_loss goes to metrics.jsonl through the callback
 
     # 6. save: adapter/ (PEFT format) or model/ (full).
+    common.save_result(trainer, tokenizer, spec, run_dir)
+    # 7. record: measured peak memory beside the estimator's prediction.
     if trainer.is_world_process_zero():
-        common.save_result(trainer, tokenizer, spec, run_dir)
-        # 7. record: measured peak memory beside the estimator's prediction.
         memory.record(run_dir, spec)
     return "completed"

@@ -1,0 +1,146 @@
+"""`ftadvisor tune`: validate a dataset, then train in a detached worker and show its progress;
+`ftadvisor tiny-model`: build the small offline Llama model used by demos and tests."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from cli.data import add_mapping_arguments, mapping_from_args
+
+# flag -> JobSpec field, for the flags whose names differ from the field.
+_FLAG_FIELDS = {
+    "rank": "lora_rank", "alpha": "lora_alpha", "dropout": "lora_dropout", "lr": "learning_rate",
+    "seq_len": "max_seq_len",
+}
+
+
+def register(subparsers) -> None:
+    tune = subparsers.add_parser(
+        "tune", help="fine-tune a model on a dataset (LoRA, QLoRA, full or DPO)",
+        description="Validate the dataset (exit 2 on a problem, before any model is loaded), then train in a "
+        "background worker. Blocks and shows progress unless --detach; Ctrl-C leaves the run going.",
+    )
+    tune.add_argument("--model", required=True, metavar="M", help="hub id or local model folder")
+    tune.add_argument("--data", required=True, metavar="FILE", help="dataset (.jsonl, .json, .csv, .parquet)")
+    add_mapping_arguments(tune)
+    tune.add_argument("--method", choices=("lora", "qlora", "full", "dpo"), default="lora", help="default: lora")
+    tune.add_argument("--dpo-base", choices=("lora", "qlora"), help="what DPO trains (default: lora)")
+    tune.add_argument("--max-steps", type=int, metavar="N", help="stop after N optimizer steps")
+    tune.add_argument("--epochs", type=float, metavar="E", help="passes over the data (default: 2)")
+    tune.add_argument("--rank", type=int, metavar="R", help="LoRA rank (default: 16)")
+    tune.add_argument("--alpha", type=float, metavar="A", help="LoRA alpha (default: 32)")
+    tune.add_argument("--dropout", type=float, metavar="P", help="LoRA dropout (default: 0.05)")
+    tune.add_argument("--targets", metavar="T", help="all-linear, attention, or comma-separated module names")
+    tune.add_argument("--quant", choices=("none", "int8", "nf4"), help="base quantization (qlora: nf4)")
+    tune.add_argument("--lr", type=float, metavar="X", help="learning rate (default: 2e-4 LoRA, 1e-5 full)")
+    tune.add_argument("--batch-size", type=int, metavar="B", help="examples per device per step (default: 4)")
+    tune.add_argument("--grad-accum", type=int, metavar="N", help="gradient accumulation steps (default: 1)")
+    tune.add_argument("--seq-len", type=int, metavar="S", help="max sequence length in tokens (default: 512)")
+    tune.add_argument("--packing", action="store_true", default=None, help="pack examples into full sequences")
+    tune.add_argument("--gradient-checkpointing", action="store_true", default=None, help="trade compute for memory")
+    tune.add_argument("--seed", type=int, help="seed for split, init and order (default: 42)")
+    tune.add_argument("--eval-fraction", type=float, metavar="F", help="held-out share (default: 0.1)")
+    tune.add_argument("--near-dup-threshold", type=float, metavar="C", help="near-duplicate cosine (default: 0.9)")
+    tune.add_argument("--no-near-dup", action="store_true", help="skip the near-duplicate check (~10 s faster)")
+    tune.add_argument("--save-steps", type=int, metavar="N", help="checkpoint every N steps (default: 100)")
+    tune.add_argument("--logging-steps", type=int, metavar="N", help="log metrics every N steps (default: 5)")
+    tune.add_argument("--eval-steps", type=int, metavar="N", help="evaluate every N steps (default: at the end)")
+    tune.add_argument("--merge", action="store_true", default=None, help="merge the adapter into the base after")
+    tune.add_argument("--gpus", type=int, metavar="N", help="GPUs; >1 launches through accelerate (default: 1)")
+    tune.add_argument("--sharding", choices=("none", "zero1", "zero2", "zero3", "fsdp"), help="multi-GPU sharding")
+    tune.add_argument("--device", choices=("auto", "cpu", "cuda"), help="default: auto")
+    tune.add_argument("--output", metavar="RUN_DIR", help="run folder (default: a new folder in the runs root)")
+    tune.add_argument("--detach", action="store_true", help="start the run and return at once")
+    tune.set_defaults(func=_tune)
+
+    tiny = subparsers.add_parser("tiny-model", help="build a tiny offline Llama model (for demos and tests)",
+                                 description="Train a small BPE tokenizer on local text and save a randomly "
+                                 "initialised ~140k-parameter Llama model in the standard format.")
+    tiny.add_argument("--output", required=True, metavar="DIR", help="folder to write")
+    tiny.set_defaults(func=_tiny_model)
+
+
+def _default_output(method: str) -> str:
+    from cli.settings import load_settings
+
+    return str(load_settings().runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{method}")
+
+
+def spec_from_args(args: argparse.Namespace):
+    """A JobSpec from the flags; unset flags keep the spec's defaults."""
+    from tuning.spec import JobSpec
+
+    names = ("method", "dpo_base", "max_steps", "epochs", "rank", "alpha", "dropout", "quant", "lr",
+             "batch_size", "grad_accum", "seq_len", "packing", "gradient_checkpointing", "seed", "eval_fraction",
+             "near_dup_threshold", "save_steps", "logging_steps", "eval_steps", "merge", "gpus", "sharding", "device")
+    fields = {_FLAG_FIELDS.get(n, n): getattr(args, n) for n in names if getattr(args, n) is not None}
+    if args.targets:
+        fields["lora_targets"] = args.targets if args.targets in ("all-linear", "attention") else args.targets.split(",")
+    if args.no_near_dup:
+        fields["near_dup_threshold"] = None
+    return JobSpec(model=args.model, data=str(Path(args.data).resolve()), mapping=mapping_from_args(args),
+                   output=str(Path(args.output or _default_output(args.method)).resolve()), **fields)
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from tuning import runs
+    from tuning.worker import validate
+
+    spec = spec_from_args(args)
+    report = validate(spec)  # reads the data and the tokenizer only: no model is loaded yet
+    if not report.ok:
+        for line in report.error_lines():
+            print(f"ftadvisor tune: error: {line}", file=sys.stderr)
+        return 2
+    run_dir = runs.create_run(spec)
+    report.write(run_dir)  # the worker reuses it instead of validating again
+    runs.start_worker(run_dir)
+    print(run_dir)
+    if args.detach:
+        return 0
+    return follow(run_dir)
+
+
+def progress_line(status) -> str:
+    total = status.total_steps or 0
+    pct = f" ({100 * status.step / total:.0f}%)" if total else ""
+    loss = f" loss {status.loss:.4f}" if status.loss is not None else ""
+    eta = f" eta {int(status.eta_s) // 60}:{int(status.eta_s) % 60:02d}" if status.eta_s is not None else ""
+    steps = f"step {status.step}/{total or '?'}{pct}" if status.state == "running" else ""
+    return f"{status.state:9} {steps}{loss}{eta}".rstrip()
+
+
+def follow(run_dir: Path) -> int:
+    """Print progress until the run ends; 0 completed, 1 failed/cancelled, 130 on Ctrl-C (run goes on)."""
+    from tuning import runs
+
+    tty = sys.stdout.isatty()
+    last = ""
+
+    def show(status) -> None:
+        nonlocal last
+        line = progress_line(status)
+        if line != last:
+            print(("\r" + line.ljust(len(last))) if tty else line, end="" if tty else "\n", flush=True)
+            last = line
+
+    try:
+        status = runs.wait(run_dir, poll_s=1.0, on_status=show)
+    except KeyboardInterrupt:
+        print(f"\nthe run goes on in the background: ftadvisor runs show {run_dir} / ftadvisor runs cancel {run_dir}")
+        return 130
+    if tty:
+        print()
+    if status.state == "failed":
+        print(f"ftadvisor tune: error: {status.error} (log: {Path(run_dir) / runs.LOG_FILE})", file=sys.stderr)
+        return 1
+    return 0 if status.state == "completed" else 1
+
+
+def _tiny_model(args: argparse.Namespace) -> int:
+    from tuning.tiny_model import build_tiny_model
+
+    print(build_tiny_model(args.output))
+    return 0

@@ -1,0 +1,42 @@
+"""JobSpec: defaults by method, and a specific message for each inconsistent choice."""
+import pytest
+from pydantic import ValidationError
+
+from tuning.data import FieldMapping
+from tuning.spec import JobSpec
+
+BASE = dict(model="m", data="d.jsonl", output="out")
+
+
+def test_defaults_follow_the_method():
+    lora, full, qlora = JobSpec(**BASE), JobSpec(**BASE, method="full"), JobSpec(**BASE, method="qlora")
+    assert (lora.lr, full.lr, qlora.lr) == (2e-4, 1e-5, 2e-4)
+    assert (lora.quant, full.quant, qlora.quant) == ("none", "none", "nf4")
+    assert qlora.double_quant and lora.lora_targets == "all-linear" and 1 <= lora.epochs <= 3
+    dpo = JobSpec(**BASE, method="dpo", dpo_base="qlora")
+    assert dpo.quant == "nf4" and dpo.base_method == "qlora" and dpo.kind_of_data == "dpo"
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(method="qlora", quant="none"), "quant must be int8 or nf4"),
+    (dict(method="lora", quant="nf4"), "needs method qlora"),
+    (dict(method="full", quant="int8"), "needs method qlora"),
+    (dict(method="dpo", packing=True), "packing applies to SFT only"),
+    (dict(sharding="zero3"), "needs gpus of 2 or more"),
+    (dict(lora_targets=[]), "at least one module"),
+    (dict(lora_rank=0), "greater than or equal to 1"),
+    (dict(batch_size=-1), "greater than or equal to 1"),
+    (dict(eval_fraction=1.0), "less than 1"),
+    (dict(method="ppo"), "'lora', 'qlora', 'full' or 'dpo'"),
+    (dict(unknown_field=1), "Extra inputs are not permitted"),
+])
+def test_inconsistent_specs_say_what_to_change(fields, message):
+    with pytest.raises(ValidationError, match=message):
+        JobSpec(**BASE, **fields)
+
+
+def test_round_trips_as_json_with_a_mapping():
+    spec = JobSpec(**BASE, mapping=FieldMapping(prompt_field="question", completion_field="query"), gpus=2,
+                   sharding="fsdp")
+    again = JobSpec.model_validate_json(spec.model_dump_json())
+    assert again == spec and again.schema_version == 1 and again.kind == "tune"
