@@ -15,14 +15,12 @@ where static = weights + adapter + optimizer states + quantization and communica
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from estimator.activations import activation_terms, inference_activations
 from estimator.model_spec import ModelSpec
 from estimator.request import EstimateRequest
-
-GIB = 1024**3
-DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2}
+from estimator.terms import GIB, Setup, Term, setup
 
 # bitsandbytes NF4 (QLoRA paper section 3; bnb functional.quantize_4bit): 4-bit codes, one absmax per
 # 64-weight block. Without double quant the absmax is fp32 (32/64 = 0.5 bit/param); with it the
@@ -41,14 +39,6 @@ CUDA_CONTEXT_BYTES = int(0.6 * GIB)
 # re-used at different sizes; 2 MiB rounding and split blocks leave ~5-8% of the changing bytes idle.
 ALLOCATOR_DYNAMIC_FRACTION = 0.06
 ALLOCATOR_FIXED_BYTES = 64 * 1024**2
-# Chunked cross-entropy (torchtune CEWithChunkedOutputLoss, liger-style): fp32 work on one chunk of 8.
-LOSS_CHUNKS = 8
-
-
-@dataclass
-class Term:
-    bytes: float
-    formula: str
 
 
 @dataclass
@@ -70,41 +60,6 @@ class Breakdown:
         return sum(t.bytes for t in self.components.values())
 
 
-@dataclass
-class _Setup:
-    """Derived facts about the request that several terms need."""
-
-    n_shard: int
-    sharding: str
-    dtype_bytes: int  # bytes per element of the weights/compute dtype (2 for 16-bit, 4 for fp32)
-    mixed: bool  # full FT with fp32 master weights under autocast
-    adapter_bytes: int
-    trainable: int
-    train_bytes: int  # bytes per trainable parameter (and its optimizer state dtype)
-    grad_bytes: int  # bytes per gradient on the GPU (16-bit when offloading keeps fp32 grads on CPU)
-    tokens: int
-
-
-def _setup(req: EstimateRequest, spec: ModelSpec) -> _Setup:
-    wb = DTYPE_BYTES[req.precision]
-    sixteen = req.precision != "fp32"
-    mixed = req.method == "full" and sixteen and not req.pure_bf16
-    adapter_bytes = wb if (req.pure_bf16 or not sixteen) else 4  # peft keeps adapters in fp32
-    if req.method == "full":
-        trainable, train_bytes = spec.param_count(), (4 if mixed or not sixteen else 2)
-    elif req.uses_adapter:
-        trainable, train_bytes = spec.lora_params(req.lora_rank, req.lora_targets), adapter_bytes
-    else:
-        trainable, train_bytes = 0, 0
-    n = req.gpus if req.sharding != "none" else 1
-    return _Setup(
-        n_shard=n, sharding=req.sharding if req.gpus > 1 else "none", dtype_bytes=wb,
-        mixed=mixed, adapter_bytes=adapter_bytes, trainable=trainable, train_bytes=train_bytes,
-        grad_bytes=2 if (mixed and req.offload_optimizer) else train_bytes,
-        tokens=req.batch_size * req.seq_len,
-    )
-
-
 def _quantized_params(spec: ModelSpec) -> tuple[int, int]:
     """(weights bnb quantizes: every Linear inside the decoder layers, their output rows)."""
     mods = spec.linear_modules()
@@ -113,7 +68,7 @@ def _quantized_params(spec: ModelSpec) -> tuple[int, int]:
     return weights, rows
 
 
-def weights_term(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
+def weights_term(req: EstimateRequest, spec: ModelSpec, s: Setup) -> Term:
     n_total = spec.param_count()
     shard = s.n_shard if s.sharding in ("zero3", "fsdp") else 1
     if req.method == "full" and s.mixed:
@@ -145,7 +100,7 @@ def _per(shard: int) -> str:
     return f", sharded over {shard} GPUs" if shard > 1 else ""
 
 
-def adapter_term(req: EstimateRequest, s: _Setup) -> Term:
+def adapter_term(req: EstimateRequest, s: Setup) -> Term:
     if not req.uses_adapter:
         return Term(0, "no adapter")
     shard = s.n_shard if s.sharding in ("zero3", "fsdp") else 1
@@ -158,12 +113,12 @@ def adapter_term(req: EstimateRequest, s: _Setup) -> Term:
     return Term(b, how)
 
 
-def gradients_bytes(s: _Setup) -> float:
+def gradients_bytes(s: Setup) -> float:
     shard = s.n_shard if s.sharding in ("zero2", "zero3", "fsdp") else 1
     return s.trainable * s.grad_bytes / shard
 
 
-def optimizer_term(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> tuple[Term, float]:
+def optimizer_term(req: EstimateRequest, spec: ModelSpec, s: Setup) -> tuple[Term, float]:
     """(states kept on the GPU, bytes moved to CPU by offloading)."""
     if not req.is_training:
         return Term(0, "no optimizer (inference)"), 0.0
@@ -187,7 +142,7 @@ def optimizer_term(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> tuple[Te
     return Term(total / shard, f"{how} per trainable param ({s.trainable:,}){_per(shard)}"), 0.0
 
 
-def _adafactor_bytes(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> float:
+def _adafactor_bytes(req: EstimateRequest, spec: ModelSpec, s: Setup) -> float:
     layers = spec.num_hidden_layers
     if req.uses_adapter:
         mods = spec.targeted_modules(req.lora_targets)
@@ -199,144 +154,7 @@ def _adafactor_bytes(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> float:
     return 4 * (matrices + vectors + (spec.vocab_size + spec.hidden_size) * (not spec.tie_word_embeddings))
 
 
-# Which modules read which saved tensor (path suffixes, as peft targets them).
-_READS_NORM1 = ("q_proj", "k_proj", "v_proj", "qkv_proj", "attn.c_attn")
-_READS_NORM2 = ("gate_proj", "up_proj", "gate_up_proj", "mlp.c_fc", "experts.w1", "experts.w3")
-_READS_PRODUCT = ("down_proj", "mlp.c_proj", "experts.w2")
-
-
-def _saves_inputs(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Callable[[tuple[str, ...]], bool]:
-    """Whether a module group keeps its (shared) input for backward. A frozen Linear needs only its
-    weight for the input gradient, so it saves nothing; a trained one saves its input, and so does a
-    LoRA branch reading the same tensor (unless it casts or drops out into a copy of its own)."""
-    if req.method == "full" or (req.quant != "none" and req.quant_saves_inputs):
-        return lambda group: True
-    if not req.uses_adapter or _lora_own_copy(req, s):
-        return lambda group: False
-    paths = [m.path for m in spec.targeted_modules(req.lora_targets)]
-    return lambda group: any(p.endswith(g) for p in paths for g in group)
-
-
-def layer_activation_bytes(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> tuple[float, str]:
-    """Bytes autograd saves per token in one decoder layer (transformers 5 modeling files, checked
-    against torch's saved-tensor hooks in tests/estimator/test_memory.py), and how they add up."""
-    h, a = spec.hidden_size, s.dtype_bytes
-    q = spec.num_attention_heads * spec.head_dim
-    kv = spec.num_key_value_heads * spec.head_dim
-    saves = _saves_inputs(req, spec, s)
-    full = req.method == "full"
-    # RMSNorm/LayerNorm: its input upcast to fp32 (pow and mul backward), the normalised tensor
-    # when its weight trains, and its output when the next Linear keeps it. Under autocast the
-    # normalised tensor stays fp32 and each Linear keeps its own bf16 cast instead (cast_b).
-    norm_w = (4 if s.mixed else a) * h if full else 0
-    norm_b = sum(4 * h + norm_w + (a * h if saves(g) and not s.mixed else 0) for g in (_READS_NORM1, _READS_NORM2))
-    if spec.model_type == "gemma2":  # post-attention/post-feedforward norms: input + weight grad only
-        norm_b += 2 * (4 * h + norm_w)
-    # q and k after RoPE, v (SDPA with enable_gqa: not repeated when no padding mask is passed), and
-    # SDPA's output (+ logsumexp), which o_proj reads as a free transposed view.
-    attn_b = 2 * (2 * q + 2 * kv) if s.mixed else a * (2 * q + 2 * kv)
-    mlp_b = _mlp_bytes(spec, 2 if s.mixed else a, saves(_READS_PRODUCT), saves(_READS_NORM2))
-    cast_b = 2 * sum(m.in_features for m in spec.linear_modules() if m.path.endswith(_READS_NORM1 + _READS_NORM2)) \
-        if s.mixed else 0
-    lora_b = _lora_input_bytes(req, spec, s) if req.uses_adapter else 0
-    eager_b = 0
-    if req.attention == "eager":  # fp32 softmax probabilities + the 16-bit copy the AV matmul saves
-        eager_b = spec.num_attention_heads * req.seq_len * (4 + (a if a != 4 else 0))
-    total = norm_b + attn_b + mlp_b + cast_b + lora_b + eager_b
-    parts = [f"norms {norm_b / h:.1f}h", f"attention {attn_b / h:.1f}h", f"MLP {mlp_b / h:.1f}h"]
-    parts += [f"{n} {v / h:.1f}h" for n, v in (("autocast copies", cast_b), ("LoRA inputs", lora_b),
-                                                ("eager S^2 scores", eager_b)) if v]
-    return total, " + ".join(parts) + f" bytes/token (h={h})"
-
-
-def _mlp_bytes(spec: ModelSpec, a: int, keeps_product: bool, keeps_input: bool) -> float:
-    """gate out (SiLU's input), up out and act(gate) (the product's inputs), and the product when
-    down_proj keeps it; gpt2's gelu_new keeps ~4 intermediate-sized tensors of its tanh formula."""
-    i, h = spec.intermediate_size, spec.hidden_size
-    if spec.model_type == "gpt2":
-        return a * (4 * i + (i if keeps_product else 0))
-    if not spec.is_moe:
-        return a * (3 * i + (i if keeps_product else 0))
-    # MoE (modeling_mixtral expert loop): per picked expert the gathered input (when its Linear keeps
-    # it) and the routing-weighted output, plus the router's fp32 probabilities.
-    per_expert = a * (3 * i + (i if keeps_product else 0) + (h if keeps_input else 0) + h)
-    return spec.num_experts_per_tok * per_expert + 4 * spec.num_local_experts
-
-
-def _lora_own_copy(req: EstimateRequest, s: _Setup) -> bool:
-    """peft's LoRA branch reads dropout(x cast to the adapter dtype); under autocast fp32 adapters
-    get a 16-bit cast of it. With p=0 and 16-bit adapters lora_A keeps the very input tensor."""
-    return req.lora_dropout > 0 or s.adapter_bytes != s.dtype_bytes
-
-
-def _lora_input_bytes(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> float:
-    """Per token: each targeted module's own input copy (dropout output + 1-byte mask, or the autocast
-    cast) and lora_A's rank-sized output, which lora_B keeps."""
-    compute = s.dtype_bytes
-    per_in = (1 if req.lora_dropout > 0 else 0) + (compute if _lora_own_copy(req, s) else 0)
-    total = 0.0
-    for m in spec.targeted_modules(req.lora_targets):
-        total += m.active_instances * (m.in_features * per_in + req.lora_rank * compute)
-    return total
-
-
-def loss_bytes_per_token(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> tuple[float, str]:
-    """The logits and the cross-entropy's fp32 buffers, per token, at the loss (its largest moment)."""
-    v, a = spec.vocab_size, s.dtype_bytes
-    if req.loss == "chunked":
-        per = v * (a + 4 + 12 / LOSS_CHUNKS)
-        return per, (f"logits {a} B + saved fp32 log-probs 4 B + one chunk's fp32 work 12/{LOSS_CHUNKS} B, "
-                     f"x vocab {v:,}")
-    # The .float() copy is freed once log_softmax has run; at the loss backward the 16-bit logits,
-    # the saved fp32 log-probs, their gradient and the logits' fp32 gradient are alive together.
-    per = v * (a + 4 + 4 + 4)
-    return per, (f"logits {a} B + fp32 log-probs 4 B + their gradient 4 B + logits gradient 4 B, "
-                 f"x vocab {v:,} (transformers ForCausalLMLoss upcasts to fp32)")
-
-
-def activation_terms(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> dict[str, Term]:
-    """Saved activations, the extra of the backward moment, and the loss buffer, for all tokens."""
-    t, h, a, layers = s.tokens, spec.hidden_size, s.dtype_bytes, spec.num_hidden_layers
-    per_layer, how = layer_activation_bytes(req, spec, s)
-    resid = 4 if s.mixed else a  # the residual stream is fp32 under autocast over fp32 weights
-    # Gradient workspace while a layer runs backward: grads of its input/output and MLP tensors.
-    workspace = t * a * (2 * h + 2 * spec.intermediate_size * (spec.num_experts_per_tok if spec.is_moe else 1))
-    if req.gradient_checkpointing:
-        saved = t * layers * resid * h
-        saved_how = f"checkpointing: each layer's input {resid} B x h={h} x {layers} layers x {t:,} tokens"
-        extra = t * per_layer + workspace
-        extra_how = f"one layer recomputed in backward ({how}) + gradient workspace"
-    else:
-        saved = t * layers * per_layer
-        saved_how = f"{t:,} tokens x {layers} layers x ({how})"
-        extra, extra_how = workspace, "gradient workspace of the layer in backward"
-    # The final norm: its fp32 input; when the lm_head trains, also the normalised tensor and its output.
-    if req.method == "full":
-        saved += t * (10 * h if s.mixed else (4 + 2 * a) * h)
-    else:
-        saved += t * 4 * h
-    loss_per_token, loss_how = loss_bytes_per_token(req, spec, s)
-    return {
-        "saved": Term(saved, saved_how),
-        "backward_extra": Term(extra, extra_how),
-        "loss": Term(t * loss_per_token, f"{t:,} tokens x ({loss_how})"),
-    }
-
-
-def inference_activations(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
-    """KV cache for batch x seq_len tokens + one layer's working tensors during prefill."""
-    t, a, h = s.tokens, s.dtype_bytes, spec.hidden_size
-    kv = spec.num_key_value_heads * spec.head_dim
-    cache = 2 * spec.num_hidden_layers * kv * a * t
-    k = spec.num_experts_per_tok if spec.is_moe else 1
-    work = t * a * (3 * h + 2 * kv + 3 * spec.intermediate_size * k)
-    if req.attention == "eager":
-        work += req.batch_size * spec.num_attention_heads * req.seq_len**2 * (4 + a)
-    return Term(cache + work, f"KV cache 2 x {spec.num_hidden_layers} layers x {kv} x {a} B x {t:,} tokens "
-                "+ one layer's prefill tensors (generate keeps only the last position's logits)")
-
-
-def quant_buffers(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
+def quant_buffers(req: EstimateRequest, spec: ModelSpec, s: Setup) -> Term:
     """bnb dequantizes one weight at a time to the compute dtype (forward, and again in backward)."""
     if req.quant == "none":
         return Term(0, "no quantization")
@@ -345,7 +163,7 @@ def quant_buffers(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
                 "the largest Linear of a layer")
 
 
-def comm_buffers(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
+def comm_buffers(req: EstimateRequest, spec: ModelSpec, s: Setup) -> Term:
     if req.gpus == 1:
         return Term(0, "single GPU")
     if s.sharding == "none":
@@ -364,7 +182,7 @@ def comm_buffers(req: EstimateRequest, spec: ModelSpec, s: _Setup) -> Term:
 
 def memory_breakdown(req: EstimateRequest, spec: ModelSpec) -> Breakdown:
     """The peak moment's components and every moment's total, in bytes per GPU."""
-    s = _setup(req, spec)
+    s = setup(req, spec)
     weights = weights_term(req, spec, s)
     adapter = adapter_term(req, s)
     optim, cpu = optimizer_term(req, spec, s)
@@ -389,7 +207,7 @@ def memory_breakdown(req: EstimateRequest, spec: ModelSpec) -> Breakdown:
     return Breakdown(components=components, phases=phases, peak_phase=peak, cpu_bytes=cpu)
 
 
-def _training_phases(req: EstimateRequest, spec: ModelSpec, s: _Setup, static: float):
+def _training_phases(req: EstimateRequest, spec: ModelSpec, s: Setup, static: float):
     acts = activation_terms(req, spec, s)
     grads_all = gradients_bytes(s)
     head_grad = 0.0

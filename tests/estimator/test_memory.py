@@ -210,7 +210,8 @@ def test_layer_activations_match_what_autograd_saves(case, tmp_path):
 
     import torch
 
-    from estimator.memory import _setup, layer_activation_bytes
+    from estimator.activations import layer_activation_bytes
+    from estimator.terms import setup
 
     (tmp_path / "config.json").write_text(json.dumps(TINY))
     spec = load_model_spec(str(tmp_path / "config.json"))
@@ -223,7 +224,7 @@ def test_layer_activations_match_what_autograd_saves(case, tmp_path):
     # Autocast also keeps a bf16 copy of every fp32 weight a layer uses: per step, not per token.
     trained = [p for n, p in two.named_parameters() if ".layers.1." in n and p.dtype == torch.float32]
     measured -= sum(2 * p.numel() for p in trained if p.dim() == 2) / (batch * seq) if case["autocast"] else 0
-    formula, how = layer_activation_bytes(req, spec, _setup(req, spec))
+    formula, how = layer_activation_bytes(req, spec, setup(req, spec))
     if req.lora_dropout:  # CPU dropout keeps its mask in the input dtype (2 B); CUDA's fused kernel a bool
         formula += sum(m.in_features for m in spec.targeted_modules(req.lora_targets))
     assert formula == pytest.approx(measured, rel=0.03), how
