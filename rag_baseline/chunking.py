@@ -70,7 +70,7 @@ def markdown_blocks(text: str) -> list[Block]:
         para.clear()
 
     for line in text.splitlines(keepends=True):
-        stripped = line.rstrip("\n")
+        stripped = line.rstrip("\r\n")
         if stripped.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
         heading = None if in_fence else _HEADING.match(stripped)

@@ -38,3 +38,14 @@ def test_user_errors_exit_2_with_one_line(tmp_path, capsys):
     assert "cannot reach the Chroma server" in capsys.readouterr().err
     assert main(["rag", "search", "--store", str(tmp_path / "s")]) == 2
     assert "give one question" in capsys.readouterr().err
+
+
+def test_the_package_and_command_import_no_heavy_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, rag_baseline, rag_baseline.index, rag_baseline.retrieve, rag_baseline.answer, cli.rag; "
+            "print(sorted({'torch', 'transformers', 'chromadb', 'sentence_transformers'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]", out.stderr

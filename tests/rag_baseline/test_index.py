@@ -154,3 +154,11 @@ def test_store_reopened_in_a_new_process_has_the_data(tmp_path, docs):
     [entry] = json.loads(out.stdout)
     assert Path(entry["hits"][0]["source"]).name == "refunds.md" and entry["hits"][0]["score"] > 0.3
     assert set(entry["hits"][0]) >= {"source", "score", "text"}
+
+
+def test_unknown_collection_lists_the_existing_ones(chroma_server, docs):
+    store = StoreConfig(url=chroma_server, collection=f"k-{uuid.uuid4().hex[:8]}")
+    index_documents([docs], store)
+    missing = store.model_copy(update={"collection": "no-such-collection"})
+    with pytest.raises(RagError, match=f"no collection 'no-such-collection'.*{store.collection}"):
+        search(["refunds"], missing)
