@@ -2,14 +2,11 @@
 widgets and calls the library; nothing here computes."""
 import streamlit as st
 
+from ui.nav import PAGES
+from ui.state import keep_widget_values
+
 st.set_page_config(page_title="ftadvisor", page_icon=":material/explore:", layout="wide")
 
-PAGES = [
-    st.Page("app_pages/advisor.py", title="Advisor", icon=":material/explore:", default=True, url_path="advisor"),
-    st.Page("app_pages/estimator.py", title="Estimator", icon=":material/calculate:", url_path="estimator"),
-    st.Page("app_pages/finetune.py", title="Fine-tune", icon=":material/model_training:", url_path="finetune"),
-    st.Page("app_pages/rag.py", title="RAG baseline", icon=":material/library_books:", url_path="rag"),
-    st.Page("app_pages/compare.py", title="Compare", icon=":material/balance:", url_path="compare"),
-]
-
-st.navigation(PAGES).run()
+keep_widget_values(st.session_state)  # going back to a page keeps what was typed
+st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p is PAGES[0])
+               for p in PAGES]).run()

@@ -1,0 +1,213 @@
+"""Serve the app as `make run` does and drive it the way a person does, in Debian's Chromium.
+
+Shared by the browser tests (`tests/e2e/`), `bench/bench_app.py` and `bench/screenshots.py`.
+Waits read the state the Streamlit front end publishes on its root element
+(`data-test-script-state`, the same attribute Streamlit's own Playwright tests wait on), never
+a fixed sleep.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+APP_RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
+EXCEPTION_BOX = '[data-testid="stException"]'
+# A shared 2-core machine under load: a rerun that imports a page's libraries can take seconds.
+WAIT_MS = 90_000
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def streamlit_command(port: int) -> list[str]:
+    """`make run`'s command line. The file watcher is off: other work in the same tree must not
+    turn the app into a "source changed, rerun?" prompt in the middle of a test."""
+    return [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+            "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"streamlit did not become healthy at {url} in {timeout_s} s")
+
+
+@contextlib.contextmanager
+def serve_app(home: Path, wait: bool = True) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` on a free loopback port with FTADVISOR_HOME=home; yields (url, process)."""
+    port = free_port()
+    env = {**os.environ, "FTADVISOR_HOME": str(home), "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+           "TOKENIZERS_PARALLELISM": "false"}
+    home.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{port}"
+    with open(home / "streamlit.log", "w") as log:
+        proc = subprocess.Popen(streamlit_command(port), cwd=REPO, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            if wait:
+                wait_healthy(url, proc)
+            yield url, proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def launch_chromium(playwright):
+    path = chromium_path()
+    if path is None:
+        raise FileNotFoundError("Debian's chromium is not installed (apt-get install -y chromium)")
+    return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+
+
+# -- waiting -----------------------------------------------------------------------------------
+def wait_idle(page, settle_ms: int = 300, timeout_ms: int = WAIT_MS) -> None:
+    """Wait until the script run that an action started has finished.
+
+    An action's rerun starts a few milliseconds after the action; waiting up to `settle_ms` for
+    it to start (it may not: some clicks change nothing) avoids reading the previous run's page.
+    """
+    try:
+        page.wait_for_selector(APP_RUNNING, timeout=settle_ms, state="attached")
+    except Exception:  # noqa: BLE001 - no rerun started: already idle
+        pass
+    page.wait_for_selector(APP_IDLE, timeout=timeout_ms, state="attached")
+
+
+def open_page(page, url: str, path: str = "") -> None:
+    page.goto(f"{url}/{path}")
+    page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=WAIT_MS)
+    wait_idle(page)
+
+
+def go_to(page, title: str) -> None:
+    """Navigate like a person: the sidebar link (keeps the session, unlike a fresh URL)."""
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    wait_idle(page)
+
+
+def exception_count(page) -> int:
+    return page.locator(EXCEPTION_BOX).count()
+
+
+# -- widgets, found by their label ----------------------------------------------------------------
+def widget(page, testid: str, label: str):
+    return page.locator(f'[data-testid="{testid}"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=label)).first
+
+
+def _combobox(page, testid: str, label: str):
+    return widget(page, testid, label).locator('input[role="combobox"]')
+
+
+def _pick(page, combo, option: str) -> None:
+    """Open a combobox (react-aria), type to filter, click the option whose text is `option`."""
+    combo.click()
+    combo.fill(option)
+    page.get_by_role("option", name=option, exact=True).first.click()
+
+
+def select(page, label: str, option: str) -> None:
+    """Choose `option` (its displayed text) in the `st.selectbox` labelled `label`."""
+    _pick(page, _combobox(page, "stSelectbox", label), option)
+    wait_idle(page)
+
+
+def selected(page, label: str) -> str:
+    return _combobox(page, "stSelectbox", label).input_value()
+
+
+def multiselect_add(page, label: str, option: str) -> None:
+    _pick(page, _combobox(page, "stMultiSelect", label), option)
+    page.keyboard.press("Escape")
+    wait_idle(page)
+
+
+def multiselect_tags(page, label: str) -> list[str]:
+    tags = widget(page, "stMultiSelect", label).locator("[data-tag]")
+    return [t.strip() for t in tags.all_inner_texts()]
+
+
+def multiselect_remove(page, label: str, option: str) -> None:
+    widget(page, "stMultiSelect", label).get_by_role("button", name=f"Remove {option}").click()
+    wait_idle(page)
+
+
+def set_toggle(page, label: str, on: bool) -> None:
+    box = widget(page, "stCheckbox", label)
+    if box.locator("input").is_checked() != on:
+        box.locator("label").first.click()
+        wait_idle(page)
+
+
+def set_number(page, label: str, value: float) -> None:
+    field = widget(page, "stNumberInput", label).locator("input")
+    field.fill(str(value))
+    field.press("Enter")
+    wait_idle(page)
+
+
+def number_value(page, label: str) -> str:
+    return widget(page, "stNumberInput", label).locator("input").input_value()
+
+
+def set_text(page, label: str, value: str, testid: str = "stTextInput") -> None:
+    field = widget(page, testid, label).locator("input, textarea").first
+    field.fill(value)
+    field.press("Enter" if testid == "stTextInput" else "Control+Enter")
+    wait_idle(page)
+
+
+def text_value(page, label: str, testid: str = "stTextInput") -> str:
+    return widget(page, testid, label).locator("input, textarea").first.input_value()
+
+
+def click_button(page, text: str) -> None:
+    page.locator('[data-testid="stButton"] button, [data-testid="stFormSubmitButton"] button',
+                 has_text=text).first.click()
+    wait_idle(page)
+
+
+def scroll_to(locator, block: str = "center") -> None:
+    """Bring an element to the middle of the view (a screenshot shows what surrounds it)."""
+    locator.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")

@@ -1,0 +1,83 @@
+"""Journey 3, in a real browser: on the Compare page, build the tiny offline model, point at a
+small question/answer file, launch the comparison, watch its stages progress, and read the
+result table (every arm, the same numbers as the run's results.json)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.streamlit_driver import (
+    EXCEPTION_BOX, click_button, go_to, open_page, scroll_to, set_number, set_text, text_value,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CAPITALS = [("France", "Paris"), ("Italy", "Rome"), ("Spain", "Madrid"), ("Germany", "Berlin"),
+            ("Portugal", "Lisbon"), ("Austria", "Vienna"), ("Poland", "Warsaw"), ("Greece", "Athens"),
+            ("Norway", "Oslo"), ("Sweden", "Stockholm"), ("Finland", "Helsinki"), ("Ireland", "Dublin"),
+            ("Hungary", "Budapest"), ("Denmark", "Copenhagen"), ("Belgium", "Brussels"),
+            ("Czechia", "Prague"), ("Egypt", "Cairo"), ("Japan", "Tokyo"), ("Kenya", "Nairobi"),
+            ("Peru", "Lima")]
+ARMS = {"base", "rag", "finetuned", "finetuned_rag"}
+RUN_TIMEOUT_MS = 600_000  # four arms on 2 shared cores: ~1 min idle, ~4 min under heavy load
+
+
+def _qa_file(folder: Path) -> Path:
+    path = folder / "capitals.jsonl"
+    path.write_text("".join(json.dumps({"question": f"What is the capital of {c}?", "answer": a}) + "\n"
+                            for c, a in CAPITALS))
+    return path
+
+
+def _grid(table) -> list[dict[str, str]]:
+    """A st.dataframe's rows, read from the (hidden) accessible table the grid keeps beside its canvas."""
+    header = [h.strip() for h in table.locator("thead th").all_text_contents()]
+    rows = []
+    for row in table.locator("tbody tr").all():
+        rows.append(dict(zip(header, [c.strip() for c in row.locator("td").all_text_contents()])))
+    return rows
+
+
+def test_launch_the_comparison_watch_it_and_read_the_results(app_url, app_home, page, shots_dir, tmp_path):
+    data = _qa_file(tmp_path)
+    open_page(page, app_url)
+    go_to(page, "Compare")
+    click_button(page, "Build the tiny offline model")
+    assert Path(text_value(page, "Base model")).is_dir()
+    set_text(page, "…or a file on this machine", str(data))
+    set_number(page, "At most this many held-out questions", 2)
+    set_number(page, "Stop after this many steps", 3)
+    set_number(page, "Most tokens generated per answer", 4)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    click_button(page, "Launch the comparison")
+    started = page.locator('[data-testid="stAlertContentSuccess"]', has_text="Started:").inner_text()
+    run_dir = Path(started.split("Started:", 1)[1].strip())
+    assert run_dir.is_relative_to(app_home)
+
+    # Stages report step/total (and an eta once a step's time is known) while the page stays live.
+    progress = page.locator('[data-testid="stProgress"]').first
+    expect(progress).to_contain_text(re.compile(r"\w+: \d+/\d+"), timeout=RUN_TIMEOUT_MS)
+    scroll_to(progress)
+    page.screenshot(path=shots_dir / "journey3-progress.png", animations="disabled")
+
+    metrics = page.get_by_role("heading", name="Metrics", exact=True)
+    metrics.wait_for(timeout=RUN_TIMEOUT_MS)
+    table = page.locator('[data-testid="stDataFrame"]').filter(
+        has=page.locator("th", has_text="exact match")).locator('table[role="grid"]').first
+    table.locator("tbody tr").nth(len(ARMS) - 1).wait_for(state="attached")  # the grid fills in after the heading
+    rows = _grid(table)
+    assert {r["arm"] for r in rows} == ARMS
+    results = json.loads((run_dir / "results.json").read_text())
+    for r in rows:
+        assert float(r["exact match"]) == pytest.approx(results["arms"][r["arm"]]["exact_match"])
+        assert 0 <= float(r["token F1"]) <= 1
+    side_by_side = page.locator('[data-testid="stDataFrame"]').filter(
+        has=page.locator("th", has_text="reference"))
+    assert side_by_side.count() == 1
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    scroll_to(metrics, "start")
+    page.screenshot(path=shots_dir / "journey3-results.png", animations="disabled")

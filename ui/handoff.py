@@ -1,0 +1,104 @@
+"""What the advisor hands to the other pages: the model, the GPUs and the fine-tuning setup of
+its recommendation, offered as starting values for their widgets.
+
+The Advisor page stores `st.session_state["answers"]` (`advisor.Answers`) and
+`["recommendation"]` (`advisor.Recommendation`). A page calls, before drawing its widgets:
+
+    offer(st.session_state, estimator_values(st.session_state, "est_"))
+
+`offer` writes a value when the widget has none yet, or when the advisor's value changed since it
+was last offered (the user went back and changed an answer: the newer intent wins); otherwise
+what the user typed on the page stays.
+"""
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+OFFERED_KEY = "_offered"  # widget key -> the advisor's value last offered to it
+
+# FineTunePlan field -> EstimateRequest field, for the fields both contracts share.
+_PLAN_TO_ESTIMATE = {"lora_rank": "lora_rank", "quant": "quant", "precision": "precision",
+                     "batch_size": "batch_size", "grad_accum": "gradient_accumulation",
+                     "seq_len": "seq_len", "gradient_checkpointing": "gradient_checkpointing",
+                     "epochs": "epochs", "train_tokens": "train_tokens"}
+
+
+def offer(state: MutableMapping, values: dict[str, Any]) -> None:
+    """Pre-fill widget keys from the advisor without overwriting what the user typed since."""
+    offered = state.setdefault(OFFERED_KEY, {})
+    for key, value in values.items():
+        if value is None:
+            continue
+        if key not in state or offered.get(key) != value:
+            state[key] = value
+        offered[key] = value
+
+
+def _advice(state: MutableMapping) -> tuple[Any, Any]:
+    from advisor import Answers, Recommendation
+
+    answers, rec = state.get("answers"), state.get("recommendation")
+    return (answers if isinstance(answers, Answers) else None,
+            rec if isinstance(rec, Recommendation) else None)
+
+
+def trainable_model(name: str) -> str | None:
+    """The hub id to download and train for a catalog name (`llama-3.1-8b` ->
+    `meta-llama/Llama-3.1-8B`); None for a bare size such as `8b`, which names no weights."""
+    from estimator import load_model_spec
+
+    try:
+        spec = load_model_spec(name)
+    except ValueError:
+        return None
+    return None if spec.approximate else (spec.catalog_id or name)
+
+
+def estimator_values(state: MutableMapping, prefix: str) -> dict[str, Any]:
+    """The Estimator page's inputs: the recommended setup (method, LoRA rank, quantization, batch,
+    sequence length, GPUs), so the page shows the advisor's figures; inference when the advice is
+    prompting or RAG (the memory to serve the model)."""
+    from estimator import EstimateRequest
+
+    answers, rec = _advice(state)
+    if answers is None:
+        return {}
+    plan = rec.finetune if rec is not None else None
+    values: dict[str, Any] = {"model": answers.model, "gpu": answers.gpu, "gpus": answers.gpu_count}
+    if plan is not None:
+        dumped = plan.model_dump()
+        values |= {dst: dumped[src] for src, dst in _PLAN_TO_ESTIMATE.items() if src in dumped}
+        values |= {"model": plan.model, "method": plan.method, "gpu": plan.fit.gpu, "gpus": plan.fit.gpus}
+        if plan.method == "full" and plan.fit.gpus > 1:
+            values["sharding"] = "fsdp"  # how advisor.sizing shards full fine-tuning over several GPUs
+    elif rec is not None:
+        from advisor.sizing import seq_len_for
+
+        values |= {"method": "inference", "seq_len": seq_len_for(answers), "batch_size": 1,
+                   "gradient_checkpointing": False}
+        if rec.serving is not None:
+            values |= {"gpu": rec.serving.gpu or answers.gpu, "gpus": rec.serving.gpus}
+    return {prefix + k: _widget_value(EstimateRequest, k, v) for k, v in values.items() if v is not None}
+
+
+def _widget_value(model: type, field: str, value: Any) -> Any:
+    """Streamlit refuses an int for a float number_input (and the reverse): cast to the field's type."""
+    annotation = model.model_fields[field].annotation
+    if annotation in (int, float) or annotation in (int | None, float | None):
+        return (float if float in getattr(annotation, "__args__", (annotation,)) else int)(value)
+    return value
+
+
+def training_values(state: MutableMapping, prefix: str, methods: tuple[str, ...] = ("lora", "qlora", "full"),
+                    model_key: str = "model", method_key: str = "method") -> dict[str, Any]:
+    """The Fine-tune and Compare pages' inputs: the model to train (a hub id) and the method,
+    when the advice is to fine-tune with a method the page offers."""
+    answers, rec = _advice(state)
+    if answers is None:
+        return {}
+    plan = rec.finetune if rec is not None else None
+    values = {model_key: trainable_model(plan.model if plan is not None else answers.model)}
+    if plan is not None and plan.method in methods:
+        values[method_key] = plan.method
+    return {prefix + k: v for k, v in values.items() if v is not None}
