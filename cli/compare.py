@@ -1,0 +1,142 @@
+"""`ftadvisor compare`: the base model, RAG, the fine-tuned model and the hybrid on the same
+held-out questions, as a background run (`ftadvisor runs list|show|cancel|resume` work on it)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from cli.data import add_mapping_arguments, mapping_from_args
+
+ARMS = ("base", "rag", "finetuned", "finetuned_rag")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "compare", help="compare prompting, RAG, fine-tuning and the hybrid on your own held-out questions",
+        description="Split the dataset once (seeded), index the documents (or the training answers), fine-tune a "
+        "QLoRA/LoRA adapter on the training split, and answer every held-out question with each arm. Writes "
+        "results.json, answers.jsonl and metrics.md in the run folder. Blocks and shows progress unless "
+        "--detach; Ctrl-C leaves the run going.",
+    )
+    p.add_argument("--data", required=True, metavar="FILE", help="question/answer dataset (.jsonl, .json, .csv, .parquet)")
+    add_mapping_arguments(p)
+    p.add_argument("--relevant-field", metavar="COLUMN",
+                   help="column naming the document that answers each question (for hit@k, e.g. db_name)")
+    p.add_argument("--docs", nargs="+", metavar="PATH", help="documents for retrieval (files or folders); "
+                   "default: the training answers become the knowledge base")
+    p.add_argument("--model", required=True, metavar="M", help="hub id or local model folder")
+    p.add_argument("--arms", metavar="LIST", help=f"comma-separated arms (default: all of {','.join(ARMS)})")
+    p.add_argument("--method", choices=("qlora", "lora"), help="how the fine-tuned arms train (default: qlora)")
+    p.add_argument("--max-steps", type=int, metavar="N", help="stop training after N steps (default: by epochs)")
+    p.add_argument("--epochs", type=float, metavar="E", help="passes over the training split (default: 2)")
+    p.add_argument("--rank", type=int, metavar="R", help="LoRA rank (default: 16)")
+    p.add_argument("--lr", type=float, metavar="X", help="learning rate (default: 2e-4)")
+    p.add_argument("--batch-size", type=int, metavar="B", help="training batch size (default: 4)")
+    p.add_argument("--seq-len", type=int, metavar="S", help="max training sequence length (default: 512)")
+    p.add_argument("--eval-fraction", type=float, metavar="F", help="held-out share (default: 0.2)")
+    p.add_argument("--eval-count", type=int, metavar="N", help="answer at most N held-out questions")
+    p.add_argument("--seed", type=int, help="seed of the split, training and sampling (default: 42)")
+    p.add_argument("--max-new-tokens", type=int, metavar="N", help="tokens per answer (default: 64)")
+    p.add_argument("--sample", action="store_true", help="sample instead of greedy decoding")
+    p.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (with --sample)")
+    p.add_argument("--system-prompt", metavar="TEXT", help="system prompt for every arm (and training)")
+    p.add_argument("--k", type=int, metavar="K", help="passages retrieved per question (default: 3)")
+    p.add_argument("--chunk-size", type=int, metavar="N", help="characters per chunk (default: 800)")
+    p.add_argument("--chunk-overlap", type=int, metavar="N", help="characters of overlap (default: 100)")
+    p.add_argument("--mmr", action="store_true", default=None, help="diversify passages (maximal marginal relevance)")
+    p.add_argument("--forgetting-text", metavar="FILE", help="general text for the forgetting check (default: built-in)")
+    p.add_argument("--gpu", metavar="NAME", help="GPU whose price the costs use (default: A100 80GB; see ftadvisor gpus)")
+    p.add_argument("--output", metavar="RUN_DIR", help="run folder (default: a new folder in the runs root)")
+    p.add_argument("--detach", action="store_true", help="start the run and return at once")
+    p.set_defaults(func=_compare)
+
+
+def spec_from_args(args: argparse.Namespace):
+    """A CompareSpec from the flags; unset flags keep the spec's defaults."""
+    from compare.spec import CompareSpec
+
+    def given(**pairs):
+        return {k: v for k, v in pairs.items() if v is not None}
+
+    fields = given(relevant_field=args.relevant_field, eval_fraction=args.eval_fraction,
+                   eval_count=args.eval_count, seed=args.seed, gpu=args.gpu, forgetting_text=args.forgetting_text)
+    if args.docs:
+        fields["docs"] = args.docs
+    if args.arms:
+        fields["arms"] = [a.strip() for a in args.arms.split(",") if a.strip()]
+    generation = given(max_new_tokens=args.max_new_tokens, temperature=args.temperature,
+                       system_prompt=args.system_prompt)
+    if args.sample:
+        generation["greedy"] = False
+    rag = given(k=args.k, chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap, mmr=args.mmr)
+    finetune = given(method=args.method, max_steps=args.max_steps, epochs=args.epochs, lora_rank=args.rank,
+                     learning_rate=args.lr, batch_size=args.batch_size, max_seq_len=args.seq_len)
+    if args.rank is not None:
+        finetune["lora_alpha"] = 2 * args.rank
+    output = args.output or _default_output()
+    return CompareSpec(data=Path(args.data), mapping=mapping_from_args(args), model=args.model, output=Path(output),
+                       generation=generation, rag=rag, finetune=finetune, **fields)
+
+
+def _default_output() -> str:
+    from cli.settings import load_settings
+
+    return str(load_settings().runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-compare")
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from compare.launch import launch_comparison
+
+    run_dir = launch_comparison(spec_from_args(args))  # checks the data, columns and GPU first (exit 2)
+    print(run_dir)
+    if args.detach:
+        return 0
+    code = follow(run_dir)
+    if code == 0:
+        print((run_dir / "metrics.md").read_text(), end="")
+    return code
+
+
+def progress_line(status) -> str:
+    """`running   stage 3/10 base: 12/42` (steps, loss and eta while training)."""
+    stages = list(status.stages)
+    where = ""
+    if status.stage and status.state == "running":
+        index = stages.index(status.stage) + 1 if status.stage in stages else "?"
+        where = f" stage {index}/{len(stages)} {status.stage}"
+        if status.total_steps:
+            where += f": {status.step}/{status.total_steps}"
+        if status.loss is not None:
+            where += f" loss {status.loss:.4f}"
+        if status.eta_s is not None:
+            where += f" eta {int(status.eta_s) // 60}:{int(status.eta_s) % 60:02d}"
+    return f"{status.state:9}{where}".rstrip()
+
+
+def follow(run_dir: Path) -> int:
+    """Print progress until the run ends; 0 completed, 1 failed/cancelled, 130 on Ctrl-C (run goes on)."""
+    from tuning import runs
+
+    tty = sys.stdout.isatty()
+    last = ""
+
+    def show(status) -> None:
+        nonlocal last
+        line = progress_line(status)
+        if line != last:
+            print(("\r" + line.ljust(len(last))) if tty else line, end="" if tty else "\n", flush=True)
+            last = line
+
+    try:
+        status = runs.wait(run_dir, poll_s=1.0, on_status=show)
+    except KeyboardInterrupt:
+        print(f"\nthe run goes on in the background: ftadvisor runs show {run_dir} / ftadvisor runs cancel {run_dir}")
+        return 130
+    if tty:
+        print()
+    if status.state == "failed":
+        print(f"ftadvisor compare: error: {status.error} (log: {Path(run_dir) / runs.LOG_FILE})", file=sys.stderr)
+        return 1
+    return 0 if status.state == "completed" else 1

@@ -1,0 +1,95 @@
+"""The four arms and how each turns a held-out question into an answer.
+
+`base` prompts the model; `rag` prompts it with retrieved passages (the RAG baseline's own
+prompt); `finetuned` prompts base + adapter; `finetuned_rag` gives base + adapter the RAG prompt.
+Every arm uses the same chat formatting and the same generation settings, one question at a
+time, so latency is per answer. Heavy imports stay inside the functions (worker only).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from compare.spec import FINETUNED_ARMS, RETRIEVAL_ARMS, GenerationSettings
+
+ARM_TITLES = {
+    "base": "Base model (prompting)",
+    "rag": "Base + RAG",
+    "finetuned": "Fine-tuned",
+    "finetuned_rag": "Fine-tuned + RAG (hybrid)",
+}
+
+
+def uses_retrieval(arm: str) -> bool:
+    return arm in RETRIEVAL_ARMS
+
+
+def uses_adapter(arm: str) -> bool:
+    return arm in FINETUNED_ARMS
+
+
+def arm_prompt(arm: str, question: str, hits: list, tokenizer: Any = None, max_tokens: int | None = None) -> str:
+    """The user turn an arm sends: the question, or the RAG baseline's prompt around the hits,
+    fitted to `max_tokens` with the RAG baseline's rule (least relevant passages go first, the
+    question is never cut)."""
+    if not uses_retrieval(arm):
+        return question
+    if tokenizer is None or max_tokens is None:
+        from rag_baseline import build_rag_prompt
+
+        return build_rag_prompt(question, hits)
+    from rag_baseline.answer import fit_prompt
+
+    prompt, _, _ = fit_prompt(question, hits, tokenizer, max_tokens)
+    return prompt
+
+
+class Generator:
+    """A model loaded once (the base, or a tuning run's adapter on its base) answering prompts
+    one at a time through the tuning backend's `generate_answers`, so latency is per answer.
+
+    A tuning run folder loads its adapter on the base it was trained on (4-bit NF4 for QLoRA)."""
+
+    def __init__(self, model_or_run_dir: str | Path, *, device: str = "auto") -> None:
+        from tuning.generate import load_for_inference
+
+        self.model, self.tokenizer = load_for_inference(str(model_or_run_dir), device=device)
+
+    def generate(self, prompt: str, settings: GenerationSettings, max_prompt_tokens: int | None = None):
+        """A `tuning.generate.Generation` (text, prompt/completion tokens, latency_s)."""
+        from tuning.generate import generate_answers
+
+        if max_prompt_tokens is not None:
+            prompt = self._fit(prompt, settings.system_prompt, max_prompt_tokens)
+        return generate_answers(
+            (self.model, self.tokenizer), [prompt], settings.max_new_tokens, batch_size=1,
+            greedy=settings.greedy, temperature=settings.temperature, system=settings.system_prompt,
+        )[0]
+
+    def warm_up(self, settings: GenerationSettings) -> None:
+        """One short untimed generation, so one-time set-up (kernels, caches) is not billed to
+        the first question's latency."""
+        from tuning.generate import generate_answers
+
+        generate_answers((self.model, self.tokenizer), ["Hello"], 2, batch_size=1, system=settings.system_prompt)
+
+    def _fit(self, prompt: str, system: str | None, max_tokens: int) -> str:
+        """Cut a prompt that would not fit the context from the front (the question is at the end)."""
+        ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        if len(ids) <= max_tokens:
+            return prompt
+        return self.tokenizer.decode(ids[-max_tokens:], skip_special_tokens=True)
+
+    def context_limit(self) -> int | None:
+        """Longest input the model takes: max_position_embeddings, or the tokenizer's limit if lower."""
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        tok_limit = getattr(self.tokenizer, "model_max_length", None)
+        if tok_limit and tok_limit < 10**8:
+            limit = min(limit, tok_limit) if limit else tok_limit
+        return limit
+
+    def close(self) -> None:
+        import gc
+
+        del self.model
+        gc.collect()

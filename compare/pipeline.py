@@ -1,0 +1,128 @@
+"""The comparison pipeline, stage by stage:
+
+split -> index -> base -> rag -> train -> finetuned -> finetuned_rag -> forgetting -> costs -> results
+
+Each finished stage has written its output file (atomically) in the run folder; a resumed run
+skips every stage whose file exists, and an answering stage picks up at the first question it
+has no answer for. Stages the spec's arms do not need are skipped. The worker process
+(`compare.worker`) runs this; `status.json` shows the stage and its progress.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from compare.errors import Cancelled, CompareError
+from compare.files import ANSWER_STAGES, stage_output, write_atomic
+from compare.spec import CompareSpec
+from tuning import runs
+
+STAGES: tuple[str, ...] = (
+    "split", "index", "base", "rag", "train", "finetuned", "finetuned_rag", "forgetting", "costs", "results",
+)
+STATUS_EVERY_S = 0.5
+
+
+def planned_stages(spec: CompareSpec) -> list[str]:
+    """The stages this spec needs, in order."""
+    wanted = {"split", "costs", "results", *spec.arms}
+    if spec.needs_retrieval:
+        wanted.add("index")
+    if spec.needs_training:
+        wanted |= {"train", "forgetting"}
+    return [s for s in STAGES if s in wanted]
+
+
+class Pipeline:
+    """Runs the stages of one run folder, recording progress in its status.json."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir).resolve()
+        self.spec = CompareSpec.model_validate_json((self.run_dir / runs.SPEC_FILE).read_text())
+        self.stages = planned_stages(self.spec)
+        self._last_status = 0.0
+
+    # ------------------------------------------------------------ driving
+
+    def run(self) -> str:
+        """Run every unfinished stage; returns "completed" or "cancelled" (raises on failure)."""
+        states = {s: ("completed" if stage_output(self.run_dir, s).exists() else "pending") for s in self.stages}
+        runs.update_status(self.run_dir, stages=states)
+        for stage in self.stages:
+            if states[stage] == "completed":
+                self.log(f"stage {stage}: already done, skipped")
+                continue
+            try:
+                self.check_cancel()
+                states[stage] = "running"
+                runs.update_status(self.run_dir, stage=stage, stages=dict(states), step=0, total_steps=None,
+                                   eta_s=None, loss=None)
+                self.log(f"stage {stage}: started")
+                start = time.time()
+                self.stage_function(stage)()
+                states[stage] = "completed"
+                self.record_stage_time(stage, time.time() - start)
+                runs.update_status(self.run_dir, stages=dict(states))
+                self.log(f"stage {stage}: done in {time.time() - start:.1f} s")
+            except Cancelled:
+                states[stage] = "cancelled"
+                runs.update_status(self.run_dir, stages=dict(states))
+                self.log(f"stage {stage}: cancelled")
+                return "cancelled"
+            except BaseException:
+                states[stage] = "failed"
+                runs.update_status(self.run_dir, stages=dict(states))
+                raise
+        runs.update_status(self.run_dir, step=len(self.stages), total_steps=len(self.stages), loss=None)
+        return "completed"
+
+    def stage_function(self, stage: str) -> Callable[[], None]:
+        from compare import stages, summarize, training
+
+        if stage in ANSWER_STAGES:
+            return lambda: stages.answer_stage(self, stage)
+        return {
+            "split": lambda: stages.split_stage(self),
+            "index": lambda: stages.index_stage(self),
+            "train": lambda: training.train_stage(self),
+            "forgetting": lambda: stages.forgetting_stage(self),
+            "costs": lambda: summarize.costs_stage(self),
+            "results": lambda: summarize.results_stage(self),
+        }[stage]
+
+    # ------------------------------------------------------------ helpers for stages
+
+    def check_cancel(self) -> None:
+        if runs.cancel_requested(self.run_dir):
+            raise Cancelled()
+
+    def progress(self, done: int, total: int | None, *, force: bool = False, **extra: Any) -> None:
+        """The current stage's progress (step/total_steps), throttled to one write per 0.5 s."""
+        now = time.time()
+        if not force and now - self._last_status < STATUS_EVERY_S and (total is None or done < total):
+            return
+        self._last_status = now
+        runs.update_status(self.run_dir, step=done, total_steps=total, **extra)
+
+    def record_stage_time(self, stage: str, seconds: float) -> None:
+        status = runs.read_status(self.run_dir)
+        times = dict(status.detail.get("stage_seconds", {}))
+        times[stage] = round(times.get(stage, 0.0) + seconds, 3)
+        runs.update_status(self.run_dir, detail=dict(status.detail, stage_seconds=times))
+
+    def log(self, message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    def path(self, name: str) -> Path:
+        return self.run_dir / name
+
+    def read_json(self, name: str) -> Any:
+        path = self.run_dir / name
+        if not path.exists():
+            raise CompareError(f"{path} is missing: the stage that writes it has not run")
+        return json.loads(path.read_text())
+
+    def write_json(self, name: str | Path, data: Any) -> Path:
+        return write_atomic(self.run_dir / name, json.dumps(data, indent=2, default=str))

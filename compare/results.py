@@ -1,0 +1,228 @@
+"""`Results`: what a comparison run found, saved as `results.json`; `load_results(run_dir)`
+hands it to the report, the page and the CLI."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from compare.costs import ArmCost, BreakEven
+from compare.errors import CompareError
+
+RESULTS_FILE = "results.json"
+
+
+class ArmMetrics(BaseModel):
+    """One arm's scores over the held-out questions (means over questions, in [0, 1])."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arm: str
+    questions: int = Field(ge=0)
+    exact_match: float = Field(description="Share of answers equal to the reference after SQuAD normalisation.")
+    token_f1: float = Field(description="Mean SQuAD token F1.")
+    rouge_l: float = Field(description="Mean ROUGE-L F-measure (LCS of normalised tokens).")
+    latency_p50_s: float
+    latency_p95_s: float
+    latency_mean_s: float
+    generated_tokens: int = Field(description="New tokens generated over all questions.")
+    generated_tokens_mean: float
+    prompt_tokens_mean: float | None = Field(None, description="Mean prompt length in tokens (retrieved passages included).")
+    hit_at_k: float | None = Field(None, description="Share of questions whose top-k passages hold the answer or its document.")
+    k: int | None = None
+    perplexity_before: float | None = Field(None, description="Base model's perplexity on the general text (fine-tuned arms).")
+    perplexity_after: float | None = Field(None, description="Fine-tuned model's perplexity on the same text.")
+    cost_per_1k_queries_usd: float | None = None
+
+
+class TrainingFigures(BaseModel):
+    """The fine-tune stage, measured, next to the estimator's prediction for the same spec."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: str
+    steps: int
+    train_examples: int
+    seconds: float = Field(description="Wall time of the training run.")
+    measured_peak_gib: float | None = Field(None, description="Peak memory measured during training.")
+    measured_kind: str | None = Field(None, description="What was measured: cuda max reserved, or process RSS peak.")
+    estimated_peak_gib: float | None = Field(None, description="The estimator's prediction for the same setup.")
+    estimate_error_pct: float | None = Field(None, description="(estimated - measured) / measured, in %.")
+    estimated_peak_gib_at_gpu: float | None = Field(None, description="The estimator's memory for the same training at the chosen GPU (bf16 compute).")
+    estimated_hours_at_gpu: float | None = Field(None, description="The estimator's training time at the chosen GPU.")
+    cost_usd: float | None = Field(None, description="Measured training time at the chosen GPU's price.")
+    estimated_cost_usd: float | None = Field(None, description="The estimator's training cost at the chosen GPU.")
+    run_dir: str | None = Field(None, description="The training sub-run folder (adapter, metrics, log).")
+
+
+class CostFigures(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    gpu: str
+    usd_per_hour: float | None
+    price_source: str | None = None
+    basis: str = Field(description="How the figures were computed, in words.")
+    arms: dict[str, ArmCost] = Field(default_factory=dict)
+    break_even: list[BreakEven] = Field(default_factory=list)
+
+
+class Results(BaseModel):
+    """The comparison's findings. `arms` maps an arm name to its metrics."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = 1
+    run_dir: str
+    model: str
+    data: str
+    train_examples: int
+    eval_examples: int
+    seed: int
+    k: int
+    generation: dict = Field(default_factory=dict, description="The generation settings every arm used.")
+    hit_definition: str | None = Field(None, description="What counted as a retrieval hit.")
+    index_seconds: float | None = None
+    index_chunks: int | None = None
+    arms: dict[str, ArmMetrics]
+    training: TrainingFigures | None = None
+    costs: CostFigures | None = None
+    notes: list[str] = Field(default_factory=list)
+
+    def best_arm(self, metric: str = "token_f1") -> str | None:
+        scored = {name: getattr(m, metric) for name, m in self.arms.items() if getattr(m, metric) is not None}
+        return max(scored, key=scored.get) if scored else None
+
+    def to_markdown(self) -> str:
+        """The metric table, then memory/time/cost: what `metrics.md` holds."""
+        lines = [
+            f"# Comparison: {Path(self.model).name or self.model}",
+            "",
+            f"{self.eval_examples} held-out questions (trained on {self.train_examples}), seed {self.seed}, "
+            f"greedy={self.generation.get('greedy')}, max_new_tokens={self.generation.get('max_new_tokens')}, k={self.k}.",
+            "",
+            "| arm | exact match | token F1 | ROUGE-L | hit@k | latency p50 (s) | latency p95 (s) "
+            "| tokens/answer | ppl before -> after | $ / 1k queries |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for name, m in self.arms.items():
+            ppl = (
+                f"{m.perplexity_before:.1f} -> {m.perplexity_after:.1f}"
+                if m.perplexity_before is not None and m.perplexity_after is not None else "-"
+            )
+            lines.append(
+                f"| {name} | {m.exact_match:.3f} | {m.token_f1:.3f} | {m.rouge_l:.3f} | {_opt(m.hit_at_k)} "
+                f"| {m.latency_p50_s:.3f} | {m.latency_p95_s:.3f} | {m.generated_tokens_mean:.1f} | {ppl} "
+                f"| {_opt(m.cost_per_1k_queries_usd, '{:.4f}')} |"
+            )
+        if self.hit_definition:
+            lines += ["", f"hit@k: {self.hit_definition}"]
+        lines += self._training_lines() + self._cost_lines()
+        if self.notes:
+            lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+    def _training_lines(self) -> list[str]:
+        t = self.training
+        if t is None:
+            return []
+        gpu = self.costs.gpu if self.costs else "the chosen GPU"
+        kind = f" ({t.measured_kind})" if t.measured_kind else ""
+        error = f" ({t.estimate_error_pct:+.0f}%)" if t.estimate_error_pct is not None else ""
+        return [
+            "",
+            f"## Training ({t.method}, {t.steps} steps on {t.train_examples} examples)",
+            "",
+            "| figure | measured | estimated |",
+            "|---|---|---|",
+            f"| peak memory, this machine (GiB) | {_opt(t.measured_peak_gib, '{:.2f}')}{kind} "
+            f"| {_opt(t.estimated_peak_gib, '{:.2f}')}{error} |",
+            f"| peak memory at {gpu} (GiB) | - | {_opt(t.estimated_peak_gib_at_gpu, '{:.2f}')} |",
+            f"| training time (s) | {t.seconds:.1f} (this machine) "
+            f"| {_opt(t.estimated_hours_at_gpu * 3600 if t.estimated_hours_at_gpu is not None else None, '{:.3g}')} ({gpu}) |",
+            f"| training cost at {gpu} ($) | {_opt(t.cost_usd, '{:.4g}')} (time here x price) "
+            f"| {_opt(t.estimated_cost_usd, '{:.3g}')} |",
+        ]
+
+    def _cost_lines(self) -> list[str]:
+        c = self.costs
+        if c is None or c.usd_per_hour is None:
+            return []
+        lines = ["", f"## Cost at {c.gpu} (${c.usd_per_hour:.2f}/h)", "", c.basis, ""]
+        lines += ["| arm | $ per 1k queries | fixed $ |", "|---|---|---|"]
+        lines += [f"| {a} | {x.per_1k_queries_usd:.4f} | {x.fixed_usd:.4f} |" for a, x in c.arms.items()]
+        if c.break_even:
+            lines += [""] + [f"- {b.note}" for b in c.break_even]
+        return lines
+
+
+def _opt(value: float | None, fmt: str = "{:.3f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def load_results(run_dir_or_file: str | Path) -> Results:
+    """Results of a comparison run, from its folder or its `results.json`."""
+    path = Path(run_dir_or_file)
+    if path.is_dir():
+        path = path / RESULTS_FILE
+    if not path.is_file():
+        raise CompareError(f"no comparison results at {path} (has the run finished?)")
+    try:
+        return Results.model_validate(json.loads(path.read_text()))
+    except json.JSONDecodeError as exc:
+        raise CompareError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+
+
+# Metrics shown as columns and charts, with their labels (page, report).
+METRIC_LABELS: dict[str, str] = {
+    "exact_match": "exact match",
+    "token_f1": "token F1",
+    "rouge_l": "ROUGE-L",
+    "hit_at_k": "hit@k",
+    "latency_p50_s": "latency p50 (s)",
+    "latency_p95_s": "latency p95 (s)",
+    "generated_tokens_mean": "tokens / answer",
+    "cost_per_1k_queries_usd": "$ / 1k queries",
+}
+
+
+def metric_rows(results: Results) -> list[dict]:
+    """One row per arm: the arm and each metric of METRIC_LABELS (None where it does not apply)."""
+    return [{"arm": name, **{label: getattr(m, field) for field, label in METRIC_LABELS.items()}}
+            for name, m in results.arms.items()]
+
+
+def read_side_by_side(run_dir: str | Path) -> list[dict]:
+    """answers.jsonl flattened for a table: question, reference, then one column per arm."""
+    path = Path(run_dir) / "answers.jsonl"
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        rows.append({"question": record["question"], "reference": record["reference"], **record["answers"]})
+    return rows
+
+
+def answers_key(answers: Any) -> str:
+    """A short stable key of the advisor's answers (a pydantic model or a dict), stored in the
+    spec of a comparison launched from them, so the report can find "its" comparison."""
+    data = answers.model_dump(mode="json") if hasattr(answers, "model_dump") else answers
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def find_comparison(runs_root: str | Path, answers: Any) -> Path | None:
+    """The newest completed comparison run under `runs_root` launched from these answers, if any."""
+    key, found = answers_key(answers), []
+    root = Path(runs_root)
+    for spec_path in root.glob("*/spec.json") if root.exists() else []:
+        try:
+            spec = json.loads(spec_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        run_dir = spec_path.parent
+        if spec.get("kind") == "compare" and spec.get("answers_key") == key and (run_dir / RESULTS_FILE).exists():
+            found.append(run_dir)
+    return max(found, key=lambda p: (p / RESULTS_FILE).stat().st_mtime) if found else None

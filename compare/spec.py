@@ -1,0 +1,137 @@
+"""`CompareSpec`: everything one comparison run needs, saved as the run folder's `spec.json`.
+
+Four arms answer the same held-out questions with the same generation settings:
+`base` (the model prompted), `rag` (the model + retrieved passages), `finetuned` (a QLoRA or
+LoRA adapter trained on the training split) and `finetuned_rag` (the hybrid).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tuning.data.models import FieldMapping
+
+ArmName = Literal["base", "rag", "finetuned", "finetuned_rag"]
+ARMS: tuple[str, ...] = ("base", "rag", "finetuned", "finetuned_rag")
+RETRIEVAL_ARMS = frozenset({"rag", "finetuned_rag"})
+FINETUNED_ARMS = frozenset({"finetuned", "finetuned_rag"})
+SCHEMA_VERSION = 1
+
+
+class GenerationSettings(BaseModel):
+    """The same for every arm, so differences come from the arm and not from decoding."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_new_tokens: int = Field(64, ge=1, le=4096, description="Most tokens generated per answer.")
+    greedy: bool = Field(True, description="Greedy decoding (reproducible); off samples with the temperature.")
+    temperature: float = Field(0.7, gt=0, le=2, description="Sampling temperature when not greedy.")
+    system_prompt: str | None = Field(
+        None, max_length=4000, description="A system prompt given to every arm (optional)."
+    )
+
+
+class RagSettings(BaseModel):
+    """Retrieval for the `rag` and `finetuned_rag` arms."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(3, ge=1, le=50, description="Passages retrieved per question (and the k of hit@k).")
+    chunk_size: int = Field(800, ge=50, le=8000, description="Characters per chunk when indexing documents.")
+    chunk_overlap: int = Field(100, ge=0, le=3999, description="Characters shared by consecutive chunks.")
+    mmr: bool = Field(False, description="Diversify the passages with maximal marginal relevance.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> RagSettings:
+        # rag_baseline.chunking.validate_sizes: the overlap stays under half a chunk.
+        if self.chunk_overlap >= self.chunk_size // 2:
+            raise ValueError(
+                f"chunk_overlap must be below half the chunk_size ({self.chunk_size // 2}), got {self.chunk_overlap}"
+            )
+        return self
+
+
+class FinetuneSettings(BaseModel):
+    """Training for the `finetuned` and `finetuned_rag` arms (one adapter serves both)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["qlora", "lora"] = Field("qlora", description="QLoRA (4-bit NF4 base) or LoRA (16-bit base).")
+    lora_rank: int = Field(16, ge=1, le=1024, description="LoRA rank r.")
+    lora_alpha: int = Field(32, ge=1, le=4096, description="LoRA alpha (scale = alpha / r).")
+    learning_rate: float = Field(2e-4, gt=0, le=1e-2, description="Peak learning rate (LoRA: 1e-5..2e-4 keeps general skills).")
+    epochs: float = Field(2, gt=0, le=20, description="Passes over the training split (seeds: 1-3).")
+    max_steps: int | None = Field(None, ge=1, le=1_000_000, description="Stop after this many steps (overrides epochs).")
+    batch_size: int = Field(4, ge=1, le=1024, description="Examples per step.")
+    max_seq_len: int = Field(512, ge=16, le=131_072, description="Longest training example, in tokens.")
+
+
+class CompareSpec(BaseModel):
+    """One comparison run. Paths are stored absolute so the worker can run from anywhere."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    kind: Literal["compare"] = "compare"
+    data: Path = Field(description="Question/answer dataset (JSONL, JSON, CSV or Parquet).")
+    mapping: FieldMapping | None = Field(None, description="Column mapping when the file's columns are not a known shape.")
+    relevant_field: str | None = Field(
+        None,
+        description="Column naming the document that answers each question (matched against document "
+        "file names without extension), for hit@k; without it a hit is a passage containing the answer.",
+    )
+    docs: list[Path] = Field(
+        default_factory=list,
+        description="Documents for retrieval (files or folders); none: the training answers become the knowledge base.",
+    )
+    model: str = Field(min_length=1, description="Base model: a hub id or a local model folder.")
+    arms: list[ArmName] = Field(default_factory=lambda: list(ARMS), min_length=1, description="Arms to run.")
+    eval_fraction: float = Field(0.2, gt=0, lt=1, description="Share of the examples held out for the comparison.")
+    eval_count: int | None = Field(None, ge=1, le=100_000, description="At most this many held-out questions are answered.")
+    seed: int = Field(42, ge=0, description="Seed of the split, the training and sampling.")
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    rag: RagSettings = Field(default_factory=RagSettings)
+    finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
+    forgetting_text: Path | None = Field(
+        None, description="General text for the forgetting check (perplexity before/after); built-in when unset."
+    )
+    gpu: str = Field("A100 80GB", min_length=1, description="GPU whose hourly price the costs use (catalog name).")
+    answers_key: str | None = Field(
+        None, description="Key of the advisor answers this comparison was launched from (compare.answers_key)."
+    )
+    output: Path = Field(description="The run folder.")
+
+    @model_validator(mode="after")
+    def _absolute_paths(self) -> CompareSpec:
+        self.data = self.data.expanduser().resolve()
+        self.docs = [d.expanduser().resolve() for d in self.docs]
+        self.output = self.output.expanduser().resolve()
+        if self.forgetting_text is not None:
+            self.forgetting_text = self.forgetting_text.expanduser().resolve()
+        local = Path(self.model).expanduser()
+        if local.exists():
+            self.model = str(local.resolve())
+        self.arms = [a for a in ARMS if a in set(self.arms)]  # canonical order, no repeats
+        return self
+
+    @property
+    def needs_training(self) -> bool:
+        return bool(FINETUNED_ARMS & set(self.arms))
+
+    @property
+    def needs_retrieval(self) -> bool:
+        return bool(RETRIEVAL_ARMS & set(self.arms))
+
+    def check_inputs(self) -> None:
+        """Fail early, with the path, when an input file or folder is missing."""
+        from compare.errors import CompareError
+
+        if not self.data.is_file():
+            raise CompareError(f"data: no such file {self.data}")
+        for doc in self.docs:
+            if not doc.exists():
+                raise CompareError(f"docs: no such file or folder {doc}")
+        if self.forgetting_text is not None and not self.forgetting_text.is_file():
+            raise CompareError(f"forgetting_text: no such file {self.forgetting_text}")

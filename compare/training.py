@@ -1,0 +1,133 @@
+"""The fine-tune stage: a tuning run in the sub-folder `train/`, run by the tuning worker
+(`python -m tuning.worker RUN_DIR/train`) as a child of the comparison worker.
+
+Why a sub-run and not the SFT recipe in-process:
+- the measured peak memory is the training's alone: `memory.json` is written by a process that
+  did nothing else (on CPU the peak RSS cannot be reset, and the answering stages before it
+  load the model too), which is what the estimator's prediction is compared with;
+- `train/` is an ordinary tuning run folder (spec, dataset report, status, metrics.jsonl, log,
+  checkpoints, adapter), so `ftadvisor runs show RUN_DIR/train`, its loss curve and
+  `PeftModel.from_pretrained(RUN_DIR/train/adapter)` work as for any tuning run;
+- cancel and resume reuse the tuning backend's: a cancel of the comparison is passed on as a
+  cancel request to `train/` (a checkpoint is saved at the end of the step), and a resumed
+  comparison restarts the tuning worker, which continues from that checkpoint.
+The child stays in the comparison worker's process group, so a hard cancel of the comparison
+(after the grace period) ends both.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from compare.errors import Cancelled, CompareError
+from tuning import runs
+
+if TYPE_CHECKING:
+    from compare.pipeline import Pipeline
+
+TRAIN_DIR = "train"
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def job_spec(p: Pipeline):
+    """The tuning JobSpec for the training split (no inner eval split: the held-out questions
+    are the comparison's own)."""
+    from compare.stages import TRAIN_DATA
+    from tuning.spec import JobSpec
+
+    ft = p.spec.finetune
+    return JobSpec(
+        model=p.spec.model,
+        data=str(p.path(TRAIN_DATA)),
+        output=str(p.path(TRAIN_DIR)),
+        method=ft.method,
+        lora_rank=ft.lora_rank,
+        lora_alpha=ft.lora_alpha,
+        learning_rate=ft.learning_rate,
+        epochs=ft.epochs,
+        max_steps=ft.max_steps,
+        batch_size=ft.batch_size,
+        max_seq_len=ft.max_seq_len,
+        seed=p.spec.seed,
+        eval_fraction=0.0,
+        near_dup_threshold=None,  # the split is done; duplicates were kept on one side there
+    )
+
+
+def prepare_sub_run(p: Pipeline) -> Path:
+    """Create train/ (spec + queued status) or make a cancelled/failed one ready to resume."""
+    train_dir = p.path(TRAIN_DIR)
+    if not (train_dir / runs.STATUS_FILE).exists():
+        return runs.create_run(job_spec(p), train_dir)
+    status = runs.read_status(train_dir)
+    if status.state != "completed":
+        (train_dir / runs.CANCEL_FILE).unlink(missing_ok=True)
+        runs.write_status(train_dir, status.model_copy(update={
+            "state": "queued", "error": None, "finished_at": None, "pid": None, "pid_create_time": None}))
+        p.log(f"train: resuming the sub-run in {train_dir} (from its last checkpoint, if any)")
+    return train_dir
+
+
+def _run_child(p: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
+    """Run the tuning worker on train/ until it ends, mirroring its progress into our status
+    and passing a cancel request on. Returns its final status and its training seconds."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (str(_REPO_ROOT), env.get("PYTHONPATH")) if x)
+    with open(train_dir / runs.LOG_FILE, "ab") as log:
+        child = subprocess.Popen([sys.executable, "-m", "tuning.worker", str(train_dir)], cwd=train_dir,
+                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
+    p.log(f"train: tuning worker pid {child.pid} on {train_dir}")
+    while child.poll() is None:
+        if runs.cancel_requested(p.run_dir) and not runs.cancel_requested(train_dir):
+            (train_dir / runs.CANCEL_FILE).write_text(str(time.time()))
+            p.log("train: cancel passed on to the tuning worker (it stops after the current step)")
+        try:
+            s = runs.read_status(train_dir)
+            p.progress(s.step, s.total_steps, loss=s.loss, eta_s=s.eta_s)
+        except (OSError, ValueError):
+            pass  # status.json is being replaced
+        time.sleep(0.3)
+    (train_dir / runs.EXIT_CODE_FILE).write_text(str(child.returncode))
+    status = runs.read_status(train_dir)
+    seconds = (status.finished_at or time.time()) - (status.started_at or time.time())
+    return status, seconds
+
+
+def train_stage(p: Pipeline) -> None:
+    """Train (or resume training) the adapter; train.json holds time, steps and memory."""
+    train_dir = prepare_sub_run(p)
+    spent = _seconds_so_far(train_dir)
+    if runs.read_status(train_dir).state != "completed":
+        status, seconds = _run_child(p, train_dir)
+        spent += seconds
+        (train_dir / "compare_seconds.json").write_text(json.dumps({"seconds": spent}))
+    status = runs.read_status(train_dir)
+    if status.state == "cancelled":
+        raise Cancelled()
+    if status.state != "completed":
+        raise CompareError(f"training failed ({train_dir}): {status.error or status.state}")
+    adapter = train_dir / "adapter"
+    if not (adapter / "adapter_config.json").exists():
+        raise CompareError(f"training finished but left no adapter in {adapter}")
+    memory = json.loads((train_dir / "memory.json").read_text()) if (train_dir / "memory.json").exists() else {}
+    split = p.read_json("split.json")
+    p.write_json("train.json", {
+        "run_dir": str(train_dir),
+        "adapter_dir": str(adapter),
+        "method": p.spec.finetune.method,
+        "steps": status.step,
+        "train_examples": len(split["train"]),
+        "seconds": spent,
+        "final_loss": status.loss,
+        "memory": memory,
+    })
+
+
+def _seconds_so_far(train_dir: Path) -> float:
+    path = train_dir / "compare_seconds.json"
+    return json.loads(path.read_text())["seconds"] if path.exists() else 0.0

@@ -1,0 +1,78 @@
+"""The Compare page through the real app router: pre-filled from the advisor, a real (small)
+comparison launched from the page, its stages, and its results rendered."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tuning import runs
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+@pytest.fixture
+def page():
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/compare.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_page_renders_every_setting(page):
+    keys = {w.key for kind in ("text_input", "selectbox", "number_input", "checkbox", "multiselect")
+            for w in getattr(page, kind)}
+    assert {"cmp_data_path", "cmp_model", "cmp_arms", "cmp_gpu", "cmp_ft_method", "cmp_ft_max_steps",
+            "cmp_eval_count", "cmp_rag_k", "cmp_gen_max_new_tokens"} <= keys
+    assert page.button(key="cmp_launch_btn").disabled  # nothing to launch yet
+
+
+def test_prefilled_from_the_advisor():
+    from advisor import Answers, recommend
+
+    answers = Answers(needs=["output_format", "specialized_reasoning"], labeled_examples=5000,
+                      prompting_result="fails", domain_coverage="proprietary", model="llama-3.1-8b",
+                      gpu="rtx-4090", gpu_count=1)
+    rec = recommend(answers)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["answers"] = answers
+    at.session_state["recommendation"] = rec
+    at.run()
+    at.switch_page("app_pages/compare.py")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="cmp_gpu").value == "RTX 4090"
+    if rec.finetune is not None:
+        assert at.selectbox(key="cmp_ft_method").value == ("qlora" if rec.finetune.method == "qlora" else "lora")
+        assert at.text_input(key="cmp_model").value == rec.finetune.model
+
+
+@pytest.mark.slow
+def test_launch_from_the_page_and_see_the_results(page, tiny_model_dir, tmp_path):
+    data = tmp_path / "qa.jsonl"
+    data.write_text("".join(json.dumps({"question": f"What is {i} plus {i}?", "answer": str(2 * i)}) + "\n"
+                            for i in range(10)))
+    page.text_input(key="cmp_data_path").set_value(str(data))
+    page.text_input(key="cmp_model").set_value(str(tiny_model_dir))
+    page.multiselect(key="cmp_arms").set_value(["base"])  # no index, no training: a quick real run
+    page.number_input(key="cmp_eval_count").set_value(2)
+    page.number_input(key="cmp_gen_max_new_tokens").set_value(4)
+    page.run()
+    assert not page.exception and not page.error
+    page.button(key="cmp_launch_btn").click().run()
+    assert not page.exception and not page.error
+    run_dir = Path(page.session_state["cmp_run"])
+    status = runs.wait(run_dir, timeout_s=180, poll_s=0.5)
+    assert status.state == "completed", status.error
+    page.run()
+    assert not page.exception and not page.error
+    tables = [df.value for df in page.dataframe]
+    metric_table = next(t for t in tables if "exact match" in t.columns)
+    assert list(metric_table.index) == ["base"]
+    side_by_side = next(t for t in tables if "reference" in t.columns)
+    assert len(side_by_side) == 2 and "base" in side_by_side.columns
+    assert any("Comparison runs" in s.value for s in page.subheader)

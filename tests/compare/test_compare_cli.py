@@ -1,0 +1,80 @@
+"""`ftadvisor compare`: flags become the spec; what the user can fix exits 2 before any run
+folder exists or any model loads."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli.main import build_parser, main
+
+
+def _args(*extra):
+    return build_parser().parse_args(["compare", *extra])
+
+
+def test_flags_become_the_spec(qa_file, tmp_path):
+    from cli.compare import spec_from_args
+
+    spec = spec_from_args(_args(
+        "--data", str(qa_file), "--prompt-field", "question", "--completion-field", "answer",
+        "--docs", str(tmp_path), "--model", "some/model", "--method", "lora", "--max-steps", "7", "--rank", "8",
+        "--eval-count", "5", "--k", "4", "--max-new-tokens", "12", "--sample", "--arms", "rag,base",
+        "--gpu", "H100 SXM", "--output", str(tmp_path / "run"),
+    ))
+    assert spec.mapping.prompt_field == "question" and spec.mapping.completion_field == "answer"
+    assert spec.docs == [tmp_path.resolve()] and spec.arms == ["base", "rag"]
+    assert (spec.finetune.method, spec.finetune.max_steps, spec.finetune.lora_rank, spec.finetune.lora_alpha) == ("lora", 7, 8, 16)
+    assert (spec.eval_count, spec.rag.k, spec.generation.max_new_tokens, spec.generation.greedy) == (5, 4, 12, False)
+    assert spec.gpu == "H100 SXM" and spec.output == (tmp_path / "run").resolve()
+
+
+def test_defaults_follow_the_spec(qa_file, tmp_path):
+    from cli.compare import spec_from_args
+
+    spec = spec_from_args(_args("--data", str(qa_file), "--model", "m", "--output", str(tmp_path / "r")))
+    assert spec.finetune.method == "qlora" and spec.arms == ["base", "rag", "finetuned", "finetuned_rag"]
+    assert spec.generation.greedy and spec.docs == []
+
+
+@pytest.mark.parametrize("problem, extra, expected", [
+    ("bad line", [], "line 2"),
+    ("unknown gpu", ["--gpu", "A100 81GB"], "close names"),
+    ("missing relevant column", ["--relevant-field", "db_name"], "no column 'db_name'"),
+    ("unknown arm", ["--arms", "base,magic"], "arms.1"),
+    ("missing docs", ["--docs", "/nonexistent/docs"], "no such file or folder"),
+])
+def test_user_errors_exit_2_before_any_run(problem, extra, expected, qa_file, tmp_path, capsys):
+    if problem == "bad line":
+        lines = qa_file.read_text().splitlines()
+        lines[1] = '{"question": "broken"'
+        qa_file.write_text("\n".join(lines) + "\n")
+    output, model = tmp_path / "run", tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")  # checked for existence only: nothing is loaded
+    code = main(["compare", "--data", str(qa_file), "--model", str(model), "--output", str(output), *extra])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert expected in err and err.startswith("ftadvisor compare: error:")
+    assert not output.exists()
+
+
+def test_a_model_folder_without_config_is_refused(qa_file, tmp_path, capsys):
+    (tmp_path / "empty-model").mkdir()
+    code = main(["compare", "--data", str(qa_file), "--model", str(tmp_path / "empty-model"),
+                 "--output", str(tmp_path / "run")])
+    assert code == 2 and "has no config.json" in capsys.readouterr().err
+
+
+def test_the_dataset_rows_are_read_with_the_mapping(tmp_path, capsys):
+    data = tmp_path / "sql.csv"
+    data.write_text("question,query\nhow many users?,SELECT COUNT(*) FROM users;\nnames?,SELECT name FROM users;\n")
+    code = main(["compare", "--data", str(data), "--model", str(tmp_path), "--output", str(tmp_path / "run")])
+    assert code == 2 and "no recognised shape" in capsys.readouterr().err  # needs --prompt-field/--completion-field
+    from compare.launch import preflight
+    from cli.compare import spec_from_args
+
+    spec = spec_from_args(_args("--data", str(data), "--prompt-field", "question", "--completion-field", "query",
+                                "--model", str(tmp_path), "--output", str(tmp_path / "run")))
+    (tmp_path / "config.json").write_text(json.dumps({}))
+    assert preflight(spec) == 2

@@ -1,0 +1,85 @@
+"""CompareSpec: defaults, validation with the field named, absolute paths, canonical arms, and
+defaults taken from the advisor."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from compare.launch import defaults_from_advice
+from compare.pipeline import planned_stages
+from compare.spec import CompareSpec
+
+
+def _spec(tmp_path, **kw):
+    return CompareSpec(data=tmp_path / "qa.jsonl", model="m", output=tmp_path / "run", **kw)
+
+
+def test_defaults(tmp_path):
+    spec = _spec(tmp_path)
+    assert spec.kind == "compare" and spec.schema_version == 1
+    assert spec.arms == ["base", "rag", "finetuned", "finetuned_rag"]
+    assert spec.finetune.method == "qlora" and spec.generation.greedy and spec.rag.k == 3
+    assert spec.data.is_absolute() and spec.output.is_absolute()
+
+
+def test_arms_are_deduplicated_in_canonical_order(tmp_path):
+    assert _spec(tmp_path, arms=["finetuned", "base", "finetuned"]).arms == ["base", "finetuned"]
+
+
+@pytest.mark.parametrize("field, value, where", [
+    ("arms", ["magic"], "arms.0"),
+    ("arms", [], "arms"),
+    ("eval_fraction", 1.0, "eval_fraction"),
+    ("finetune", {"method": "full"}, "finetune.method"),
+    ("finetune", {"lora_rank": 0}, "finetune.lora_rank"),
+    ("rag", {"chunk_size": 200, "chunk_overlap": 100}, "rag"),
+    ("generation", {"max_new_tokens": 0}, "generation.max_new_tokens"),
+    ("surprise", 1, "surprise"),
+])
+def test_invalid_values_name_the_field(tmp_path, field, value, where):
+    with pytest.raises(ValidationError) as info:
+        _spec(tmp_path, **{field: value})
+    assert any(".".join(str(p) for p in e["loc"]) == where for e in info.value.errors()), info.value
+
+
+@pytest.mark.parametrize("arms, stages", [
+    (["base"], ["split", "base", "costs", "results"]),
+    (["rag"], ["split", "index", "rag", "costs", "results"]),
+    (["finetuned"], ["split", "train", "finetuned", "forgetting", "costs", "results"]),
+    (None, ["split", "index", "base", "rag", "train", "finetuned", "finetuned_rag", "forgetting", "costs", "results"]),
+])
+def test_stages_follow_the_arms(tmp_path, arms, stages):
+    spec = _spec(tmp_path, **({"arms": arms} if arms else {}))
+    assert planned_stages(spec) == stages
+
+
+def test_json_round_trip(tmp_path):
+    spec = _spec(tmp_path, docs=[tmp_path], relevant_field="db_name", finetune={"max_steps": 3})
+    assert CompareSpec.model_validate_json(spec.model_dump_json()) == spec
+
+
+def test_defaults_from_the_advisor():
+    from advisor import Answers, recommend
+
+    answers = Answers(needs=["output_format", "specialized_reasoning"], labeled_examples=5000,
+                      prompting_result="fails", domain_coverage="proprietary", model="llama-3.1-8b",
+                      gpu="rtx-4090", gpu_count=1)
+    rec = recommend(answers)
+    advice = defaults_from_advice(answers, rec)
+    assert advice["gpu"] == "RTX 4090"
+    if rec.finetune is not None:
+        assert advice["finetune"]["method"] in ("lora", "qlora")
+        assert advice["finetune"]["epochs"] == rec.finetune.epochs
+    CompareSpec(data="x.jsonl", model="m", output="out", **advice)  # a valid spec
+    assert defaults_from_advice(None, None) == {}
+
+
+def test_import_is_light():
+    code = ("import sys, compare, compare.pipeline, cli.compare; "
+            "heavy = [m for m in ('torch', 'transformers', 'peft', 'trl', 'chromadb', 'sentence_transformers', "
+            "'streamlit') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,92 @@
+"""Metrics on hand-made cases whose values are worked out by hand."""
+import math
+
+import pytest
+
+from compare import metrics
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The  Paris!", "paris"),
+        ("An apple, a pear and THE plum.", "apple pear and plum"),
+        ("  SELECT * FROM t;  ", "select from t"),
+        ("theatre", "theatre"),  # articles only as whole words
+        ("", ""),
+    ],
+)
+def test_normalize_answer_follows_squad(text, expected):
+    assert metrics.normalize_answer(text) == expected
+
+
+def test_exact_match_after_normalisation():
+    assert metrics.exact_match("The Eiffel Tower.", "eiffel tower") == 1.0
+    assert metrics.exact_match("Eiffel Towers", "eiffel tower") == 0.0
+    assert metrics.exact_match("", "") == 1.0
+
+
+def test_token_f1_partial_overlap():
+    # pred tokens: [paris, capital, of, france]; ref: [paris, is, capital] -> 2 shared.
+    # P = 2/4, R = 2/3, F1 = 2PR/(P+R) = 4/7.
+    assert metrics.token_f1("Paris, the capital of France", "Paris is the capital") == pytest.approx(4 / 7)
+
+
+def test_token_f1_counts_repeated_tokens_once_each():
+    # Counter intersection: min(3, 1) = 1 shared "a"-like token. pred [x x x], ref [x y] -> P 1/3, R 1/2.
+    assert metrics.token_f1("x x x", "x y") == pytest.approx(2 * (1 / 3) * (1 / 2) / (1 / 3 + 1 / 2))
+
+
+@pytest.mark.parametrize("pred, ref, expected", [("", "", 1.0), ("", "x", 0.0), ("x", "", 0.0), ("a b", "c d", 0.0)])
+def test_token_f1_edge_cases(pred, ref, expected):
+    assert metrics.token_f1(pred, ref) == expected
+
+
+def test_lcs_length_known():
+    assert metrics.lcs_length(list("ABCBDAB"), list("BDCABA")) == 4  # CLRS 15.4 example
+    assert metrics.lcs_length([], ["a"]) == 0
+
+
+def test_rouge_l_on_known_lcs():
+    # Lin (2004) example: ref "police killed the gunman", candidate "police kill the gunman".
+    # After normalisation: ref [police, killed, gunman], cand [police, kill, gunman]; LCS = 2.
+    # P = R = 2/3 -> F = 2/3.
+    assert metrics.rouge_l("police kill the gunman", "police killed the gunman") == pytest.approx(2 / 3)
+    # Order matters for LCS but not for F1: reversed tokens share one in-order token.
+    assert metrics.rouge_l("z y x", "x y z") == pytest.approx(1 / 3)
+    assert metrics.token_f1("z y x", "x y z") == 1.0
+
+
+def test_rouge_l_beta_weights_recall():
+    # pred [w x] ref [w x y z]: LCS 2, P = 1, R = 0.5; beta = 2 -> 5 * 0.5 / (0.5 + 4) = 5/9.
+    assert metrics.rouge_l("w x", "w x y z", beta=2) == pytest.approx(5 / 9)
+
+
+def test_hit_at_k():
+    retrieved = ["x.sql", "y.sql", "z.sql"]
+    assert metrics.hit_at_k(retrieved, {"z.sql"}, k=3) == 1.0
+    assert metrics.hit_at_k(retrieved, {"z.sql"}, k=2) == 0.0
+    assert metrics.hit_at_k([], {"z.sql"}, k=3) == 0.0
+
+
+def test_contains_answer():
+    passages = ["Nothing here.", "The capital of France is Paris."]
+    assert metrics.contains_answer(passages, "capital of France is Paris", k=2) == 1.0
+    assert metrics.contains_answer(passages, "capital of France is Paris", k=1) == 0.0
+    assert metrics.contains_answer(passages, "", k=2) == 0.0
+
+
+def test_percentiles_interpolate_like_numpy():
+    values = [4.0, 1.0, 3.0, 2.0]
+    assert metrics.percentile(values, 50) == pytest.approx(2.5)
+    assert metrics.percentile(values, 95) == pytest.approx(3.85)  # rank 2.85 -> 3 + 0.85 * 1
+    assert metrics.percentile([7.0], 95) == 7.0
+    assert metrics.percentile(list(range(1, 101)), 95) == pytest.approx(95.05)
+    with pytest.raises(ValueError):
+        metrics.percentile([], 50)
+
+
+def test_perplexity_from_nll():
+    assert metrics.perplexity_from_nll(10 * math.log(4), 10) == pytest.approx(4.0)
+    with pytest.raises(ValueError):
+        metrics.perplexity_from_nll(1.0, 0)

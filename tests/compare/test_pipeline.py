@@ -1,0 +1,137 @@
+"""End to end on CPU with the tiny model and 24 Q/A pairs: every arm runs, every file is
+written, the numbers agree with the answers, and a run cancelled during training resumes
+without redoing its finished stages.
+
+One run serves every test (module fixture): launched as a real detached worker, cancelled
+once it reaches the train stage, resumed, and waited for (about a minute on 2 cores).
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from compare import metrics
+from compare.launch import launch_comparison
+from compare.pipeline import planned_stages
+from compare.results import load_results
+from compare.spec import ARMS, CompareSpec
+from tuning import runs
+
+pytestmark = pytest.mark.slow
+MAX_STEPS = 12
+
+
+@pytest.fixture(scope="module")
+def cancelled_then_resumed(tiny_model_dir, compare_inputs, tmp_path_factory):
+    qa, docs = compare_inputs
+    base = tmp_path_factory.mktemp("compare-e2e")
+    spec = CompareSpec(
+        data=qa, docs=[docs], relevant_field="doc",
+        model=str(tiny_model_dir), output=base / "run", eval_fraction=0.25,
+        finetune={"method": "lora", "max_steps": MAX_STEPS, "batch_size": 4},
+        generation={"max_new_tokens": 8}, gpu="A100 80GB",
+    )
+    run_dir = launch_comparison(spec)
+    deadline = time.time() + 240
+    status = runs.read_status(run_dir)
+    while time.time() < deadline and not status.done and status.stage != "train":
+        time.sleep(0.2)
+        status = runs.read_status(run_dir)
+    assert status.stage == "train", f"never reached the train stage: {status.state} {status.error}"
+    before = {name: (run_dir / name).stat().st_mtime_ns for name in ("split.json", "retrieval.json", "answers/base.jsonl")}
+    cancelled = runs.cancel(run_dir, grace_s=60)
+    stages_at_cancel = dict(cancelled.stages)
+    train_state = runs.read_status(run_dir / "train").state
+    runs.resume(run_dir)
+    final = runs.wait(run_dir, timeout_s=240, poll_s=0.5)
+    return {"run_dir": run_dir, "cancelled": cancelled, "stages_at_cancel": stages_at_cancel,
+            "train_state_at_cancel": train_state, "mtimes_before": before, "final": final}
+
+
+def test_cancel_stops_the_run_in_the_train_stage(cancelled_then_resumed):
+    r = cancelled_then_resumed
+    assert r["cancelled"].state == "cancelled"
+    assert r["stages_at_cancel"]["split"] == r["stages_at_cancel"]["base"] == "completed"
+    assert r["stages_at_cancel"]["train"] == "cancelled"
+    assert r["stages_at_cancel"]["finetuned"] == "pending"
+    assert r["train_state_at_cancel"] == "cancelled"  # the cancel reached the tuning sub-run
+
+
+def test_resume_skips_finished_stages_and_completes(cancelled_then_resumed):
+    r = cancelled_then_resumed
+    run_dir = r["run_dir"]
+    assert r["final"].state == "completed", r["final"].error
+    assert set(r["final"].stages.values()) == {"completed"}
+    for name, mtime in r["mtimes_before"].items():
+        assert (run_dir / name).stat().st_mtime_ns == mtime, f"{name} was rewritten on resume"
+    log = (run_dir / runs.LOG_FILE).read_text()
+    for stage in ("split", "index", "base", "rag"):
+        assert f"stage {stage}: already done, skipped" in log
+    train = json.loads((run_dir / "train.json").read_text())
+    assert train["steps"] == MAX_STEPS  # the resumed training ends with the expected step count
+
+
+def test_every_file_is_written(cancelled_then_resumed):
+    run_dir = cancelled_then_resumed["run_dir"]
+    for name in ("spec.json", "status.json", "log.txt", "split.json", "retrieval.json", "train.json",
+                 "forgetting.json", "costs.json", "results.json", "answers.jsonl", "metrics.md",
+                 "train/adapter/adapter_config.json", "train/memory.json", "train/metrics.jsonl"):
+        assert (run_dir / name).exists(), name
+    for arm in ARMS:
+        assert (run_dir / "answers" / f"{arm}.jsonl").exists()
+    spec = CompareSpec.model_validate_json((run_dir / "spec.json").read_text())
+    assert list(runs.read_status(run_dir).stages) == planned_stages(spec)
+
+
+def test_results_agree_with_the_answers(cancelled_then_resumed):
+    run_dir = cancelled_then_resumed["run_dir"]
+    results = load_results(run_dir)
+    rows = [json.loads(line) for line in (run_dir / "answers.jsonl").read_text().splitlines()]
+    split = json.loads((run_dir / "split.json").read_text())
+    assert len(rows) == results.eval_examples == len(split["eval"]) == 6  # 25% of 24
+    assert results.train_examples == 18
+    assert set(results.arms) == set(ARMS)
+    for arm, m in results.arms.items():
+        same = [metrics.normalize_answer(r["answers"][arm]) == metrics.normalize_answer(r["reference"]) for r in rows]
+        assert m.exact_match == pytest.approx(sum(same) / len(rows))
+        assert m.token_f1 == pytest.approx(sum(metrics.token_f1(r["answers"][arm], r["reference"]) for r in rows) / len(rows))
+        assert m.rouge_l == pytest.approx(sum(metrics.rouge_l(r["answers"][arm], r["reference"]) for r in rows) / len(rows))
+        lat = [json.loads(x)["latency_s"] for x in (run_dir / "answers" / f"{arm}.jsonl").read_text().splitlines()]
+        assert m.latency_p50_s == pytest.approx(metrics.percentile(lat, 50))
+        assert m.latency_p95_s == pytest.approx(metrics.percentile(lat, 95))
+        assert 0 < m.generated_tokens <= 8 * len(rows)
+        assert m.cost_per_1k_queries_usd == pytest.approx(m.latency_mean_s / 3600 * results.costs.usd_per_hour * 1000)
+
+
+def test_retrieval_and_forgetting_figures(cancelled_then_resumed):
+    results = load_results(cancelled_then_resumed["run_dir"])
+    rows = [json.loads(x) for x in (cancelled_then_resumed["run_dir"] / "answers.jsonl").read_text().splitlines()]
+    for arm in ("rag", "finetuned_rag"):
+        assert results.arms[arm].hit_at_k == pytest.approx(sum(r["retrieval_hit"] for r in rows) / len(rows))
+        assert results.arms[arm].hit_at_k >= 0.5  # one capital per heading: the right document comes back
+    for arm in ("base", "finetuned"):
+        assert results.arms[arm].hit_at_k is None
+    for arm in ("finetuned", "finetuned_rag"):
+        assert results.arms[arm].perplexity_before > 1 and results.arms[arm].perplexity_after > 1
+    assert results.arms["base"].perplexity_before is None
+
+
+def test_training_memory_time_and_costs(cancelled_then_resumed):
+    results = load_results(cancelled_then_resumed["run_dir"])
+    t = results.training
+    assert t.method == "lora" and t.steps == MAX_STEPS and t.seconds > 0
+    assert t.measured_peak_gib > 0 and t.measured_kind
+    c = results.costs
+    assert c.usd_per_hour > 0 and set(c.arms) == set(ARMS)
+    assert c.arms["base"].fixed_usd == 0
+    assert c.arms["finetuned_rag"].fixed_usd == pytest.approx(c.arms["rag"].fixed_usd + c.arms["finetuned"].fixed_usd)
+    assert len(c.break_even) == 6
+
+
+def test_metrics_md_has_the_table(cancelled_then_resumed):
+    text = (cancelled_then_resumed["run_dir"] / "metrics.md").read_text()
+    assert "| arm | exact match | token F1 | ROUGE-L |" in text
+    for arm in ARMS:
+        assert f"| {arm} |" in text

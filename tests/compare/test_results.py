@@ -1,0 +1,102 @@
+"""Results: metrics computed from hand-made answers, the Markdown table, loading, and finding the
+comparison launched from the same advisor answers."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from compare import CompareError, answers_key, find_comparison, load_results
+from compare.costs import arm_cost, break_evens
+from compare.results import CostFigures, Results, metric_rows, read_side_by_side
+from compare.summarize import arm_metrics
+
+EVAL = [{"id": 0, "question": "q0", "reference": "Paris"}, {"id": 1, "question": "q1", "reference": "the red car"}]
+
+
+def _answers(*texts, latency=(0.1, 0.3)):
+    return {i: {"id": i, "answer": t, "latency_s": latency[i], "prompt_tokens": 10, "new_tokens": 4}
+            for i, t in enumerate(texts)}
+
+
+def test_arm_metrics_from_known_answers():
+    retrieval = {"k": 3, "questions": [{"id": 0, "hit": 1.0}, {"id": 1, "hit": 0.0}]}
+    m = arm_metrics("rag", EVAL, _answers("paris.", "a red bike"), retrieval, None, 0.5)
+    assert m.exact_match == 0.5  # "paris." == "Paris" after normalisation; the second is not equal
+    # token F1: 1.0 and [red, bike] vs [red, car] -> 0.5; mean 0.75. ROUGE-L the same here.
+    assert m.token_f1 == pytest.approx(0.75) and m.rouge_l == pytest.approx(0.75)
+    assert m.hit_at_k == 0.5 and m.k == 3
+    assert m.latency_p50_s == pytest.approx(0.2) and m.latency_p95_s == pytest.approx(0.29)
+    assert m.generated_tokens == 8 and m.cost_per_1k_queries_usd == 0.5
+    assert m.perplexity_before is None
+
+
+def test_missing_answers_score_zero_and_no_retrieval_for_base():
+    m = arm_metrics("base", EVAL, _answers("Paris"), {"k": 3, "questions": []}, None, None)
+    assert m.exact_match == 0.5 and m.hit_at_k is None
+
+
+def test_forgetting_only_on_fine_tuned_arms():
+    forgetting = {"perplexity_before": 10.0, "perplexity_after": 12.0}
+    assert arm_metrics("finetuned", EVAL, _answers("x", "y"), None, forgetting, None).perplexity_after == 12.0
+    assert arm_metrics("base", EVAL, _answers("x", "y"), None, forgetting, None).perplexity_after is None
+
+
+def _results(tmp_path) -> Results:
+    arms = {a: arm_metrics(a, EVAL, _answers("Paris", "red bus"), None, None, None) for a in ("base", "finetuned")}
+    costs = [arm_cost("base", 0.2, 2.0, {}), arm_cost("finetuned", 0.1, 2.0, {"train": 36})]
+    return Results(run_dir=str(tmp_path), model="m", data="d.jsonl", train_examples=8, eval_examples=2, seed=1, k=3,
+                   arms=arms, costs=CostFigures(gpu="A100 80GB", usd_per_hour=2.0, basis="b",
+                                                arms={c.arm: c for c in costs}, break_even=break_evens(costs)))
+
+
+def test_markdown_table_and_rows(tmp_path):
+    results = _results(tmp_path)
+    md = results.to_markdown()
+    assert "| base | 0.500 | 0.750 |" in md  # EM 1/2; F1 (1 + 0.5) / 2
+    assert "finetuned becomes cheaper than base after 360 queries" in md  # $0.02 fixed / $5.6e-5 saved per query
+    rows = metric_rows(results)
+    assert [r["arm"] for r in rows] == ["base", "finetuned"] and rows[0]["exact match"] == 0.5
+
+
+def test_load_results_from_folder_or_file(tmp_path):
+    with pytest.raises(CompareError, match="has the run finished"):
+        load_results(tmp_path)
+    (tmp_path / "results.json").write_text(_results(tmp_path).model_dump_json())
+    assert load_results(tmp_path).arms["base"].exact_match == 0.5
+    assert load_results(tmp_path / "results.json").eval_examples == 2
+    (tmp_path / "results.json").write_text("{oops")
+    with pytest.raises(CompareError, match="not valid JSON"):
+        load_results(tmp_path)
+
+
+def test_the_report_accepts_results(tmp_path):
+    from advisor import Answers, recommend
+    from advisor.report import render_report
+
+    (tmp_path / "results.json").write_text(_results(tmp_path).model_dump_json())
+    answers = Answers()
+    md = render_report(answers, recommend(answers), "md", comparison=load_results(tmp_path)).decode()
+    assert "Comparison" in md and "finetuned" in md
+    assert b"finetuned" in render_report(answers, recommend(answers), "md", comparison=tmp_path)
+
+
+def test_find_comparison_for_the_same_answers(tmp_path):
+    from advisor import Answers
+
+    answers, other = Answers(labeled_examples=100), Answers(labeled_examples=200)
+    assert answers_key(answers) == answers_key(answers.model_dump()) != answers_key(other)
+    run = tmp_path / "r1"
+    run.mkdir()
+    (run / "spec.json").write_text(json.dumps({"kind": "compare", "answers_key": answers_key(answers)}))
+    assert find_comparison(tmp_path, answers) is None  # not finished
+    (run / "results.json").write_text("{}")
+    assert find_comparison(tmp_path, answers) == run
+    assert find_comparison(tmp_path, other) is None
+
+
+def test_side_by_side_rows(tmp_path):
+    (tmp_path / "answers.jsonl").write_text(json.dumps(
+        {"id": 0, "question": "q", "reference": "r", "answers": {"base": "a", "rag": "b"}}) + "\n")
+    assert read_side_by_side(tmp_path) == [{"question": "q", "reference": "r", "base": "a", "rag": "b"}]
+    assert read_side_by_side(tmp_path / "nowhere") == []
