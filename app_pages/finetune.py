@@ -103,24 +103,28 @@ def show_status(run_dir: Path) -> None:
         st.code(tail, language=None)
 
 
-@st.fragment(run_every=2)
 def live_run(run_dir: Path) -> None:
-    """Rerun every 2 s on its own (not the whole page) while the run goes on."""
-    show_status(run_dir)
+    """The run's panel; while the run goes on it reruns every 2 s on its own (a fragment, not the
+    whole page), and once it ends one full rerun refreshes the runs list and stops the timer."""
     status = runs.read_status(run_dir)
+    if not status.done:
+        st.session_state["ft_watching"] = str(run_dir)
+    elif st.session_state.pop("ft_watching", None) == str(run_dir):
+        st.rerun()  # it just ended: refresh the whole page once
+    show_status(run_dir)
     c1, c2 = st.columns(2)
     if not status.done and c1.button("Cancel", key="ft_cancel_btn", help="Stops after the current step, "
                                      "saving a checkpoint; the processes are ended after 15 s at most."):
         with st.spinner("Stopping at the end of the step…"):
             runs.cancel(run_dir, grace_s=15)
-        st.rerun(scope="fragment")
+        st.rerun()
     if status.state in ("cancelled", "failed") and c2.button("Resume", key="ft_resume_btn",
                                                              help="Continue from the last checkpoint."):
         try:
             runs.resume(run_dir)
         except USER_ERRORS as exc:
             show_errors(exc)
-        st.rerun(scope="fragment")
+        st.rerun()
 
 
 st.title("Fine-tune")
@@ -201,7 +205,9 @@ past = runs.list_runs(settings.runs_dir)
 if st.session_state.get("ft_run"):
     with st.container(border=True):
         st.subheader(f"Run {Path(st.session_state['ft_run']).name}")
-        live_run(Path(st.session_state["ft_run"]))
+        current = Path(st.session_state["ft_run"])
+        running = not runs.read_status(current).done
+        st.fragment(live_run, run_every=2 if running else None)(current)
 
 # ---- past runs
 with st.container(border=True):

@@ -19,17 +19,32 @@ class ProgressCallback(TrainerCallback):
         self.cancelled = False
         self._t0 = self._last_write = self._last_log_t = 0.0
         self._step0 = 0
+        self._cpu0 = 0.0
         self._last_tokens = 0
 
     def on_train_begin(self, args, state, control, **kwargs):
         self._t0 = self._last_log_t = time.time()
+        self._cpu0 = time.process_time()  # CPU seconds of this process (all threads): robust to a busy machine
         self._step0 = state.global_step  # > 0 when resuming from a checkpoint
         self._last_tokens = state.num_input_tokens_seen or 0
         if state.is_world_process_zero:
             runs.update_status(self.run_dir, state="running", step=state.global_step, total_steps=state.max_steps)
 
+    def _cancel_now(self, args) -> bool:
+        """Whether to stop now; with several ranks they all agree (MAX all-reduce), or the ones
+        still stepping would wait forever in the next gradient all-reduce."""
+        flag = runs.cancel_requested(self.run_dir)
+        import torch
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            votes = torch.tensor([float(flag)], device=args.device)
+            dist.all_reduce(votes, op=dist.ReduceOp.MAX)
+            flag = bool(votes.item())
+        return flag
+
     def on_step_end(self, args, state, control, **kwargs):
-        if runs.cancel_requested(self.run_dir):
+        if self._cancel_now(args):
             self.cancelled = True
             control.should_save = True  # the Trainer saves checkpoint-N right after this hook
             control.should_training_stop = True
@@ -50,6 +65,7 @@ class ProgressCallback(TrainerCallback):
         if "train_loss" in logs and "loss" not in logs:  # the end-of-training summary, for benches/compare
             runs.append_metrics(self.run_dir, {
                 "step": state.global_step, "time": now, "train_runtime_s": float(logs["train_runtime"]),
+                "train_cpu_s": time.process_time() - self._cpu0,
                 "train_loss": float(logs.get("train_loss", "nan")), "input_tokens": tokens,
             })
             return

@@ -6,6 +6,7 @@ recipe for the method, and records how it ended in status.json. Started detached
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -49,6 +50,19 @@ def ensure_report(spec: JobSpec, run_dir: Path):
     return report
 
 
+def _wait_for_report(run_dir: Path, timeout_s: float = 3600) -> None:
+    """Other ranks wait until rank 0's report is whole (it is not written atomically)."""
+    deadline = time.time() + timeout_s
+    while True:
+        try:
+            json.loads((run_dir / REPORT_JSON).read_text())
+            return
+        except (OSError, ValueError):
+            if runs.read_status(run_dir).done or time.time() > deadline:
+                raise TuningError("rank 0 wrote no dataset report (see its error in status.json)") from None
+            time.sleep(0.5)
+
+
 def _is_oom(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True
@@ -74,6 +88,8 @@ def run(run_dir: Path) -> int:
         else:
             if rank0:
                 ensure_report(spec, run_dir)
+            else:
+                _wait_for_report(run_dir)  # every rank trains on the split the report describes
             if spec.method == "dpo":
                 from tuning.recipes import dpo as recipe
             else:
