@@ -9,10 +9,11 @@ has no answer for. Stages the spec's arms do not need are skipped. The worker pr
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
+
+from pydantic import BaseModel
 
 from compare.errors import Cancelled, CompareError
 from compare.files import ANSWER_STAGES, stage_output, write_atomic
@@ -23,6 +24,7 @@ STAGES: tuple[str, ...] = (
     "split", "index", "base", "rag", "train", "finetuned", "finetuned_rag", "forgetting", "costs", "results",
 )
 STATUS_EVERY_S = 0.5
+M = TypeVar("M", bound=BaseModel)
 
 
 def planned_stages(spec: CompareSpec) -> list[str]:
@@ -118,11 +120,15 @@ class Pipeline:
     def path(self, name: str) -> Path:
         return self.run_dir / name
 
-    def read_json(self, name: str) -> Any:
+    def read(self, name: str, model: type[M]) -> M:
+        """A stage's output file, parsed with its model (compare.records)."""
         path = self.run_dir / name
         if not path.exists():
             raise CompareError(f"{path} is missing: the stage that writes it has not run")
-        return json.loads(path.read_text())
+        return model.model_validate_json(path.read_text())
 
-    def write_json(self, name: str | Path, data: Any) -> Path:
-        return write_atomic(self.run_dir / name, json.dumps(data, indent=2, default=str))
+    def read_optional(self, name: str, model: type[M]) -> M | None:
+        return self.read(name, model) if (self.run_dir / name).exists() else None
+
+    def write(self, name: str, record: BaseModel) -> Path:
+        return write_atomic(self.run_dir / name, record.model_dump_json(indent=2))

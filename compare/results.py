@@ -58,6 +58,19 @@ class TrainingFigures(BaseModel):
     run_dir: str | None = Field(None, description="The training sub-run folder (adapter, metrics, log).")
 
 
+class TrainingEstimate(BaseModel):
+    """The estimator's figures for the same training at the chosen GPU, or why there are none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    train_tokens: int | None = None
+    epochs: float | None = None
+    time_hours: float | None = None
+    cost_usd: float | None = None
+    memory_gib_at_gpu: float | None = None
+    error: str | None = None
+
+
 class CostFigures(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -67,6 +80,7 @@ class CostFigures(BaseModel):
     basis: str = Field(description="How the figures were computed, in words.")
     arms: dict[str, ArmCost] = Field(default_factory=dict)
     break_even: list[BreakEven] = Field(default_factory=list)
+    training_estimate: TrainingEstimate | None = None
 
 
 class Results(BaseModel):

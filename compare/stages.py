@@ -11,6 +11,7 @@ from compare.arms import Generator, arm_prompt, uses_adapter, uses_retrieval
 from compare.errors import CompareError
 from compare.files import read_jsonl, stage_output, write_atomic
 from compare.metrics import contains_answer, hit_at_k, perplexity
+from compare.records import AnswerRecord, EvalItem, Forgetting, QuestionHits, Retrieval, Split, TrainItem, TrainRecord
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
@@ -44,17 +45,18 @@ def split_stage(p: Pipeline) -> None:
     if spec.needs_training and not train:
         raise CompareError("no training examples left after the split: lower eval_fraction")
     relevant = _relevant_by_line(spec) if spec.relevant_field else {}
-    eval_rows = []
+    eval_items = []
     for i, ex in enumerate(held):
         question, reference, system = question_and_reference(ex)
-        eval_rows.append({"id": i, "question": question, "reference": reference, "system": system,
-                          "relevant": relevant.get(ex.source_line), "source_line": ex.source_line})
-    train_rows = [dict(zip(("question", "reference", "system"), question_and_reference(ex)),
-                       source_line=ex.source_line) for ex in train]
-    _write_training_file(p, train_rows)
-    p.write_json("split.json", {"shape": loaded.shape, "total": len(loaded.examples),
-                                "train": train_rows, "eval": eval_rows})
-    p.log(f"split: {len(train_rows)} train, {len(eval_rows)} held-out (seed {spec.seed})")
+        eval_items.append(EvalItem(id=i, question=question, reference=reference, system=system,
+                                   relevant=relevant.get(ex.source_line), source_line=ex.source_line))
+    train_items = []
+    for ex in train:
+        question, reference, system = question_and_reference(ex)
+        train_items.append(TrainItem(question=question, reference=reference, system=system, source_line=ex.source_line))
+    _write_training_file(p, train_items)
+    p.write("split.json", Split(shape=loaded.shape, total=len(loaded.examples), train=train_items, eval=eval_items))
+    p.log(f"split: {len(train_items)} train, {len(eval_items)} held-out (seed {spec.seed})")
 
 
 def question_and_reference(example: Any) -> tuple[str, str, str | None]:
@@ -83,18 +85,18 @@ def _relevant_by_line(spec) -> dict[int, str]:
     return {line: str(rec.get(spec.relevant_field, "")) for line, rec in raw.rows if isinstance(rec, dict)}
 
 
-def _write_training_file(p: Pipeline, rows: list[dict]) -> None:
+def _write_training_file(p: Pipeline, rows: list[TrainItem]) -> None:
     """The training split in a shape the tuning backend recognises: chat messages when there is
     a system prompt (the spec's, else the example's), else prompt/completion."""
     system_prompt = p.spec.generation.system_prompt
     lines = []
     for row in rows:
-        system = system_prompt or row["system"]
+        system = system_prompt or row.system
         if system:
-            record = {"messages": [{"role": "system", "content": system}, {"role": "user", "content": row["question"]},
-                                   {"role": "assistant", "content": row["reference"]}]}
+            record = {"messages": [{"role": "system", "content": system}, {"role": "user", "content": row.question},
+                                   {"role": "assistant", "content": row.reference}]}
         else:
-            record = {"prompt": row["question"], "completion": row["reference"]}
+            record = {"prompt": row.question, "completion": row.reference}
         lines.append(json.dumps(record))
     write_atomic(p.path(TRAIN_DATA), "\n".join(lines) + "\n")
 
@@ -108,30 +110,23 @@ def index_stage(p: Pipeline) -> None:
     the same passages. Writes retrieval.json (hits, hit@k per question, index figures)."""
     from rag_baseline import StoreConfig, index_documents, search
 
-    spec, split = p.spec, p.read_json("split.json")
+    spec, split = p.spec, p.read("split.json", Split)
     store = StoreConfig(path=p.path(STORE_DIR), collection=COLLECTION)
-    docs = spec.docs or [_write_knowledge_base(p, split["train"])]
+    docs = spec.docs or [_write_knowledge_base(p, split.train)]
     report = index_documents(docs, store=store, chunk_size=spec.rag.chunk_size, chunk_overlap=spec.rag.chunk_overlap,
                              on_progress=lambda done, total: p.progress(done, total))
     p.log(report.summary())
     p.check_cancel()
-    questions = [row["question"] for row in split["eval"]]
-    hits = search(questions, store, k=spec.rag.k, mmr=spec.rag.mmr)
+    hits = search([row.question for row in split.eval], store, k=spec.rag.k, mmr=spec.rag.mmr)
     k = spec.rag.k
     if spec.relevant_field:
-        _warn_unmatched(p, split["eval"], hits)
-    rows = []
-    for row, found in zip(split["eval"], hits):
-        rows.append({"id": row["id"], "hit": _hit(spec, row, found, k), "hits": [h.model_dump() for h in found]})
-    p.write_json("retrieval.json", {
-        "k": k,
-        "hit_definition": hit_definition(spec),
-        "documents": [str(d) for d in docs],
-        "index_seconds": report.seconds,
-        "chunks": report.chunks_total,
-        "skipped": [s.model_dump() for s in report.files_skipped],
-        "questions": rows,
-    })
+        _warn_unmatched(p, split.eval, hits)
+    p.write("retrieval.json", Retrieval(
+        k=k, hit_definition=hit_definition(spec), documents=[str(d) for d in docs],
+        index_seconds=report.seconds, chunks=report.chunks_total, skipped=report.files_skipped,
+        questions=[QuestionHits(id=row.id, hit=_hit(spec, row, found, k), hits=found)
+                   for row, found in zip(split.eval, hits)],
+    ))
 
 
 def hit_definition(spec) -> str:
@@ -141,30 +136,30 @@ def hit_definition(spec) -> str:
     return f"one of the top {spec.rag.k} passages contains the reference answer (after normalisation)"
 
 
-def _hit(spec, row: dict, found: list, k: int) -> float:
+def _hit(spec, row: EvalItem, found: list, k: int) -> float:
     if spec.relevant_field:
-        relevant = Path(row.get("relevant") or "").stem  # "academic" or "academic.sql" -> "academic"
+        relevant = Path(row.relevant or "").stem  # "academic" or "academic.sql" -> "academic"
         return hit_at_k([Path(h.source).stem for h in found], {relevant}, k)
-    return contains_answer([h.text for h in found], row["reference"], k)
+    return contains_answer([h.text for h in found], row.reference, k)
 
 
-def _warn_unmatched(p: Pipeline, eval_rows: list[dict], hits: list[list]) -> None:
+def _warn_unmatched(p: Pipeline, eval_rows: list[EvalItem], hits: list[list]) -> None:
     """Say so when the relevant column names documents the index does not hold (hit@k would be 0)."""
     sources = {Path(h.source).stem for found in hits for h in found}
-    wanted = {Path(row.get("relevant") or "").stem for row in eval_rows}
+    wanted = {Path(row.relevant or "").stem for row in eval_rows}
     missing = sorted(w for w in wanted - sources if w)
     if missing:
         p.log(f"index: warning: '{p.spec.relevant_field}' names documents never retrieved (or not indexed): "
               f"{', '.join(missing[:10])}; hit@k matches them by file name without extension")
 
 
-def _write_knowledge_base(p: Pipeline, train_rows: list[dict]) -> Path:
+def _write_knowledge_base(p: Pipeline, train_rows: list[TrainItem]) -> Path:
     """No documents given: the training pairs become the knowledge base, one heading (the
     question) per answer, so each pair is its own chunk."""
     parts = []
     for row in train_rows:
-        heading = " ".join(row["question"].split())[:300] or "question"
-        parts.append(f"## {heading}\n\n{row['reference'].strip()}\n")
+        heading = " ".join(row.question.split())[:300] or "question"
+        parts.append(f"## {heading}\n\n{row.reference.strip()}\n")
     return write_atomic(p.path(KNOWLEDGE_BASE), "\n".join(parts))
 
 
@@ -178,7 +173,7 @@ def answer_stage(p: Pipeline, arm: str) -> None:
     first unanswered question; the file is renamed when the arm is done."""
     from transformers import set_seed
 
-    spec, split = p.spec, p.read_json("split.json")
+    spec, split = p.spec, p.read("split.json", Split)
     final = stage_output(p.run_dir, arm)
     partial = final.with_name(f"{arm}.partial.jsonl")
     partial.parent.mkdir(parents=True, exist_ok=True)
@@ -193,17 +188,18 @@ def answer_stage(p: Pipeline, arm: str) -> None:
                            f"the model's context ({limit} tokens)")
     generator.warm_up(spec.generation)
     set_seed(spec.seed)
-    total = len(split["eval"])
+    total = len(split.eval)
     try:
         with partial.open("a") as out:
-            for n, row in enumerate(split["eval"], start=1):
-                if row["id"] in done:
+            for n, row in enumerate(split.eval, start=1):
+                if row.id in done:
                     continue
                 p.check_cancel()
-                prompt = arm_prompt(arm, row["question"], hits.get(row["id"], []), generator.tokenizer, max_prompt)
+                prompt = arm_prompt(arm, row.question, hits.get(row.id, []), generator.tokenizer, max_prompt)
                 g = generator.generate(prompt, spec.generation, max_prompt_tokens=max_prompt)
-                out.write(json.dumps({"id": row["id"], "answer": g.text, "latency_s": g.latency_s,
-                                      "prompt_tokens": g.prompt_tokens, "new_tokens": g.completion_tokens}) + "\n")
+                record = AnswerRecord(id=row.id, answer=g.text, latency_s=g.latency_s,
+                                      prompt_tokens=g.prompt_tokens, new_tokens=g.completion_tokens)
+                out.write(record.model_dump_json() + "\n")
                 out.flush()
                 p.progress(n, total)
     finally:
@@ -224,14 +220,11 @@ def _rewrite_complete_lines(path: Path) -> None:
 
 
 def _hits_by_id(p: Pipeline) -> dict[int, list]:
-    from rag_baseline.models import SearchHit
-
-    data = p.read_json("retrieval.json")
-    return {q["id"]: [SearchHit.model_validate(h) for h in q["hits"]] for q in data["questions"]}
+    return {q.id: q.hits for q in p.read("retrieval.json", Retrieval).questions}
 
 
 def train_dir(p: Pipeline) -> Path:
-    return Path(p.read_json("train.json")["run_dir"])
+    return Path(p.read("train.json", TrainRecord).run_dir)
 
 
 def _generator(p: Pipeline, arm: str) -> Generator:
@@ -268,8 +261,8 @@ def forgetting_stage(p: Pipeline) -> None:
         p.progress(2, 2, force=True)
     finally:
         generator.close()
-    p.write_json("forgetting.json", {
-        "perplexity_before": before, "perplexity_after": after, "change_pct": (after - before) / before * 100,
-        "texts": len(texts), "source": str(spec.forgetting_text or "built-in general text (compare/general_text.txt)"),
-        "base_precision": quant,
-    })
+    p.write("forgetting.json", Forgetting(
+        perplexity_before=before, perplexity_after=after, change_pct=(after - before) / before * 100,
+        texts=len(texts), source=str(spec.forgetting_text or "built-in general text (compare/general_text.txt)"),
+        base_precision=quant,
+    ))

@@ -6,25 +6,21 @@ from __future__ import annotations
 import json
 import platform
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from compare import metrics
 from compare.arms import uses_adapter, uses_retrieval
 from compare.costs import arm_cost, break_evens, gpu_price
 from compare.files import read_jsonl, stage_output, write_atomic
-from compare.results import ArmMetrics, CostFigures, Results, TrainingFigures
+from compare.records import AnswerRecord, EvalItem, Forgetting, Retrieval, Split, TrainRecord
+from compare.results import ArmMetrics, CostFigures, Results, TrainingEstimate, TrainingFigures
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
 
 
-def _answers(p: Pipeline, arm: str) -> dict[int, dict]:
-    return {row["id"]: row for row in read_jsonl(stage_output(p.run_dir, arm))}
-
-
-def _optional_json(p: Pipeline, name: str) -> dict | None:
-    path = p.path(name)
-    return json.loads(path.read_text()) if path.exists() else None
+def _answers(p: Pipeline, arm: str) -> dict[int, AnswerRecord]:
+    return {r["id"]: AnswerRecord.model_validate(r) for r in read_jsonl(stage_output(p.run_dir, arm))}
 
 
 # ---------------------------------------------------------------- costs
@@ -32,31 +28,29 @@ def _optional_json(p: Pipeline, name: str) -> dict | None:
 
 def costs_stage(p: Pipeline) -> None:
     spec = p.spec
-    retrieval, train = _optional_json(p, "retrieval.json"), _optional_json(p, "train.json")
+    retrieval, train = p.read_optional("retrieval.json", Retrieval), p.read_optional("train.json", TrainRecord)
     try:
         usd_per_hour, source = gpu_price(spec.gpu)
     except Exception as exc:  # noqa: BLE001 - no price (unknown GPU, estimator missing): costs stay empty
         usd_per_hour, source = None, f"no price for {spec.gpu!r}: {exc}"
         p.log(f"costs: {source}")
-    fixed_parts = {"index": retrieval["index_seconds"] if retrieval else 0.0, "train": train["seconds"] if train else 0.0}
+    fixed_parts = {"index": retrieval.index_seconds if retrieval else 0.0, "train": train.seconds if train else 0.0}
     arms = {}
     if usd_per_hour is not None:
         for arm in spec.arms:
-            latencies = [r["latency_s"] for r in _answers(p, arm).values()]
+            latencies = [r.latency_s for r in _answers(p, arm).values()]
             parts = {k: v for k, v in fixed_parts.items()
                      if (k == "index" and uses_retrieval(arm)) or (k == "train" and uses_adapter(arm))}
             arms[arm] = arm_cost(arm, metrics.mean(latencies), usd_per_hour, parts)
-    figures = CostFigures(
+    p.write("costs.json", CostFigures(
         gpu=spec.gpu, usd_per_hour=usd_per_hour, price_source=source,
         basis=(f"Each query is billed its mean measured latency (one question at a time, on "
                f"{_machine()}) at the GPU's on-demand price; fixed costs are the measured indexing and "
                "training wall times at the same price. Run the comparison on the GPU you would serve "
                "on for figures you can budget with."),
         arms=arms, break_even=break_evens(list(arms.values())),
-    )
-    data = figures.model_dump(mode="json")
-    data["training_estimate"] = _training_estimate(p, train) if train else None
-    p.write_json("costs.json", data)
+        training_estimate=_training_estimate(p, train) if train else None,
+    ))
 
 
 def _machine() -> str:
@@ -70,8 +64,8 @@ def _machine() -> str:
     return f"the CPU of this machine ({platform.machine()})"
 
 
-def _training_estimate(p: Pipeline, train: dict) -> dict[str, Any]:
-    """The estimator's time and cost for the same training at the chosen GPU, or why not."""
+def _training_estimate(p: Pipeline, train: TrainRecord) -> TrainingEstimate:
+    """The estimator's time, cost and memory for the same training at the chosen GPU, or why not."""
     spec, ft = p.spec, p.spec.finetune
     try:
         from estimator import EstimateRequest, estimate
@@ -79,43 +73,41 @@ def _training_estimate(p: Pipeline, train: dict) -> dict[str, Any]:
         from tuning.loading import load_tokenizer
 
         tokenizer = load_tokenizer(spec.model)
-        split = p.read_json("split.json")
-        texts = [row["question"] + "\n" + row["reference"] for row in split["train"]]
+        texts = [row.question + "\n" + row.reference for row in p.read("split.json", Split).train]
         train_tokens = sum(len(ids) for ids in tokenizer(texts)["input_ids"])
-        epochs = (train["steps"] * ft.batch_size / max(len(texts), 1)) if ft.max_steps else ft.epochs
-        request = EstimateRequest(
+        epochs = (train.steps * ft.batch_size / max(len(texts), 1)) if ft.max_steps else ft.epochs
+        est = estimate(EstimateRequest(
             model=spec.model, method=ft.method, quant="nf4" if ft.method == "qlora" else "none",
             lora_rank=ft.lora_rank, batch_size=ft.batch_size, seq_len=ft.max_seq_len, gpu=spec.gpu,
             train_tokens=train_tokens, epochs=epochs,
-        )
-        est = estimate(request)
-        return {"train_tokens": train_tokens, "epochs": epochs, "time_hours": est.time_hours,
-                "cost_usd": est.cost_usd, "memory_gib_at_gpu": est.memory_gib["total"], "error": None}
+        ))
+        return TrainingEstimate(train_tokens=train_tokens, epochs=epochs, time_hours=est.time_hours,
+                                cost_usd=est.cost_usd, memory_gib_at_gpu=est.memory_gib["total"])
     except Exception as exc:  # noqa: BLE001 - the estimate is a comparison aid, never a reason to fail
-        return {"error": f"{type(exc).__name__}: {exc}"}
+        return TrainingEstimate(error=f"{type(exc).__name__}: {exc}")
 
 
 # ---------------------------------------------------------------- results
 
 
-def arm_metrics(arm: str, eval_rows: list[dict], answers: dict[int, dict], retrieval: dict | None,
-                forgetting: dict | None, cost_per_1k: float | None) -> ArmMetrics:
+def arm_metrics(arm: str, eval_items: list[EvalItem], answers: dict[int, AnswerRecord], retrieval: Retrieval | None,
+                forgetting: Forgetting | None, cost_per_1k: float | None) -> ArmMetrics:
     """Means over the held-out questions; a missing answer counts as an empty one."""
     em, f1, rl, latencies, new_tokens, prompt_tokens = [], [], [], [], [], []
-    for row in eval_rows:
-        got = answers.get(row["id"], {})
-        text = got.get("answer", "")
-        em.append(metrics.exact_match(text, row["reference"]))
-        f1.append(metrics.token_f1(text, row["reference"]))
-        rl.append(metrics.rouge_l(text, row["reference"]))
+    for row in eval_items:
+        got = answers.get(row.id)
+        text = got.answer if got else ""
+        em.append(metrics.exact_match(text, row.reference))
+        f1.append(metrics.token_f1(text, row.reference))
+        rl.append(metrics.rouge_l(text, row.reference))
         if got:
-            latencies.append(got["latency_s"])
-            new_tokens.append(got["new_tokens"])
-            prompt_tokens.append(got["prompt_tokens"])
-    hits = [q["hit"] for q in retrieval["questions"]] if retrieval and uses_retrieval(arm) else None
+            latencies.append(got.latency_s)
+            new_tokens.append(got.new_tokens)
+            prompt_tokens.append(got.prompt_tokens)
+    hits = [q.hit for q in retrieval.questions] if retrieval and uses_retrieval(arm) else None
     ppl = forgetting if forgetting and uses_adapter(arm) else None
     return ArmMetrics(
-        arm=arm, questions=len(eval_rows),
+        arm=arm, questions=len(eval_items),
         exact_match=metrics.mean(em), token_f1=metrics.mean(f1), rouge_l=metrics.mean(rl),
         latency_p50_s=metrics.percentile(latencies, 50) if latencies else 0.0,
         latency_p95_s=metrics.percentile(latencies, 95) if latencies else 0.0,
@@ -123,84 +115,85 @@ def arm_metrics(arm: str, eval_rows: list[dict], answers: dict[int, dict], retri
         generated_tokens=sum(new_tokens), generated_tokens_mean=metrics.mean(new_tokens),
         prompt_tokens_mean=metrics.mean(prompt_tokens) if prompt_tokens else None,
         hit_at_k=metrics.mean(hits) if hits is not None else None,
-        k=retrieval["k"] if hits is not None else None,
-        perplexity_before=ppl["perplexity_before"] if ppl else None,
-        perplexity_after=ppl["perplexity_after"] if ppl else None,
+        k=retrieval.k if hits is not None else None,
+        perplexity_before=ppl.perplexity_before if ppl else None,
+        perplexity_after=ppl.perplexity_after if ppl else None,
         cost_per_1k_queries_usd=cost_per_1k,
     )
 
 
-def _training_figures(train: dict, costs: dict) -> TrainingFigures:
-    memory = train.get("memory") or {}
+def _training_figures(train: TrainRecord, costs: CostFigures) -> TrainingFigures:
+    memory = train.memory
     measured, estimated = memory.get("measured_peak_gib"), memory.get("estimated_total_gib")
-    est = costs.get("training_estimate") or {}
-    usd = costs.get("usd_per_hour")
+    est = costs.training_estimate or TrainingEstimate()
+    usd = costs.usd_per_hour
     return TrainingFigures(
-        method=train["method"], steps=train["steps"], train_examples=train["train_examples"], seconds=train["seconds"],
+        method=train.method, steps=train.steps, train_examples=train.train_examples, seconds=train.seconds,
         measured_peak_gib=measured, measured_kind=memory.get("measured"), estimated_peak_gib=estimated,
         estimate_error_pct=(estimated - measured) / measured * 100 if measured and estimated else None,
-        estimated_peak_gib_at_gpu=est.get("memory_gib_at_gpu"), estimated_hours_at_gpu=est.get("time_hours"),
-        cost_usd=train["seconds"] / 3600 * usd if usd is not None else None,
-        estimated_cost_usd=est.get("cost_usd"), run_dir=train["run_dir"],
+        estimated_peak_gib_at_gpu=est.memory_gib_at_gpu, estimated_hours_at_gpu=est.time_hours,
+        cost_usd=train.seconds / 3600 * usd if usd is not None else None,
+        estimated_cost_usd=est.cost_usd, run_dir=train.run_dir,
     )
 
 
 def results_stage(p: Pipeline) -> None:
     spec = p.spec
-    split = p.read_json("split.json")
-    retrieval, forgetting = _optional_json(p, "retrieval.json"), _optional_json(p, "forgetting.json")
-    train, costs = _optional_json(p, "train.json"), p.read_json("costs.json")
+    split = p.read("split.json", Split)
+    retrieval, forgetting = p.read_optional("retrieval.json", Retrieval), p.read_optional("forgetting.json", Forgetting)
+    train, costs = p.read_optional("train.json", TrainRecord), p.read("costs.json", CostFigures)
     answers = {arm: _answers(p, arm) for arm in spec.arms}
     arms = {
-        arm: arm_metrics(arm, split["eval"], answers[arm], retrieval, forgetting,
-                         (costs["arms"].get(arm) or {}).get("per_1k_queries_usd"))
+        arm: arm_metrics(arm, split.eval, answers[arm], retrieval, forgetting,
+                         costs.arms[arm].per_1k_queries_usd if arm in costs.arms else None)
         for arm in spec.arms
     }
     results = Results(
         run_dir=str(p.run_dir), model=spec.model, data=str(spec.data),
-        train_examples=len(split["train"]), eval_examples=len(split["eval"]), seed=spec.seed, k=spec.rag.k,
+        train_examples=len(split.train), eval_examples=len(split.eval), seed=spec.seed, k=spec.rag.k,
         generation=spec.generation.model_dump(mode="json"),
-        hit_definition=retrieval["hit_definition"] if retrieval else None,
-        index_seconds=retrieval["index_seconds"] if retrieval else None,
-        index_chunks=retrieval["chunks"] if retrieval else None,
+        hit_definition=retrieval.hit_definition if retrieval else None,
+        index_seconds=retrieval.index_seconds if retrieval else None,
+        index_chunks=retrieval.chunks if retrieval else None,
         arms=arms,
         training=_training_figures(train, costs) if train else None,
-        costs=CostFigures.model_validate({k: v for k, v in costs.items() if k != "training_estimate"}),
+        costs=costs,
         notes=_notes(spec, train),
     )
-    _write_side_by_side(p, split["eval"], answers, retrieval)
+    _write_side_by_side(p, split.eval, answers, retrieval)
     write_atomic(p.path("metrics.md"), results.to_markdown())
     write_atomic(p.path("results.json"), results.model_dump_json(indent=2))
 
 
-def _notes(spec, train: dict | None) -> list[str]:
+def _notes(spec, train: TrainRecord | None) -> list[str]:
     notes = []
     if train and spec.finetune.method == "qlora":
         notes.append("base and rag answer with the base in its usual precision; the fine-tuned arms with the "
                      "4-bit NF4 base the QLoRA adapter was trained on")
-    if train and (train.get("memory") or {}).get("device") == "cpu":
+    if train and train.memory.get("device") == "cpu":
         notes.append("training memory was measured on CPU (process peak RSS, runtime included); the estimate "
                      "is for the same setup: compare the two on a GPU")
     return notes
 
 
-def _write_side_by_side(p: Pipeline, eval_rows: list[dict], answers: dict[str, dict], retrieval: dict | None) -> None:
+def _write_side_by_side(p: Pipeline, eval_items: list[EvalItem], answers: dict[str, dict[int, AnswerRecord]],
+                        retrieval: Retrieval | None) -> None:
     """answers.jsonl: per question the reference and every arm's answer with its scores."""
-    hits = {q["id"]: q for q in retrieval["questions"]} if retrieval else {}
+    hits = retrieval.by_id() if retrieval else {}
     lines = []
-    for row in eval_rows:
-        record = {"id": row["id"], "question": row["question"], "reference": row["reference"]}
-        if row.get("relevant") is not None:
-            record["relevant"] = row["relevant"]
-        record["answers"] = {arm: a.get(row["id"], {}).get("answer", "") for arm, a in answers.items()}
+    for row in eval_items:
+        record: dict = {"id": row.id, "question": row.question, "reference": row.reference}
+        if row.relevant is not None:
+            record["relevant"] = row.relevant
+        record["answers"] = {arm: a[row.id].answer if row.id in a else "" for arm, a in answers.items()}
         record["scores"] = {
-            arm: {"exact_match": metrics.exact_match(text, row["reference"]),
-                  "token_f1": round(metrics.token_f1(text, row["reference"]), 4),
-                  "rouge_l": round(metrics.rouge_l(text, row["reference"]), 4)}
+            arm: {"exact_match": metrics.exact_match(text, row.reference),
+                  "token_f1": round(metrics.token_f1(text, row.reference), 4),
+                  "rouge_l": round(metrics.rouge_l(text, row.reference), 4)}
             for arm, text in record["answers"].items()
         }
-        if row["id"] in hits:
-            record["retrieved"] = [Path(h["source"]).name for h in hits[row["id"]]["hits"]]
-            record["retrieval_hit"] = hits[row["id"]]["hit"]
+        if row.id in hits:
+            record["retrieved"] = [Path(h.source).name for h in hits[row.id].hits]
+            record["retrieval_hit"] = hits[row.id].hit
         lines.append(json.dumps(record, ensure_ascii=False))
     write_atomic(p.path("answers.jsonl"), "\n".join(lines) + "\n")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compare.errors import Cancelled, CompareError
+from compare.records import Split, TrainRecord
 from tuning import runs
 
 if TYPE_CHECKING:
@@ -115,17 +116,10 @@ def train_stage(p: Pipeline) -> None:
     if not (adapter / "adapter_config.json").exists():
         raise CompareError(f"training finished but left no adapter in {adapter}")
     memory = json.loads((train_dir / "memory.json").read_text()) if (train_dir / "memory.json").exists() else {}
-    split = p.read_json("split.json")
-    p.write_json("train.json", {
-        "run_dir": str(train_dir),
-        "adapter_dir": str(adapter),
-        "method": p.spec.finetune.method,
-        "steps": status.step,
-        "train_examples": len(split["train"]),
-        "seconds": spent,
-        "final_loss": status.loss,
-        "memory": memory,
-    })
+    p.write("train.json", TrainRecord(
+        run_dir=str(train_dir), adapter_dir=str(adapter), method=p.spec.finetune.method, steps=status.step,
+        train_examples=len(p.read("split.json", Split).train), seconds=spent, final_loss=status.loss, memory=memory,
+    ))
 
 
 def _seconds_so_far(train_dir: Path) -> float:

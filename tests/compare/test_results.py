@@ -8,19 +8,26 @@ import pytest
 
 from compare import CompareError, answers_key, find_comparison, load_results
 from compare.costs import arm_cost, break_evens
+from compare.records import AnswerRecord, EvalItem, Forgetting, QuestionHits, Retrieval
 from compare.results import CostFigures, Results, metric_rows, read_side_by_side
 from compare.summarize import arm_metrics
 
-EVAL = [{"id": 0, "question": "q0", "reference": "Paris"}, {"id": 1, "question": "q1", "reference": "the red car"}]
+EVAL = [EvalItem(id=0, question="q0", reference="Paris", source_line=1),
+        EvalItem(id=1, question="q1", reference="the red car", source_line=2)]
 
 
 def _answers(*texts, latency=(0.1, 0.3)):
-    return {i: {"id": i, "answer": t, "latency_s": latency[i], "prompt_tokens": 10, "new_tokens": 4}
+    return {i: AnswerRecord(id=i, answer=t, latency_s=latency[i], prompt_tokens=10, new_tokens=4)
             for i, t in enumerate(texts)}
 
 
+def _retrieval(*hits):
+    return Retrieval(k=3, hit_definition="d", documents=[], index_seconds=1.0, chunks=2,
+                     questions=[QuestionHits(id=i, hit=h, hits=[]) for i, h in enumerate(hits)])
+
+
 def test_arm_metrics_from_known_answers():
-    retrieval = {"k": 3, "questions": [{"id": 0, "hit": 1.0}, {"id": 1, "hit": 0.0}]}
+    retrieval = _retrieval(1.0, 0.0)
     m = arm_metrics("rag", EVAL, _answers("paris.", "a red bike"), retrieval, None, 0.5)
     assert m.exact_match == 0.5  # "paris." == "Paris" after normalisation; the second is not equal
     # token F1: 1.0 and [red, bike] vs [red, car] -> 0.5; mean 0.75. ROUGE-L the same here.
@@ -32,12 +39,13 @@ def test_arm_metrics_from_known_answers():
 
 
 def test_missing_answers_score_zero_and_no_retrieval_for_base():
-    m = arm_metrics("base", EVAL, _answers("Paris"), {"k": 3, "questions": []}, None, None)
+    m = arm_metrics("base", EVAL, _answers("Paris"), _retrieval(), None, None)
     assert m.exact_match == 0.5 and m.hit_at_k is None
 
 
 def test_forgetting_only_on_fine_tuned_arms():
-    forgetting = {"perplexity_before": 10.0, "perplexity_after": 12.0}
+    forgetting = Forgetting(perplexity_before=10.0, perplexity_after=12.0, change_pct=20.0, texts=1, source="s",
+                            base_precision="none")
     assert arm_metrics("finetuned", EVAL, _answers("x", "y"), None, forgetting, None).perplexity_after == 12.0
     assert arm_metrics("base", EVAL, _answers("x", "y"), None, forgetting, None).perplexity_after is None
 

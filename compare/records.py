@@ -1,0 +1,92 @@
+"""What each stage writes in the run folder and the next stages read back: one pydantic model
+per file (split.json, retrieval.json, answers/<arm>.jsonl lines, train.json, forgetting.json).
+`costs.json` is `compare.results.CostFigures`, `results.json` is `compare.results.Results`."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag_baseline.models import SearchHit, SkippedFile
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TrainItem(_Record):
+    question: str
+    reference: str
+    system: str | None = None
+    source_line: int
+
+
+class EvalItem(TrainItem):
+    """A held-out question; `id` is its position in the held-out list (the key of every arm's answer)."""
+
+    id: int
+    relevant: str | None = Field(None, description="The document that answers it (the relevant_field column).")
+
+
+class Split(_Record):
+    """split.json: the one seeded split every arm shares."""
+
+    shape: str | None
+    total: int = Field(description="Usable examples in the file.")
+    train: list[TrainItem]
+    eval: list[EvalItem]
+
+
+class QuestionHits(_Record):
+    id: int
+    hit: float = Field(description="1.0 when the top-k passages hold the answer or its document.")
+    hits: list[SearchHit]
+
+
+class Retrieval(_Record):
+    """retrieval.json: the index figures and the top-k passages of every held-out question."""
+
+    k: int
+    hit_definition: str
+    documents: list[str]
+    index_seconds: float
+    chunks: int
+    skipped: list[SkippedFile] = Field(default_factory=list)
+    questions: list[QuestionHits]
+
+    def by_id(self) -> dict[int, QuestionHits]:
+        return {q.id: q for q in self.questions}
+
+
+class AnswerRecord(_Record):
+    """One line of answers/<arm>.jsonl."""
+
+    id: int
+    answer: str
+    latency_s: float
+    prompt_tokens: int
+    new_tokens: int
+
+
+class TrainRecord(_Record):
+    """train.json: the fine-tune sub-run, once completed."""
+
+    run_dir: str
+    adapter_dir: str
+    method: str
+    steps: int
+    train_examples: int
+    seconds: float = Field(description="Wall time of the tuning worker, summed over resumed segments.")
+    final_loss: float | None = None
+    memory: dict[str, Any] = Field(default_factory=dict, description="The tuning run's memory.json.")
+
+
+class Forgetting(_Record):
+    """forgetting.json: perplexity on general text, adapter off (before) and on (after)."""
+
+    perplexity_before: float
+    perplexity_after: float
+    change_pct: float
+    texts: int
+    source: str
+    base_precision: str
