@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 
 from tests.e2e.streamlit_driver import (
-    REPO, VIEWPORT, click_button, go_to, launch_chromium, open_page, scroll_to, select, serve_app, set_number,
-    set_text,
+    REPO, click_button, go_to, launch_chromium, new_page, open_page, screenshot, scroll_to, select, serve_app,
+    set_number, set_text,
 )
 
 SCENARIO = "daily facts and tone"  # fine-tune for the voice, RAG for the daily facts: every page has a role
@@ -31,7 +31,7 @@ def save(page, path: Path) -> int:
     """A screenshot as a 256-colour PNG (UI colours are flat: no visible loss, a third of the bytes)."""
     from PIL import Image
 
-    page.screenshot(path=path, animations="disabled")
+    screenshot(page, path)
     Image.open(path).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
         path, optimize=True)
     size = path.stat().st_size
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, serve_app(Path(tmp) / "home") as (url, _proc), \
             sync_playwright() as pw:
         browser = launch_chromium(pw)
-        page = browser.new_page(viewport=VIEWPORT)
+        page = new_page(browser)
         page.set_default_timeout(120_000)
         open_page(page, url)
         answer_advisor(page)

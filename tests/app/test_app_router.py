@@ -138,3 +138,11 @@ def test_training_pages_start_from_the_recommended_model_and_method():
     _go(at, COMPARE)
     assert at.text_input(key="cmp_model").value == "Qwen/Qwen2.5-14B"
     assert at.selectbox(key="cmp_ft_method").value == "qlora"
+
+
+def test_serves_on_localhost_with_an_upload_cap():
+    import tomllib
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert 0 < config["server"]["maxUploadSize"] <= 1024  # MB

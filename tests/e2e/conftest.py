@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # `pytest` (not `python -m pytest`) leaves the repo off sys.path
     sys.path.insert(0, str(REPO))
 
-from tests.e2e.streamlit_driver import VIEWPORT, chromium_path, launch_chromium, serve_app  # noqa: E402
+from tests.e2e.streamlit_driver import chromium_path, launch_chromium, new_page, serve_app  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -41,11 +42,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-    p = context.new_page()
-    p.set_default_timeout(60_000)
+    p = new_page(browser)
     yield p
-    context.close()
+    p.context.close()
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +54,7 @@ def shots_dir(tmp_path_factory) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     print(f"screenshots: {root}")
     return root
+
+
+# A shared 2-core machine under load: page content can take seconds to follow an action.
+expect.set_options(timeout=30_000)

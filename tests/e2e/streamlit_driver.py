@@ -2,8 +2,8 @@
 
 Shared by the browser tests (`tests/e2e/`), `bench/bench_app.py` and `bench/screenshots.py`.
 Waits read the state the Streamlit front end publishes on its root element
-(`data-test-script-state`, the same attribute Streamlit's own Playwright tests wait on), never
-a fixed sleep.
+(`data-test-script-state`, the attribute Streamlit's own Playwright tests wait on): an action
+waits for the script run it started to finish, never for a fixed time.
 """
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-APP_RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 EXCEPTION_BOX = '[data-testid="stException"]'
 # A shared 2-core machine under load: a rerun that imports a page's libraries can take seconds.
 WAIT_MS = 90_000
@@ -101,17 +100,71 @@ def launch_chromium(playwright):
 
 
 # -- waiting -----------------------------------------------------------------------------------
-def wait_idle(page, settle_ms: int = 300, timeout_ms: int = WAIT_MS) -> None:
-    """Wait until the script run that an action started has finished.
+# Counts script runs from the root element's `data-test-script-state` transitions, so a wait after
+# an action ends when the run the action started has finished, however late it starts.
+RUN_COUNTER_JS = """
+(() => {
+  const runs = window.__stRuns = {started: 0, finished: 0, mark: 0};
+  let last = null;
+  const seen = (state) => {
+    if (state === last) return;
+    if (state === "running") runs.started++;
+    if (last === "running") { runs.finished++; runs.finishedAt = performance.now(); }
+    last = state;
+  };
+  const observe = () => new MutationObserver((records) => {
+    for (const r of records) if (r.attributeName) seen(r.target.getAttribute(r.attributeName));
+  }).observe(document.documentElement, {subtree: true, attributes: true,
+                                        attributeFilter: ["data-test-script-state"]});
+  if (document.documentElement) observe(); else document.addEventListener("DOMContentLoaded", observe);
+})();
+"""
+NO_RUN_MS = 5000  # an action that starts no run within this long (on a loaded machine) started none
 
-    An action's rerun starts a few milliseconds after the action; waiting up to `settle_ms` for
-    it to start (it may not: some clicks change nothing) avoids reading the previous run's page.
-    """
-    try:
-        page.wait_for_selector(APP_RUNNING, timeout=settle_ms, state="attached")
-    except Exception:  # noqa: BLE001 - no rerun started: already idle
-        pass
+
+def new_page(browser, **context_args):
+    """A page in its own browser context, counting Streamlit script runs (see `wait_after`)."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, **context_args)
+    context.add_init_script(RUN_COUNTER_JS)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    return page
+
+
+def wait_idle(page, timeout_ms: int = WAIT_MS) -> None:
+    """Wait until no script run is in progress."""
     page.wait_for_selector(APP_IDLE, timeout=timeout_ms, state="attached")
+
+
+def mark(page) -> list[int]:
+    """Call before an action; pass the result to `wait_after`."""
+    return page.evaluate("() => { const r = window.__stRuns; r.mark = performance.now(); "
+                         "return [r.started, r.finished]; }")
+
+
+def wait_after(page, before: list[int], timeout_ms: int = WAIT_MS) -> None:
+    """Wait until the script run an action started has finished (or, when none started within
+    NO_RUN_MS, until the app is idle)."""
+    page.wait_for_function(
+        """([started, finished, noRunMs]) => {
+            const r = window.__stRuns;
+            const app = document.querySelector('[data-testid="stApp"]');
+            const idle = app && app.getAttribute("data-test-script-state") === "notRunning";
+            if (!idle) return false;
+            return r.finished > finished || (r.started === started && performance.now() - r.mark > noRunMs);
+        }""", arg=[*before, NO_RUN_MS], timeout=timeout_ms, polling=50)
+
+
+def wait_drawn(page, timeout_ms: int = WAIT_MS) -> None:
+    """Wait until lazily loaded elements (file uploaders, charts) have replaced their skeletons."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')",
+                           timeout=timeout_ms, polling=100)
+
+
+def screenshot(page, path: Path) -> None:
+    """What a person sees once the page is drawn; animations off so progress bars are steady."""
+    wait_drawn(page)
+    page.screenshot(path=path, animations="disabled")
 
 
 def open_page(page, url: str, path: str = "") -> None:
@@ -120,10 +173,18 @@ def open_page(page, url: str, path: str = "") -> None:
     wait_idle(page)
 
 
+@contextlib.contextmanager
+def acting(page) -> Iterator[None]:
+    """Wrap an action: on exit, wait for the script run it started to finish."""
+    before = mark(page)
+    yield
+    wait_after(page, before)
+
+
 def go_to(page, title: str) -> None:
     """Navigate like a person: the sidebar link (keeps the session, unlike a fresh URL)."""
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
-    wait_idle(page)
+    with acting(page):
+        page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
 
 
 def exception_count(page) -> int:
@@ -149,8 +210,8 @@ def _pick(page, combo, option: str) -> None:
 
 def select(page, label: str, option: str) -> None:
     """Choose `option` (its displayed text) in the `st.selectbox` labelled `label`."""
-    _pick(page, _combobox(page, "stSelectbox", label), option)
-    wait_idle(page)
+    with acting(page):
+        _pick(page, _combobox(page, "stSelectbox", label), option)
 
 
 def selected(page, label: str) -> str:
@@ -158,9 +219,9 @@ def selected(page, label: str) -> str:
 
 
 def multiselect_add(page, label: str, option: str) -> None:
-    _pick(page, _combobox(page, "stMultiSelect", label), option)
-    page.keyboard.press("Escape")
-    wait_idle(page)
+    with acting(page):
+        _pick(page, _combobox(page, "stMultiSelect", label), option)
+        page.keyboard.press("Escape")
 
 
 def multiselect_tags(page, label: str) -> list[str]:
@@ -169,22 +230,22 @@ def multiselect_tags(page, label: str) -> list[str]:
 
 
 def multiselect_remove(page, label: str, option: str) -> None:
-    widget(page, "stMultiSelect", label).get_by_role("button", name=f"Remove {option}").click()
-    wait_idle(page)
+    with acting(page):
+        widget(page, "stMultiSelect", label).get_by_role("button", name=f"Remove {option}").click()
 
 
 def set_toggle(page, label: str, on: bool) -> None:
     box = widget(page, "stCheckbox", label)
     if box.locator("input").is_checked() != on:
-        box.locator("label").first.click()
-        wait_idle(page)
+        with acting(page):
+            box.locator("label").first.click()
 
 
 def set_number(page, label: str, value: float) -> None:
     field = widget(page, "stNumberInput", label).locator("input")
-    field.fill(str(value))
-    field.press("Enter")
-    wait_idle(page)
+    with acting(page):
+        field.fill(str(value))
+        field.press("Enter")
 
 
 def number_value(page, label: str) -> str:
@@ -192,10 +253,11 @@ def number_value(page, label: str) -> str:
 
 
 def set_text(page, label: str, value: str, testid: str = "stTextInput") -> None:
+    """Type into a text input (Enter commits) or a text area (Ctrl+Enter commits)."""
     field = widget(page, testid, label).locator("input, textarea").first
-    field.fill(value)
-    field.press("Enter" if testid == "stTextInput" else "Control+Enter")
-    wait_idle(page)
+    with acting(page):
+        field.fill(value)
+        field.press("Enter" if testid == "stTextInput" else "Control+Enter")
 
 
 def text_value(page, label: str, testid: str = "stTextInput") -> str:
@@ -203,9 +265,9 @@ def text_value(page, label: str, testid: str = "stTextInput") -> str:
 
 
 def click_button(page, text: str) -> None:
-    page.locator('[data-testid="stButton"] button, [data-testid="stFormSubmitButton"] button',
-                 has_text=text).first.click()
-    wait_idle(page)
+    with acting(page):
+        page.locator('[data-testid="stButton"] button, [data-testid="stFormSubmitButton"] button',
+                     has_text=text).first.click()
 
 
 def scroll_to(locator, block: str = "center") -> None:

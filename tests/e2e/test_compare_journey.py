@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.streamlit_driver import (
-    EXCEPTION_BOX, click_button, go_to, open_page, scroll_to, set_number, set_text, text_value,
+    EXCEPTION_BOX, click_button, go_to, open_page, screenshot, scroll_to, set_number, set_text, text_value,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -62,7 +62,7 @@ def test_launch_the_comparison_watch_it_and_read_the_results(app_url, app_home, 
     progress = page.locator('[data-testid="stProgress"]').first
     expect(progress).to_contain_text(re.compile(r"\w+: \d+/\d+"), timeout=RUN_TIMEOUT_MS)
     scroll_to(progress)
-    page.screenshot(path=shots_dir / "journey3-progress.png", animations="disabled")
+    screenshot(page, shots_dir / "journey3-progress.png")
 
     metrics = page.get_by_role("heading", name="Metrics", exact=True)
     metrics.wait_for(timeout=RUN_TIMEOUT_MS)
@@ -80,4 +80,4 @@ def test_launch_the_comparison_watch_it_and_read_the_results(app_url, app_home, 
     assert side_by_side.count() == 1
     assert page.locator(EXCEPTION_BOX).count() == 0
     scroll_to(metrics, "start")
-    page.screenshot(path=shots_dir / "journey3-results.png", animations="disabled")
+    screenshot(page, shots_dir / "journey3-results.png")
