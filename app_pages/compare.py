@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from cli.errors import describe_error
 from cli.settings import load_settings
+from compare.arms import ARM_TITLES
 from compare.launch import defaults_from_advice, launch_comparison
 from compare.results import METRIC_LABELS, answers_key, load_results, metric_rows, read_side_by_side
 from compare.spec import ARMS, CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
@@ -259,7 +260,8 @@ with st.container(border=True):
     if "cmp_model" not in st.session_state:
         st.session_state["cmp_model"] = advice.get("model", "")
     model = c1.text_input("Base model (hub id or folder)", key="cmp_model")
-    arms = st.multiselect("Arms", list(ARMS), default=list(ARMS), key="cmp_arms")
+    arms = st.multiselect("Arms", list(ARMS), default=list(ARMS), key="cmp_arms", format_func=ARM_TITLES.get,
+                          help="Every arm answers the same held-out questions with the same generation settings.")
     top = render_fields(CompareSpec, "cmp_", fields=["eval_fraction", "eval_count", "seed", "gpu"],
                         defaults={k: v for k, v in advice.items() if k == "gpu"},
                         options={"gpu": [g.name for g in list_gpus()]}, columns=4)
