@@ -63,6 +63,11 @@ def test_launch_the_comparison_watch_it_and_read_the_results(app_url, app_home, 
     expect(progress).to_contain_text(re.compile(r"\w+: \d+/\d+"), timeout=RUN_TIMEOUT_MS)
     scroll_to(progress)
     screenshot(page, shots_dir / "journey3-progress.png")
+    # The page is not frozen by the run: go elsewhere and come back to it, still running or done.
+    go_to(page, "Advisor")
+    expect(page.locator('[data-testid="stAlertContentSuccess"]').first).to_be_visible()
+    go_to(page, "Compare")
+    expect(page.get_by_role("heading", name=f"Run {run_dir.name}")).to_be_visible()
 
     metrics = page.get_by_role("heading", name="Metrics", exact=True)
     metrics.wait_for(timeout=RUN_TIMEOUT_MS)
@@ -77,7 +82,7 @@ def test_launch_the_comparison_watch_it_and_read_the_results(app_url, app_home, 
         assert 0 <= float(r["token F1"]) <= 1
     side_by_side = page.locator('[data-testid="stDataFrame"]').filter(
         has=page.locator("th", has_text="reference"))
-    assert side_by_side.count() == 1
+    expect(side_by_side).to_have_count(1)  # the answers of every arm next to the reference
     assert page.locator(EXCEPTION_BOX).count() == 0
     scroll_to(metrics, "start")
     screenshot(page, shots_dir / "journey3-results.png")
