@@ -24,7 +24,8 @@ def test_matches_sentence_transformers_reference():
 
 def test_bf16_stays_close_to_fp32_and_progress_is_reported():
     seen = []
-    bf16 = np.asarray(embed(TEXTS, dtype="bfloat16", batch_size=3, on_progress=lambda d, t: seen.append((d, t))))
-    fp32 = np.asarray(embed(TEXTS, dtype="float32"))
+    texts = TEXTS + ["Another sentence.", "And one more, a little longer than the last."]
+    bf16 = np.asarray(embed(texts, dtype="bfloat16", batch_size=4, on_progress=lambda d, t: seen.append((d, t))))
+    fp32 = np.asarray(embed(texts, dtype="float32"))
     assert (bf16 * fp32).sum(axis=1).min() > 0.999
-    assert seen == [(3, 4), (4, 4)]
+    assert seen == [(4, 6), (6, 6)]
