@@ -193,18 +193,16 @@ def read_status(run_dir: str | Path) -> RunStatus:
     status = _load_status(run_dir)
     if status.done:
         return status
-    if status.pid is not None:
-        alive = _process_alive(status.pid, status.pid_create_time)
-    else:  # not started yet: the wrapper shell (group leader) must still be there
-        alive = _process_alive(status.pgid, status.detail.get("launcher_create_time"))
-        if not alive and status.pgid is None:
-            return status  # queued without a process: nobody launched it yet
-    exited = (run_dir / EXIT_CODE_FILE).exists()
-    if alive and not exited:
-        return status
-    launcher_alive = _process_alive(status.pgid, status.detail.get("launcher_create_time"))
-    if not exited and launcher_alive and status.pid is not None:
-        return status  # the worker just ended: its wrapper is about to write the exit code
+    if status.pid is None and status.pgid is None:
+        return status  # queued without a process: nobody launched it yet
+    if not (run_dir / EXIT_CODE_FILE).exists():
+        if status.pgid is not None:
+            # Launched through the wrapper shell: while it lives, the worker is starting, running,
+            # or has just ended and the shell is about to write its exit code.
+            if _process_alive(status.pgid, status.detail.get("launcher_create_time")):
+                return status
+        elif _process_alive(status.pid, status.pid_create_time):
+            return status  # a worker run in-process (no wrapper): its own pid tells
     status = _load_status(run_dir)  # it may have finished while we looked
     if status.done:
         return status
@@ -371,8 +369,9 @@ def list_runs(root: str | Path) -> list[RunSummary]:
             status, spec = read_status(folder), read_spec(folder)
         except (OSError, ValueError):
             continue  # a half-written or foreign folder
-        losses = [m["loss"] for m in read_metrics(folder) if m.get("loss") is not None]
-        evals = [m["eval_loss"] for m in read_metrics(folder) if m.get("eval_loss") is not None]
+        metrics = read_metrics(folder)
+        losses = [m["loss"] for m in metrics if m.get("loss") is not None]
+        evals = [m["eval_loss"] for m in metrics if m.get("eval_loss") is not None]
         runs.append(RunSummary(
             run_dir=str(folder), kind=status.kind, model=spec.get("model"), method=spec.get("method"),
             status=status, final_loss=losses[-1] if losses else None, eval_loss=evals[-1] if evals else None,
