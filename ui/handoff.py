@@ -5,6 +5,7 @@ The Advisor page stores `st.session_state["answers"]` (`advisor.Answers`) and
 `["recommendation"]` (`advisor.Recommendation`). A page calls, before drawing its widgets:
 
     offer(st.session_state, estimator_values(st.session_state, "est_"))
+    offer(st.session_state, widget_values(JobSpec, "ft_", {"model": ..., "epochs": ...}))
 
 `offer` writes a value when the widget has none yet, or when the advisor's value changed since it
 was last offered (the user went back and changed an answer: the newer intent wins); otherwise
@@ -79,26 +80,19 @@ def estimator_values(state: MutableMapping, prefix: str) -> dict[str, Any]:
                    "gradient_checkpointing": False}
         if rec.serving is not None:
             values |= {"gpu": rec.serving.gpu or answers.gpu, "gpus": rec.serving.gpus}
-    return {prefix + k: _widget_value(EstimateRequest, k, v) for k, v in values.items() if v is not None}
+    return widget_values(EstimateRequest, prefix, values)
 
 
-def _widget_value(model: type, field: str, value: Any) -> Any:
-    """Streamlit refuses an int for a float number_input (and the reverse): cast to the field's type."""
-    annotation = model.model_fields[field].annotation
-    if annotation in (int, float) or annotation in (int | None, float | None):
-        return (float if float in getattr(annotation, "__args__", (annotation,)) else int)(value)
-    return value
-
-
-def training_values(state: MutableMapping, prefix: str, methods: tuple[str, ...] = ("lora", "qlora", "full"),
-                    model_key: str = "model", method_key: str = "method") -> dict[str, Any]:
-    """The Fine-tune and Compare pages' inputs: the model to train (a hub id) and the method,
-    when the advice is to fine-tune with a method the page offers."""
-    answers, rec = _advice(state)
-    if answers is None:
-        return {}
-    plan = rec.finetune if rec is not None else None
-    values = {model_key: trainable_model(plan.model if plan is not None else answers.model)}
-    if plan is not None and plan.method in methods:
-        values[method_key] = plan.method
-    return {prefix + k: v for k, v in values.items() if v is not None}
+def widget_values(model: type, prefix: str, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` of `model`'s fields as widget keys (`prefix + field`), each cast to its field's
+    number type: Streamlit refuses an int in a float number_input (and the reverse)."""
+    out = {}
+    for field, value in values.items():
+        if value is None:
+            continue
+        annotation = model.model_fields[field].annotation
+        args = getattr(annotation, "__args__", None) or (annotation,)  # `float | None` -> (float, None)
+        if not isinstance(value, bool) and isinstance(value, int | float):
+            value = float(value) if float in args else int(value) if int in args else value
+        out[prefix + field] = value
+    return out

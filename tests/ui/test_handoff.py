@@ -6,7 +6,7 @@ import pytest
 from advisor import Answers, recommend
 from advisor.scenarios import load_scenarios
 from estimator import EstimateRequest, estimate
-from ui.handoff import estimator_values, offer, trainable_model, training_values
+from ui.handoff import estimator_values, offer, trainable_model, widget_values
 
 SCENARIOS = {s.name: s for s in load_scenarios()}
 
@@ -27,7 +27,7 @@ def test_offer_fills_empty_widgets_and_keeps_what_the_user_typed():
 
 
 def test_no_advice_offers_nothing():
-    assert estimator_values({}, "est_") == {} and training_values({}, "ft_") == {}
+    assert estimator_values({}, "est_") == {}
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
@@ -42,15 +42,18 @@ def test_estimator_starts_from_the_recommended_setup_and_shows_its_figure(name):
     assert result.memory_gib["total"] == pytest.approx(sized.total_gib, abs=0.01)
 
 
-def test_training_pages_get_a_hub_id_and_the_recommended_method():
-    state = _state(SCENARIOS["on_prem_qlora_consumer_gpu"].answers)
-    assert training_values(state, "ft_") == {"ft_model": "Qwen/Qwen2.5-14B", "ft_method": "qlora"}
-    # The Compare page trains LoRA or QLoRA only: a full fine-tuning advice leaves its method alone.
-    state = _state(SCENARIOS["huge_budget_full_finetune"].answers)
-    assert training_values(state, "cmp_", methods=("lora", "qlora")) == {"cmp_model": "meta-llama/Llama-3.1-8B"}
+def test_widget_values_are_cast_to_the_field_types():
+    from tuning.spec import JobSpec
+
+    values = widget_values(JobSpec, "ft_", {"epochs": 2, "batch_size": 4.0, "learning_rate": 1e-4,
+                                            "gradient_checkpointing": True, "method": "qlora", "max_steps": None})
+    assert values == {"ft_epochs": 2.0, "ft_batch_size": 4, "ft_learning_rate": 1e-4,
+                      "ft_gradient_checkpointing": True, "ft_method": "qlora"}
+    assert isinstance(values["ft_epochs"], float) and isinstance(values["ft_batch_size"], int)
 
 
-def test_a_bare_size_names_no_weights_to_train():
-    assert trainable_model("8b") is None
+def test_a_catalog_name_becomes_the_hub_id_to_train_and_a_bare_size_names_none():
     assert trainable_model("llama-3.1-8b") == "meta-llama/Llama-3.1-8B"
-    assert training_values(_state(Answers(model="8b")), "ft_") == {}
+    assert trainable_model("Qwen/Qwen2.5-14B") == "Qwen/Qwen2.5-14B"
+    assert trainable_model("8b") is None
+    assert trainable_model("no-such-model") is None
