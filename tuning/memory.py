@@ -56,21 +56,13 @@ def predicted(spec: JobSpec, *, device: str = "cuda") -> tuple[Any | None, str |
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def _total_gib(est: Any) -> float | None:
-    mem = getattr(est, "memory_gib", None)
-    total = getattr(mem, "total", None) if mem is not None else None
-    if total is None and isinstance(mem, dict):
-        total = mem.get("total")
-    return float(total) if total is not None else None
-
-
 def record(run_dir: Path, spec: JobSpec) -> dict[str, Any]:
     """Write memory.json: measured peak vs estimated total (per GPU), and their ratio."""
     from tuning.recipes.common import write_json
 
     peak = measured_peak()
     est, why = predicted(spec, device=peak["device"] if peak["device"] == "cpu" else "cuda")
-    total = _total_gib(est) if est is not None else None
+    total = est.memory_gib["total"] if est is not None else None
     data = {
         "measured_peak_gib": round(peak["peak_gib"], 4),
         "measured": peak["what"],
@@ -104,7 +96,7 @@ def oom_advice(spec: JobSpec) -> str:
     except Exception:  # noqa: BLE001 - advice must never raise
         have, where = None, "this device"
     est, _ = predicted(spec)
-    total = _total_gib(est) if est is not None else None
+    total = est.memory_gib["total"] if est is not None else None
     tries = []
     if spec.base_method == "full":
         tries.append("--method lora (or qlora)")
