@@ -8,10 +8,11 @@ them against reference values computed with sentence-transformers 6.2.0) for abo
 start-up time (transformers+BERT ~5 s vs sentence_transformers ~10 s on 2 cores), which every
 CLI call and every page process pays once.
 
-Embedding is the whole cost of indexing. Where the CPU has native bf16 (AVX512-BF16/AMX) the
-model runs in bfloat16 (see bench/bench_rag.py for fp32 vs bf16 on this machine; cosine between
-the two >= 0.998, same top hits); elsewhere bf16 is emulated and slower, so fp32.
-`FTADVISOR_EMBED_DTYPE=float32|bfloat16` overrides the choice.
+Embedding is the whole cost of indexing. It runs in float32: on this project's 2-core machine
+(AVX512-BF16) bfloat16 was no faster (500-character prose: 74-78 chunks/s fp32 vs 61-63 bf16;
+800-character SQL: 35-39 vs 36-37, quiet machine, OMP_WAIT_POLICY=PASSIVE) and fp32 gives
+sentence-transformers' vectors exactly. `FTADVISOR_EMBED_DTYPE=bfloat16` switches (cosine to
+fp32 >= 0.999).
 """
 from __future__ import annotations
 
@@ -42,17 +43,11 @@ def embedding_model_dir() -> Path:
 
 
 def default_dtype() -> str:
-    """bfloat16 where the CPU computes it natively, else float32 (see the module docstring)."""
-    forced = os.environ.get("FTADVISOR_EMBED_DTYPE")
-    if forced in ("float32", "bfloat16"):
-        return forced
-    import torch
-
-    try:
-        native_bf16 = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        native_bf16 = False
-    return "bfloat16" if native_bf16 else "float32"
+    """float32 unless FTADVISOR_EMBED_DTYPE=bfloat16 (see the module docstring)."""
+    forced = os.environ.get("FTADVISOR_EMBED_DTYPE", "float32")
+    if forced not in ("float32", "bfloat16"):
+        raise ValueError(f"FTADVISOR_EMBED_DTYPE must be float32 or bfloat16, got {forced!r}")
+    return forced
 
 
 class MiniLM:
