@@ -135,9 +135,12 @@ def test_damaged_store_file_is_a_clear_error(tmp_path):
 
 
 def test_unreachable_server_is_a_clear_error(docs):
-    from tests.rag_baseline.conftest import free_port
+    import socket
 
-    store = StoreConfig(url=f"http://127.0.0.1:{free_port()}")
+    with socket.socket() as s:  # a port nothing listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = StoreConfig(url=f"http://127.0.0.1:{port}")
     with pytest.raises(RagError, match="cannot reach the Chroma server.*chroma run"):
         index_documents([docs], store)
 
