@@ -101,10 +101,6 @@ class IndexReport(BaseModel):
     seconds: float = 0.0
     embed_seconds: float = 0.0
 
-    @property
-    def chunks_per_s(self) -> float:
-        return self.chunks_added / self.seconds if self.seconds > 0 else 0.0
-
     def summary(self) -> str:
         lines = [
             f"{self.store} [{self.collection}]: {len(self.files_indexed)} file(s) indexed, "
@@ -142,10 +138,6 @@ class Timings(BaseModel):
     generate_s: float = 0.0
     prompt_tokens: int = 0
     new_tokens: int = 0
-
-    @property
-    def tokens_per_s(self) -> float:
-        return self.new_tokens / self.generate_s if self.generate_s > 0 else 0.0
 
 
 class Answer(BaseModel):

@@ -82,15 +82,6 @@ def _http_client(url: str):
     return client
 
 
-def forget_clients() -> None:
-    """Drop cached clients (tests; after a store folder was deleted)."""
-    _CLIENTS.clear()
-    with contextlib.suppress(Exception):
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        SharedSystemClient.clear_system_cache()
-
-
 def embedding_function():
     from rag_baseline.embedding_function import OfflineMiniLM
 
