@@ -3,11 +3,11 @@ held-out questions, as a background run (`ftadvisor runs list|show|cancel|resume
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from cli.data import add_mapping_arguments, mapping_from_args
+from cli.follow import follow
 
 ARMS = ("base", "rag", "finetuned", "finetuned_rag")
 
@@ -93,50 +93,4 @@ def _compare(args: argparse.Namespace) -> int:
     print(run_dir)
     if args.detach:
         return 0
-    code = follow(run_dir)
-    if code == 0:
-        print((run_dir / "metrics.md").read_text(), end="")
-    return code
-
-
-def progress_line(status) -> str:
-    """`running   stage 3/10 base: 12/42` (steps, loss and eta while training)."""
-    stages = list(status.stages)
-    where = ""
-    if status.stage and status.state == "running":
-        index = stages.index(status.stage) + 1 if status.stage in stages else "?"
-        where = f" stage {index}/{len(stages)} {status.stage}"
-        if status.total_steps:
-            where += f": {status.step}/{status.total_steps}"
-        if status.loss is not None:
-            where += f" loss {status.loss:.4f}"
-        if status.eta_s is not None:
-            where += f" eta {int(status.eta_s) // 60}:{int(status.eta_s) % 60:02d}"
-    return f"{status.state:9}{where}".rstrip()
-
-
-def follow(run_dir: Path) -> int:
-    """Print progress until the run ends; 0 completed, 1 failed/cancelled, 130 on Ctrl-C (run goes on)."""
-    from tuning import runs
-
-    tty = sys.stdout.isatty()
-    last = ""
-
-    def show(status) -> None:
-        nonlocal last
-        line = progress_line(status)
-        if line != last:
-            print(("\r" + line.ljust(len(last))) if tty else line, end="" if tty else "\n", flush=True)
-            last = line
-
-    try:
-        status = runs.wait(run_dir, poll_s=1.0, on_status=show)
-    except KeyboardInterrupt:
-        print(f"\nthe run goes on in the background: ftadvisor runs show {run_dir} / ftadvisor runs cancel {run_dir}")
-        return 130
-    if tty:
-        print()
-    if status.state == "failed":
-        print(f"ftadvisor compare: error: {status.error} (log: {Path(run_dir) / runs.LOG_FILE})", file=sys.stderr)
-        return 1
-    return 0 if status.state == "completed" else 1
+    return follow(run_dir)  # prints metrics.md once the run completes

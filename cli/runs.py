@@ -93,7 +93,7 @@ def _show(args: argparse.Namespace) -> int:
     print(f"run      {run_dir}")
     print(f"kind     {status.kind}   state {status.state}   step {status.step}/{status.total_steps or '?'}"
           + (f"   stage {status.stage}" if status.stage else ""))
-    print(f"model    {spec.get('model')}   method {spec.get('method', '-')}   data {spec.get('data')}")
+    print(f"model    {spec.get('model')}   method {runs.spec_method(spec) or '-'}   data {spec.get('data')}")
     if status.started_at:
         end = status.finished_at or time.time()
         print(f"time     {end - status.started_at:.0f} s" + (f"   eta {status.eta_s:.0f} s" if status.eta_s else ""))
@@ -123,7 +123,7 @@ def _cancel(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from cli.tune import follow
+    from cli.follow import follow
     from tuning import runs
 
     run_dir = resolve_run(args.run)

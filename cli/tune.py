@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from cli.data import add_mapping_arguments, mapping_from_args
+from cli.follow import follow
 
 # flag -> JobSpec field, for the flags whose names differ from the field.
 _FLAG_FIELDS = {
@@ -101,42 +102,6 @@ def _tune(args: argparse.Namespace) -> int:
     if args.detach:
         return 0
     return follow(run_dir)
-
-
-def progress_line(status) -> str:
-    total = status.total_steps or 0
-    pct = f" ({100 * status.step / total:.0f}%)" if total else ""
-    loss = f" loss {status.loss:.4f}" if status.loss is not None else ""
-    eta = f" eta {int(status.eta_s) // 60}:{int(status.eta_s) % 60:02d}" if status.eta_s is not None else ""
-    steps = f"step {status.step}/{total or '?'}{pct}" if status.state == "running" else ""
-    return f"{status.state:9} {steps}{loss}{eta}".rstrip()
-
-
-def follow(run_dir: Path) -> int:
-    """Print progress until the run ends; 0 completed, 1 failed/cancelled, 130 on Ctrl-C (run goes on)."""
-    from tuning import runs
-
-    tty = sys.stdout.isatty()
-    last = ""
-
-    def show(status) -> None:
-        nonlocal last
-        line = progress_line(status)
-        if line != last:
-            print(("\r" + line.ljust(len(last))) if tty else line, end="" if tty else "\n", flush=True)
-            last = line
-
-    try:
-        status = runs.wait(run_dir, poll_s=1.0, on_status=show)
-    except KeyboardInterrupt:
-        print(f"\nthe run goes on in the background: ftadvisor runs show {run_dir} / ftadvisor runs cancel {run_dir}")
-        return 130
-    if tty:
-        print()
-    if status.state == "failed":
-        print(f"ftadvisor tune: error: {status.error} (log: {Path(run_dir) / runs.LOG_FILE})", file=sys.stderr)
-        return 1
-    return 0 if status.state == "completed" else 1
 
 
 def _tiny_model(args: argparse.Namespace) -> int:

@@ -122,6 +122,11 @@ def read_spec(run_dir: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def spec_method(spec: dict[str, Any]) -> str | None:
+    """The training method a run's spec names: a job's `method`, a comparison's `finetune.method`."""
+    return spec.get("method") or (spec.get("finetune") or {}).get("method")
+
+
 def append_metrics(run_dir: str | Path, record: dict[str, Any]) -> None:
     with open(Path(run_dir) / METRICS_FILE, "a") as fh:
         fh.write(json.dumps(record) + "\n")
@@ -373,7 +378,7 @@ def list_runs(root: str | Path) -> list[RunSummary]:
         losses = [m["loss"] for m in metrics if m.get("loss") is not None]
         evals = [m["eval_loss"] for m in metrics if m.get("eval_loss") is not None]
         runs.append(RunSummary(
-            run_dir=str(folder), kind=status.kind, model=spec.get("model"), method=spec.get("method"),
+            run_dir=str(folder), kind=status.kind, model=spec.get("model"), method=spec_method(spec),
             status=status, final_loss=losses[-1] if losses else None, eval_loss=evals[-1] if evals else None,
         ))
     return sorted(runs, key=lambda r: r.status.created_at or 0, reverse=True)
