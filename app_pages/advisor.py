@@ -14,7 +14,7 @@ from advisor.answers import GROUPS, NEED_LABELS
 from advisor.recommendation import APPROACH_LABELS
 from advisor.report import MEDIA_TYPES, plan_summary
 from advisor.scenarios import load_scenarios
-from cli.errors import describe_error
+from ui.errors import show_errors
 
 P = "adv_"  # widget key prefix
 SHORT = {"prompting": "Prompting", "rag": "RAG", "lora": "LoRA", "qlora": "QLoRA",
@@ -185,8 +185,7 @@ with right:
     try:
         answers = Answers.model_validate(values)
     except (ValidationError, ValueError) as exc:
-        for line in describe_error(exc):
-            st.error(line)
+        show_errors(exc)
         st.stop()
     rec = recommend(answers)
     st.session_state["answers"] = answers

@@ -13,7 +13,6 @@ from pathlib import Path
 import streamlit as st
 from pydantic import ValidationError
 
-from cli.errors import describe_error
 from cli.settings import load_settings
 from compare.arms import ARM_TITLES
 from compare.launch import defaults_from_advice, launch_comparison
@@ -22,6 +21,7 @@ from compare.spec import ARMS, CompareSpec, FinetuneSettings, GenerationSettings
 from estimator import list_gpus
 from tuning import runs
 from tuning.data import FieldMapping
+from ui.errors import show_errors
 from ui.forms import render_fields
 
 USER_ERRORS = (ValidationError, ValueError, FileNotFoundError)
@@ -31,11 +31,6 @@ STAGE_ICONS = {"completed": ":green[:material/check_circle:]", "running": ":blue
                "pending": ":gray[:material/radio_button_unchecked:]", "cancelled": ":orange[:material/stop_circle:]",
                "failed": ":red[:material/error:]"}
 settings = load_settings()
-
-
-def show_errors(exc: BaseException) -> None:
-    for line in describe_error(exc):
-        st.error(line)
 
 
 def too_big(upload) -> bool:

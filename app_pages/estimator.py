@@ -5,10 +5,10 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from cli.errors import describe_error
 from estimator import EstimateRequest, estimate, fit_table, list_gpus, list_models, load_model_spec
 from estimator.errors import EstimatorError
 from estimator.estimate import COMPONENTS
+from ui.errors import show_errors
 from ui.forms import render_fields
 
 PREFIX = "est_"
@@ -75,8 +75,7 @@ def main() -> None:
         result = estimate(req, spec)
         table = fit_table(req, spec)
     except (ValidationError, EstimatorError, ValueError) as exc:
-        for line in describe_error(exc):
-            st.error(line)
+        show_errors(exc)
         return
     if result.approximate:
         st.warning(f"{req.model!r} is a bare size: the shape is representative, not exact.")

@@ -10,12 +10,12 @@ from pathlib import Path
 import streamlit as st
 from pydantic import ValidationError
 
-from cli.errors import describe_error
 from cli.settings import load_settings
 from tuning import runs
 from tuning.data import FieldMapping
 from tuning.errors import TuningError
 from tuning.spec import JobSpec
+from ui.errors import show_errors
 from ui.forms import render_fields
 
 USER_ERRORS = (TuningError, ValidationError, FileNotFoundError, ValueError)
@@ -23,11 +23,6 @@ DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
 SPEC_FIELDS = ["method", "dpo_base", "lora_rank", "learning_rate", "epochs", "max_steps", "batch_size",
                "grad_accum", "max_seq_len", "gradient_checkpointing", "packing", "eval_fraction", "seed"]
 settings = load_settings()
-
-
-def show_errors(exc: BaseException) -> None:
-    for line in describe_error(exc):
-        st.error(line)
 
 
 def advice_defaults() -> dict:

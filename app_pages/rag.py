@@ -15,14 +15,10 @@ from rag_baseline.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, MAX
 from rag_baseline.errors import RagError
 from rag_baseline.ingest import SUPPORTED_SUFFIXES, display_name
 from rag_baseline.models import DEFAULT_COLLECTION, StoreConfig
+from ui.errors import show_errors
 
 USER_ERRORS = (RagError, ValidationError, FileNotFoundError)
 settings = load_settings()
-
-
-def show_errors(exc: BaseException) -> None:
-    for line in describe_error(exc):
-        st.error(line)
 
 
 st.title("RAG baseline")
