@@ -1,8 +1,8 @@
-"""Run-folder file helpers shared by the stages: atomic writes and tolerant JSONL reads."""
+"""Run-folder file helpers shared by the stages: where each stage's output lives, tolerant JSONL reads.
+(Atomic writes: `tuning.runs.write_atomic`.)"""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +17,6 @@ def stage_output(run_dir: Path, stage: str) -> Path:
         "split": "split.json", "index": "retrieval.json", "train": "train.json",
         "forgetting": "forgetting.json", "costs": "costs.json", "results": "results.json",
     }[stage]
-
-
-def write_atomic(path: Path, text: str) -> Path:
-    """Write a file so readers (and resume) see all of it or none of it (tmp + os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any, Callable, TypeVar
 from pydantic import BaseModel
 
 from compare.errors import Cancelled, CompareError
-from compare.files import ANSWER_STAGES, stage_output, write_atomic
+from compare.files import ANSWER_STAGES, stage_output
 from compare.spec import CompareSpec
 from tuning import runs
 
@@ -131,4 +131,4 @@ class Pipeline:
         return self.read(name, model) if (self.run_dir / name).exists() else None
 
     def write(self, name: str, record: BaseModel) -> Path:
-        return write_atomic(self.run_dir / name, record.model_dump_json(indent=2))
+        return runs.write_atomic(self.run_dir / name, record.model_dump_json(indent=2))

@@ -90,15 +90,18 @@ def register_worker(kind: str, module: str) -> None:
 # ---------------------------------------------------------------- files
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> Path:
+    """Write a file so readers (and resume) see all of it or none of it (tmp + os.replace)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)  # atomic on POSIX: readers see the old or the new file, never half
+    return path
 
 
 def write_status(run_dir: str | Path, status: RunStatus) -> RunStatus:
     status.updated_at = time.time()
-    _atomic_write(Path(run_dir) / STATUS_FILE, status.model_dump_json(indent=2))
+    write_atomic(Path(run_dir) / STATUS_FILE, status.model_dump_json(indent=2))
     return status
 
 
@@ -267,7 +270,7 @@ def create_run(spec: BaseModel, run_dir: str | Path | None = None) -> Path:
     if (run_dir / STATUS_FILE).exists():
         raise TuningError(f"{run_dir} already holds a run: choose another --output, or resume it")
     run_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(run_dir / SPEC_FILE, spec.model_dump_json(indent=2))
+    write_atomic(run_dir / SPEC_FILE, spec.model_dump_json(indent=2))
     write_status(run_dir, RunStatus(kind=getattr(spec, "kind", "tune"), state="queued", created_at=time.time()))
     return run_dir
 

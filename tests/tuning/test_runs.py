@@ -154,3 +154,8 @@ def test_the_launcher_imports_no_torch():
            "print(sorted({'torch', 'transformers', 'trl', 'peft'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_write_atomic_makes_the_folder_and_leaves_no_temporary_file(tmp_path):
+    path = runs.write_atomic(tmp_path / "answers" / "base.jsonl", "{}\n")
+    assert path.read_text() == "{}\n" and [p.name for p in path.parent.iterdir()] == ["base.jsonl"]
