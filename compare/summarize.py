@@ -66,22 +66,20 @@ def _machine() -> str:
 
 
 def _training_estimate(p: Pipeline, train: TrainRecord) -> TrainingEstimate:
-    """The estimator's time, cost and memory for the same training at the chosen GPU, or why not."""
+    """The estimator's time, cost and memory for the same training (train/'s JobSpec) at the
+    chosen GPU, or why not."""
     spec, ft = p.spec, p.spec.finetune
     try:
-        from estimator import EstimateRequest, estimate
-
+        from compare.training import job_spec
+        from estimator import estimate
         from tuning.loading import load_tokenizer
+        from tuning.memory import estimate_request
 
         tokenizer = load_tokenizer(spec.model)
         texts = [row.question + "\n" + row.reference for row in p.read("split.json", Split).train]
         train_tokens = sum(len(ids) for ids in tokenizer(texts)["input_ids"])
         epochs = (train.steps * ft.batch_size / max(len(texts), 1)) if ft.max_steps else ft.epochs
-        est = estimate(EstimateRequest(
-            model=spec.model, method=ft.method, quant="nf4" if ft.method == "qlora" else "none",
-            lora_rank=ft.lora_rank, batch_size=ft.batch_size, seq_len=ft.max_seq_len, gpu=spec.gpu,
-            train_tokens=train_tokens, epochs=epochs,
-        ))
+        est = estimate(estimate_request(job_spec(p), gpu=spec.gpu, train_tokens=train_tokens, epochs=epochs))
         return TrainingEstimate(train_tokens=train_tokens, epochs=epochs, time_hours=est.time_hours,
                                 cost_usd=est.cost_usd, memory_gib_at_gpu=est.memory_gib["total"])
     except Exception as exc:  # noqa: BLE001 - the estimate is a comparison aid, never a reason to fail

@@ -28,30 +28,38 @@ def measured_peak() -> dict[str, Any]:
     return {"peak_gib": rss / GIB, "what": "process peak RSS (ru_maxrss)", "device": "cpu"}
 
 
+def estimate_request(spec: JobSpec, *, device: str = "cuda", **extra: Any):
+    """The estimator's `EstimateRequest` for the training `spec` describes (fp32 weights on a CPU,
+    bf16 on a GPU); `extra` sets what a JobSpec does not hold (gpu, train_tokens, epochs)."""
+    from estimator import EstimateRequest
+
+    return EstimateRequest(
+        model=spec.model,
+        method=spec.base_method,
+        lora_rank=spec.lora_rank,
+        lora_targets=spec.lora_targets,
+        lora_dropout=spec.lora_dropout,
+        precision="fp32" if device == "cpu" else "bf16",
+        quant=spec.quant,
+        double_quant=spec.double_quant,
+        batch_size=spec.batch_size,
+        gradient_accumulation=spec.grad_accum,
+        seq_len=spec.max_seq_len,
+        gradient_checkpointing=spec.gradient_checkpointing,
+        gpus=spec.gpus,
+        sharding=spec.sharding,
+        **extra,
+    )
+
+
 def predicted(spec: JobSpec, *, device: str = "cuda") -> tuple[Any | None, str | None]:
     """(the estimator's Estimate for this spec, None) or (None, why it could not estimate)."""
     try:
-        from estimator import EstimateRequest, estimate
+        from estimator import estimate
     except ImportError as exc:
         return None, f"the estimator is not available ({exc})"
     try:
-        request = EstimateRequest(
-            model=spec.model,
-            method=spec.base_method,
-            lora_rank=spec.lora_rank,
-            lora_targets=spec.lora_targets,
-            lora_dropout=spec.lora_dropout,
-            precision="fp32" if device == "cpu" else "bf16",
-            quant=spec.quant,
-            double_quant=spec.double_quant,
-            batch_size=spec.batch_size,
-            gradient_accumulation=spec.grad_accum,
-            seq_len=spec.max_seq_len,
-            gradient_checkpointing=spec.gradient_checkpointing,
-            gpus=spec.gpus,
-            sharding=spec.sharding,
-        )
-        return estimate(request), None
+        return estimate(estimate_request(spec, device=device)), None
     except Exception as exc:  # the estimator rejects or cannot read this model: say why, don't fail the run
         return None, f"{type(exc).__name__}: {exc}"
 
