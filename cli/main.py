@@ -21,13 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"cli.{name}":
-                raise
-            continue  # that command group is not built yet
-        module.register(sub)
+        importlib.import_module(f"cli.{name}").register(sub)
     return parser
 
 
