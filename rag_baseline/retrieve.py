@@ -2,11 +2,14 @@
 (Carbonell & Goldstein 1998), and a relevance threshold."""
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from rag_baseline.errors import RagError
 from rag_baseline.models import SearchHit, StoreConfig
 from rag_baseline.store import open_collection
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_K = 4
 MAX_K = 100
@@ -17,6 +20,8 @@ MMR_FETCH_FACTOR = 4  # MMR re-ranks this many times k candidates
 def mmr_order(query: np.ndarray, candidates: np.ndarray, k: int, lam: float = MMR_LAMBDA) -> list[int]:
     """Indices of k candidates, each maximising lam*sim(q, d) - (1-lam)*max sim(d, chosen).
     Vectors are unit-normalised, so dot products are cosines."""
+    import numpy as np  # lazily: `ftadvisor --help` reads DEFAULT_K from this module
+
     relevance = candidates @ query
     chosen: list[int] = []
     redundancy = np.full(len(candidates), -np.inf)
@@ -38,6 +43,8 @@ def search(
     min_score: float | None = None,
 ) -> list[list[SearchHit]]:
     """For each question its ranked hits (best first), at most k, none below `min_score`."""
+    import numpy as np
+
     from rag_baseline.embeddings import embed
 
     if isinstance(questions, str):

@@ -38,3 +38,13 @@ def test_each_command_has_its_own_help(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])
     assert exit_.value.code == 0 and f"ftadvisor {command}" in capsys.readouterr().out
+
+
+def test_the_parser_loads_no_heavy_library():
+    # torch & co take seconds to import; numpy alone was 65 ms of a 0.3 s `ftadvisor --help`.
+    heavy = ("torch", "transformers", "peft", "trl", "bitsandbytes", "accelerate", "chromadb",
+             "sentence_transformers", "numpy")
+    code = f"import sys, cli.main; cli.main.build_parser(); print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
