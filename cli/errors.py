@@ -10,6 +10,8 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ())) or exc.title
         msg = err.get("msg", "invalid value")
+        # A validator's own message already says what is wrong; pydantic prefixes "Value error, ".
+        msg = msg.removeprefix("Value error, ").removeprefix(f"{where}: ")
         if "input" in err and not isinstance(err["input"], (dict, list)):
             msg = f"{msg} (got {err['input']!r})"
         lines.append(f"{where}: {msg}")

@@ -50,7 +50,7 @@ def test_report_format_from_extension_and_comparison(answers_file, tmp_path):
 
 @pytest.mark.parametrize("content,needle", [
     ({"labeled_examples": -3}, "labeled_examples: Input should be greater than or equal to 0"),
-    ({"gpu": "A100 90GB"}, "gpu: Value error, gpu: unknown GPU 'A100 90GB'"),
+    ({"gpu": "A100 90GB"}, "gpu: unknown GPU 'A100 90GB'; close names: A100 40GB, A100 80GB"),
     ({"model": "no-such-model-xyz"}, "model:"),
     ({"needs": ["mind_reading"]}, "needs.0:"),
     ({"preference_pairs": "many"}, "preference_pairs:"),
