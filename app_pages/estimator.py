@@ -10,6 +10,7 @@ from estimator.errors import EstimatorError
 from estimator.estimate import COMPONENTS
 from ui.errors import show_errors
 from ui.forms import render_fields
+from ui.handoff import estimator_values, offer
 
 PREFIX = "est_"
 MODEL_FIELDS = ["model", "method", "precision", "pure_bf16", "quant", "double_quant", "quant_saves_inputs"]
@@ -20,15 +21,9 @@ SCALE_FIELDS = ["gpus", "sharding", "offload_optimizer", "gpu", "train_tokens", 
 
 
 def _prefill_from_answers() -> None:
-    """The advisor may leave `answers` (model, gpu, gpu_count); use them once as starting values."""
-    answers = st.session_state.get("answers")
-    if not answers or st.session_state.get(PREFIX + "prefilled"):
-        return
-    get = answers.get if isinstance(answers, dict) else lambda k: getattr(answers, k, None)
-    for field, key in (("model", "model"), ("gpu", "gpu"), ("gpus", "gpu_count")):
-        if get(key):
-            st.session_state[PREFIX + field] = get(key) if field != "gpus" else int(get(key))
-    st.session_state[PREFIX + "prefilled"] = True
+    """Start from the advisor's recommended setup, so the page shows its figure (ui.handoff: what
+    the user typed here stays unless the advice changed)."""
+    offer(st.session_state, estimator_values(st.session_state, PREFIX))
 
 
 def _inputs() -> dict:

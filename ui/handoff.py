@@ -37,9 +37,15 @@ def offer(state: MutableMapping, values: dict[str, Any]) -> None:
 
 
 def _advice(state: MutableMapping) -> tuple[Any, Any]:
+    """(Answers or None, Recommendation or None); answers may also be a dict (e.g. read from JSON)."""
     from advisor import Answers, Recommendation
 
     answers, rec = state.get("answers"), state.get("recommendation")
+    if isinstance(answers, dict):
+        try:
+            answers = Answers.model_validate(answers)
+        except ValueError:  # pydantic's ValidationError included: nothing usable to hand over
+            answers = None
     return (answers if isinstance(answers, Answers) else None,
             rec if isinstance(rec, Recommendation) else None)
 

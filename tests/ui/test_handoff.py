@@ -57,3 +57,9 @@ def test_a_catalog_name_becomes_the_hub_id_to_train_and_a_bare_size_names_none()
     assert trainable_model("Qwen/Qwen2.5-14B") == "Qwen/Qwen2.5-14B"
     assert trainable_model("8b") is None
     assert trainable_model("no-such-model") is None
+
+
+def test_answers_read_from_json_are_handed_over_too():
+    values = estimator_values({"answers": {"model": "llama-3.2-1b", "gpu": "L4", "gpu_count": 2}}, "est_")
+    assert values == {"est_model": "llama-3.2-1b", "est_gpu": "L4", "est_gpus": 2}
+    assert estimator_values({"answers": {"labeled_examples": -1}}, "est_") == {}
