@@ -15,6 +15,7 @@ from advisor.recommendation import APPROACH_LABELS
 from advisor.report import MEDIA_TYPES, plan_summary
 from advisor.scenarios import load_scenarios
 from ui.errors import show_errors
+from ui.nav import show_links
 
 P = "adv_"  # widget key prefix
 SHORT = {"prompting": "Prompting", "rag": "RAG", "lora": "LoRA", "qlora": "QLoRA",
@@ -105,6 +106,7 @@ def show_recommendation(answers: Answers, rec) -> None:
     cols[0].metric("Primary approach", SHORT[rec.primary])
     cols[1].metric("Combine with", ", ".join(SHORT[c] for c in rec.combine_with) or "-")
     cols[2].metric("Recipe", (rec.recipe or "-").upper())
+    show_links(rec)  # to the pages that size, build, train and compare it
     for w in rec.warnings:
         st.warning(w)
     st.markdown("**Why**")
@@ -166,11 +168,11 @@ def _report_maker(answers: Answers, rec, fmt: str):
 
 
 def show_downloads(answers: Answers, rec) -> None:
-    st.markdown("**Report**")
+    st.markdown("**Download the report**")
     cols = st.columns(4)
     for col, fmt in zip(cols, ("md", "html", "pdf", "json")):
-        col.download_button(
-            f"Download {fmt.upper()}", data=_report_maker(answers, rec, fmt),
+        col.download_button(  # short labels: four buttons share the narrow right column
+            fmt.upper(), icon=":material/download:", data=_report_maker(answers, rec, fmt),
             file_name=f"ftadvisor-report.{fmt}", mime=MEDIA_TYPES[fmt], key=f"{P}{fmt}_download",
             on_click="ignore", use_container_width=True,
         )

@@ -93,7 +93,8 @@ def test_answers_prefill_other_pages_and_survive_going_back(app_url, page, shots
 
 
 def _download(page, fmt: str, folder) -> bytes:
-    button = page.locator('[data-testid="stDownloadButton"] button', has_text=f"Download {fmt.upper()}")
+    button = page.locator('[data-testid="stDownloadButton"] button').filter(
+        has_text=re.compile(rf"{fmt.upper()}$"))  # after the icon's ligature text
     button.scroll_into_view_if_needed()
     with page.expect_download() as info:
         button.click()
