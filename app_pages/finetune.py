@@ -17,6 +17,7 @@ from tuning.errors import TuningError
 from tuning.spec import JobSpec
 from ui.errors import show_errors
 from ui.forms import render_fields
+from ui.handoff import offer, trainable_model, widget_values
 
 USER_ERRORS = (TuningError, ValidationError, FileNotFoundError, ValueError)
 DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
@@ -30,7 +31,8 @@ def advice_defaults() -> dict:
     and answers, when the user went through the advisor first."""
     plan = getattr(st.session_state.get("recommendation"), "finetune", None)
     answers = st.session_state.get("answers")
-    out: dict = {"model": getattr(answers, "model", None)} if answers is not None else {}
+    named = getattr(answers, "model", None)  # a catalog name or a size: train its hub id (ui.handoff)
+    out: dict = {"model": trainable_model(named) if named else None}
     if plan is None:
         return {k: v for k, v in out.items() if v}
     method = "full" if plan.method == "full_finetune" else plan.method
@@ -38,7 +40,7 @@ def advice_defaults() -> dict:
         out.update(method="dpo", dpo_base=method if method in ("lora", "qlora") else "lora")
     else:
         out["method"] = method
-    out.update(model=plan.model, batch_size=plan.batch_size, max_seq_len=plan.seq_len, epochs=plan.epochs,
+    out.update(model=trainable_model(plan.model), batch_size=plan.batch_size, max_seq_len=plan.seq_len, epochs=plan.epochs,
                gradient_checkpointing=plan.gradient_checkpointing, learning_rate=plan.learning_rate)
     if plan.lora_rank:
         out["lora_rank"] = plan.lora_rank
@@ -153,8 +155,8 @@ with st.container(border=True):
         from tuning.tiny_model import build_tiny_model
 
         st.session_state["ft_model"] = str(build_tiny_model(settings.home / "models" / "tiny"))
-    if "ft_model" not in st.session_state:
-        st.session_state["ft_model"] = prefill.get("model", "")
+    offer(st.session_state, widget_values(JobSpec, "ft_", prefill))  # what was typed here stays
+    st.session_state.setdefault("ft_model", "")
     model = c1.text_input("Base model (hub id or folder)", key="ft_model")
     values = render_fields(JobSpec, "ft_", fields=SPEC_FIELDS, defaults=prefill, columns=3)
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import estimator  # noqa: F401 - imported before a page alone puts app_pages/ (whose estimator.py shadows it) on sys.path
 from tuning import runs
 from tuning.spec import JobSpec
 
@@ -36,7 +37,7 @@ def test_prefilled_from_the_advisors_recommendation():
     assert page.number_input(key="ft_lora_rank").value == 32
     assert page.number_input(key="ft_max_seq_len").value == 1024
     assert page.checkbox(key="ft_gradient_checkpointing").value is True
-    assert page.text_input(key="ft_model").value == "llama-3.1-8b"
+    assert page.text_input(key="ft_model").value == "meta-llama/Llama-3.1-8B"  # the hub id to train
 
 
 def test_dataset_problems_are_shown_one_line_each(page, tiny_model_dir, tmp_path):
