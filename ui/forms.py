@@ -65,8 +65,10 @@ def field_widget(name: str, info: FieldInfo, key: str, default: Any, options: li
         step = 1 if annotation is int else 0.01
         start = {} if preset else {"value": None if default is None else annotation(default)}
         bounds = {k: annotation(v) for k, v in _bounds(info).items()}
+        # "%g" for floats: Streamlit's default "%0.2f" shows a learning rate of 2e-4 as 0.00.
+        fmt = {} if annotation is int else {"format": "%g"}
         return container.number_input(label, step=step, key=key, help=help_text,
-                                      placeholder="(none)" if optional else None, **bounds, **start)
+                                      placeholder="(none)" if optional else None, **bounds, **start, **fmt)
     start = {} if preset else {"value": "" if default is None else _as_text(default)}
     text = container.text_input(label, key=key, help=help_text, **start)
     return text.strip() or (None if optional else text)
