@@ -23,6 +23,7 @@ from tuning import runs
 from tuning.data import FieldMapping
 from ui.errors import show_errors
 from ui.forms import render_fields
+from ui.handoff import offer, trainable_model, widget_values
 
 USER_ERRORS = (ValidationError, ValueError, FileNotFoundError)
 DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
@@ -89,8 +90,8 @@ def prefill() -> dict:
     out = defaults_from_advice(answers, rec)
     plan = getattr(rec, "finetune", None)
     model = getattr(plan, "model", None) or getattr(answers, "model", None)
-    if model:
-        out["model"] = model
+    if model and trainable_model(model):  # a catalog name -> the hub id to load; a bare size names no weights
+        out["model"] = trainable_model(model)
     return out
 
 
@@ -252,8 +253,10 @@ with st.container(border=True):
         from tuning.tiny_model import build_tiny_model
 
         st.session_state["cmp_model"] = str(build_tiny_model(settings.runs_dir / "tiny-model"))
-    if "cmp_model" not in st.session_state:
-        st.session_state["cmp_model"] = advice.get("model", "")
+    # The advice as starting values; what was typed here stays unless the advice changes (ui.handoff).
+    offer(st.session_state, widget_values(CompareSpec, "cmp_", {k: advice.get(k) for k in ("model", "gpu")}))
+    offer(st.session_state, widget_values(FinetuneSettings, "cmp_ft_", advice.get("finetune") or {}))
+    st.session_state.setdefault("cmp_model", "")
     model = c1.text_input("Base model (hub id or folder)", key="cmp_model")
     arms = st.multiselect("Arms", list(ARMS), default=list(ARMS), key="cmp_arms", format_func=ARM_TITLES.get,
                           help="Every arm answers the same held-out questions with the same generation settings.")

@@ -33,6 +33,7 @@ def test_page_renders_every_setting(page):
 
 def test_prefilled_from_the_advisor():
     from advisor import Answers, recommend
+    from ui.handoff import trainable_model
 
     answers = Answers(needs=["output_format", "specialized_reasoning"], labeled_examples=5000,
                       prompting_result="fails", domain_coverage="proprietary", model="llama-3.1-8b",
@@ -48,7 +49,7 @@ def test_prefilled_from_the_advisor():
     assert at.selectbox(key="cmp_gpu").value == "RTX 4090"
     if rec.finetune is not None:
         assert at.selectbox(key="cmp_ft_method").value == ("qlora" if rec.finetune.method == "qlora" else "lora")
-        assert at.text_input(key="cmp_model").value == rec.finetune.model
+        assert at.text_input(key="cmp_model").value == trainable_model(rec.finetune.model)  # the hub id
 
 
 @pytest.mark.slow
