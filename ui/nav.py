@@ -16,13 +16,13 @@ class PageInfo(BaseModel):
     url_path: str
 
 
-ADVISOR = PageInfo(path="app_pages/advisor.py", title="Advisor", icon=":material/explore:", url_path="advisor")
-ESTIMATOR = PageInfo(path="app_pages/estimator.py", title="Estimator", icon=":material/calculate:",
+ADVISOR = PageInfo(path="app_pages/advisor_page.py", title="Advisor", icon=":material/explore:", url_path="advisor")
+ESTIMATOR = PageInfo(path="app_pages/estimator_page.py", title="Estimator", icon=":material/calculate:",
                      url_path="estimator")
-FINETUNE = PageInfo(path="app_pages/finetune.py", title="Fine-tune", icon=":material/model_training:",
+FINETUNE = PageInfo(path="app_pages/finetune_page.py", title="Fine-tune", icon=":material/model_training:",
                     url_path="finetune")
-RAG = PageInfo(path="app_pages/rag.py", title="RAG baseline", icon=":material/library_books:", url_path="rag")
-COMPARE = PageInfo(path="app_pages/compare.py", title="Compare", icon=":material/balance:", url_path="compare")
+RAG = PageInfo(path="app_pages/rag_page.py", title="RAG baseline", icon=":material/library_books:", url_path="rag")
+COMPARE = PageInfo(path="app_pages/compare_page.py", title="Compare", icon=":material/balance:", url_path="compare")
 PAGES = [ADVISOR, ESTIMATOR, FINETUNE, RAG, COMPARE]
 
 FINETUNING = ("lora", "qlora", "full_finetune")

@@ -17,7 +17,7 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 def page():
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
-    at.switch_page("app_pages/compare.py")
+    at.run().switch_page("app_pages/compare_page.py")
     at.run()
     assert not at.exception
     return at
@@ -43,7 +43,7 @@ def test_prefilled_from_the_advisor():
     at.session_state["answers"] = answers
     at.session_state["recommendation"] = rec
     at.run()
-    at.switch_page("app_pages/compare.py")
+    at.run().switch_page("app_pages/compare_page.py")
     at.run()
     assert not at.exception
     assert at.selectbox(key="cmp_gpu").value == "RTX 4090"

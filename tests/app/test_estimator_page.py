@@ -13,7 +13,7 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 @pytest.fixture
 def page():
     at = AppTest.from_file(str(APP), default_timeout=60)
-    at.switch_page("app_pages/estimator.py")  # straight to the page, through the real router
+    at.run().switch_page("app_pages/estimator_page.py")  # straight to the page, through the real router
     at.run()
     assert not at.exception
     return at
@@ -55,9 +55,9 @@ def test_invalid_input_is_one_error_line(page):
 
 
 def test_prefills_from_the_advisor_answers():
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    # The page alone: through the router the Advisor page (the default) would set its own answers first.
+    at = AppTest.from_file(str(APP.parent / "app_pages" / "estimator_page.py"), default_timeout=60)
     at.session_state["answers"] = {"model": "meta-llama/Llama-3.2-1B", "gpu": "L4", "gpu_count": 2}
-    at.switch_page("app_pages/estimator.py")
     at.run()
     assert not at.exception
     assert at.sidebar.text_input(key="est_model").value == "meta-llama/Llama-3.2-1B"

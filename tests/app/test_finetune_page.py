@@ -7,7 +7,6 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import estimator  # noqa: F401 - imported before a page alone puts app_pages/ (whose estimator.py shadows it) on sys.path
 from tuning import runs
 from tuning.spec import JobSpec
 
@@ -17,8 +16,7 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 @pytest.fixture
 def page():
     at = AppTest.from_file(str(APP), default_timeout=90)
-    at.run()
-    at.switch_page("app_pages/finetune.py")
+    at.run().switch_page("app_pages/finetune_page.py")
     at.run()
     assert not at.exception
     return at
@@ -28,7 +26,7 @@ def test_prefilled_from_the_advisors_recommendation():
     plan = SimpleNamespace(method="qlora", recipe="sft", model="llama-3.1-8b", batch_size=2, seq_len=1024, epochs=3,
                            gradient_checkpointing=True, learning_rate=1e-4, lora_rank=32)
     # The page alone: through the router the Advisor page (the default) would set its own advice first.
-    page = AppTest.from_file(str(APP.parent / "app_pages" / "finetune.py"), default_timeout=90)
+    page = AppTest.from_file(str(APP.parent / "app_pages" / "finetune_page.py"), default_timeout=90)
     page.session_state["recommendation"] = SimpleNamespace(finetune=plan)  # as the Advisor page leaves them
     page.session_state["answers"] = SimpleNamespace(model="llama-3.1-8b")
     page.run()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGE = Path(__file__).resolve().parents[2] / "app_pages" / "rag.py"
+PAGE = Path(__file__).resolve().parents[2] / "app_pages" / "rag_page.py"
 
 
 @pytest.fixture
