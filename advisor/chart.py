@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 from advisor.recommendation import MethodFit
+from common.vocabulary import METHOD_LABELS
 
 # Estimator components in stacking order, with plain names.
 COMPONENTS = {
@@ -20,7 +21,6 @@ COMPONENTS = {
     "allocator_overhead": "allocator overhead",
     "cuda_context": "CUDA context",
 }
-_LABELS = {"inference": "serving", "lora": "LoRA", "qlora": "QLoRA", "full": "full FT"}
 
 
 def memory_chart(fits: list[MethodFit], fmt: str = "png", title: str | None = None) -> bytes:
@@ -31,8 +31,8 @@ def memory_chart(fits: list[MethodFit], fmt: str = "png", title: str | None = No
     import matplotlib.pyplot as plt
 
     plt.rcParams["svg.fonttype"] = "none"  # keep SVG text as text
-    names = [f"{_LABELS.get(f.method, f.method)}\n{f.gpus} x {f.gpu}" if f.gpu else
-             _LABELS.get(f.method, f.method) for f in fits]
+    names = [f"{METHOD_LABELS.get(f.method, f.method)}\n{f.gpus} x {f.gpu}" if f.gpu else
+             METHOD_LABELS.get(f.method, f.method) for f in fits]
     fig, ax = plt.subplots(figsize=(7.5, 1.9 + 0.75 * len(fits)), dpi=110)
     left = [0.0] * len(fits)
     colors = plt.get_cmap("tab10").colors

@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from common.vocabulary import EstimateMethod, Precision, Quant, Sharding, TrainMethod
+
 Approach = Literal["prompting", "rag", "lora", "qlora", "full_finetune"]
 Recipe = Literal["sft", "dpo"]
-TrainMethod = Literal["lora", "qlora", "full"]
 
 APPROACH_LABELS: dict[str, str] = {
     "prompting": "Prompting",
@@ -55,7 +56,7 @@ class MethodFit(_Model):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    method: Literal["inference", "lora", "qlora", "full"]
+    method: EstimateMethod
     gpu: str | None = Field(description="The GPU it was sized for (the user's, or the cheapest that fits).")
     gpus: int = Field(ge=1)
     rented: bool = Field(description="True when no GPU was named and this is the cheapest rental that fits.")
@@ -92,11 +93,11 @@ class FineTunePlan(_Model):
     params_trainable: int
     lora_rank: int | None
     lora_targets: str | None
-    quant: Literal["none", "int8", "nf4"]
-    precision: Literal["fp32", "fp16", "bf16"] = "bf16"
+    quant: Quant
+    precision: Precision = "bf16"
     batch_size: int
     grad_accum: int = Field(description="Gradient accumulation steps (effective batch = batch_size x grad_accum).")
-    sharding: Literal["none", "zero1", "zero2", "zero3", "fsdp"] = Field(description="Multi-GPU sharding (none: DDP or one GPU).")
+    sharding: Sharding = Field(description="Multi-GPU sharding (none: DDP or one GPU).")
     seq_len: int
     gradient_checkpointing: bool
     epochs: int

@@ -15,14 +15,12 @@ from functools import lru_cache
 from advisor.answers import Answers
 from advisor.recommendation import FineTunePlan, GpuRow, MethodFit, Reason
 from advisor.rules.data import training_examples
+from common.vocabulary import DEFAULT_EPOCHS as EPOCHS
+from common.vocabulary import DEFAULT_LORA_RANK as LORA_RANK
+from common.vocabulary import DEFAULT_LR
 
-LORA_RANK = 16
 GRAD_ACCUM = 8  # micro-batch 1 x 8: an effective batch of 8 sequences
 LORA_TARGETS = "all-linear"
-EPOCHS = 2
-# Learning rates: LoRA/QLoRA papers use 1e-4..2e-4 for adapters; full fine-tuning ~1e-5
-# (seed 002). Lower for LoRA when general skills must stay.
-LEARNING_RATE = {"lora": 2e-4, "qlora": 2e-4, "full": 1e-5}
 NOT_FIT_PENALTY = 3.0
 OVER_BUDGET_PENALTY = 3.0
 SMALLER_SIZES = ("70b", "32b", "14b", "8b", "3b", "1b")
@@ -235,7 +233,7 @@ def finetune_plan(a: Answers, approach: str, recipe: str, fits: dict[str, Method
     method = fit.method
     req = _request(a, method, recipe, fit.gpu, fit.gpus)
     est = _est().estimate(req)
-    lr = LEARNING_RATE[method] / (2 if a.keep_general_skills and method != "full" else 1)
+    lr = DEFAULT_LR[method] / (2 if a.keep_general_skills and method != "full" else 1)
     smaller = None if fit.fits or a.gpu is None else _smaller_model(a, recipe)
     return FineTunePlan(
         method=method, recipe=recipe, model=a.model,

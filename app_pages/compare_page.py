@@ -6,14 +6,13 @@ call into `compare` or `tuning.runs`."""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from pathlib import Path
 
 import streamlit as st
 from pydantic import ValidationError
 
-from cli.settings import load_settings
+from common.settings import load_settings
 from compare.arms import ARM_TITLES
 from compare.launch import defaults_from_advice, launch_comparison
 from compare.results import METRIC_LABELS, answers_key, load_results, metric_rows, read_side_by_side
@@ -278,7 +277,7 @@ if data_path is not None and model.strip() and arms:
             data=data_path, mapping=FieldMapping(**mapping_given) if mapping_given else None,
             relevant_field=relevant_field or None, docs=[docs_path] if docs_path else [], model=model.strip(),
             arms=arms, finetune=finetune, rag=rag, generation=generation, answers_key=advice_key(),
-            output=settings.runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-compare", **top,
+            output=settings.new_run_dir("compare"), **top,
         )
     except USER_ERRORS as exc:
         show_errors(exc)

@@ -3,14 +3,13 @@ the advisor) -> launch a detached worker -> live progress, loss chart and log ta
 resume; past runs below. Thin: each action is one call into `tuning`."""
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 
 import streamlit as st
 from pydantic import ValidationError
 
-from cli.settings import load_settings
+from common.settings import load_settings
 from tuning import runs
 from tuning.data import FieldMapping
 from tuning.errors import TuningError
@@ -165,7 +164,7 @@ spec = report = None
 if data_path is not None and model.strip():
     try:
         spec = JobSpec(model=model.strip(), data=str(data_path), mapping=mapping,
-                       output=str(settings.runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{values['method']}"),
+                       output=str(settings.new_run_dir(values['method'])),
                        near_dup_threshold=0.9 if near_dup else None, **values)
     except ValidationError as exc:
         show_errors(exc)

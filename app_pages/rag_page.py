@@ -9,8 +9,8 @@ from pathlib import Path
 import streamlit as st
 from pydantic import ValidationError
 
-from cli.errors import describe_error
-from cli.settings import load_settings
+from common.errors import describe_error
+from common.settings import load_settings
 from rag_baseline.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE
 from rag_baseline.errors import RagError
 from rag_baseline.ingest import SUPPORTED_SUFFIXES, display_name

@@ -3,7 +3,6 @@ held-out questions, as a background run (`ftadvisor runs list|show|cancel|resume
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 from cli.data import add_mapping_arguments, mapping_from_args
@@ -81,9 +80,9 @@ def spec_from_args(args: argparse.Namespace):
 
 
 def _default_output() -> str:
-    from cli.settings import load_settings
+    from common.settings import load_settings
 
-    return str(load_settings().runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-compare")
+    return str(load_settings().new_run_dir("compare"))
 
 
 def _compare(args: argparse.Namespace) -> int:

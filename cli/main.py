@@ -6,7 +6,7 @@ import sys
 
 from pydantic import ValidationError
 
-from cli.errors import describe_error
+from common.errors import describe_error
 
 # Each module exposes `register(subparsers)`; handlers are set with `set_defaults(func=...)`.
 _SUBCOMMAND_MODULES = ("estimate", "models", "advise", "tune", "data", "runs", "rag", "compare")

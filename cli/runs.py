@@ -43,7 +43,7 @@ def register(subparsers) -> None:
 
 def resolve_run(run: str) -> Path:
     """A run folder from a path, or from a name in the runs root."""
-    from cli.settings import load_settings
+    from common.settings import load_settings
 
     for candidate in (Path(run), load_settings().runs_dir / run):
         if (candidate / "status.json").exists():
@@ -56,7 +56,7 @@ def _fmt(value, spec: str = ".4f") -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from cli.settings import load_settings
+    from common.settings import load_settings
     from tuning.runs import list_runs
 
     found = list_runs(args.root or load_settings().runs_dir)

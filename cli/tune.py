@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from cli.data import add_mapping_arguments, mapping_from_args
 from cli.follow import follow
+from common.vocabulary import DEVICES, JOB_METHODS, QUANTS, SHARDINGS
 
 # flag -> JobSpec field, for the flags whose names differ from the field.
 _FLAG_FIELDS = {
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
     tune.add_argument("--model", required=True, metavar="M", help="hub id or local model folder")
     tune.add_argument("--data", required=True, metavar="FILE", help="dataset (.jsonl, .json, .csv, .parquet)")
     add_mapping_arguments(tune)
-    tune.add_argument("--method", choices=("lora", "qlora", "full", "dpo"), default="lora", help="default: lora")
+    tune.add_argument("--method", choices=JOB_METHODS, default="lora", help="default: lora")
     tune.add_argument("--dpo-base", choices=("lora", "qlora"), help="what DPO trains (default: lora)")
     tune.add_argument("--max-steps", type=int, metavar="N", help="stop after N optimizer steps")
     tune.add_argument("--epochs", type=float, metavar="E", help="passes over the data (default: 2)")
@@ -34,7 +34,7 @@ def register(subparsers) -> None:
     tune.add_argument("--alpha", type=float, metavar="A", help="LoRA alpha (default: 32)")
     tune.add_argument("--dropout", type=float, metavar="P", help="LoRA dropout (default: 0.05)")
     tune.add_argument("--targets", metavar="T", help="all-linear, attention, or comma-separated module names")
-    tune.add_argument("--quant", choices=("none", "int8", "nf4"), help="base quantization (qlora: nf4)")
+    tune.add_argument("--quant", choices=QUANTS, help="base quantization (qlora: nf4)")
     tune.add_argument("--lr", type=float, metavar="X", help="learning rate (default: 2e-4 LoRA, 1e-5 full)")
     tune.add_argument("--batch-size", type=int, metavar="B", help="examples per device per step (default: 4)")
     tune.add_argument("--grad-accum", type=int, metavar="N", help="gradient accumulation steps (default: 1)")
@@ -50,8 +50,8 @@ def register(subparsers) -> None:
     tune.add_argument("--eval-steps", type=int, metavar="N", help="evaluate every N steps (default: at the end)")
     tune.add_argument("--merge", action="store_true", default=None, help="merge the adapter into the base after")
     tune.add_argument("--gpus", type=int, metavar="N", help="GPUs; >1 launches through accelerate (default: 1)")
-    tune.add_argument("--sharding", choices=("none", "zero1", "zero2", "zero3", "fsdp"), help="multi-GPU sharding")
-    tune.add_argument("--device", choices=("auto", "cpu", "cuda"), help="default: auto")
+    tune.add_argument("--sharding", choices=SHARDINGS, help="multi-GPU sharding")
+    tune.add_argument("--device", choices=DEVICES, help="default: auto")
     tune.add_argument("--output", metavar="RUN_DIR", help="run folder (default: a new folder in the runs root)")
     tune.add_argument("--detach", action="store_true", help="start the run and return at once")
     tune.set_defaults(func=_tune)
@@ -64,9 +64,9 @@ def register(subparsers) -> None:
 
 
 def _default_output(method: str) -> str:
-    from cli.settings import load_settings
+    from common.settings import load_settings
 
-    return str(load_settings().runs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{method}")
+    return str(load_settings().new_run_dir(method))
 
 
 def spec_from_args(args: argparse.Namespace):

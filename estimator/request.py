@@ -9,11 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-Method = Literal["inference", "full", "lora", "qlora"]
-Precision = Literal["fp32", "fp16", "bf16"]
-Quant = Literal["none", "int8", "nf4"]
+from common.vocabulary import EstimateMethod as Method, Precision, Quant, Sharding
+
 Optimizer = Literal["adamw", "adamw-8bit", "paged-adamw-8bit", "sgd", "adafactor"]
-Sharding = Literal["none", "zero1", "zero2", "zero3", "fsdp"]
 
 
 class EstimateRequest(BaseModel):

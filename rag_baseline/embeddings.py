@@ -43,11 +43,10 @@ def embedding_model_dir() -> Path:
 
 
 def default_dtype() -> str:
-    """float32 unless FTADVISOR_EMBED_DTYPE=bfloat16 (see the module docstring)."""
-    forced = os.environ.get("FTADVISOR_EMBED_DTYPE", "float32")
-    if forced not in ("float32", "bfloat16"):
-        raise ValueError(f"FTADVISOR_EMBED_DTYPE must be float32 or bfloat16, got {forced!r}")
-    return forced
+    """float32 unless FTADVISOR_EMBED_DTYPE=bfloat16 (see the module docstring; common.settings)."""
+    from common.settings import load_settings
+
+    return load_settings().embed_dtype
 
 
 class MiniLM:

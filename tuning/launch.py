@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from common.vocabulary import ZERO_STAGES
+
 CONFIG_FILE = "accelerate_config.json"
-ZERO_STAGES = {"zero1": 1, "zero2": 2, "zero3": 3}
 
 
 def accelerate_config(gpus: int, sharding: str = "none", *, mixed_precision: str = "bf16") -> dict[str, Any]:

@@ -13,12 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tuning.data.models import FieldMapping
 
-Method = Literal["lora", "qlora", "full", "dpo"]
-Quant = Literal["none", "int8", "nf4"]
-Sharding = Literal["none", "zero1", "zero2", "zero3", "fsdp"]  # the estimator's options
-
-# Learning rates by what is trained (see the module docstring for sources).
-DEFAULT_LR = {"lora": 2e-4, "qlora": 2e-4, "full": 1e-5, "dpo": 5e-6}
+from common.vocabulary import (DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR, AdapterMethod,
+                                Device, JobMethod, Quant, Sharding, TrainMethod)
 
 
 class JobSpec(BaseModel):
@@ -33,11 +29,11 @@ class JobSpec(BaseModel):
     mapping: FieldMapping | None = Field(None, description="Which columns hold prompt/completion/...; None = detect.")
     output: str = Field(min_length=1, description="The run folder to create.")
 
-    method: Method = Field("lora", description="lora, qlora (4-bit base), full, or dpo (preference pairs).")
-    dpo_base: Literal["lora", "qlora"] = Field("lora", description="What DPO trains: a LoRA on a 16-bit or 4-bit base.")
+    method: JobMethod = Field("lora", description="lora, qlora (4-bit base), full, or dpo (preference pairs).")
+    dpo_base: AdapterMethod = Field("lora", description="What DPO trains: a LoRA on a 16-bit or 4-bit base.")
     dpo_beta: float = Field(0.1, gt=0, le=10, description="DPO's beta: how far the policy may move from the reference.")
-    lora_rank: int = Field(16, ge=1, le=1024, description="LoRA rank r.")
-    lora_alpha: float = Field(32, gt=0, description="LoRA alpha; the update is scaled by alpha / r.")
+    lora_rank: int = Field(DEFAULT_LORA_RANK, ge=1, le=1024, description="LoRA rank r.")
+    lora_alpha: float = Field(DEFAULT_LORA_ALPHA, gt=0, description="LoRA alpha; the update is scaled by alpha / r.")
     lora_dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA input.")
     lora_targets: Literal["all-linear", "attention"] | list[str] = Field(
         "all-linear", description="Modules to adapt: all-linear, attention, or module names (q_proj, ...)."
@@ -46,7 +42,7 @@ class JobSpec(BaseModel):
     double_quant: bool = Field(True, description="Quantize the 4-bit absmax constants too (QLoRA).")
 
     learning_rate: float | None = Field(None, gt=0, le=1, description="Peak learning rate; default by method.")
-    epochs: float = Field(2, gt=0, le=100, description="Passes over the training split (1-3 advised).")
+    epochs: float = Field(DEFAULT_EPOCHS, gt=0, le=100, description="Passes over the training split (1-3 advised).")
     max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps (overrides epochs).")
     batch_size: int = Field(4, ge=1, le=4096, description="Examples per device per step.")
     grad_accum: int = Field(1, ge=1, le=1024, description="Gradient accumulation steps.")
@@ -65,7 +61,7 @@ class JobSpec(BaseModel):
 
     gpus: int = Field(1, ge=1, le=1024, description="GPUs; more than 1 launches through accelerate.")
     sharding: Sharding = Field("none", description="Multi-GPU: none (DDP), zero1/zero2/zero3 (DeepSpeed), fsdp.")
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto = cuda when available.")
+    device: Device = Field("auto", description="auto = cuda when available.")
 
     @model_validator(mode="after")
     def _consistent(self) -> JobSpec:
@@ -90,7 +86,7 @@ class JobSpec(BaseModel):
         return self
 
     @property
-    def base_method(self) -> Literal["lora", "qlora", "full"]:
+    def base_method(self) -> TrainMethod:
         """What is trained: DPO runs on a LoRA or QLoRA base."""
         return self.dpo_base if self.method == "dpo" else self.method
 

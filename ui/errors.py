@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cli.errors import describe_error
+from common.errors import describe_error
 
 
 def show_errors(exc: BaseException) -> None:

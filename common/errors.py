@@ -1,4 +1,4 @@
-"""Turn user errors into one readable line per problem, for the command and the pages."""
+"""Turn user errors into one readable line per problem, for the command line and the pages."""
 from __future__ import annotations
 
 from pydantic import ValidationError
