@@ -17,7 +17,6 @@ fp32 >= 0.999).
 from __future__ import annotations
 
 import importlib.util
-import os
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
