@@ -10,7 +10,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from common.settings import load_settings
-from tuning import runs
+import runs
 from tuning.data import FieldMapping
 from tuning.errors import TuningError
 from tuning.spec import JobSpec
@@ -81,7 +81,7 @@ def mapping_inputs() -> FieldMapping | None:
 
 def show_status(run_dir: Path) -> None:
     """Progress bar, loss chart and log tail of one run."""
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     total = status.total_steps or 0
     eta = f", about {status.eta_s:.0f} s left" if status.eta_s is not None else ""
     st.progress(min(status.step / total, 1.0) if total else 0.0,
@@ -102,7 +102,7 @@ def show_status(run_dir: Path) -> None:
 def live_run(run_dir: Path) -> None:
     """The run's panel; while the run goes on it reruns every 2 s on its own (a fragment, not the
     whole page), and once it ends one full rerun refreshes the runs list and stops the timer."""
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     if not status.done:
         st.session_state["ft_watching"] = str(run_dir)
     elif st.session_state.pop("ft_watching", None) == str(run_dir):
@@ -202,7 +202,7 @@ if st.session_state.get("ft_run"):
     with st.container(border=True):
         st.subheader(f"Run {Path(st.session_state['ft_run']).name}")
         current = Path(st.session_state["ft_run"])
-        running = not runs.read_status(current).done
+        running = not runs.refresh_status(current).done
         st.fragment(live_run, run_every=2 if running else None)(current)
 
 # ---- past runs

@@ -39,7 +39,7 @@ def preflight(spec: CompareSpec) -> int:
 
 def launch_comparison(spec: CompareSpec) -> Path:
     """Preflight, then create the run folder and start its worker; returns the folder at once."""
-    from tuning import runs
+    import runs
 
     preflight(spec)
     return runs.launch(spec)

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from compare.errors import Cancelled, CompareError
 from compare.files import ANSWER_STAGES, stage_output
 from compare.spec import CompareSpec
-from tuning import runs
+import runs
 
 STAGES: tuple[str, ...] = (
     "split", "index", "base", "rag", "train", "finetuned", "finetuned_rag", "forgetting", "costs", "results",
@@ -109,7 +109,7 @@ class Pipeline:
         runs.update_status(self.run_dir, step=done, total_steps=total, **extra)
 
     def record_stage_time(self, stage: str, seconds: float) -> None:
-        status = runs.read_status(self.run_dir)
+        status = runs.load_status(self.run_dir)
         times = dict(status.detail.get("stage_seconds", {}))
         times[stage] = round(times.get(stage, 0.0) + seconds, 3)
         runs.update_status(self.run_dir, detail=dict(status.detail, stage_seconds=times))

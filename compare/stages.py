@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from compare.arms import Generator, arm_prompt, uses_adapter, uses_retrieval
 from compare.errors import CompareError
-from compare.files import read_jsonl, stage_output
+from compare.files import stage_output
 from compare.metrics import contains_answer, hit_at_k, perplexity
 from compare.records import AnswerRecord, EvalItem, Forgetting, QuestionHits, Retrieval, Split, TrainItem, TrainRecord
-from tuning.runs import write_atomic
+from runs import read_jsonl, write_atomic
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
 

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from compare import metrics
 from compare.arms import uses_adapter, uses_retrieval
 from compare.costs import arm_cost, break_evens, gpu_price
-from compare.files import read_jsonl, stage_output
+from compare.files import stage_output
 from compare.records import AnswerRecord, EvalItem, Forgetting, Retrieval, Split, TrainRecord
 from compare.results import ArmMetrics, CostFigures, Results, TrainingEstimate, TrainingFigures
-from tuning.runs import write_atomic
+from runs import read_jsonl, write_atomic
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline

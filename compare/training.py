@@ -8,31 +8,29 @@ Why a sub-run and not the SFT recipe in-process:
 - `train/` is an ordinary tuning run folder (spec, dataset report, status, metrics.jsonl, log,
   checkpoints, adapter), so `ftadvisor runs show RUN_DIR/train`, its loss curve and
   `PeftModel.from_pretrained(RUN_DIR/train/adapter)` work as for any tuning run;
-- cancel and resume reuse the tuning backend's: a cancel of the comparison is passed on as a
+- cancel and resume reuse the run machinery's: a cancel of the comparison is passed on as a
   cancel request to `train/` (a checkpoint is saved at the end of the step), and a resumed
-  comparison restarts the tuning worker, which continues from that checkpoint.
-The child stays in the comparison worker's process group, so a hard cancel of the comparison
-(after the grace period) ends both.
+  comparison restarts the tuning worker, which continues from its newest complete checkpoint.
+The child (`runs.start_child`) stays in the comparison worker's process group, so a hard cancel
+of the comparison (after the grace period) ends both, and the kernel kills it if the comparison
+worker dies (SIGKILL, the OOM killer): a resume never finds a tuning worker still training.
 """
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import runs
 from compare.errors import Cancelled, CompareError
 from compare.records import Split, TrainRecord
-from tuning import runs
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
 
 TRAIN_DIR = "train"
-_REPO_ROOT = Path(__file__).resolve().parents[1]
+CHILD_EXIT_WAIT_S = 10.0  # how long a resume waits for a tuning worker still on train/ to go
 
 
 def job_spec(p: Pipeline):
@@ -61,40 +59,31 @@ def job_spec(p: Pipeline):
 
 
 def prepare_sub_run(p: Pipeline) -> Path:
-    """Create train/ (spec + queued status) or make a cancelled/failed one ready to resume."""
+    """Create train/ (spec + queued status) or make a cancelled/failed one ready to resume;
+    refuses (RunBusy) while a tuning worker still holds train/."""
     train_dir = p.path(TRAIN_DIR)
     if not (train_dir / runs.STATUS_FILE).exists():
         return runs.create_run(job_spec(p), train_dir)
-    status = runs.read_status(train_dir)
-    if status.state != "completed":
-        (train_dir / runs.CANCEL_FILE).unlink(missing_ok=True)
-        runs.write_status(train_dir, status.model_copy(update={
-            "state": "queued", "error": None, "finished_at": None, "pid": None, "pid_create_time": None}))
-        p.log(f"train: resuming the sub-run in {train_dir} (from its last checkpoint, if any)")
+    if runs.refresh_status(train_dir).state != "completed":
+        runs.reset_for_resume(train_dir, wait_s=CHILD_EXIT_WAIT_S)
+        p.log(f"train: resuming the sub-run in {train_dir} (from its newest complete checkpoint, if any)")
     return train_dir
 
 
 def _run_child(p: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
     """Run the tuning worker on train/ until it ends, mirroring its progress into our status
     and passing a cancel request on. Returns its final status and its training seconds."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.pathsep.join(x for x in (str(_REPO_ROOT), env.get("PYTHONPATH")) if x)
-    with open(train_dir / runs.LOG_FILE, "ab") as log:
-        child = subprocess.Popen([sys.executable, "-m", "tuning.worker", str(train_dir)], cwd=train_dir,
-                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
+    child = runs.start_child(train_dir, runs.WORKERS["tune"])
     p.log(f"train: tuning worker pid {child.pid} on {train_dir}")
     while child.poll() is None:
         if runs.cancel_requested(p.run_dir) and not runs.cancel_requested(train_dir):
-            (train_dir / runs.CANCEL_FILE).write_text(str(time.time()))
+            runs.request_cancel(train_dir)
             p.log("train: cancel passed on to the tuning worker (it stops after the current step)")
-        try:
-            s = runs.read_status(train_dir)
-            p.progress(s.step, s.total_steps, loss=s.loss, eta_s=s.eta_s)
-        except (OSError, ValueError):
-            pass  # status.json is being replaced
+        s = runs.load_status(train_dir)
+        p.progress(s.step, s.total_steps, loss=s.loss, eta_s=s.eta_s)
         time.sleep(0.3)
-    (train_dir / runs.EXIT_CODE_FILE).write_text(str(child.returncode))
-    status = runs.read_status(train_dir)
+    runs.record_exit(train_dir, child.returncode)
+    status = runs.refresh_status(train_dir)
     seconds = (status.finished_at or time.time()) - (status.started_at or time.time())
     return status, seconds
 
@@ -103,11 +92,11 @@ def train_stage(p: Pipeline) -> None:
     """Train (or resume training) the adapter; train.json holds time, steps and memory."""
     train_dir = prepare_sub_run(p)
     spent = _seconds_so_far(train_dir)
-    if runs.read_status(train_dir).state != "completed":
+    if runs.load_status(train_dir).state != "completed":
         status, seconds = _run_child(p, train_dir)
         spent += seconds
         (train_dir / "compare_seconds.json").write_text(json.dumps({"seconds": spent}))
-    status = runs.read_status(train_dir)
+    status = runs.load_status(train_dir)
     if status.state == "cancelled":
         raise Cancelled()
     if status.state != "completed":

@@ -22,3 +22,17 @@ def tiny_model_dir(tmp_path_factory):
 def _isolated_home(tmp_path, monkeypatch):
     """ftadvisor's home (runs, stores) goes to a temp folder, never the user's or the repo."""
     monkeypatch.setenv("FTADVISOR_HOME", str(tmp_path / "ftadvisor-home"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip `gpu`-marked tests without a CUDA GPU (torch is imported only when some are collected)."""
+    gpu_tests = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_tests:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU (torch sees none)")
+    for item in gpu_tests:
+        item.add_marker(skip)

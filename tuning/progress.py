@@ -8,7 +8,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from tuning import runs
+import runs
 
 STATUS_EVERY_S = 0.5  # status.json rewrites at most this often (plus the first and last step)
 

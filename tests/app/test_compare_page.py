@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tuning import runs
+import runs
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 

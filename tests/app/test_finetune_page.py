@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tuning import runs
+import runs
 from tuning.spec import JobSpec
 
 APP = Path(__file__).resolve().parents[2] / "app.py"

@@ -2,22 +2,22 @@
 written, the numbers agree with the answers, and a run cancelled during training resumes
 without redoing its finished stages.
 
-One run serves every test (module fixture): launched as a real detached worker, cancelled
-once it reaches the train stage, resumed, and waited for (about a minute on 2 cores).
+One run serves every test (module fixture): launched as a real detached worker with a cancel
+request already waiting in train/ (so the tuning sub-run is cancelled whatever the machine's
+speed), resumed, and waited for (about a minute on 2 cores).
 """
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from compare import metrics
-from compare.launch import launch_comparison
+from compare.launch import preflight
 from compare.pipeline import planned_stages
 from compare.results import load_results
 from compare.spec import ARMS, CompareSpec
-from tuning import runs
+import runs
 
 pytestmark = pytest.mark.slow
 MAX_STEPS = 12
@@ -33,17 +33,15 @@ def cancelled_then_resumed(tiny_model_dir, compare_inputs, tmp_path_factory):
         finetune={"method": "lora", "max_steps": MAX_STEPS, "batch_size": 4},
         generation={"max_new_tokens": 8}, gpu="A100 80GB",
     )
-    run_dir = launch_comparison(spec)
-    deadline = time.time() + 300  # generous: the machine may be shared
-    status = runs.read_status(run_dir)
-    while time.time() < deadline and not status.done and status.stage != "train":
-        time.sleep(0.2)
-        status = runs.read_status(run_dir)
-    assert status.stage == "train", f"never reached the train stage: {status.state} {status.error}"
+    preflight(spec)
+    run_dir = runs.create_run(spec)
+    runs.request_cancel(run_dir / "train")  # waiting for the tuning worker: it stops at its start
+    runs.start_worker(run_dir)
+    cancelled = runs.wait(run_dir, timeout_s=300)  # generous: the machine may be shared
+    assert cancelled.stage == "train", f"did not stop in the train stage: {cancelled.state} {cancelled.error}"
     before = {name: (run_dir / name).stat().st_mtime_ns for name in ("split.json", "retrieval.json", "answers/base.jsonl")}
-    cancelled = runs.cancel(run_dir, grace_s=60)
     stages_at_cancel = dict(cancelled.stages)
-    train_state = runs.read_status(run_dir / "train").state
+    train_state = runs.load_status(run_dir / "train").state
     runs.resume(run_dir)
     final = runs.wait(run_dir, timeout_s=420, poll_s=0.5)
     return {"run_dir": run_dir, "cancelled": cancelled, "stages_at_cancel": stages_at_cancel,
@@ -82,7 +80,7 @@ def test_every_file_is_written(cancelled_then_resumed):
     for arm in ARMS:
         assert (run_dir / "answers" / f"{arm}.jsonl").exists()
     spec = CompareSpec.model_validate_json((run_dir / "spec.json").read_text())
-    assert list(runs.read_status(run_dir).stages) == planned_stages(spec)
+    assert list(runs.load_status(run_dir).stages) == planned_stages(spec)
 
 
 def test_results_agree_with_the_answers(cancelled_then_resumed):

@@ -9,7 +9,7 @@ import pytest
 from compare.pipeline import Pipeline
 from compare.records import Split
 from compare.spec import CompareSpec
-from tuning import runs
+import runs
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from cli.main import main
-from tuning import runs
+import runs
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 def _wait_step(run_dir, step, timeout_s=120):
     deadline = time.time() + timeout_s
     while time.time() < deadline:
-        status = runs.read_status(run_dir)
+        status = runs.refresh_status(run_dir)
         assert not status.done, status.error
         if status.step >= step:
             return status
@@ -32,14 +32,14 @@ def test_cancel_then_resume_finishes_with_the_expected_step_count(tiny_model_dir
     assert capsys.readouterr().out.strip() == str(run_dir)
     _wait_step(run_dir, 3)
     assert main(["runs", "cancel", str(run_dir)]) == 0
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     assert status.state == "cancelled" and status.error is None  # it stopped itself, cleanly
     assert 3 <= status.step < total
     assert (run_dir / "checkpoints" / f"checkpoint-{status.step}").exists()
-    assert not runs._group_alive(status.pgid)
+    assert not runs.group_alive(status.pgid)
 
     assert main(["runs", "resume", str(run_dir)]) == 0  # blocks until the end
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     assert status.state == "completed" and status.step == status.total_steps == total
     assert (run_dir / "adapter" / "adapter_config.json").exists()
     steps = [m["step"] for m in runs.read_metrics(run_dir) if "loss" in m]

@@ -1,5 +1,6 @@
-"""Multi-GPU runs go through `accelerate launch` with a config generated from the spec's sharding:
-none -> DDP, zero1/zero2/zero3 -> DeepSpeed ZeRO stage 1/2/3, fsdp -> FSDP full sharding.
+"""Accelerate configs for multi-GPU runs, which go through `accelerate launch` with a config
+generated from the spec's sharding: none -> DDP, zero1/zero2/zero3 -> DeepSpeed ZeRO stage 1/2/3,
+fsdp -> FSDP full sharding.
 
 The keys are those `accelerate config` writes (accelerate 1.15, `commands/config/cluster.py`);
 `accelerate.commands.config.config_args.load_config_from_file` reads them back (tested).
