@@ -120,6 +120,9 @@ def _show(args: argparse.Namespace) -> int:
     if memory:
         print(f"memory   measured {memory['measured_peak_gib']:.2f} GiB ({memory['measured']}), "
               f"estimated {_fmt(memory.get('estimated_total_gib'), '.2f')} GiB")
+    if "resumed_step" in status.detail:
+        where = status.detail.get("resumed_from") or "step 0 (no complete checkpoint was left)"
+        print(f"resumed  from {where}")
     if status.error:
         print(f"error    {status.error}")
     tail = runs.tail_log(run_dir, args.log_lines)

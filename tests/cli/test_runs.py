@@ -45,3 +45,13 @@ def test_resuming_a_running_run_is_refused_in_one_line(run_dir, capsys):
         assert main(["runs", "resume", str(run_dir)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"ftadvisor runs: error: {run_dir} still has a worker (pid ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("detail, line", [
+    ({"resumed_from": "checkpoint-20", "resumed_step": 20}, "resumed  from checkpoint-20"),
+    ({"resumed_from": None, "resumed_step": 0}, "resumed  from step 0 (no complete checkpoint was left)"),
+])
+def test_runs_show_says_where_a_resumed_run_continued(run_dir, capsys, detail, line):
+    runs.merge_detail(run_dir, **detail)
+    assert main(["runs", "show", str(run_dir)]) == 0
+    assert line in capsys.readouterr().out.splitlines()

@@ -6,7 +6,7 @@ import json
 import pytest
 
 import runs
-from tuning import worker
+from tuning import checkpoints, worker
 from tuning.spec import JobSpec
 
 pytestmark = pytest.mark.slow
@@ -20,6 +20,8 @@ def test_lora_sft_run_writes_every_file_and_the_loss_goes_down(trained_run):
                  "memory.json", "adapter/adapter_config.json", "adapter/adapter_model.safetensors",
                  "checkpoints/checkpoint-12", "checkpoints/checkpoint-24"):
         assert (trained_run / name).exists(), name
+    for step in (12, 24):  # every checkpoint marked complete once the Trainer finished writing it
+        assert checkpoints.marker_of(trained_run / "checkpoints" / f"checkpoint-{step}")["step"] == step
     metrics = runs.read_metrics(trained_run)
     train = [m for m in metrics if "loss" in m]
     assert [m["step"] for m in train] == [1, 4, 8, 12, 16, 20, 24]
