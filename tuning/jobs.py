@@ -7,8 +7,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+import runs
 from tuning.data.report import DatasetReport
+from tuning.errors import DatasetRefused
 from tuning.spec import JobSpec
+from tuning.worker import validate
 
 
 class LaunchedJob(BaseModel):
@@ -23,10 +26,6 @@ class LaunchedJob(BaseModel):
 def launch_job(spec: JobSpec) -> LaunchedJob:
     """Validate, create, write the report, start. Raises DatasetRefused (with the report) when
     the data cannot train, before any run folder exists; RunsError when the folder holds a run."""
-    import runs
-    from tuning.errors import DatasetRefused
-    from tuning.worker import validate
-
     report = validate(spec)
     if not report.ok:
         raise DatasetRefused(report, file=spec.data)
