@@ -6,8 +6,8 @@ same to a comparison: SIGKILL of the comparison worker while its tuning child is
 (the child must die with it), resume, and the same checks on `train/`.
 
 Where a kill lands is drawn (seeded) per attempt: a random time in the worker's start-up
-(imports, model load) or right after a random step is logged, which for a step that is a
-multiple of the save interval is while that checkpoint is being written. In a quarter of the
+(imports, model load; a fifth of the kills) or right after a random step is logged, which for a
+step that is a multiple of the save interval is while that checkpoint is being written. In a quarter of the
 rounds the newest checkpoint is also cut after the kill (its weights and marker removed), as a
 kill during its save would leave it. Bounded in time: every wait has a limit, and so has the soak.
 
@@ -31,6 +31,7 @@ ROUNDS, COMPARE_ROUNDS, STEPS, SAVE_STEPS, MAX_KILLS, SEED = 20, 3, 24, 4, 2, 0
 TIME_LIMIT_S = 60 * 60  # the whole soak (a busy 2-core machine: about 1-2 min a round)
 ATTEMPT_S = 300  # the longest one attempt (start to end) may take on a busy machine
 STARTUP_KILL_S = 6.0  # start-up kills land uniformly in the first seconds (imports, model load)
+STARTUP_SHARE = 0.2  # of the kills
 DAMAGE_SHARE = 0.25
 
 
@@ -114,7 +115,7 @@ def _kill_at_random(run_dir: Path, rng: random.Random, steps: int) -> str | None
     while it has no pid yet); where the kill landed, or None when the attempt ended first."""
     import runs
 
-    target = rng.randint(0, steps)  # 0: in start-up; N: right after step N is logged
+    target = 0 if rng.random() < STARTUP_SHARE else rng.randint(1, steps)  # 0: start-up; N: right after step N
     startup_s, t0 = rng.uniform(0.0, STARTUP_KILL_S), time.time()
     while time.time() - t0 < ATTEMPT_S:
         status = runs.refresh_status(run_dir)
@@ -227,10 +228,9 @@ def _compare_round(model_dir: Path, data: Path, out: Path, rng: random.Random, s
     with WorkerWatch(train_dir) as watch:
         run_dir = runs.launch(spec)
         _wait(lambda: watch.count() > 0, ATTEMPT_S, "tuning child on train/")
-        time.sleep(rng.uniform(0.0, STARTUP_KILL_S + 2.0))  # start-up or training of the child
-        at = runs.load_status(train_dir).step if (train_dir / runs.STATUS_FILE).exists() else 0
+        at = _child_moment(train_dir, rng, steps)
         os.kill(runs.load_status(run_dir).pid, signal.SIGKILL)
-        r.kills.append(f"comparison worker, child at step {at}")
+        r.kills.append(f"comparison worker, its child {at}")
         t0 = time.time()
         _wait(lambda: watch.count() == 0, 10, "the tuning child to die with its parent")
         r.child_death_s = time.time() - t0
@@ -245,6 +245,20 @@ def _compare_round(model_dir: Path, data: Path, out: Path, rng: random.Random, s
         r.problems.append(f"train.json steps {train.get('steps')}, expected {steps}")
     _read_log(train_dir, r)
     return r
+
+
+def _child_moment(train_dir: Path, rng: random.Random, steps: int) -> str:
+    """Wait for a random moment of the tuning child's life: its start-up, or once its status
+    says it has done a random number of steps (written every 0.5 s, so a little later)."""
+    import runs
+
+    if rng.random() < STARTUP_SHARE:
+        time.sleep(rng.uniform(0.0, STARTUP_KILL_S))
+        return f"at step {runs.load_status(train_dir).step} (a start-up kill)"
+    target = rng.randint(1, steps - 1)
+    _wait(lambda: runs.load_status(train_dir).step >= target or runs.load_status(train_dir).done, ATTEMPT_S,
+          f"step {target} of the tuning child")
+    return f"at step {runs.load_status(train_dir).step}"
 
 
 # ---------------------------------------------------------------- the soak
@@ -338,10 +352,11 @@ def markdown(soak: Soak) -> str:
         if seconds else "| round wall time | - |",
         f"| soak wall time | {soak.seconds:.0f} s |",
         "",
-        "| round | kind | kills landed | resumed from | problems |",
-        "|---:|---|---|---|---|",
-        *[f"| {i} | {r.kind} | {'; '.join(r.kills) or 'none'} | {', '.join(r.resumed_from) or '-'} | "
-          f"{'; '.join(r.problems) or 'none'} |" for i, r in enumerate(soak.rounds, start=1)],
+        "| round | kind | kills landed | newest checkpoint also cut | resumed from | problems |",
+        "|---:|---|---|---|---|---|",
+        *[f"| {i} | {r.kind} | {'; '.join(r.kills) or 'none'} | {'yes' if r.damaged else 'no'} | "
+          f"{', '.join(r.resumed_from) or '-'} | {'; '.join(r.problems) or 'none'} |"
+          for i, r in enumerate(soak.rounds, start=1)],
         "",
     ]
     return "\n".join(lines)

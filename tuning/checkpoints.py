@@ -46,7 +46,7 @@ def marker_of(folder: Path) -> dict | None:
                     for name, size in files.items())
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return marker if whole and marker.get("step") == step_of(folder) else None
+    return marker if files and whole and marker.get("step") == step_of(folder) else None
 
 
 def checkpoint_folders(run_dir: Path) -> list[Path]:

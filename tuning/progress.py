@@ -73,7 +73,8 @@ class ProgressCallback(TrainerCallback):
             dist.barrier()  # every rank has written its part (ZeRO/FSDP shards) before the marker
         if state.is_world_process_zero:
             folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            checkpoints.mark_complete(folder, state.global_step)
+            if folder.is_dir():  # the Trainer saved it there (a marker never makes a folder up)
+                checkpoints.mark_complete(folder, state.global_step)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:

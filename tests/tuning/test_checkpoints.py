@@ -89,3 +89,10 @@ def test_a_first_start_says_nothing_and_another_rank_only_reads(run_dir, capsys)
     half = save(run_dir, 10, complete=False)
     assert checkpoints.resume_point(run_dir, writer=False).endswith("checkpoint-5")
     assert half.exists() and capsys.readouterr().out == ""
+
+
+def test_a_marker_that_lists_no_file_marks_nothing_complete(run_dir):
+    folder = run_dir / checkpoints.CHECKPOINTS / "checkpoint-5"
+    folder.mkdir(parents=True)
+    checkpoints.mark_complete(folder, 5)
+    assert checkpoints.marker_of(folder) is None and checkpoints.last_complete(run_dir) is None
