@@ -44,6 +44,24 @@ METHOD_LABELS: dict[str, str] = {
     "dpo": "DPO",
 }
 
+# What the advisor recommends building: a prompt, retrieval, or one of the training methods.
+Approach = Literal["prompting", "rag", "lora", "qlora", "full_finetune"]
+APPROACHES: tuple[str, ...] = ("prompting", "rag", "lora", "qlora", "full_finetune")  # cheapest first
+FINETUNE_APPROACHES: tuple[str, ...] = ("lora", "qlora", "full_finetune")
+APPROACH_METHOD: dict[str, TrainMethod] = {"lora": "lora", "qlora": "qlora", "full_finetune": "full"}
+APPROACH_LABELS: dict[str, str] = {
+    "prompting": "Prompting",
+    "rag": "RAG (retrieval-augmented generation)",
+    "lora": "LoRA fine-tuning",
+    "qlora": "QLoRA fine-tuning",
+    "full_finetune": "Full fine-tuning",
+}
+APPROACH_SHORT_LABELS: dict[str, str] = {
+    "prompting": "Prompting", "rag": "RAG", "lora": "LoRA", "qlora": "QLoRA", "full_finetune": "Full FT",
+}
+# How a fine-tuning job learns: from demonstrations (SFT) or from chosen/rejected pairs (DPO).
+Recipe = Literal["sft", "dpo"]
+
 DEFAULT_LORA_RANK = 16
 DEFAULT_LORA_TARGETS = "all-linear"
 

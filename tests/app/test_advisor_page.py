@@ -71,4 +71,4 @@ def test_prefills_from_saved_answers():
     app.run()
     assert not app.exception
     assert app.session_state["recommendation"].primary == "rag"
-    assert app.toggle(key="adv_citations_required").value is True
+    assert app.checkbox(key="adv_citations_required").value is True
