@@ -8,6 +8,7 @@ catalog (FTADVISOR_GPU_CATALOG) is seen at once."""
 from __future__ import annotations
 
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,10 +27,20 @@ def _est():
     return estimator
 
 
+_MTIME_CHECKED: dict[str, tuple[float, float]] = {}  # catalog path -> (checked at, mtime)
+MTIME_RECHECK_S = 0.5  # a recommendation stats the catalog once, not a hundred times
+
+
 def gpu_catalog_version() -> tuple[str, float]:
-    """The GPU catalog file in use and its mtime (a stat: microseconds)."""
+    """The GPU catalog file in use (FTADVISOR_GPU_CATALOG, read every call) and its mtime
+    (re-read at most every MTIME_RECHECK_S seconds per path)."""
     path = _est().gpus.catalog_path()
-    return str(path), path.stat().st_mtime if path.exists() else 0.0
+    key, now = str(path), time.monotonic()
+    checked = _MTIME_CHECKED.get(key)
+    if checked is None or now - checked[0] > MTIME_RECHECK_S:
+        checked = (now, path.stat().st_mtime if path.exists() else 0.0)
+        _MTIME_CHECKED[key] = checked
+    return key, checked[1]
 
 
 @lru_cache(maxsize=256)
@@ -56,10 +67,16 @@ def _spec(name: str):
     return _est().load_model_spec(name)
 
 
+def _may_be_path(name: str) -> bool:
+    return "/" in name or "\\" in name or name.startswith(("~", ".")) or name.endswith(".json")
+
+
 def model_spec(name: str):
     """The estimator's ModelSpec for a catalog name, hub id, size (`8b`) or config path; unknown ->
     a ValueError listing close names. Paths are re-read (the file may change), names are cached."""
-    return _est().load_model_spec(name) if Path(name).expanduser().exists() else _spec(name)
+    if _may_be_path(name) and Path(name).expanduser().exists():
+        return _est().load_model_spec(name)
+    return _spec(name)
 
 
 def context_window(name: str) -> int:

@@ -44,9 +44,31 @@ class Decision:
         return label(self.primary, self.combine, self.recipe, self.then_dpo, self.distill is not None)
 
 
+@dataclass
+class Fired:
+    """One rule (or sizing finding) that applied: what it says and does, before it is written up
+    as a `Reason` (only the full recommendation needs those; the what-ifs need the scores)."""
+
+    rule: str
+    source: str
+    claim: str
+    text: str
+    answers: list[str]
+    effect: dict[str, float]
+    rules_out: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    correction: str | None = None
+    correction_source: str | None = None
+    finetune_only: bool = False
+
+    def reason(self) -> Reason:
+        return new_reason(self.rule, self.source, self.claim, self.text, self.answers, self.effect,
+                          self.rules_out, self.correction, self.correction_source)
+
+
 def new_reason(name: str, source: str, claim: str, text: str, answers: list[str], effect: dict,
-            rules_out: list[str] | None = None, correction: str | None = None,
-            correction_source: str | None = None) -> Reason:
+               rules_out: list[str] | None = None, correction: str | None = None,
+               correction_source: str | None = None) -> Reason:
     return Reason(
         rule=name, text=text, answers=answers, source=source, source_title=title(source), claim=claim,
         correction=correction, correction_source=correction_source,
@@ -55,8 +77,8 @@ def new_reason(name: str, source: str, claim: str, text: str, answers: list[str]
     )
 
 
-def run_rules(a: Answers) -> tuple[dict[str, float], list[tuple[Reason, list[str], bool]]]:
-    """Scores and (reason, warnings, finetune_only) of every rule that applies."""
+def run_rules(a: Answers) -> tuple[dict[str, float], list[Fired]]:
+    """Scores, and every rule that applies."""
     scores = {k: 0.0 for k in APPROACHES}
     fired = []
     for r in RULES:
@@ -65,54 +87,55 @@ def run_rules(a: Answers) -> tuple[dict[str, float], list[tuple[Reason, list[str
             continue
         for k, v in out.deltas.items():
             scores[k] += v
-        reason = new_reason(r.name, r.source, r.claim, out.text, out.answers, out.deltas, out.rules_out,
-                         r.correction, r.correction_source)
-        fired.append((reason, out.warnings, r.finetune_only))
+        fired.append(Fired(r.name, r.source, r.claim, out.text, out.answers, out.deltas, out.rules_out,
+                           out.warnings, r.correction, r.correction_source, r.finetune_only))
     return scores, fired
 
 
-def sizing_reasons(a: Answers, fits: dict[str, MethodFit], stages: dict[str, MethodFit]) -> list[Reason]:
+def sizing_findings(a: Answers, fits: dict[str, MethodFit], stages: dict[str, MethodFit]) -> list[Fired]:
     """From the estimator: a method that does not fit the GPUs loses points (so LoRA vs QLoRA vs
     full is decided here; when nothing fits, the one closest to fitting loses least), and one
     that costs more than the budget is ruled out."""
-    reasons = []
+    out = []
     answers = ["model", "gpu", "gpu_count", "budget_usd"]
     for approach, f in fits.items():
         name = approach_method_label(approach)
         if not f.fits:
             text = (f"{name} does not fit any catalog GPU, even 64 of them." if f.rented else
                     f"{name} needs {f.total_gib:.1f} GiB per GPU: it does not fit {where(f)}.")
-            reasons.append(new_reason("estimator_fit", "estimator", ESTIMATOR_CLAIM, text, answers,
-                                   {approach: -round(sizing.not_fit_penalty(f), 2)}))
-        cost = sizing.plan_cost(f, stages.get(approach))
-        if a.budget_usd is not None and cost is not None and cost > a.budget_usd:
+            out.append(Fired("estimator_fit", "estimator", ESTIMATOR_CLAIM, text, answers,
+                             {approach: -round(sizing.not_fit_penalty(f), 2)}))
+        if f.over_budget:
+            cost = sizing.plan_cost(f, stages.get(approach))
             dpo = " with its DPO stage" if approach in stages else ""
             own = "" if f.rented else " (at on-demand prices: leave the budget empty if your GPU time is free)"
-            reasons.append(new_reason(
+            out.append(Fired(
                 "estimator_budget", "estimator", ESTIMATOR_CLAIM,
                 f"{name}{dpo} would cost about {money(cost)} on {where(f)}, over your "
                 f"{money(a.budget_usd)} budget: ruled out{own}.", answers, {}, [approach]))
-    return reasons
+    return out
 
 
 def _winner(scores: dict[str, float], allowed: list[str]) -> str:
     return max(allowed, key=lambda k: (round(scores[k], 6), -_TIE_ORDER[k]))
 
 
-def decide(a: Answers) -> Decision:
+def decide(a: Answers, explain: bool = True) -> Decision:
+    """The decision; `explain=False` (the what-ifs) skips writing the reasons up."""
     scores, fired = run_rules(a)
     recipe, then_dpo, plan = choose_recipe(a), sft_then_dpo(a), distillation(a)
     job = sizing.job_for(a, recipe) if has_training_data(a) else None
     fits = sizing.size_methods(job, recipe) if job else {}
     stages = sizing.dpo_stages(sizing.dpo_job(a)) if fits and then_dpo else {}
-    size_reasons = sizing_reasons(a, fits, stages)
-    for reason in size_reasons:
-        for k, v in reason.effect.items():
+    fits = {k: sizing.priced(f, stages.get(k), a.budget_usd) for k, f in fits.items()}
+    sized = sizing_findings(a, fits, stages)
+    for f in sized:
+        for k, v in f.effect.items():
             scores[k] += v
     ruled_out: dict[str, str] = {}
-    for reason in [r for r, _, _ in fired] + size_reasons:
-        for k in reason.rules_out:
-            ruled_out.setdefault(k, reason.text)
+    for f in fired + sized:
+        for k in f.rules_out:
+            ruled_out.setdefault(k, f.text)
     allowed = [k for k in APPROACHES if k not in ruled_out]
     primary = _winner(scores, allowed)
     allowed_ft = [k for k in FINETUNE if k in allowed]
@@ -120,12 +143,12 @@ def decide(a: Answers) -> Decision:
         primary = _winner(scores, allowed_ft)  # build the fine-tuned model; RAG joins it below
     is_ft = primary in FINETUNE
     combine = ["rag"] if is_ft and scores["rag"] >= RAG_HYBRID_THRESHOLD else []
-    kept = [(r, ws) for r, ws, ft_only in fired if is_ft or not ft_only]
-    reasons = [r for r, _ in kept] + [r for r in size_reasons if is_ft or r.rules_out]
+    kept = [f for f in fired if is_ft or not f.finetune_only] + [f for f in sized if is_ft or f.rules_out]
+    reasons = [f.reason() for f in kept] if explain else []
     mark_support(reasons, {primary, *combine}, is_ft)
     return Decision(
         scores={k: round(v, 2) for k, v in scores.items()}, primary=primary, combine=combine,
-        reasons=sorted(reasons, key=lambda r: not r.supports), warnings=[w for _, ws in kept for w in ws],
+        reasons=sorted(reasons, key=lambda r: not r.supports), warnings=[w for f in kept for w in f.warnings],
         recipe=recipe if is_ft else None, then_dpo=then_dpo and is_ft,
         distill=plan if is_ft else None, job=job, fits=fits, stages=stages, ruled_out=ruled_out,
     )

@@ -6,9 +6,11 @@ from __future__ import annotations
 from advisor import checks, sizing
 from advisor.answers import Answers
 from advisor.decide import ESTIMATOR_CLAIM, Decision, decide, new_reason
+from advisor.next_steps import next_steps
 from advisor.recommendation import Reason, Recommendation, Source
 from advisor.sources import source
 from advisor.text import money, sharding_words, where
+from advisor.whatif import what_would_change_it
 from common.vocabulary import APPROACH_LABELS, FINETUNE_APPROACHES, METHOD_LABELS
 
 
@@ -24,9 +26,6 @@ def recommend(answers: Answers, *, detail: bool = True) -> Recommendation:
     )
     if not detail:
         return rec
-    from advisor.next_steps import next_steps
-    from advisor.whatif import what_would_change_it
-
     _add_detail(a, d, rec)
     rec.headline = headline(a, rec)
     rec.what_would_change_it = what_would_change_it(a, rec)

@@ -49,7 +49,6 @@ class Job:
     kind: str  # examples | pairs | labels
     gpu: str | None
     gpu_count: int
-    budget_usd: float | None
 
 
 def job_for(a: Answers, recipe: str) -> Job:
@@ -57,7 +56,7 @@ def job_for(a: Answers, recipe: str) -> Job:
     plan = distillation(a)
     return Job(model=plan.student if plan else a.model, example_tokens=a.example_tokens,
                examples=training_count(a, recipe), kind=data_kind(a, recipe), gpu=a.gpu,
-               gpu_count=a.gpu_count, budget_usd=a.budget_usd)
+               gpu_count=a.gpu_count)
 
 
 def dpo_job(a: Answers) -> Job:
@@ -112,16 +111,13 @@ def _cached(key: tuple, compute):
     return _CACHE[key]
 
 
-def _method_fit(j: Job, est, req, rented: bool) -> MethodFit:
-    cost = est.cost_usd
+def _method_fit(est, req, rented: bool) -> MethodFit:
     return MethodFit(
         method=req.method, gpu=req.gpu, gpus=req.gpus, rented=rented,
         gpu_memory_gib=None if req.gpu is None else load_gpu(req.gpu).memory_gib,
         memory_gib={k: round(float(v), 3) for k, v in est.memory_gib.items()},
         total_gib=round(est.memory_gib["total"], 2), fits=bool(est.fits_gpu) if req.gpu else False,
-        time_hours=est.time_hours, cost_usd=cost,
-        over_budget=j.budget_usd is not None and cost is not None and cost > j.budget_usd,
-        sharding=req.sharding, quant=req.quant, seq_len=req.seq_len,
+        time_hours=est.time_hours, cost_usd=est.cost_usd, sharding=req.sharding, quant=req.quant, seq_len=req.seq_len,
     )
 
 
@@ -140,11 +136,11 @@ def _fit_uncached(j: Job, method: str, recipe: str) -> MethodFit:
             est = est_mod.estimate(req)
             if est.fits_gpu:
                 break
-        return _method_fit(j, est, req, rented=False)
+        return _method_fit(est, req, rented=False)
     row = next((r for r in table(j, method, recipe) if r.gpus is not None), None)
     req = _request(j, method, recipe, row.gpu if row else None, row.gpus if row else 1,
                    row.sharding if row else "none")
-    out = _method_fit(j, est_mod.estimate(req), req, rented=True)
+    out = _method_fit(est_mod.estimate(req), req, rented=True)
     return out.model_copy(update={"fits": row is not None})
 
 
@@ -190,6 +186,14 @@ def plan_cost(f: MethodFit, stage: MethodFit | None) -> float | None:
     if f.cost_usd is None:
         return None
     return f.cost_usd + ((stage.cost_usd or 0.0) if stage is not None else 0.0)
+
+
+def priced(f: MethodFit, stage: MethodFit | None, budget_usd: float | None) -> MethodFit:
+    """`f` marked over budget when the plan (with its DPO stage) costs more than the budget; the
+    budget is not part of the sizing cache, so what-ifs on the budget re-use the estimates."""
+    cost = plan_cost(f, stage)
+    over = budget_usd is not None and cost is not None and cost > budget_usd
+    return f.model_copy(update={"over_budget": True}) if over else f
 
 
 def not_fit_penalty(f: MethodFit) -> float:

@@ -48,7 +48,7 @@ def what_would_change_it(a: Answers, rec: Recommendation) -> list[Change]:
             changed = Answers.model_validate({**base, field: value})
         except ValidationError:
             continue  # e.g. a GPU missing from a user-edited catalog
-        result = decide(changed).label()
+        result = decide(changed, explain=False).label()
         if result == rec.label() or (field, result) in seen:
             continue
         seen.add((field, result))
