@@ -147,18 +147,25 @@ def _short_name(row) -> str:
     return short[0] if short else row.id
 
 
+def _version(family: str) -> float:
+    """`Llama 3.2` -> 3.2, `Llama 2` -> 2, `LLaMA` -> 0: newer releases of a line first."""
+    found = re.search(r"\d+(\.\d+)?", family)
+    return float(found.group()) if found else 0.0
+
+
 def smaller_models(name: str, ratio: float = 1.1) -> list[str]:
-    """Catalog models at least `ratio` times smaller than `name`, largest first: its own family
-    if it has such models, else its line (Llama 3.1 70B -> Llama 3.1 8B; Llama 3.1 8B -> Llama
-    3.2 3B, 1B). A bare size (`70b`) gets bare sizes."""
+    """Catalog models at least `ratio` times smaller than `name`: its own family first (largest
+    first), then the rest of its line, newest release first (Llama 3.1 70B -> Llama 3.1 8B;
+    Llama 3.1 8B -> Llama 3.2 3B, 1B, then Llama 2 7B). A bare size (`70b`) gets bare sizes."""
     params = model_spec(name).param_count()
     row = _row(name)
     if row is None:
         return [s for s in SIZES if _spec(s).param_count() * ratio <= params]
     smaller = [r for r in _catalog_rows() if r.params_total * ratio <= params]
-    same = [r for r in smaller if r.family == row.family] or \
-           [r for r in smaller if _line(r.family) == _line(row.family)]
-    return [_short_name(r) for r in sorted(same, key=lambda r: -r.params_total)]
+    family = sorted((r for r in smaller if r.family == row.family), key=lambda r: -r.params_total)
+    line = sorted((r for r in smaller if r.family != row.family and _line(r.family) == _line(row.family)),
+                  key=lambda r: (-_version(r.family), -r.params_total))
+    return [_short_name(r) for r in family + line]
 
 
 def student_model(teacher: str) -> str | None:
