@@ -64,8 +64,7 @@ def ruled_out_warnings(a: Answers, rec: Recommendation, fits: dict[str, MethodFi
     """Fine-tuning would have won on the needs but the budget rules every method out."""
     if rec.primary in FINETUNE_APPROACHES or a.budget_usd is None or not fits:
         return []
-    over = [k for k in FINETUNE_APPROACHES if k in rec.ruled_out and "budget" in rec.ruled_out[k]]
-    if len(over) < len(fits):
+    if not all(f.over_budget for f in fits.values()):
         return []
     best = max(FINETUNE_APPROACHES, key=lambda k: rec.scores[k])
     if rec.scores[best] <= rec.scores[rec.primary]:
