@@ -4,7 +4,7 @@ queried through a role that can only read, stopped and deleted at the end.
 
     with PrivateServer() as server:             # initdb + start, in server.start_s seconds
         server.load_dump(Path("schemas/academic.sql"))   # database "academic"
-        url = server.reader_url("academic")
+        url = server.url_template()   # the read-only role, {db} for the database
 
 Private by construction: no TCP port (`listen_addresses = ''`), a Unix socket inside a 0700
 folder of the temp dir, trust authentication for the socket only. The data is thrown away, so
@@ -157,9 +157,9 @@ class PrivateServer:
     def url(self, database: str, user: str = SUPERUSER) -> str:
         return self._url(user, quote(database, safe=""))
 
-    def reader_url(self) -> str:
-        """The read-only role's URL template: {db} stands for the database."""
-        return self._url(READER, "{db}")
+    def url_template(self, user: str = READER) -> str:
+        """A URL with {db} standing for the database; by default the read-only role's."""
+        return self._url(user, "{db}")
 
     def _url(self, user: str, database: str) -> str:
         return f"postgresql://{user}@/{database}?host={quote(str(self.base), safe='/')}"

@@ -62,7 +62,7 @@ class ScoringSession:
         self.server.start()
         for dump in spec.sql_dumps:
             self.server.load_dump(dump)
-        self.databases = Databases(self.server.reader_url(), spec.sql_timeout_s, known=set(self.server.databases))
+        self.databases = Databases(self.server.url_template(), spec.sql_timeout_s, known=set(self.server.databases))
         only = self.server.databases[0] if len(self.server.databases) == 1 else ""
         return SqlExecScorer(self.databases, spec.sql_db_field, default_db=only)
 

@@ -79,9 +79,12 @@ class Databases:
         self._connections[database] = conn
 
     def run(self, database: str, sql: str) -> Outcome:
-        """Run one query on `database` (check `unavailable` first); never raises for a bad query."""
+        """Run one query on `database`; never raises for a bad query or a missing database."""
         import psycopg
 
+        problem = self.unavailable(database)
+        if problem:
+            return Outcome(error=problem)
         conn = self._connections[database]
         started = time.perf_counter()
         try:

@@ -50,7 +50,7 @@ def test_the_server_listens_on_no_tcp_port(pg):
 
 
 def test_the_reader_cannot_write_even_in_a_read_write_transaction(pg):
-    with psycopg.connect(pg.reader_url().replace("{db}", "toy")) as conn:
+    with psycopg.connect(pg.url_template().replace("{db}", "toy")) as conn:
         assert conn.execute("SELECT count(*) FROM people").fetchone()[0] == 4
         conn.rollback()
         for statement in ("INSERT INTO people (id) VALUES (9)", "CREATE TABLE notes (x int)",
