@@ -68,7 +68,8 @@ class Databases:
         import psycopg
 
         url = self.url_template.replace(DB_PLACEHOLDER, quote(database, safe=""))
-        options = f"-c statement_timeout={int(self.timeout_s * 1000)} -c default_transaction_read_only=on"
+        timeout_ms = max(1, round(self.timeout_s * 1000))  # 0 would mean no timeout at all
+        options = f"-c statement_timeout={timeout_ms} -c default_transaction_read_only=on"
         try:
             conn = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S, options=options,
                                    application_name="ftadvisor-scoring")

@@ -3,6 +3,9 @@ database start for several batches, the private server stopped at the end."""
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
+from pathlib import Path
 
 import psutil
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from compare.scoring import ScorerSpec, ScoringError, ScoringRow, ScoringSession, score_answers
 from compare.scoring.sql_extract import reference_alternatives
 
+REPO = Path(__file__).resolve().parents[3]
 PARIS = "SELECT name FROM people WHERE city = 'Paris'"
 GRADER = '''
 def grade(question, answer, reference, row):
@@ -91,3 +95,10 @@ def test_a_broken_user_scorer_fails_before_any_server_starts(sql_eval, tmp_path)
     with pytest.raises(ScoringError, match="cannot import bad.py: RuntimeError: boom"):
         session.__enter__()
     assert session.server is None
+
+
+def test_importing_the_scorers_loads_no_driver_nor_heavy_library():
+    code = ("import sys, compare.scoring; print([m for m in ('psycopg', 'jsonschema', 'pgserver', 'torch', "
+            "'transformers', 'chromadb', 'streamlit') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
