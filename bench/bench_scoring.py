@@ -86,12 +86,13 @@ def main() -> str:
     lines = [
         "## Task-aware scorers benchmark (sql-exec)",
         "",
-        f"CPU: {os.cpu_count()} cores; load average {load_before:.1f} before, {load_after:.1f} after. "
-        f"Private PostgreSQL from pgserver's binaries; medians of {RUNS} servers.",
+        (f"CPU: {os.cpu_count()} cores; load average {load_before:.1f} before, {load_after:.1f} after. "
+         f"Private PostgreSQL from pgserver's binaries; medians of {RUNS} servers."),
         "",
         "| measure | value |",
         "|---|---|",
-        f"| server start (initdb + start + read-only role) | {median(starts):.2f} s (min {min(starts):.2f}, max {max(starts):.2f}) |",
+        (f"| server start (initdb + start + read-only role) | {median(starts):.2f} s "
+         f"(min {min(starts):.2f}, max {max(starts):.2f}) |"),
         f"| server stop (immediate shutdown + folder removed) | {median(stops):.2f} s |",
     ]
     for name, seconds in sorted(loads.items()):
@@ -101,14 +102,16 @@ def main() -> str:
     n = len(questions)
     for label, what in (("cold", "reference queries run"), ("cached", "references cached (a second arm)")):
         fig = scoring[label]
-        lines.append(f"| score {n} sql-eval answers, {what} | {fig['seconds']:.2f} s, {n / fig['seconds']:.0f} answers/s "
-                     f"({fig['queries']} queries, {fig['queries'] / fig['query_s']:.0f} queries/s in the database) |")
+        lines.append(f"| score {n} sql-eval answers, {what} | {fig['seconds']:.2f} s, "
+                     f"{n / fig['seconds']:.0f} answers/s ({fig['queries']} queries, "
+                     f"{fig['queries'] / fig['query_s']:.0f} queries/s in the database) |")
     own, wrong = scoring["cold"]["summary"], scoring["wrong"]["summary"]
     lines += [
-        f"| each question's own reference (first alternative) as the answer | execution accuracy {own.mean:.3f} "
-        f"({own.scored} scored, {own.errors} errors, {own.timeouts} timeouts) |",
+        (f"| each question's own reference (first alternative) as the answer | execution accuracy {own.mean:.3f} "
+         f"({own.scored} scored, {own.errors} errors, {own.timeouts} timeouts) |"),
         f"| `SELECT 42 AS answer` for every question | execution accuracy {wrong.mean:.3f} |",
-        f"| order-sensitive questions: ours (reference has its own ORDER BY) / sql-eval's rule / both | {ours} / {theirs} / {both} of {n} |",
+        (f"| order-sensitive questions: ours (reference has its own ORDER BY) / sql-eval's rule / both "
+         f"| {ours} / {theirs} / {both} of {n} |"),
         "",
     ]
     return "\n".join(lines)

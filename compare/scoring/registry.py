@@ -27,7 +27,9 @@ def parse_scorer_names(value: str | list[str]) -> list[str]:
         if part not in names:
             names.append(part)
     if not names:
-        raise ScoringError(f"no scorer named: expected one or more of {', '.join(SCORERS)} or {USER_SCORER_PREFIX}MODULE:FUNCTION")
+        raise ScoringError(
+            f"no scorer named: expected one or more of {', '.join(SCORERS)} or {USER_SCORER_PREFIX}MODULE:FUNCTION"
+        )
     return names
 
 
@@ -36,7 +38,9 @@ def split_user_scorer(name: str) -> tuple[str, str]:
     body = name.removeprefix(USER_SCORER_PREFIX)
     module, _, function = body.rpartition(":")
     if not module or not function.isidentifier():
-        raise ScoringError(f"scorer {name!r}: expected {USER_SCORER_PREFIX}MODULE:FUNCTION, e.g. python:my_scores.py:grade")
+        raise ScoringError(
+            f"scorer {name!r}: expected {USER_SCORER_PREFIX}MODULE:FUNCTION, e.g. python:my_scores.py:grade"
+        )
     if not is_path(module) and not all(p.isidentifier() for p in module.split(".")):
         raise ScoringError(f"scorer {name!r}: {module!r} is neither a dotted module name nor a .py file")
     return module, function

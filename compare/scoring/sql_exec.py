@@ -25,11 +25,11 @@ from typing import Any
 from urllib.parse import quote
 
 from compare.scoring.results import AnswerScore, ScoringRow
+from compare.scoring.spec import DB_PLACEHOLDER
 from compare.scoring.sql_compare import QueryResult, results_match
 from compare.scoring.sql_extract import (
     READ_KEYWORDS, extract_sql, order_keys, reference_alternatives, statement_keyword, top_level_order_by,
 )
-from compare.scoring.spec import DB_PLACEHOLDER
 
 MAX_ROWS = 100_000  # a result past this is an error: it bounds memory for a runaway cross join
 CONNECT_TIMEOUT_S = 10

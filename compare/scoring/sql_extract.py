@@ -146,7 +146,7 @@ def _expand_columns(query: str) -> list[str]:
     for size in range(1, len(options) + 1):
         for chosen in itertools.combinations(options, size):
             columns = ", ".join(chosen)
-            right = _GROUP_BY_ALL.sub(lambda _: f"GROUP BY {columns}", query[end + 1:])
+            right = _GROUP_BY_ALL.sub(lambda _, c=columns: f"GROUP BY {c}", query[end + 1:])
             queries.append(query[:start] + columns + right)
     return queries
 
