@@ -28,6 +28,9 @@ class ArmMetrics(BaseModel):
     latency_p50_s: float
     latency_p95_s: float
     latency_mean_s: float
+    latency_basis: str = Field("", description="What the latency figures time (single requests, or batches).")
+    seconds_per_answer: float = Field(0.0, description="Machine seconds per answer when answering in batches (batch wall time / batch size).")
+    answer_batch_size: int = Field(1, description="Largest batch the answers were generated in.")
     generated_tokens: int = Field(description="New tokens generated over all questions.")
     generated_tokens_mean: float
     prompt_tokens_mean: float | None = Field(None, description="Mean prompt length in tokens (retrieved passages included).")
