@@ -12,14 +12,6 @@ from typing import Any
 
 from compare.spec import FINETUNED_ARMS, RETRIEVAL_ARMS, GenerationSettings
 
-ARM_TITLES = {
-    "base": "Base model (prompting)",
-    "rag": "Base + RAG",
-    "finetuned": "Fine-tuned",
-    "finetuned_rag": "Fine-tuned + RAG (hybrid)",
-}
-
-
 def uses_retrieval(arm: str) -> bool:
     return arm in RETRIEVAL_ARMS
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from compare.errors import CompareError
-from compare.spec import CompareSpec
+from compare.spec import AdvisedArm, CompareSpec
 
 
 def preflight(spec: CompareSpec) -> int:
@@ -67,6 +67,14 @@ def defaults_from_advice(answers: Any = None, recommendation: Any = None) -> dic
     if "gpu" in out:
         out["gpu"] = _catalog_gpu_name(out["gpu"])
     return out
+
+
+def advised_arm(recommendation: Any) -> AdvisedArm | None:
+    """The advisor's recommendation as the spec's `advised` (None without one)."""
+    if recommendation is None:
+        return None
+    return AdvisedArm(approach=recommendation.primary, combine_with=list(recommendation.combine_with),
+                      headline=recommendation.headline)
 
 
 # FinetuneSettings field -> JobSpec field (the comparison trains one adapter: no DPO, no multi-GPU).

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compare.costs import ArmCost, BreakEven
 from compare.errors import CompareError
+from compare.evidence import Evidence
 
 RESULTS_FILE = "results.json"
 
@@ -106,6 +107,7 @@ class Results(BaseModel):
     arms: dict[str, ArmMetrics]
     training: TrainingFigures | None = None
     costs: CostFigures | None = None
+    evidence: Evidence | None = Field(None, description="What the evidence shows, in one paragraph.")
     notes: list[str] = Field(default_factory=list)
 
     def best_arm(self, metric: str = "token_f1") -> str | None:
@@ -120,6 +122,7 @@ class Results(BaseModel):
             f"{self.eval_examples} held-out questions (trained on {self.train_examples}), seed {self.seed}, "
             f"greedy={self.generation.get('greedy')}, max_new_tokens={self.generation.get('max_new_tokens')}, k={self.k}.",
             "",
+            *([self.evidence.paragraph, ""] if self.evidence else []),
             "| arm | exact match | token F1 | ROUGE-L | hit@k | latency p50 (s) | latency p95 (s) "
             "| tokens/answer | ppl before -> after | $ / 1k queries |",
             "|---|---|---|---|---|---|---|---|---|---|",

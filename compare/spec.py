@@ -16,6 +16,12 @@ from tuning.data.models import FieldMapping
 
 ArmName = Literal["base", "rag", "finetuned", "finetuned_rag"]
 ARMS: tuple[str, ...] = ("base", "rag", "finetuned", "finetuned_rag")
+ARM_TITLES: dict[str, str] = {
+    "base": "Base model (prompting)",
+    "rag": "Base + RAG",
+    "finetuned": "Fine-tuned",
+    "finetuned_rag": "Fine-tuned + RAG (hybrid)",
+}
 TrainPrompts = Literal["bare", "retrieval", "mix"]
 RETRIEVAL_ARMS = frozenset({"rag", "finetuned_rag"})
 FINETUNED_ARMS = frozenset({"finetuned", "finetuned_rag"})
@@ -79,6 +85,26 @@ class FinetuneSettings(BaseModel):
         "retrieved passages, as the hybrid arm asks it: RAFT), or a mix of both (one adapter for both arms).")
 
 
+# The advisor's approach -> the arm that puts it into practice.
+APPROACH_ARM: dict[str, ArmName] = {"prompting": "base", "rag": "rag", "lora": "finetuned", "qlora": "finetuned",
+                                    "full_finetune": "finetuned"}
+
+
+class AdvisedArm(BaseModel):
+    """What the advisor recommended for the answers a comparison was launched from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approach: str = Field(description="The advisor's primary approach (prompting, rag, lora, qlora, full_finetune).")
+    combine_with: list[str] = Field(default_factory=list)
+    headline: str = ""
+
+    @property
+    def arm(self) -> ArmName:
+        arm = APPROACH_ARM.get(self.approach, "base")
+        return "finetuned_rag" if arm == "finetuned" and "rag" in self.combine_with else arm
+
+
 class CompareSpec(BaseModel):
     """One comparison run. Paths are stored absolute so the worker can run from anywhere."""
 
@@ -112,6 +138,7 @@ class CompareSpec(BaseModel):
     answers_key: str | None = Field(
         None, description="Key of the advisor answers this comparison was launched from (compare.answers_key)."
     )
+    advised: AdvisedArm | None = Field(None, description="The advisor's recommendation for those answers.")
     output: Path = Field(description="The run folder.")
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from compare import metrics
 from compare.arms import uses_adapter, uses_retrieval
 from compare.costs import arm_cost, break_evens, gpu_price
+from compare.evidence import summarize_evidence
 from compare.answering import latency_path
 from compare.files import read_jsonl
 from compare.plan import stage_output
@@ -177,6 +178,9 @@ def results_stage(p: Pipeline) -> None:
         costs=costs,
         notes=_notes(spec, train),
     )
+    per_question = {arm: [metrics.token_f1(answers[arm][row.id].answer if row.id in answers[arm] else "", row.reference)
+                          for row in split.eval] for arm in spec.arms}
+    results.evidence = summarize_evidence(results, per_question, "token_f1", "token F1", spec.advised)
     _write_side_by_side(p, split.eval, answers, retrieval)
     write_atomic(p.path("metrics.md"), results.to_markdown())
     write_atomic(p.path("results.json"), results.model_dump_json(indent=2))
