@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compare.costs import ArmCost, BreakEven
 from compare.errors import CompareError
+from compare.evidence import Evidence
 
 RESULTS_FILE = "results.json"
 
@@ -28,6 +29,9 @@ class ArmMetrics(BaseModel):
     latency_p50_s: float
     latency_p95_s: float
     latency_mean_s: float
+    latency_basis: str = Field("", description="What the latency figures time (single requests, or batches).")
+    seconds_per_answer: float = Field(0.0, description="Machine seconds per answer when answering in batches (batch wall time / batch size).")
+    answer_batch_size: int = Field(1, description="Largest batch the answers were generated in.")
     generated_tokens: int = Field(description="New tokens generated over all questions.")
     generated_tokens_mean: float
     prompt_tokens_mean: float | None = Field(None, description="Mean prompt length in tokens (retrieved passages included).")
@@ -103,6 +107,7 @@ class Results(BaseModel):
     arms: dict[str, ArmMetrics]
     training: TrainingFigures | None = None
     costs: CostFigures | None = None
+    evidence: Evidence | None = Field(None, description="What the evidence shows, in one paragraph.")
     notes: list[str] = Field(default_factory=list)
 
     def best_arm(self, metric: str = "token_f1") -> str | None:
@@ -117,6 +122,7 @@ class Results(BaseModel):
             f"{self.eval_examples} held-out questions (trained on {self.train_examples}), seed {self.seed}, "
             f"greedy={self.generation.get('greedy')}, max_new_tokens={self.generation.get('max_new_tokens')}, k={self.k}.",
             "",
+            *([self.evidence.paragraph, ""] if self.evidence else []),
             "| arm | exact match | token F1 | ROUGE-L | hit@k | latency p50 (s) | latency p95 (s) "
             "| tokens/answer | ppl before -> after | $ / 1k queries |",
             "|---|---|---|---|---|---|---|---|---|---|",

@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING
 from compare import metrics
 from compare.arms import uses_adapter, uses_retrieval
 from compare.costs import arm_cost, break_evens, gpu_price
-from compare.files import read_jsonl, stage_output
-from compare.records import AnswerRecord, EvalItem, Forgetting, Retrieval, Split, TrainRecord
+from compare.evidence import summarize_evidence
+from compare.answering import latency_path
+from compare.files import read_jsonl
+from compare.plan import stage_output
+from compare.records import AnswerRecord, EvalItem, Forgetting, LatencySample, Retrieval, Split, TrainRecord
 from compare.results import ArmMetrics, CostFigures, Results, TrainingEstimate, TrainingFigures
 from tuning.runs import write_atomic
 
@@ -22,6 +25,11 @@ if TYPE_CHECKING:
 
 def _answers(p: Pipeline, arm: str) -> dict[int, AnswerRecord]:
     return {r["id"]: AnswerRecord.model_validate(r) for r in read_jsonl(stage_output(p.run_dir, arm))}
+
+
+def _latency_sample(p: Pipeline, arm: str) -> LatencySample | None:
+    path = latency_path(p.run_dir, arm)
+    return LatencySample.model_validate_json(path.read_text()) if path.exists() else None
 
 
 # ---------------------------------------------------------------- costs
@@ -39,7 +47,7 @@ def costs_stage(p: Pipeline) -> None:
     arms = {}
     if usd_per_hour is not None:
         for arm in spec.arms:
-            latencies = [r.latency_s for r in _answers(p, arm).values()]
+            latencies = [r.machine_seconds for r in _answers(p, arm).values()]
             parts = {k: v for k, v in fixed_parts.items()
                      if (k == "index" and uses_retrieval(arm)) or (k == "train" and uses_adapter(arm))}
             arms[arm] = arm_cost(arm, metrics.mean(latencies), usd_per_hour, parts)
@@ -90,9 +98,12 @@ def _training_estimate(p: Pipeline, train: TrainRecord) -> TrainingEstimate:
 
 
 def arm_metrics(arm: str, eval_items: list[EvalItem], answers: dict[int, AnswerRecord], retrieval: Retrieval | None,
-                forgetting: Forgetting | None, cost_per_1k: float | None) -> ArmMetrics:
-    """Means over the held-out questions; a missing answer counts as an empty one."""
-    em, f1, rl, latencies, new_tokens, prompt_tokens = [], [], [], [], [], []
+                forgetting: Forgetting | None, cost_per_1k: float | None,
+                sample: LatencySample | None = None) -> ArmMetrics:
+    """Means over the held-out questions; a missing answer counts as an empty one. Latency
+    percentiles come from the single-request sample when there is one, else from the batches'
+    wall times (what each user of a batch waited)."""
+    em, f1, rl, latencies, shares, batch_sizes, new_tokens, prompt_tokens = [], [], [], [], [], [], [], []
     for row in eval_items:
         got = answers.get(row.id)
         text = got.answer if got else ""
@@ -101,8 +112,13 @@ def arm_metrics(arm: str, eval_items: list[EvalItem], answers: dict[int, AnswerR
         rl.append(metrics.rouge_l(text, row.reference))
         if got:
             latencies.append(got.latency_s)
+            shares.append(got.machine_seconds)
+            batch_sizes.append(got.batch_size)
             new_tokens.append(got.new_tokens)
             prompt_tokens.append(got.prompt_tokens)
+    single = bool(sample and sample.latencies_s)
+    if single:
+        latencies = sample.latencies_s
     hits = [q.hit for q in retrieval.questions] if retrieval and uses_retrieval(arm) else None
     ppl = forgetting if forgetting and uses_adapter(arm) else None
     return ArmMetrics(
@@ -111,6 +127,9 @@ def arm_metrics(arm: str, eval_items: list[EvalItem], answers: dict[int, AnswerR
         latency_p50_s=metrics.percentile(latencies, 50) if latencies else 0.0,
         latency_p95_s=metrics.percentile(latencies, 95) if latencies else 0.0,
         latency_mean_s=metrics.mean(latencies),
+        latency_basis=(f"single request, {len(latencies)} question(s) answered alone" if single
+                       else f"wall time of batches of up to {max(batch_sizes, default=1)}"),
+        seconds_per_answer=metrics.mean(shares), answer_batch_size=max(batch_sizes, default=1),
         generated_tokens=sum(new_tokens), generated_tokens_mean=metrics.mean(new_tokens),
         prompt_tokens_mean=metrics.mean(prompt_tokens) if prompt_tokens else None,
         hit_at_k=metrics.mean(hits) if hits is not None else None,
@@ -144,7 +163,7 @@ def results_stage(p: Pipeline) -> None:
     answers = {arm: _answers(p, arm) for arm in spec.arms}
     arms = {
         arm: arm_metrics(arm, split.eval, answers[arm], retrieval, forgetting,
-                         costs.arms[arm].per_1k_queries_usd if arm in costs.arms else None)
+                         costs.arms[arm].per_1k_queries_usd if arm in costs.arms else None, _latency_sample(p, arm))
         for arm in spec.arms
     }
     results = Results(
@@ -159,6 +178,9 @@ def results_stage(p: Pipeline) -> None:
         costs=costs,
         notes=_notes(spec, train),
     )
+    per_question = {arm: [metrics.token_f1(answers[arm][row.id].answer if row.id in answers[arm] else "", row.reference)
+                          for row in split.eval] for arm in spec.arms}
+    results.evidence = summarize_evidence(results, per_question, "token_f1", "token F1", spec.advised)
     _write_side_by_side(p, split.eval, answers, retrieval)
     write_atomic(p.path("metrics.md"), results.to_markdown())
     write_atomic(p.path("results.json"), results.model_dump_json(indent=2))
@@ -166,7 +188,7 @@ def results_stage(p: Pipeline) -> None:
 
 def _notes(spec, train: TrainRecord | None) -> list[str]:
     notes = []
-    if train and spec.finetune.method == "qlora":
+    if train and train.method == "qlora":
         notes.append("base and rag answer with the base in its usual precision; the fine-tuned arms with the "
                      "4-bit NF4 base the QLoRA adapter was trained on")
     if train and train.memory.get("device") == "cpu":
