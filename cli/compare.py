@@ -20,6 +20,7 @@ def register(subparsers) -> None:
         "results.json, answers.jsonl and metrics.md in the run folder. Blocks and shows progress unless "
         "--detach; Ctrl-C leaves the run going.",
     )
+    from compare.scoring import ScorerSpec
     from compare.spec import CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
 
     p.add_argument("--data", required=True, metavar="FILE", help="question/answer dataset (.jsonl, .json, .csv, .parquet)")
@@ -34,6 +35,9 @@ def register(subparsers) -> None:
     add_field_flags(p.add_argument_group("generation (the same for every arm)"), GenerationSettings, _GENERATION_FLAGS)
     p.add_argument("--sample", action="store_true", help="sample instead of greedy decoding")
     add_field_flags(p.add_argument_group("retrieval"), RagSettings, _RAG_FLAGS)
+    scoring = p.add_argument_group("task-aware scorers (next to exact match, token F1 and ROUGE-L)")
+    add_field_flags(scoring, ScorerSpec, _SCORER_FLAGS)
+    scoring.add_argument("--json-keys", metavar="KEY,KEY", help="json: top-level keys every answer must have")
     p.add_argument("--output", metavar="RUN_DIR", help="run folder (default: a new folder in the runs root)")
     p.add_argument("--detach", action="store_true", help="start the run and return at once")
     p.set_defaults(func=_compare)
@@ -48,11 +52,14 @@ _FINETUNE_FLAGS = {"method": "--method", "max_steps": "--max-steps", "epochs": "
 _GENERATION_FLAGS = {"max_new_tokens": "--max-new-tokens", "temperature": "--temperature",
                      "system_prompt": "--system-prompt", "batch_size": "--answer-batch-size",
                      "latency_sample": "--latency-sample"}
+_SCORER_FLAGS = {"names": "--scorer", "json_schema": "--json-schema", "sql_db_field": "--sql-db-field",
+                 "sql_url": "--sql-url", "sql_timeout_s": "--sql-timeout"}
 _RAG_FLAGS = {"k": "--k", "chunk_size": "--chunk-size", "chunk_overlap": "--chunk-overlap", "mmr": "--mmr"}
 
 
 def spec_from_args(args: argparse.Namespace):
     """A CompareSpec from the flags; unset flags keep the spec's defaults."""
+    from compare.scoring import ScorerSpec
     from compare.spec import CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
     from common.settings import load_settings
     from common.vocabulary import default_lora_alpha
@@ -68,6 +75,15 @@ def spec_from_args(args: argparse.Namespace):
     finetune = given_values(args, FinetuneSettings, _FINETUNE_FLAGS)
     if "lora_rank" in finetune:
         finetune["lora_alpha"] = default_lora_alpha(finetune["lora_rank"])
+    scoring = given_values(args, ScorerSpec, _SCORER_FLAGS)
+    if args.json_keys:
+        scoring["json_required_keys"] = [k.strip() for k in args.json_keys.split(",") if k.strip()]
+    if scoring and "names" not in scoring:
+        flags = ", ".join(f for field, f in _SCORER_FLAGS.items() if field in scoring) or "--json-keys"
+        raise ValueError(f"--scorer: {flags} set options of a scorer: name it too (--scorer json, sql-exec, "
+                         "or python:FILE.py:FUNCTION)")
+    if scoring:
+        fields["scoring"] = scoring
     output = args.output or load_settings().new_run_dir("compare")
     return CompareSpec(data=Path(args.data), mapping=mapping_from_args(args), model=args.model, output=Path(output),
                        generation=generation, rag=given_values(args, RagSettings, _RAG_FLAGS), finetune=finetune,

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from compare.pipeline import Pipeline
 
 
+def read_answers(run_dir: Path, arm: str) -> dict[int, AnswerRecord]:
+    """An arm's finished answers by question id."""
+    return {r["id"]: AnswerRecord.model_validate(r) for r in read_jsonl(stage_output(run_dir, arm))}
+
+
 def latency_path(run_dir: Path, arm: str) -> Path:
     return stage_output(run_dir, arm).with_name(f"{arm}.latency.json")
 

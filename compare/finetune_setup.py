@@ -52,7 +52,8 @@ def write_training_file(p: Pipeline) -> int:
     for i, row in enumerate(split.train):
         for style in styles:
             question = row.question if style == "bare" else _retrieval_prompt(spec, row, hits.get(i, []), tokenizer)
-            lines.append(json.dumps(_record(question, row, spec.generation.system_prompt)))
+            target = training_target(spec, row.reference)
+            lines.append(json.dumps(_record(question, target, spec.generation.system_prompt or row.system)))
     write_atomic(p.path(TRAIN_DATA), "\n".join(lines) + "\n")
     p.log(f"train: {len(lines)} training rows ({' + '.join(styles)} prompts) from {len(split.train)} examples")
     return len(lines)
@@ -60,19 +61,29 @@ def write_training_file(p: Pipeline) -> int:
 
 def _retrieval_prompt(spec: Any, row: TrainItem, hits: list, tokenizer: Any) -> str:
     """The hybrid arm's prompt for this question, fitted so prompt + answer stay within max_seq_len."""
-    answer_tokens = len(tokenizer(row.reference, add_special_tokens=False)["input_ids"])
+    answer_tokens = len(tokenizer(training_target(spec, row.reference), add_special_tokens=False)["input_ids"])
     budget = max(16, spec.finetune.max_seq_len - answer_tokens - TEMPLATE_MARGIN_TOKENS)
     return arm_prompt("finetuned_rag", row.question, hits, tokenizer, budget)
 
 
-def _record(question: str, row: TrainItem, system_prompt: str | None) -> dict:
-    """A row in a shape the tuning backend recognises: chat messages when there is a system prompt
-    (the spec's, else the example's), else prompt/completion."""
-    system = system_prompt or row.system
+def _record(question: str, target: str, system: str | None) -> dict:
+    """A row in a shape the tuning backend recognises: chat messages when there is a system prompt,
+    else prompt/completion."""
     if system:
         return {"messages": [{"role": "system", "content": system}, {"role": "user", "content": question},
-                             {"role": "assistant", "content": row.reference}]}
-    return {"prompt": question, "completion": row.reference}
+                             {"role": "assistant", "content": target}]}
+    return {"prompt": question, "completion": target}
+
+
+def training_target(spec: Any, reference: str) -> str:
+    """What the adapter learns to answer. With the sql-exec scorer a reference may list accepted
+    alternatives (sql-eval's `;`-separated queries and `{a,b}` column choices, which do not run as
+    written): train on the first minimal query, a real one."""
+    if spec.scoring is not None and "sql-exec" in spec.scoring.names:
+        from compare.scoring.sql_extract import reference_alternatives
+
+        return (reference_alternatives(reference) or [reference])[0]
+    return reference
 
 
 def _tokenizer(model: str) -> Any:

@@ -1,7 +1,7 @@
 """The comparison's stages, in one table: name, the file whose presence marks it finished, and
 the function that runs it.
 
-split -> index -> base -> rag -> train -> finetuned -> finetuned_rag -> forgetting -> costs -> results
+split -> index -> base -> rag -> train -> finetuned -> finetuned_rag -> forgetting -> score -> costs -> results
 
 Functions are named as "module:function" and imported when the stage runs, so reading the plan
 (the CLI, the pages, `runs list`) loads no model library. An answering stage is an arm: its
@@ -45,8 +45,9 @@ STAGES: tuple[Stage, ...] = (
     Stage("finetuned", "answers/finetuned.jsonl", "compare.answering:answer_stage"),
     Stage("finetuned_rag", "answers/finetuned_rag.jsonl", "compare.answering:answer_stage"),
     Stage("forgetting", "forgetting.json", "compare.stages:forgetting_stage"),
-    Stage("costs", "costs.json", "compare.summarize:costs_stage"),
-    Stage("results", "results.json", "compare.summarize:results_stage"),
+    Stage("score", "scores.json", "compare.score_stage:score_stage"),
+    Stage("costs", "costs.json", "compare.cost_stage:costs_stage"),
+    Stage("results", "results.json", "compare.results_stage:results_stage"),
 )
 BY_NAME: dict[str, Stage] = {s.name: s for s in STAGES}
 
@@ -58,6 +59,8 @@ def planned_stages(spec: CompareSpec) -> list[str]:
         wanted.add("index")
     if spec.needs_training:
         wanted |= {"train", "forgetting"}
+    if spec.scoring is not None:
+        wanted.add("score")
     return [s.name for s in STAGES if s.name in wanted]
 
 

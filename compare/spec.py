@@ -7,10 +7,11 @@ LoRA adapter trained on the training split) and `finetuned_rag` (the hybrid).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from compare.scoring.spec import ScorerSpec
 from common.vocabulary import DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR
 from tuning.data.models import FieldMapping
 
@@ -134,12 +135,27 @@ class CompareSpec(BaseModel):
     forgetting_text: Path | None = Field(
         None, description="General text for the forgetting check (perplexity before/after); built-in when unset."
     )
+    scoring: ScorerSpec | None = Field(
+        None, description="Task-aware scorers (json, sql-exec, python:MODULE:FUNCTION) next to exact match, token F1 "
+        "and ROUGE-L; sql-exec loads the .sql dumps among the documents unless given a server URL.")
     gpu: str = Field("A100 80GB", min_length=1, description="GPU whose hourly price the costs use (catalog name).")
     answers_key: str | None = Field(
         None, description="Key of the advisor answers this comparison was launched from (compare.answers_key)."
     )
     advised: AdvisedArm | None = Field(None, description="The advisor's recommendation for those answers.")
     output: Path = Field(description="The run folder.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dumps_from_docs(cls, data: Any) -> Any:
+        """sql-exec without a server URL loads the dumps given as documents (the schemas retrieval
+        reads are the databases the queries run on)."""
+        scoring = data.get("scoring") if isinstance(data, dict) else None
+        if isinstance(scoring, dict) and not scoring.get("sql_url") and not scoring.get("sql_dumps"):
+            names = scoring.get("names") or []
+            if "sql-exec" in (names.split(",") if isinstance(names, str) else names) and data.get("docs"):
+                data = {**data, "scoring": {**scoring, "sql_dumps": list(data["docs"])}}
+        return data
 
     @model_validator(mode="after")
     def _absolute_paths(self) -> CompareSpec:

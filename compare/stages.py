@@ -1,6 +1,6 @@
 """The data stages of the pipeline: split, index (+ retrieval for every held-out question) and the
 forgetting check. Answering is `compare.answering`, training `compare.training`, costs and
-results `compare.summarize`."""
+results `compare.cost_stage` and `compare.results_stage`."""
 from __future__ import annotations
 
 from pathlib import Path
