@@ -131,16 +131,8 @@ def _finetune(a: Answers, rec: Recommendation) -> list[NextStep]:
                           command=_cmd(*estimate_command(plan.model, plan.fit, plan.batch_size,
                                                          plan.grad_accum, plan.train_tokens))))
     where = _where_to_run(plan.fit)
-    tune = ["ftadvisor", "tune", "--model", runnable_model(plan.model), "--data", data]
-    tune += ["--method", "dpo", "--dpo-base", method] if dpo else ["--method", method]
-    if method != "full":
-        tune += ["--rank", DEFAULT_LORA_RANK]
-    tune += ["--epochs", DEFAULT_EPOCHS, "--lr", f"{plan.learning_rate:g}",
-             # DPO counts pairs per step: the plan's two sequences are one pair.
-             "--batch-size", plan.batch_size // 2 if dpo else plan.batch_size,
-             "--grad-accum", plan.grad_accum, "--seq-len", plan.seq_len, "--gradient-checkpointing",
-             "--gpus", plan.fit.gpus, "--sharding", plan.fit.sharding,
-             "--output", f"runs/{'dpo' if dpo else 'sft'}-{method}"]
+    tune = ["ftadvisor", "tune", "--model", runnable_model(plan.model), "--data", data,
+            *tune_flags(plan), "--output", f"runs/{'dpo' if dpo else 'sft'}-{method}"]
     steps.append(NextStep(
         title=f"Train the {method_label(method)} {'DPO' if dpo else 'SFT'} job{where} (it runs in its "
               "own process; add --detach to get the prompt back at once).",
@@ -149,6 +141,26 @@ def _finetune(a: Answers, rec: Recommendation) -> list[NextStep]:
     if rec.then_dpo and plan.dpo_stage is not None:
         steps.append(_dpo_stage(a, rec))
     return steps
+
+
+# JobSpec field -> `ftadvisor tune` flag, for the fields the advice decides.
+_TUNE_FLAGS = {"method": "--method", "dpo_base": "--dpo-base", "lora_rank": "--rank", "lora_alpha": "--alpha",
+               "epochs": "--epochs", "learning_rate": "--lr", "batch_size": "--batch-size",
+               "grad_accum": "--grad-accum", "max_seq_len": "--seq-len", "gpus": "--gpus", "sharding": "--sharding"}
+
+
+def tune_flags(plan) -> list:
+    """`ftadvisor tune` flags from `tuning.from_advice.job_fields` (the one advice -> job mapping),
+    with the GPU count and sharding always spelled out."""
+    from tuning.from_advice import job_fields  # pure: no torch
+
+    fields = {"gpus": plan.fit.gpus, "sharding": plan.fit.sharding} | job_fields(plan)
+    out: list = []
+    for name, flag in _TUNE_FLAGS.items():
+        if name in fields:
+            value = fields[name]
+            out += [flag, f"{value:g}" if isinstance(value, float) else value]
+    return out + (["--gradient-checkpointing"] if fields.get("gradient_checkpointing") else [])
 
 
 def estimate_command(model: str, f, batch: int, accum: int, tokens: int) -> list:
@@ -218,7 +230,8 @@ def _compare(a: Answers, rec: Recommendation) -> NextStep:
         cmd += ["--docs", SCHEMAS]
     elif rec.primary == "rag" or "rag" in rec.combine_with or a.knowledge_needs():
         cmd += ["--docs", DOCS]
-    cmd += ["--model", model, "--method", method, *scorer_flags(a)]
+    # The laptop stand-in runs where there may be no GPU: `auto` trains LoRA on a CPU, QLoRA on a GPU.
+    cmd += ["--model", model, "--method", "auto" if model == LAPTOP_MODEL else method, *scorer_flags(a)]
     if a.gpu:
         cmd += ["--gpu", a.gpu]
     cmd += ["--output", "runs/compare"]

@@ -210,7 +210,10 @@ def finetune_plan(j: Job, approach: str, recipe: str, fits: dict[str, MethodFit]
     f = fits[approach]
     req = _request(j, f.method, recipe, f.gpu, f.gpus, f.sharding)
     est = _est().estimate(req)
-    lr = DEFAULT_LR[f.method] / (2 if keep_general_skills and f.method != "full" else 1)
+    if recipe == "dpo":
+        lr = DEFAULT_LR["dpo"]
+    else:
+        lr = DEFAULT_LR[f.method] / (2 if keep_general_skills and f.method != "full" else 1)
     return FineTunePlan(
         method=f.method, recipe=recipe, model=j.model,
         params_total=est.params_total, params_trainable=est.params_trainable,

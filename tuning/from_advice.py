@@ -20,7 +20,10 @@ def job_fields(plan: Any) -> dict[str, Any]:
         fields = {"method": "dpo", "dpo_base": method if method in ("lora", "qlora") else "lora"}
     if plan.lora_rank:
         fields |= {"lora_rank": plan.lora_rank, "lora_alpha": default_lora_alpha(plan.lora_rank)}
-    fields |= {"learning_rate": plan.learning_rate, "epochs": plan.epochs, "batch_size": plan.batch_size,
+    # The plan's micro-batch counts sequences (the estimator's unit: a DPO pair is two); a DPO
+    # job's batch counts pairs (trl's DPOTrainer concatenates chosen and rejected).
+    batch = max(1, plan.batch_size // 2) if plan.recipe == "dpo" else plan.batch_size
+    fields |= {"learning_rate": plan.learning_rate, "epochs": plan.epochs, "batch_size": batch,
                "grad_accum": plan.grad_accum, "max_seq_len": plan.seq_len,
                "gradient_checkpointing": plan.gradient_checkpointing}
     gpus = getattr(getattr(plan, "fit", None), "gpus", None) or 1

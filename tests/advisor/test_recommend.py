@@ -123,6 +123,9 @@ def test_reports_say_pairs_for_dpo():
                 model="llama-3.1-8b-instruct", gpu="A100 80GB")
     rec = recommend(a)
     assert rec.recipe == "dpo" and rec.finetune.data_kind == "pairs" and rec.finetune.examples == 3000
+    assert rec.finetune.learning_rate == 5e-6 and rec.finetune.batch_size == 2  # two sequences: one pair
+    tune = next(s.command for s in rec.next_steps if s.command and " tune " in s.command)
+    assert "--lr 5e-06 --batch-size 1 " in tune  # a DPO job's batch counts pairs
     assert any("3,000 pairs" in x for x in rec.assumptions)
     assert "training examples" not in " ".join(r.text for r in rec.reasons)
 
@@ -160,7 +163,7 @@ def test_sequence_length_is_capped_at_the_context():
           prompting_result="fails", gpu="A100 80GB"),
      ["--docs ./schemas --model meta-llama/Llama-3.1-8B --method lora --scorer sql-exec --sql-db-field db_name"]),
     (dict(needs=["output_format"], labeled_examples=3000, prompting_result="fails"),
-     ["--model smollm2-135m-instruct --method lora --scorer json"]),
+     ["--model smollm2-135m-instruct --method auto --scorer json"]),
 ])
 def test_next_steps_have_exact_commands(primary_answers, expected):
     rec = recommend(Answers(**primary_answers))
@@ -187,24 +190,6 @@ def test_recommend_is_fast(hybrid_answers):
     assert statistics.median(times) < 0.5  # seconds, what-ifs included
 
 
-# Flags of issue 15's scorers (`compare --scorer`) that the comparison's command gains when the
-# scorers are wired in (another engineer's work); until then the parser may not know them.
-PENDING_FLAGS = {"--scorer": 1, "--sql-db-field": 1}
-
-
-def _without_pending(parser, argv: list[str]) -> list[str]:
-    known = parser._subparsers._group_actions[0].choices[argv[0]]._option_string_actions
-    out, skip = [], 0
-    for arg in argv:
-        if skip:
-            skip -= 1
-        elif arg in PENDING_FLAGS and arg not in known:
-            skip = PENDING_FLAGS[arg]
-        else:
-            out.append(arg)
-    return out
-
-
 def test_every_scenarios_commands_parse_with_the_real_cli():
     """Flags drift: each next-step command must parse with `ftadvisor`'s own parser."""
     import shlex
@@ -218,7 +203,7 @@ def test_every_scenarios_commands_parse_with_the_real_cli():
             if step.command:
                 argv = shlex.split(step.command)
                 assert argv[0] == "ftadvisor"
-                parser.parse_args(_without_pending(parser, argv[1:]))  # SystemExit(2) on an unknown flag
+                parser.parse_args(argv[1:])  # SystemExit(2) on an unknown flag
 
 
 def test_the_estimate_commands_reproduce_the_reported_memory(capsys):
