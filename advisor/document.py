@@ -1,19 +1,23 @@
 """The report as one neutral document: sections of paragraphs, bullet lists, tables, commands and
-a chart. `build_document` writes it once from the answers and the recommendation; the Markdown,
-HTML and PDF renderers (advisor/report*.py) only lay it out, so none of them imports another."""
+charts. `build_document` writes it once from the answers, the recommendation and, when given, a
+comparison run's results (`advisor.comparison`); the Markdown, HTML and PDF renderers
+(advisor/report*.py) only lay it out, so none of them imports another."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from advisor.answers import NEED_LABELS, Answers
+from advisor.chart import memory_chart
 from advisor.recommendation import MethodFit, Reason, Recommendation
 from advisor.text import gib, hours, method_label, money, sharding_words
 from common.vocabulary import APPROACH_LABELS, METHOD_LABELS
 
-# Comparison columns shown first, in this order (others follow).
-COMPARISON_METRICS = ("exact_match", "token_f1", "rouge_l", "hit_at_k", "latency_p50_s",
-                      "latency_p95_s", "cost_per_1k_queries_usd")
+if TYPE_CHECKING:
+    from compare.results import Results
+
 HEADLINE_PREFIX = "Recommendation: "
 
 
@@ -30,8 +34,16 @@ class Commands:
 
 @dataclass
 class Chart:
-    fits: list[MethodFit]
+    """A picture: `draw(fmt)` gives its PNG or SVG bytes (matplotlib, only when a renderer asks);
+    Markdown, which embeds nothing, writes the title and `md_note`, where to find it."""
+
     title: str
+    draw: Callable[[str], bytes]
+    md_note: str = "see the HTML or PDF report for the chart"
+
+
+def memory_figure(fits: list[MethodFit], chart_title: str) -> Chart:
+    return Chart(chart_title, partial(memory_chart, fits, title=chart_title))
 
 
 @dataclass
@@ -56,7 +68,7 @@ def is_headline(block: Any) -> bool:
     return isinstance(block, str) and block.startswith(HEADLINE_PREFIX)
 
 
-def build_document(a: Answers, rec: Recommendation, comp: dict | None) -> list[Section]:
+def build_document(a: Answers, rec: Recommendation, comp: Results | None) -> list[Section]:
     sections = [
         Section("Recommendation", _recommendation_blocks(a, rec)),
         Section("Why", [[reason_line(r) for r in rec.reasons if r.supports]]),
@@ -71,6 +83,8 @@ def build_document(a: Answers, rec: Recommendation, comp: dict | None) -> list[S
     sections.append(Section("Estimated memory, time and cost", _estimate_blocks(rec)))
     sections.append(Section("Next steps", _step_blocks(rec)))
     if comp is not None:
+        from advisor.comparison import comparison_blocks
+
         sections.append(Section("Comparison results", comparison_blocks(comp)))
     sections.append(Section("Your answers", [_answers_table(a)]))
     sections.append(Section("Assumptions and sources", _source_blocks(rec)))
@@ -141,7 +155,7 @@ def _estimate_blocks(rec: Recommendation) -> list[Any]:
         )
         blocks.append(plan_summary(plan))
         blocks.append(Table(["component", "GiB per GPU"], _breakdown_rows(f)))
-        blocks.append(Chart(plan.alternatives, "Estimated memory per GPU for each method"))
+        blocks.append(memory_figure(plan.alternatives, "Estimated memory per GPU for each method"))
         blocks.append(Table(FIT_HEADERS, [fit_row(x) for x in plan.alternatives]))
         if plan.dpo_stage is not None:
             blocks.append("The DPO stage after SFT, on the preference pairs:")
@@ -163,7 +177,7 @@ def _estimate_blocks(rec: Recommendation) -> list[Any]:
         )
         if plan is None:
             blocks.append(Table(["component", "GiB per GPU"], _breakdown_rows(serving)))
-            blocks.append(Chart([serving], "Estimated memory to serve the model"))
+            blocks.append(memory_figure([serving], "Estimated memory to serve the model"))
     return blocks or ["No estimate (the estimator was not consulted)."]
 
 
@@ -228,27 +242,3 @@ def _source_blocks(rec: Recommendation) -> list[Any]:
     if corrections:
         blocks += ["Where a source is wrong:", corrections]
     return blocks
-
-
-def comparison_blocks(comp: dict) -> list[Any]:
-    """The comparison run's metric table (arms x metrics); kept small so the comparison's
-    own code can call it."""
-    arms: dict[str, dict] = comp["arms"]
-    present = {k for m in arms.values() for k, v in m.items() if isinstance(v, (int, float))}
-    cols = [c for c in COMPARISON_METRICS if c in present]
-    cols += sorted(present - set(cols) - {"questions", "k"})[: max(0, 9 - len(cols))]
-    rows = [[name] + [_num(m.get(c)) for c in cols] for name, m in arms.items()]
-    blocks: list[Any] = []
-    meta = [f"{k}: {comp[k]}" for k in ("model", "eval_examples", "train_examples") if k in comp]
-    if meta:
-        blocks.append("; ".join(meta) + ".")
-    blocks.append(Table(["arm", *cols], rows))
-    return blocks
-
-
-def _num(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.3f}" if abs(v) < 1000 else f"{v:,.0f}"
-    return str(v)

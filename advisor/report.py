@@ -5,14 +5,17 @@ modules, json dumps the data. `summary_text` is the terminal form (`ftadvisor ad
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advisor.answers import Answers
+from advisor.comparison import comparison_json, load_comparison
 from advisor.document import Chart, Commands, Section, Table, build_document, headline_of, reason_line, title
 from advisor.errors import AdvisorError
 from advisor.recommendation import Recommendation
 from advisor.text import duration, money, sharding_words
+
+if TYPE_CHECKING:
+    from compare.results import Results
 
 FORMATS: tuple[str, ...] = ("md", "html", "json", "pdf")
 MEDIA_TYPES = {"md": "text/markdown", "html": "text/html", "json": "application/json",
@@ -23,7 +26,7 @@ def render_report(
     answers: Answers, recommendation: Recommendation, fmt: str, comparison: Any = None
 ) -> bytes:
     """The report as bytes in `fmt` (md, html, json or pdf). `comparison`: a comparison run's
-    folder or results.json path, its loaded dict, or an object with `model_dump()`."""
+    folder or results.json path, their dict, or its `compare.results.Results`."""
     if fmt not in FORMATS:
         raise AdvisorError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
     comp = load_comparison(comparison)
@@ -41,36 +44,14 @@ def render_report(
     return render_pdf(doc)
 
 
-def report_json(answers: Answers, rec: Recommendation, comp: dict | None) -> bytes:
+def report_json(answers: Answers, rec: Recommendation, comp: Results | None) -> bytes:
     data = {
         "schema_version": 1,
         "answers": answers.model_dump(mode="json"),
         "recommendation": rec.model_dump(mode="json"),
-        "comparison": comp,
+        "comparison": comparison_json(comp) if comp is not None else None,
     }
     return (json.dumps(data, indent=2) + "\n").encode("utf-8")
-
-
-def load_comparison(comparison: Any) -> dict | None:
-    """A comparison run's results as a dict with `arms` {name: {metric: value}}."""
-    if comparison is None:
-        return None
-    if isinstance(comparison, (str, Path)):
-        path = Path(comparison)
-        if path.is_dir():
-            path = path / "results.json"
-        try:
-            comparison = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise AdvisorError(f"--comparison: no results.json at {path} (has the run finished?)") from None
-        except json.JSONDecodeError as exc:
-            raise AdvisorError(f"--comparison: {path}: malformed JSON at line {exc.lineno}, "
-                               f"column {exc.colno}: {exc.msg}") from None
-    elif hasattr(comparison, "model_dump"):
-        comparison = comparison.model_dump(mode="json")
-    if not isinstance(comparison, dict) or not isinstance(comparison.get("arms"), dict):
-        raise AdvisorError("--comparison: expected results with an `arms` object (arm name -> metrics)")
-    return comparison
 
 
 def summary_text(rec: Recommendation) -> str:
@@ -130,5 +111,5 @@ def _md_block(b: Any) -> list[str]:
     if isinstance(b, Commands):
         return ["```bash", *b.lines, "```"]
     if isinstance(b, Chart):
-        return [f"_{b.title}: see the HTML or PDF report for the chart._"]
+        return [f"_{b.title}: {b.md_note}._"]
     raise TypeError(f"unknown block {type(b).__name__}")

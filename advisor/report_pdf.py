@@ -1,4 +1,4 @@
-"""The report as a real PDF (reportlab platypus), with the memory chart as an image. Text uses
+"""The report as a real PDF (reportlab platypus), with the charts as images. Text uses
 the DejaVu fonts that ship with matplotlib, so any Unicode in answers and sources renders."""
 from __future__ import annotations
 
@@ -96,10 +96,7 @@ def _flowables(b: Any, styles: dict, fonts: dict, width: float) -> list[Any]:
     if isinstance(b, Commands):
         return [Paragraph(escape(line), styles["mono"]) for line in b.lines]
     if isinstance(b, Chart):
-        from advisor.chart import memory_chart
-
-        png = memory_chart(b.fits, fmt="png", title=b.title)
-        img = Image(io.BytesIO(png))
+        img = Image(io.BytesIO(b.draw("png")))
         scale = min(1.0, width / img.imageWidth)
         img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
         return [img]

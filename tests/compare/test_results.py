@@ -85,8 +85,8 @@ def test_the_report_accepts_results(tmp_path):
     (tmp_path / "results.json").write_text(_results(tmp_path).model_dump_json())
     answers = Answers()
     md = render_report(answers, recommend(answers), "md", comparison=load_results(tmp_path)).decode()
-    assert "Comparison" in md and "finetuned" in md
-    assert b"finetuned" in render_report(answers, recommend(answers), "md", comparison=tmp_path)
+    assert "Comparison" in md and "| Fine-tuned |" in md  # the arms by their titles (compare.spec.ARM_TITLES)
+    assert b"| Fine-tuned |" in render_report(answers, recommend(answers), "md", comparison=tmp_path)
 
 
 def test_find_comparison_for_the_same_answers(tmp_path):
