@@ -1,21 +1,25 @@
 """The Advisor page (landing page): the questionnaire, grouped, recomputed on every change, with
 the recommendation, its reasons and sources, what would change it, the estimator's figures,
-next steps and the report downloads. Widgets come from `Answers.model_fields` through
-`ui.forms.field_widget`; all logic is in `advisor`."""
+next steps and the report downloads, with a comparison run in the report (the one launched from
+these answers by default). Widgets come from `Answers.model_fields` through `ui.forms.field_widget`;
+all logic is in `advisor`."""
 from __future__ import annotations
 
 import streamlit as st
 from pydantic import ValidationError
 
-from advisor import Answers, recommend, render_report
+from advisor import AdvisorError, Answers, recommend, render_report
 from advisor.answers import GROUPS, NEED_LABELS
 from advisor.catalog import gpu_names
+from advisor.comparison import comparison_runs, load_comparison
 from advisor.document import plan_summary, reason_line
 from advisor.report import MEDIA_TYPES
 from advisor.scenarios import load_scenarios
+from common.settings import load_settings
 from common.vocabulary import APPROACH_LABELS, APPROACH_SHORT_LABELS
 from ui.errors import show_errors
 from ui.forms import NONE_LABEL, field_widget
+from ui.handoff import offer
 from ui.nav import show_links
 
 P = "adv_"  # widget key prefix
@@ -137,17 +141,43 @@ def show_estimates(rec) -> None:
                    f"{serving.total_gib:.1f} GiB per GPU, fits: {'yes' if serving.fits else 'no'}")
 
 
-def _report_maker(answers: Answers, rec, fmt: str):
-    """The report is rendered only when its button is clicked (PDF/HTML draw a chart)."""
-    return lambda: render_report(answers, rec, fmt)
+def pick_comparison(answers: Answers):
+    """The comparison run the report carries (`compare.results.Results`), or None: offered, the
+    newest one launched from these answers; any other completed one can be chosen."""
+    key = f"{P}comparison"
+    runs = comparison_runs(load_settings().runs_dir, answers)
+    labels = {r.run_dir: r.label for r in runs}
+    if st.session_state.get(key) not in (None, *labels):
+        del st.session_state[key]  # the run chosen before is gone
+    offer(st.session_state, {key: next((r.run_dir for r in runs if r.from_answers), None)})
+    picked = st.selectbox("Comparison in the report", [None, *labels], key=key,
+                          format_func=lambda r: "none" if r is None else labels[r], disabled=not runs,
+                          help="A completed comparison run (Compare page): its evidence, the picture of quality "
+                          "against cost, the metric table and the costs go into the report's comparison section.")
+    if picked is None:
+        return None
+    try:
+        results = load_comparison(picked)
+    except AdvisorError as exc:
+        show_errors(exc)
+        return None
+    if results.evidence is not None:
+        st.caption(results.evidence.paragraph)
+    return results
+
+
+def _report_maker(answers: Answers, rec, fmt: str, comparison):
+    """The report is rendered only when its button is clicked (PDF/HTML draw charts)."""
+    return lambda: render_report(answers, rec, fmt, comparison)
 
 
 def show_downloads(answers: Answers, rec) -> None:
     st.markdown("**Download the report**")
+    comparison = pick_comparison(answers)
     cols = st.columns(4)
     for col, fmt in zip(cols, ("md", "html", "pdf", "json")):
         col.download_button(  # short labels: four buttons share the narrow right column
-            fmt.upper(), icon=":material/download:", data=_report_maker(answers, rec, fmt),
+            fmt.upper(), icon=":material/download:", data=_report_maker(answers, rec, fmt, comparison),
             file_name=f"ftadvisor-report.{fmt}", mime=MEDIA_TYPES[fmt], key=f"{P}{fmt}_download",
             on_click="ignore", use_container_width=True,
         )
