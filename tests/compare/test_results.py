@@ -62,7 +62,7 @@ def test_markdown_table_and_rows(tmp_path):
     results = _results(tmp_path)
     md = results.to_markdown()
     assert "| base | 0.500 | 0.750 |" in md  # EM 1/2; F1 (1 + 0.5) / 2
-    assert "finetuned becomes cheaper than base after 360 queries" in md  # $0.02 fixed / $5.6e-5 saved per query
+    assert "Fine-tuned becomes cheaper than Base model (prompting) after 360 queries" in md  # $0.02 fixed / $5.6e-5 saved per query
     rows = metric_rows(results)
     assert [r["arm"] for r in rows] == ["base", "finetuned"] and rows[0]["exact match"] == 0.5
 
