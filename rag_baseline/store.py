@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse
 
+from common.paths import resolve_user_path
 from rag_baseline.errors import RagError
 from rag_baseline.models import StoreConfig
 
@@ -49,7 +50,7 @@ def get_client(store: StoreConfig, *, create: bool = False):
     """The (cached) client for a store folder or server URL; errors say what to do."""
     if store.url:
         return _http_client(store.url)
-    path = Path(store.path).expanduser().resolve()
+    path = resolve_user_path(store.path, "store")
     check_store_folder(path, create=create)
     key = f"path:{path}"
     if key not in _CLIENTS:
@@ -124,7 +125,7 @@ def write_lock(store: StoreConfig) -> Iterator[None]:
     if store.url:
         yield
         return
-    path = Path(store.path).expanduser().resolve()
+    path = resolve_user_path(store.path, "store")
     path.mkdir(parents=True, exist_ok=True)
     with open(path / LOCK_FILE, "a+") as handle:
         try:
