@@ -88,3 +88,24 @@ def test_a_folder_as_data_says_give_a_file(command, name, tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "is a folder: give a file" in err, err
+
+
+@pytest.mark.parametrize("command", ["data check {data} --model {model} --seq-len 64",
+                                     "tune --model {model} --data {data} --seq-len 64 --output {out}",
+                                     "compare --model {model} --data {data} --seq-len 64 --output {out}"])
+def test_data_whose_prompts_fill_seq_len_is_refused_before_any_model_loads(command, tmp_path, tiny_model_dir,
+                                                                           capsys):
+    # trl would drop every row (no answer token survives the cut) and training would die on 0 samples.
+    import json
+
+    data = tmp_path / "long.jsonl"
+    data.write_text("".join(json.dumps({"question": "word " * 30 + f"{i}?", "answer": "yes"}) + "\n"
+                            for i in range(4)))
+    argv = command.format(data=data, model=tiny_model_dir, out=tmp_path / "out").split()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    if argv[0] != "data":  # data check prints the report on stdout and a summary on stderr
+        assert len(err.splitlines()) == 1, err
+        assert "lines 1, 2, 3, 4: the prompt alone is " in err and "tokens, which fills --seq-len 64" in err
+        assert "--seq-len must be at least" in err
+    assert not (tmp_path / "out").exists()
