@@ -1,10 +1,11 @@
 """Chroma, embedded or served, through one code path.
 
 `StoreConfig(path=...)` opens a `PersistentClient` on a folder; `StoreConfig(url=...)` an
-`HttpClient` on a `chroma run` server. Either way the caller gets a collection whose embedding
-function is the offline model (never Chroma's default, which downloads) and whose distance is
-cosine. Telemetry is off. Clients are cached: Chroma allows one `Settings` per path per process.
-Only one process writes a persistent store at a time (`write_lock`).
+`HttpClient` on a `chroma run` server, every request bounded by HTTP_TIMEOUT_S (chroma_http.py).
+Either way the caller gets a collection whose embedding function is the offline model (never
+Chroma's default, which downloads) and whose distance is cosine. Telemetry is off. Clients are
+cached: Chroma allows one `Settings` per path per process. Only one process writes a persistent
+store at a time (`write_lock`).
 """
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ from rag_baseline.models import StoreConfig
 
 CHROMA_DB_FILE = "chroma.sqlite3"
 LOCK_FILE = ".ftadvisor-write.lock"
+# Longest wait for one request to a Chroma server (connect, send, answer). A heartbeat takes
+# milliseconds and adding 256 chunks well under a second on a loopback server (measured); 30 s
+# leaves room for a loaded server without hanging on one that never answers.
+HTTP_TIMEOUT_S = 30.0
 _CLIENTS: dict[str, object] = {}
 
 
@@ -68,16 +73,18 @@ def _http_client(url: str):
     key = f"url:{url}"
     if key in _CLIENTS:
         return _CLIENTS[key]
-    import chromadb
+    from rag_baseline.chroma_http import connect
 
     parsed = urlparse(url)
     ssl = parsed.scheme == "https"
     port = parsed.port or (443 if ssl else 8000)
     hint = f"start one with `chroma run --path DIR --host {parsed.hostname} --port {port}`"
     try:
-        client = chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl, settings=_settings())
+        client = connect(url, HTTP_TIMEOUT_S, host=parsed.hostname, port=port, ssl=ssl, settings=_settings())
         client.heartbeat()
-    except Exception as exc:  # connection refused, timeout, not a Chroma server
+    except RagError:  # it did not answer in time: already says so
+        raise
+    except Exception as exc:  # connection refused, not a Chroma server
         raise RagError(f"cannot reach the Chroma server at {url} ({exc}); {hint}") from None
     _CLIENTS[key] = client
     return client
