@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from advisor.report import Chart, Commands, Section, Table, _headline, title
+from advisor.document import Chart, Commands, Section, Table, headline_of, is_headline, title
 
 CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2433;
@@ -27,7 +27,7 @@ li { margin: .25rem 0; }
 def render_html(doc: list[Section]) -> bytes:
     from advisor.chart import memory_chart
 
-    head = _headline(doc)
+    head = headline_of(doc)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -45,7 +45,7 @@ def render_html(doc: list[Section]) -> bytes:
 
 def _block(b: Any, memory_chart) -> str:
     if isinstance(b, str):
-        cls = ' class="headline"' if b.startswith("Recommendation: ") else ""
+        cls = ' class="headline"' if is_headline(b) else ""
         return f"<p{cls}>{escape(b)}</p>"
     if isinstance(b, list):
         return "<ul>" + "".join(f"<li>{escape(x)}</li>" for x in b) + "</ul>"

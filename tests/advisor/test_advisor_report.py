@@ -6,7 +6,8 @@ import re
 import pytest
 
 from advisor import AdvisorError, recommend, render_report
-from advisor.report import comparison_blocks, load_comparison
+from advisor.document import comparison_blocks
+from advisor.report import load_comparison
 
 COMPARISON = {
     "model": "tiny",
@@ -41,7 +42,30 @@ def test_markdown_has_every_section(hybrid):
     assert "ftadvisor tune --model meta-llama/Llama-3.1-8B --data examples.jsonl --method lora" in md
     assert "ftadvisor rag index --docs ./docs --store ./rag-store" in md
     assert "| qlora | 0.375 | 0.610 | 0.520 |" in md
-    assert "001_0ffb80dee5154411.txt" in md and "weights" in md
+    assert "Fine-Tuning (AI-search glossary, Techniques & Methods)" in md and "weights" in md
+
+
+SEED_FILE = re.compile(r"\d{3}_[0-9a-f]{16}\.txt|seeds/")
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "pdf"])
+def test_every_format_shows_readable_sources_and_no_seed_file(hybrid, fmt):
+    a, rec = hybrid
+    data = render_report(a, rec, fmt)
+    if fmt == "pdf":
+        from pypdf import PdfReader
+
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+        text = " ".join(text.split())  # the PDF wraps lines
+    else:
+        text = data.decode()
+    if fmt == "html":
+        from html import unescape
+
+        text = unescape(text)
+    for s in rec.sources:
+        assert s.title in text
+    assert not SEED_FILE.search(text)
 
 
 def test_html_is_one_self_contained_file_with_an_inline_svg_chart(hybrid):

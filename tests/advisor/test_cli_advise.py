@@ -83,3 +83,24 @@ def test_answers_from_stdin(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"needs": ["private_knowledge"]})))
     assert main(["advise", "--answers", "-", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["primary"] == "rag"
+
+
+def test_advise_shows_readable_sources_and_no_seed_file(answers_file, capsys):
+    import re
+
+    assert main(["advise", "--answers", str(answers_file)]) == 0
+    out = capsys.readouterr().out
+    assert "Sources:" in out and "Fine-Tuning (GEO & AI-search glossary entry)" in out
+    assert "source: Fine-Tuning (GEO & AI-search glossary entry)" in out  # on each reason too
+    assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt|seeds/", out)
+
+
+def test_advise_json_keeps_its_keys_and_adds_the_new_ones(answers_file, capsys):
+    assert main(["advise", "--answers", str(answers_file), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"headline", "primary", "combine_with", "recipe", "scores", "reasons", "warnings",
+            "what_would_change_it", "next_steps", "finetune", "serving", "assumptions", "sources"} <= set(data)
+    assert {"then_dpo", "distill", "ruled_out"} <= set(data)
+    assert {"source", "claim", "source_title", "rules_out"} <= set(data["reasons"][0])
+    assert {"file", "claims", "title", "where"} <= set(data["sources"][0])
+    assert data["finetune"]["sharding"] == data["finetune"]["fit"]["sharding"] == "none"

@@ -71,4 +71,26 @@ def test_prefills_from_saved_answers():
     app.run()
     assert not app.exception
     assert app.session_state["recommendation"].primary == "rag"
-    assert app.toggle(key="adv_citations_required").value is True
+    assert app.checkbox(key="adv_citations_required").value is True
+
+
+def test_reasons_and_sources_show_readable_titles(at):
+    at.selectbox(key="adv_example").set_value("seventy_b_lora_eight_a100").run()
+    assert not at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert "source: Fine-Tuning (GEO & AI-search glossary entry)" in text
+    assert "**You can now train a 70b language model at home (Answer.AI, 2024)**" in text
+    assert ".txt" not in text
+    assert "--gpus 8 --sharding fsdp" in "\n".join(c.value for c in at.code)
+
+
+def test_widgets_come_from_the_answers_fields(at):
+    """ui.forms.field_widget draws them: help texts from Answers, no GPU is '(none)'."""
+    from ui.forms import NONE_LABEL
+
+    gpu = at.selectbox(key="adv_gpu")
+    assert gpu.value == NONE_LABEL and gpu.options[0] == NONE_LABEL and "A100 80GB" in gpu.options
+    assert at.number_input(key="adv_budget_usd").value is None
+    assert at.text_area(key="adv_use_case").help == Answers.model_fields["use_case"].json_schema_extra["help"]
+    gpu.set_value("A100 80GB").run()
+    assert at.session_state["answers"].gpu == "A100 80GB"

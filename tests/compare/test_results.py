@@ -10,7 +10,7 @@ from compare import CompareError, answers_key, find_comparison, load_results
 from compare.costs import arm_cost, break_evens
 from compare.records import AnswerRecord, EvalItem, Forgetting, QuestionHits, Retrieval
 from compare.results import CostFigures, Results, metric_rows, read_side_by_side
-from compare.summarize import arm_metrics
+from compare.results_stage import arm_metrics
 
 EVAL = [EvalItem(id=0, question="q0", reference="Paris", source_line=1),
         EvalItem(id=1, question="q1", reference="the red car", source_line=2)]
