@@ -83,16 +83,21 @@ def _join(prompt: str | list, answer: str | list, tok: Any) -> str | list:
     return prompt + answer + ("" if answer.endswith(eos) else eos)
 
 
+_QUIET = {"verbose": False}  # no "longer than the maximum sequence length" warning: we measure exactly that
+
+
 def _ids(tok: Any, value: str | list, **template_kwargs: Any) -> list[int]:
     """trl.data_utils._tokenize: the chat template for messages, the tokenizer's call for text."""
     if isinstance(value, list):
-        return list(tok.apply_chat_template(value, tokenize=True, return_dict=True, **template_kwargs)["input_ids"])
-    return list(tok(text=value)["input_ids"])
+        out = tok.apply_chat_template(value, tokenize=True, return_dict=True, tokenizer_kwargs=_QUIET,
+                                      **template_kwargs)
+        return list(out["input_ids"])
+    return list(tok(text=value, **_QUIET)["input_ids"])
 
 
 def _chat_length(tok: Any, messages: list[dict]) -> SeqLength:
     assistant_only = "generation" in tok.chat_template  # tuning/recipes/sft.py: assistant_only_loss
-    out = tok.apply_chat_template(messages, tokenize=True, return_dict=True,
+    out = tok.apply_chat_template(messages, tokenize=True, return_dict=True, tokenizer_kwargs=_QUIET,
                                   return_assistant_tokens_mask=assistant_only)
     ids = out["input_ids"]
     if not assistant_only:
