@@ -48,7 +48,7 @@ def index_documents(
 ) -> IndexReport:
     """Bring the collection up to date with the files under `paths`; see the module docstring.
 
-    `on_progress(done, total)` is called as chunks are embedded (every 32 chunks). Unreadable files
+    `on_progress(done, total)` is called after every embedding batch (16 chunks). Unreadable files
     are skipped and listed in the report; no readable file at all is a RagError.
     """
     from rag_baseline.embeddings import embed
