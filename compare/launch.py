@@ -28,6 +28,8 @@ def preflight(spec: CompareSpec) -> int:
                            f"(columns: {', '.join(loaded.columns)})")
     if len(loaded.examples) < 2:
         raise CompareError(f"data: {len(loaded.examples)} example(s): a comparison needs at least 2 (train + held-out)")
+    if spec.needs_training:
+        _refuse_untrainable(spec)
     local = Path(spec.model)
     if local.is_dir() and not (local / "config.json").exists():
         raise CompareError(f"model: {local} has no config.json (give a model folder or a hub id)")
@@ -35,6 +37,20 @@ def preflight(spec: CompareSpec) -> int:
 
     load_gpu(spec.gpu)  # an unknown name raises, listing close names
     return len(loaded.examples)
+
+
+def _refuse_untrainable(spec: CompareSpec) -> None:
+    """Refuse data the fine-tuned arms would not train on at all (every prompt alone fills
+    max_seq_len: trl drops such rows). Counted in tokens when the model folder has a tokenizer,
+    else in words (at most as many as tokens, so a refusal in words holds in tokens)."""
+    from tuning.data import validate_dataset
+
+    folder = Path(spec.model)
+    has_tokenizer = any((folder / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json"))
+    report = validate_dataset(spec.data, spec.mapping, tokenizer=spec.model if has_tokenizer else None,
+                              max_seq_len=spec.finetune.max_seq_len, near_dup=False, eval_fraction=0.0)
+    if not report.ok:
+        raise CompareError(f"data: {report.error_lines()[0]}")
 
 
 def launch_comparison(spec: CompareSpec) -> Path:

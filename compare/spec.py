@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from common.paths import resolve_user_path
 from compare.scoring.spec import ScorerSpec
 from common.vocabulary import DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR
 from tuning.data.models import FieldMapping
@@ -159,11 +160,11 @@ class CompareSpec(BaseModel):
 
     @model_validator(mode="after")
     def _absolute_paths(self) -> CompareSpec:
-        self.data = self.data.expanduser().resolve()
-        self.docs = [d.expanduser().resolve() for d in self.docs]
-        self.output = self.output.expanduser().resolve()
+        self.data = resolve_user_path(self.data, "data")
+        self.docs = [resolve_user_path(d, "docs") for d in self.docs]
+        self.output = resolve_user_path(self.output, "output")
         if self.forgetting_text is not None:
-            self.forgetting_text = self.forgetting_text.expanduser().resolve()
+            self.forgetting_text = resolve_user_path(self.forgetting_text, "forgetting_text")
         local = Path(self.model).expanduser()
         if local.exists():
             self.model = str(local.resolve())
@@ -187,10 +188,10 @@ class CompareSpec(BaseModel):
         """Fail early, with the path, when an input file or folder is missing."""
         from compare.errors import CompareError
 
-        if not self.data.is_file():
-            raise CompareError(f"data: no such file {self.data}")
+        for field, path in (("data", self.data), ("forgetting_text", self.forgetting_text)):
+            if path is not None and not path.is_file():
+                why = f"{path} is a folder: give a file" if path.is_dir() else f"no such file {path}"
+                raise CompareError(f"{field}: {why}")
         for doc in self.docs:
             if not doc.exists():
                 raise CompareError(f"docs: no such file or folder {doc}")
-        if self.forgetting_text is not None and not self.forgetting_text.is_file():
-            raise CompareError(f"forgetting_text: no such file {self.forgetting_text}")
