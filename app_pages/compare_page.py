@@ -13,10 +13,9 @@ import streamlit as st
 from pydantic import ValidationError
 
 from common.settings import load_settings
-from compare.arms import ARM_TITLES
 from compare.launch import defaults_from_advice, launch_comparison
 from compare.results import METRIC_LABELS, answers_key, load_results, metric_rows, read_side_by_side
-from compare.spec import ARMS, CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
+from compare.spec import ARM_TITLES, ARMS, CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
 from estimator import list_gpus
 import runs
 from tuning.data import FieldMapping

@@ -32,18 +32,11 @@ def advice_defaults() -> dict:
     answers = st.session_state.get("answers")
     named = getattr(answers, "model", None)  # a catalog name or a size: train its hub id (ui.handoff)
     out: dict = {"model": trainable_model(named) if named else None}
-    if plan is None:
-        return {k: v for k, v in out.items() if v}
-    method = "full" if plan.method == "full_finetune" else plan.method
-    if plan.recipe == "dpo":
-        out.update(method="dpo", dpo_base=method if method in ("lora", "qlora") else "lora")
-    else:
-        out["method"] = method
-    out.update(model=trainable_model(plan.model), batch_size=plan.batch_size, max_seq_len=plan.seq_len, epochs=plan.epochs,
-               gradient_checkpointing=plan.gradient_checkpointing, learning_rate=plan.learning_rate)
-    if plan.lora_rank:
-        out["lora_rank"] = plan.lora_rank
-    return {k: v for k, v in out.items() if v is not None}
+    if plan is not None:
+        from tuning.from_advice import job_fields
+
+        out |= {"model": trainable_model(plan.model)} | job_fields(plan)
+    return {k: v for k, v in out.items() if v is not None and k in JobSpec.model_fields}
 
 
 def saved_upload(upload) -> Path | None:

@@ -79,7 +79,7 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     rows = [("RUN", "KIND", "STATE", "STEP", "LOSS", "EVAL", "METHOD", "MODEL")]
     for r in found:
-        steps = f"{r.status.step}/{r.status.total_steps or '?'}" if r.status else "-"
+        steps = f"{r.status.step}/{r.status.total_steps or '?'}"
         rows.append((Path(r.run_dir).name, r.kind, r.state, steps,
                      _fmt(r.final_loss), _fmt(r.eval_loss), r.method or "-", r.model or "-"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from cli.data import add_mapping_arguments, mapping_from_args
 from cli.follow import follow
@@ -81,8 +80,8 @@ def spec_from_args(args: argparse.Namespace):
         fields["lora_targets"] = args.targets if args.targets in ("all-linear", "attention") else args.targets.split(",")
     if args.no_near_dup:
         fields["near_dup_threshold"] = None
-    return JobSpec(model=args.model, data=str(Path(args.data).resolve()), mapping=mapping_from_args(args),
-                   output=str(Path(args.output or _default_output(args.method)).resolve()), **fields)
+    return JobSpec(model=args.model, data=args.data, mapping=mapping_from_args(args),
+                   output=args.output or _default_output(args.method), **fields)  # the spec resolves paths
 
 
 def _tune(args: argparse.Namespace) -> int:

@@ -11,6 +11,8 @@ from itertools import combinations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from compare.spec import ARM_TITLES
+
 SECONDS_PER_HOUR = 3600.0
 
 
@@ -62,13 +64,17 @@ def break_even(a: ArmCost, b: ArmCost) -> BreakEven:
     if d_fixed == 0:
         winner, loser = (hi, lo) if d_query > 0 else (lo, hi)
         return BreakEven(cheaper_after=winner.arm, than=loser.arm, queries=0.0,
-                         note=f"{winner.arm} is cheaper from the first query")
+                         note=f"{_t(winner.arm)} is cheaper from the first query")
     if d_query <= 0:
         return BreakEven(cheaper_after=hi.arm, than=lo.arm, queries=None,
-                         note=f"{hi.arm} costs more up front and per query: {lo.arm} is always cheaper")
+                         note=f"{_t(hi.arm)} costs more up front and per query: {_t(lo.arm)} is always cheaper")
     n = d_fixed / d_query
     return BreakEven(cheaper_after=hi.arm, than=lo.arm, queries=n,
-                     note=f"{hi.arm} becomes cheaper than {lo.arm} after {n:,.0f} queries")
+                     note=f"{_t(hi.arm)} becomes cheaper than {_t(lo.arm)} after {n:,.0f} queries")
+
+
+def _t(arm: str) -> str:
+    return ARM_TITLES.get(arm, arm)
 
 
 def break_evens(costs: list[ArmCost]) -> list[BreakEven]:

@@ -53,6 +53,9 @@ class Retrieval(_Record):
     chunks: int
     skipped: list[SkippedFile] = Field(default_factory=list)
     questions: list[QuestionHits]
+    train_questions: list[QuestionHits] = Field(
+        default_factory=list, description="Passages for each training question (id = its position in split.train), "
+        "when the adapter trains on retrieval prompts.")
 
     def by_id(self) -> dict[int, QuestionHits]:
         return {q.id: q for q in self.questions}
@@ -63,9 +66,26 @@ class AnswerRecord(_Record):
 
     id: int
     answer: str
-    latency_s: float
+    latency_s: float = Field(description="Wall time of the generate() call that answered it (its whole batch).")
+    batch_size: int = Field(1, ge=1, description="Questions answered by that call.")
     prompt_tokens: int
     new_tokens: int
+
+    @property
+    def machine_seconds(self) -> float:
+        """This answer's share of the batch's wall time."""
+        return self.latency_s / self.batch_size
+
+
+class LatencySample(_Record):
+    """answers/<arm>.latency.json: a few questions answered again alone, one generate() call each."""
+
+    questions: int
+    latencies_s: list[float]
+    prompt_tokens: list[int]
+    new_tokens: list[int]
+    same_as_batched: int = Field(description="How many of these answers equal the batched answer.")
+    greedy: bool
 
 
 class TrainRecord(_Record):

@@ -36,7 +36,7 @@ CHILD_EXIT_WAIT_S = 10.0  # how long a resume waits for a tuning worker still on
 def job_spec(p: Pipeline):
     """The tuning JobSpec for the training split (no inner eval split: the held-out questions
     are the comparison's own)."""
-    from compare.stages import TRAIN_DATA
+    from compare.finetune_setup import TRAIN_DATA, finetune_method
     from tuning.spec import JobSpec
 
     ft = p.spec.finetune
@@ -44,7 +44,7 @@ def job_spec(p: Pipeline):
         model=p.spec.model,
         data=str(p.path(TRAIN_DATA)),
         output=str(p.path(TRAIN_DIR)),
-        method=ft.method,
+        method=finetune_method(p.spec),
         lora_rank=ft.lora_rank,
         lora_alpha=ft.lora_alpha,
         learning_rate=ft.learning_rate,
@@ -90,6 +90,10 @@ def _run_child(p: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
 
 def train_stage(p: Pipeline) -> None:
     """Train (or resume training) the adapter; train.json holds time, steps and memory."""
+    from compare.finetune_setup import TRAIN_DATA, write_training_file
+
+    if not p.path(TRAIN_DATA).exists():  # written once: a resumed run trains on the same rows
+        write_training_file(p)
     train_dir = prepare_sub_run(p)
     spent = _seconds_so_far(train_dir)
     if runs.load_status(train_dir).state != "completed":
@@ -106,7 +110,7 @@ def train_stage(p: Pipeline) -> None:
         raise CompareError(f"training finished but left no adapter in {adapter}")
     memory = json.loads((train_dir / "memory.json").read_text()) if (train_dir / "memory.json").exists() else {}
     p.write("train.json", TrainRecord(
-        run_dir=str(train_dir), adapter_dir=str(adapter), method=p.spec.finetune.method, steps=status.step,
+        run_dir=str(train_dir), adapter_dir=str(adapter), method=runs.read_spec(train_dir)["method"], steps=status.step,
         train_examples=len(p.read("split.json", Split).train), seconds=spent, final_loss=status.loss, memory=memory,
     ))
 

@@ -22,14 +22,15 @@ class RunSummary(BaseModel):
     kind: str
     model: str | None = None
     method: str | None = None
-    status: RunStatus | None = Field(None, description="None when status.json is damaged (see `damaged`).")
+    status: RunStatus = Field(description="The run's status; for a damaged status.json a stand-in: failed, "
+                              "with the damage as its error (see `damaged`).")
     final_loss: float | None = None
     eval_loss: float | None = None
     damaged: str | None = Field(None, description="Which file is damaged and how, when one is.")
 
     @property
     def state(self) -> str:
-        return "damaged" if self.damaged or self.status is None else self.status.state
+        return "damaged" if self.damaged else self.status.state
 
 
 def spec_method(spec: dict[str, Any]) -> str | None:
@@ -40,25 +41,26 @@ def spec_method(spec: dict[str, Any]) -> str | None:
 def _summary(folder: Path) -> RunSummary:
     problems, status, spec = [], None, {}
     try:
-        status = refresh_status(folder)
-    except RunDamaged as exc:
-        problems.append(str(exc))
-    try:
         spec = read_spec(folder)
     except (RunDamaged, FileNotFoundError) as exc:
         problems.append(str(exc))
+    try:
+        status = refresh_status(folder)
+    except RunDamaged as exc:
+        problems.insert(0, str(exc))
+        status = RunStatus(kind=str(spec.get("kind", "?")), state="failed", error=str(exc))
     metrics = read_metrics(folder)
     losses = [m["loss"] for m in metrics if m.get("loss") is not None]
     evals = [m["eval_loss"] for m in metrics if m.get("eval_loss") is not None]
     return RunSummary(
-        run_dir=str(folder), kind=status.kind if status else str(spec.get("kind", "?")), model=spec.get("model"),
+        run_dir=str(folder), kind=status.kind, model=spec.get("model"),
         method=spec_method(spec), status=status, final_loss=losses[-1] if losses else None,
         eval_loss=evals[-1] if evals else None, damaged="; ".join(problems) or None,
     )
 
 
 def _created(summary: RunSummary) -> float:
-    if summary.status is not None and summary.status.created_at is not None:
+    if summary.status.created_at is not None:
         return summary.status.created_at
     return (Path(summary.run_dir) / STATUS_FILE).stat().st_mtime
 

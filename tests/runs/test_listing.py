@@ -24,6 +24,7 @@ def test_a_run_with_a_truncated_status_is_listed_as_damaged(tmp_path):
     listed = {os.path.basename(r.run_dir): r for r in runs.list_runs(tmp_path)}
     assert set(listed) == {"good", "bad"} and listed["good"].damaged is None
     damaged = listed["bad"]
-    assert damaged.state == "damaged" and damaged.status is None and damaged.kind == "fake"
+    assert damaged.state == "damaged" and damaged.kind == "fake"
     assert damaged.damaged.startswith(f"{bad / runs.STATUS_FILE} is damaged")
+    assert damaged.status.state == "failed" and damaged.status.error == damaged.damaged  # a stand-in for old readers
     assert runs.list_runs(good)[0].state == "queued"  # a run folder given as the root lists itself

@@ -35,15 +35,7 @@ def trl_rows(spec: JobSpec, tokenizer: Any, run_dir: Path) -> tuple[list[dict], 
     else:
         train, held_out = split_examples(loaded.examples, spec.eval_fraction, spec.seed)
     chat = bool(getattr(tokenizer, "chat_template", None))
-    return [_row(e, chat) for e in train], [_row(e, chat) for e in held_out]
-
-
-def _row(example: Any, chat: bool) -> dict:
-    row = example.to_trl()
-    if not chat or "messages" in row or not isinstance(row["prompt"], str):
-        return row
-    return {"prompt": [{"role": "user", "content": row["prompt"]}],
-            **{k: [{"role": "assistant", "content": v}] for k, v in row.items() if k != "prompt"}}
+    return [e.to_trl(chat=chat) for e in train], [e.to_trl(chat=chat) for e in held_out]
 
 
 def training_args(spec: JobSpec, run_dir: Path, device: str, has_eval: bool) -> dict[str, Any]:
