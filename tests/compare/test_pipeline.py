@@ -35,6 +35,7 @@ def cancelled_then_resumed(tiny_model_dir, compare_inputs, tmp_path_factory):
     )
     preflight(spec)
     run_dir = runs.create_run(spec)
+    (run_dir / "train").mkdir()
     runs.request_cancel(run_dir / "train")  # waiting for the tuning worker: it stops at its start
     runs.start_worker(run_dir)
     cancelled = runs.wait(run_dir, timeout_s=300)  # generous: the machine may be shared
