@@ -8,7 +8,7 @@ from estimator.fit import fits_on
 from estimator.gpus import Gpu, list_gpus, load_gpu
 from estimator.memory import CUDA_CONTEXT_BYTES, GIB, Breakdown, memory_breakdown
 from estimator.model_spec import ModelSpec
-from estimator.models import load_model_spec
+from estimator.model_catalog import load_model_spec
 from estimator.request import EstimateRequest
 
 COMPONENTS = ("weights", "adapter", "gradients", "optimizer_states", "activations", "logits_loss",

@@ -53,7 +53,7 @@ def _totals_by_count(req: EstimateRequest, spec: ModelSpec) -> dict[int, tuple[f
 def fit_table(req: EstimateRequest, spec: ModelSpec | None = None) -> list[GpuFit]:
     """Every catalog GPU: fits as asked?, fewest that fit, time and cost there; cheapest first."""
     if spec is None:
-        from estimator.models import load_model_spec
+        from estimator.model_catalog import load_model_spec
 
         spec = load_model_spec(req.model)
     totals = _totals_by_count(req, spec)

@@ -1,23 +1,25 @@
 """The GPU catalog: memory, dense tensor TFLOPS, bf16 support and an on-demand price per GPU.
 
 Data lives in `catalog/gpus.json`; a user copy can replace it through the environment variable
-FTADVISOR_GPU_CATALOG (the command's `--gpu-catalog` sets that variable). Names match loosely:
+FTADVISOR_GPU_CATALOG, read through `common.settings.load_settings().gpu_catalog` (the command's
+`--gpu-catalog` sets that variable). The parsed file is cached per (path, modification time), so a
+changed variable or an edited file is seen at the next call. Names match loosely:
 case, spaces, dashes and underscores are ignored, so `H100 SXM`, `h100-sxm` and `h100sxm` are one.
 """
 from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from common.settings import GPU_CATALOG_ENV as CATALOG_ENV
+from common.settings import load_settings
 from estimator.errors import EstimatorError
 
-CATALOG_ENV = "FTADVISOR_GPU_CATALOG"
 DEFAULT_CATALOG = Path(__file__).parent / "catalog" / "gpus.json"
 
 
@@ -54,8 +56,8 @@ def normalize_name(name: str) -> str:
 
 
 def catalog_path() -> Path:
-    override = os.environ.get(CATALOG_ENV)
-    return Path(override).expanduser() if override else DEFAULT_CATALOG
+    """The catalog in use: the settings' `gpu_catalog` (FTADVISOR_GPU_CATALOG) or the built-in one."""
+    return load_settings().gpu_catalog or DEFAULT_CATALOG
 
 
 @lru_cache(maxsize=8)

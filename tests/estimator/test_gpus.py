@@ -50,6 +50,19 @@ def test_catalog_override(tmp_path, monkeypatch):
     assert load_gpu("my-gpu").usd_per_hour == 0.01
 
 
+def test_a_changed_variable_or_file_is_seen(tmp_path, monkeypatch):
+    data = json.loads(DEFAULT_CATALOG.read_text())
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps({"gpus": [dict(data["gpus"][0], name="First", aliases=[])]}))
+    second.write_text(json.dumps({"gpus": [dict(data["gpus"][0], name="Second", aliases=[])]}))
+    monkeypatch.setenv("FTADVISOR_GPU_CATALOG", str(first))
+    assert [g.name for g in list_gpus()] == ["First"]
+    monkeypatch.setenv("FTADVISOR_GPU_CATALOG", str(second))
+    assert [g.name for g in list_gpus()] == ["Second"]
+    monkeypatch.delenv("FTADVISOR_GPU_CATALOG")
+    assert len(list_gpus()) == len(REQUIRED)
+
+
 def test_bad_catalog_row_names_the_field(tmp_path, monkeypatch):
     path = tmp_path / "gpus.json"
     path.write_text(json.dumps({"gpus": [{"name": "X"}]}))
