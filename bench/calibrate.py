@@ -74,7 +74,7 @@ def cases(models: tuple[str, ...], quick: bool = False) -> list[Case]:
 
 def estimate_row(case: Case) -> tuple[float, float]:
     from estimator import load_model_spec
-    from estimator.memory import memory_breakdown
+    from estimator.peak_memory import memory_breakdown
 
     b = memory_breakdown(case.request(), load_model_spec(case.model))
     reserved = b.allocated_bytes + b.components["allocator_overhead"].bytes

@@ -49,7 +49,7 @@ def compared_bytes(breakdown, metric: str) -> float:
 def compare(path: Path = MEASUREMENTS) -> list[Comparison]:
     """Every case with its estimate, in the file's unit."""
     from estimator import load_model_spec
-    from estimator.memory import memory_breakdown
+    from estimator.peak_memory import memory_breakdown
     from estimator.request import EstimateRequest
 
     data = load(path)

@@ -6,3 +6,4 @@ from estimator.estimate import Estimate, estimate
 from estimator.fit import GpuFit, fit_table
 from estimator.gpus import Gpu, list_gpus, load_gpu
 from estimator.request import EstimateRequest
+from estimator.serving import ServingEstimate, ServingRequest, serving_estimate

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from estimator.compute import cost_usd, training_hours
+from estimator.training_time import cost_usd, training_hours
 from estimator.gpus import Gpu, list_gpus
-from estimator.memory import GIB, memory_breakdown
+from estimator.peak_memory import memory_breakdown
+from estimator.step_setup import GIB
 from estimator.model_spec import ModelSpec
 from estimator.request import EstimateRequest
 

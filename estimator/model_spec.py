@@ -8,7 +8,8 @@ gpt2 LayerNorm weight+bias 2H (two per layer); one final norm.
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -38,6 +39,30 @@ _FIXED_BIASES = {
     "gpt2": {"qkv_bias": True, "o_bias": True, "mlp_bias": True},
     "gemma2": {"mlp_bias": False},
 }
+
+
+class _Counts(NamedTuple):
+    embedding: int
+    lm_head: int
+    layer: int
+    norm: int
+    total: int
+    active: int
+
+
+@lru_cache(maxsize=512)
+def _counts(shape: LayerShape, vocab: int, layers: int, positions: int, tied: bool) -> _Counts:
+    """Every count of a shape, once (an estimate asks for them many times)."""
+    gpt2 = shape.model_type == "gpt2"
+    per_norm = 2 * shape.hidden if gpt2 else shape.hidden  # LayerNorm has weight and bias; RMSNorm a weight
+    norms_per_layer = 4 if shape.model_type == "gemma2" else 2
+    linears = decoder_linears(shape)
+    embedding = (vocab + (positions if gpt2 else 0)) * shape.hidden  # + gpt2's learned positions
+    lm_head = 0 if tied else vocab * shape.hidden
+    layer = sum(m.params for m in linears) + norms_per_layer * per_norm
+    total = embedding + layers * layer + per_norm + lm_head
+    idle = sum(m.params // m.instances * (m.instances - m.active_instances) for m in linears)
+    return _Counts(embedding, lm_head, layer, (layers * norms_per_layer + 1) * per_norm, total, total - layers * idle)
 
 
 class ModelSpec(BaseModel):
@@ -100,42 +125,34 @@ class ModelSpec(BaseModel):
         """The linear layers of one decoder layer, named as peft targets them."""
         return list(decoder_linears(self.layer_shape()))
 
-    def _norm_params_per_norm(self) -> int:
-        # LayerNorm (gpt2) has weight and bias; RMSNorm a weight only.
-        return 2 * self.hidden_size if self.model_type == "gpt2" else self.hidden_size
-
-    def _norms_per_layer(self) -> int:
-        return 4 if self.model_type == "gemma2" else 2
+    def _counts(self) -> _Counts:
+        return _counts(self.layer_shape(), self.vocab_size, self.num_hidden_layers, self.max_position_embeddings,
+                       self.tie_word_embeddings)
 
     # ---- exact counts ----------------------------------------------------------------------------
     def embedding_params(self) -> int:
         """Token embedding V x H, plus gpt2's learned position embedding P x H."""
-        positions = self.max_position_embeddings if self.model_type == "gpt2" else 0
-        return (self.vocab_size + positions) * self.hidden_size
+        return self._counts().embedding
 
     def lm_head_params(self) -> int:
         """Output projection H x V without bias; 0 when tied to the input embedding (counted once)."""
-        return 0 if self.tie_word_embeddings else self.vocab_size * self.hidden_size
+        return self._counts().lm_head
 
     def layer_params(self) -> int:
         """One decoder layer: every linear (all experts) with its bias, plus the layer's norms."""
-        linear = sum(m.params for m in decoder_linears(self.layer_shape()))
-        return linear + self._norms_per_layer() * self._norm_params_per_norm()
+        return self._counts().layer
 
     def norm_params(self) -> int:
         """All normalisation weights (and biases): every layer's norms plus the final norm."""
-        return (self.num_hidden_layers * self._norms_per_layer() + 1) * self._norm_params_per_norm()
+        return self._counts().norm
 
     def param_count(self) -> int:
         """Total unique parameters, equal to transformers' `sum(p.numel() for p in model.parameters())`."""
-        return (self.embedding_params() + self.num_hidden_layers * self.layer_params()
-                + self._norm_params_per_norm() + self.lm_head_params())
+        return self._counts().total
 
     def active_params(self) -> int:
         """Parameters each token goes through (MoE: only the top-k experts); = param_count() when dense."""
-        idle = sum(m.params // m.instances * (m.instances - m.active_instances)
-                   for m in decoder_linears(self.layer_shape()))
-        return self.param_count() - self.num_hidden_layers * idle
+        return self._counts().active
 
     # ---- LoRA ------------------------------------------------------------------------------------
     def targeted_modules(self, targets: str | list[str]) -> list[LinearModule]:
