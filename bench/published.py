@@ -79,3 +79,38 @@ def markdown(rows: list[Comparison]) -> str:
         lines.append(f"| {r.source} | {r.name} | {r.measured_gb:.2f} | {r.estimated_gb:.2f} | "
                      f"{r.error:+.1%} | ±{r.tolerance:.0%} | {mark} |")
     return "\n".join(lines)
+
+
+SERVING = Path(__file__).parent / "measurements" / "serving.json"
+
+
+@dataclass
+class ServingComparison:
+    source: str
+    name: str
+    measured_s: float
+    estimated_s: float
+
+    @property
+    def error(self) -> float:
+        return self.estimated_s / self.measured_s - 1
+
+
+def compare_serving(path: Path = SERVING) -> list[ServingComparison]:
+    """Every published serving latency against `serving_estimate` at its defaults."""
+    from estimator import ServingRequest, serving_estimate
+
+    out = []
+    for case in load(path)["cases"]:
+        fields = {k: case[k] for k in ("model", "gpu", "prompt_tokens", "output_tokens", "concurrency")}
+        est = serving_estimate(ServingRequest(**fields))
+        name = (f"{case['model'].split('/')[-1]} on {case['gpu']}, {case['prompt_tokens']} -> {case['output_tokens']} "
+                f"tokens, {case['concurrency']} at once")
+        out.append(ServingComparison(case["source"], name, case["latency_s"], round(est.latency_s, 4)))
+    return out
+
+
+def serving_markdown(rows: list[ServingComparison]) -> str:
+    lines = ["| source | case | measured latency s | estimated s | error |", "|---|---|---:|---:|---:|"]
+    lines += [f"| {r.source} | {r.name} | {r.measured_s:.3f} | {r.estimated_s:.3f} | {r.error:+.1%} |" for r in rows]
+    return "\n".join(lines)

@@ -20,6 +20,7 @@ def test_every_row_is_plausible(gpu):
     assert gpu.fp16_tflops > gpu.fp32_tflops
     assert (gpu.bf16_tflops is not None) == gpu.bf16
     assert gpu.usd_per_hour > 0 and gpu.price_source.strip() and gpu.price_date[:2] == "20"
+    assert 250 <= gpu.memory_bandwidth_gbs <= 5000 and gpu.bandwidth_source.strip()
 
 
 def test_bf16_support():
