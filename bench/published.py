@@ -24,6 +24,7 @@ class Comparison:
     estimated_gb: float
     tolerance: float
     excluded: str
+    stack: str = "trl"
 
     @property
     def error(self) -> float:
@@ -67,16 +68,16 @@ def compare(path: Path = MEASUREMENTS) -> list[Comparison]:
             bytes_ = compared_bytes(memory_breakdown(req, load_model_spec(req.model)), source["metric"])
             unit = UNIT_BYTES[source["unit"]]
             out.append(Comparison(case["source"], case["name"], case["kind"], case["measured"],
-                                  round(bytes_ / unit, 2), case["tolerance"], case.get("excluded", "")))
+                                  round(bytes_ / unit, 2), case["tolerance"], case.get("excluded", ""), req.stack))
     return out
 
 
 def markdown(rows: list[Comparison]) -> str:
-    lines = ["| source | case | measured | estimated | error | tolerance | |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    lines = ["| source | stack | case | measured | estimated | error | tolerance | |",
+             "|---|---|---|---:|---:|---:|---:|---|"]
     for r in rows:
         mark = "excluded" if r.excluded else ("ok" if r.ok else "OUT")
-        lines.append(f"| {r.source} | {r.name} | {r.measured_gb:.2f} | {r.estimated_gb:.2f} | "
+        lines.append(f"| {r.source} | {r.stack} | {r.name} | {r.measured_gb:.2f} | {r.estimated_gb:.2f} | "
                      f"{r.error:+.1%} | ±{r.tolerance:.0%} | {mark} |")
     return "\n".join(lines)
 

@@ -116,11 +116,18 @@ def _training_phases(req: EstimateRequest, spec: ModelSpec, s: Setup, static: fl
         "backward": static + saved + acts["backward_extra"].bytes + loss["kept"].bytes + early_grads,
         "optimizer step": static + grads_all + step_temp,
     }
+    if req.method == "full" and spec.tie_word_embeddings:
+        # A tied lm_head/embedding gets two gradients: the lm_head's, stored first, and the lookup's dense
+        # V x H one, alive beside it until AccumulateGrad adds it in (torch/csrc/autograd/functions/
+        # accumulate_grad.h: `variable_grad += new_grad`), when every other gradient already exists.
+        phases["end of backward"] = static + grads_all + head_grad
     peak = max(phases, key=phases.get)
     grad_how = f"{s.trainable:,} trainable x {s.grad_bytes} B"
-    if peak == "optimizer step":
-        parts = {"gradients": Term(grads_all + step_temp, grad_how + (
-                     " + foreach AdamW's state-sized temporary" if step_temp else "")),
+    if peak in ("optimizer step", "end of backward"):
+        extra = step_temp if peak == "optimizer step" else head_grad
+        parts = {"gradients": Term(grads_all + extra, grad_how + (
+                     " + foreach AdamW's state-sized temporary" if peak == "optimizer step" and step_temp else
+                     " + the tied embedding's second gradient before it is summed" if extra else "")),
                  "activations": Term(0, "freed before the optimizer step"),
                  "logits_loss": Term(0, "freed before the optimizer step")}
     else:

@@ -25,22 +25,6 @@ def test_within_tolerance(row):
     assert row.ok, f"estimated {row.estimated_gb} vs measured {row.measured_gb} ({row.error:+.1%})"
 
 
-def test_calibration_cases_and_table_without_a_gpu():
-    from bench import calibrate
-
-    cases = calibrate.cases(calibrate.DEFAULT_MODELS)
-    assert {c.method for c in cases} == {"lora", "qlora", "full"}
-    assert {c.checkpointing for c in cases} == {True, False}
-    assert {c.model for c in cases} == set(calibrate.DEFAULT_MODELS)
-    case = cases[0]
-    est_alloc, est_reserved = calibrate.estimate_row(case)
-    rows = [calibrate.Row(case, est_alloc * 1.25, est_reserved * 1.25, est_alloc, est_reserved, 0.5),
-            calibrate.Row(cases[1], None, None, est_alloc, est_reserved, error="OOM")]
-    table = calibrate.markdown(rows, "Test GPU")
-    assert "## Calibration on Test GPU" in table and "-20.0%" in table and "OOM" in table
-    assert len(table.strip().splitlines()) == 6
-
-
 SERVING_ROWS = compare_serving()
 
 

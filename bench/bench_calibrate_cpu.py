@@ -1,0 +1,16 @@
+"""`python -m bench calibrate_cpu [--json]`: bench/calibrate_cpu.py's table, written to
+bench/results/calibrate_cpu.md by `python -m bench`."""
+from __future__ import annotations
+
+
+def main() -> str:
+    from bench.calibrate_cpu import run, table
+
+    return table(run())
+
+
+def cli(options: list[str]) -> int:
+    """The options `python -m bench calibrate_cpu` passes on (`--json`)."""
+    from bench.calibrate_cpu import main as calibrate_main
+
+    return calibrate_main(options)
