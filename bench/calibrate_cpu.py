@@ -79,7 +79,7 @@ def measure(setup: Setup, root: Path) -> Row:
     start = time.perf_counter()
     with live_tensors_mode() as tracker:
         run_recipe(spec)
-    return Row(setup, tracker.peak / GIB, estimated, {"seconds": round(time.perf_counter() - start, 1)})
+    return Row(setup, tracker.peak / GIB, estimated, {"seconds": f"{time.perf_counter() - start:.0f}"})
 
 
 def run(setups=SETUPS, workdir: Path | None = None) -> list[Row]:
@@ -93,22 +93,24 @@ def run(setups=SETUPS, workdir: Path | None = None) -> list[Row]:
         return [measure(s, Path(tmp)) for s in setups]
 
 
-def table(rows: list[Row]) -> str:
+def table(rows: list[Row], seconds: float | None = None) -> str:
     import platform
 
     worst = max(abs(r.error) for r in rows)
+    took = f", {seconds / 60:.1f} min in all" if seconds else ""
     title = (f"CPU calibration: live tensor peak of our recipe vs `--device cpu` ({len(rows)} setups, worst "
-             f"{worst:.1%}, goal {TOLERANCE:.0%}; {platform.machine()}, {time.strftime('%Y-%m-%d')})")
+             f"{worst:.1%}, goal {TOLERANCE:.0%}; {platform.machine()}, {time.strftime('%Y-%m-%d')}{took})")
     return markdown(rows, title, ("seconds",))
 
 
 def main(argv: list[str] | None = None) -> int:
+    start = time.perf_counter()
     rows = run()
     if argv and "--json" in argv:
         print(json.dumps([{k: r.as_dict()[k] for k in ("setup", "measured_gib", "estimated_gib")} for r in rows],
                          indent=2))
         return 0
-    text = table(rows)
+    text = table(rows, time.perf_counter() - start)
     OUT.write_text(text)
     print(text)
     return 0

@@ -39,9 +39,9 @@ def test_rows_reach_the_setup_length_and_the_estimate_is_made_there(tmp_path, mo
 
 def test_table():
     setup = calibrate.Setup("smollm2-135m", "lora", 2, 64, False)
-    rows = [calibrate.Row(setup, 1.0, 1.1, {"seconds": 3.0}), calibrate.Row(setup, None, 1.0, {"error": "OOM"})]
+    rows = [calibrate.Row(setup, 1.0, 1.1, {"seconds": "3"}), calibrate.Row(setup, None, 1.0, {"error": "OOM"})]
     table = calibrate.markdown(rows, "Test GPU", ("seconds",))
     assert "## Test GPU" in table and "+10.0%" in table and "OOM" in table
     assert len(table.strip().splitlines()) == 6
     assert rows[0].as_dict() == {"setup": "smollm2-135m lora, 2 x 64", "measured_gib": 1.0, "estimated_gib": 1.1,
-                                 "seconds": 3.0}
+                                 "seconds": "3"}
