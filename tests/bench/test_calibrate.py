@@ -20,16 +20,23 @@ def test_shapes_are_the_real_architectures():
     assert (smol["hidden_size"], smol["num_hidden_layers"], smol["vocab_size"]) == (576, 30, 49152)
 
 
+def test_smollm2_shape_has_smollm2s_parameter_count():
+    from estimator.model_catalog import spec_from_config
+
+    spec = spec_from_config(calibrate.shape_config("smollm2-135m"), name="smollm2", source="config")
+    assert spec.param_count() == 134_515_008  # SmolLM2-135M's count
+
+
 @pytest.mark.slow
-def test_rows_reach_the_setup_length_and_the_estimate_is_made_there(tmp_path, monkeypatch):
-    from estimator import load_model_spec
+def test_rows_reach_the_setup_length_and_the_estimate_is_made_there(tiny_model_dir, tmp_path):
     from tuning.loading import load_tokenizer
     from tuning.memory import padded_batch_length
     from tuning.recipes.common import trl_rows
+    from tuning.spec import JobSpec
 
-    setup = calibrate.Setup("smollm2-135m", "lora", 2, 64, False)
-    spec = calibrate.job_spec(setup, tmp_path, "cpu")
-    assert load_model_spec(spec.model).param_count() == 134_515_008  # SmolLM2-135M's count
+    setup = calibrate.Setup("tiny", "lora", 2, 64, False)
+    spec = JobSpec(model=str(tiny_model_dir), data=str(calibrate.data_file(setup, tiny_model_dir, tmp_path)),
+                   output=str(tmp_path / "run"), max_seq_len=64, batch_size=2, eval_fraction=0.0)
     tokenizer = load_tokenizer(spec.model)
     rows = trl_rows(spec, tokenizer, tmp_path)[0]
     assert len(rows) == 4 and padded_batch_length(spec, tokenizer, rows) == 64
