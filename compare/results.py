@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from compare.costs import ArmCost, BreakEven
 from compare.errors import CompareError
 from compare.evidence import Evidence
+from estimator.serving import ServingEstimate
 from compare.scoring.results import DatabaseInfo, ScorerSummary
 
 RESULTS_FILE = "results.json"
@@ -83,9 +84,11 @@ class CostFigures(BaseModel):
     gpu: str
     usd_per_hour: float | None
     price_source: str | None = None
+    concurrency: int = Field(1, description="Requests decoded together in the serving estimate.")
     basis: str = Field(description="How the figures were computed, in words.")
     arms: dict[str, ArmCost] = Field(default_factory=dict)
     break_even: list[BreakEven] = Field(default_factory=list)
+    serving: dict[str, ServingEstimate] = Field(default_factory=dict, description="The serving estimate behind each arm's cost.")
     training_estimate: TrainingEstimate | None = None
 
 

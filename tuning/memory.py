@@ -2,7 +2,7 @@
 on, and the out-of-memory advice built from that prediction.
 
 The prediction is made at the longest padded batch the run sees: the training rows tokenized as
-trl's SFTTrainer/DPOTrainer tokenize them (`_sequence_tokens`), truncated at `max_seq_len`, for the
+trl's SFTTrainer/DPOTrainer tokenize them (`sequence_tokens`), truncated at `max_seq_len`, for the
 device the run used (fp32 on a CPU: tuning/loading.py compute_dtype).
 
 Measured: `torch.cuda.max_memory_reserved()` on a GPU (what the caching allocator held, which
@@ -70,7 +70,7 @@ def _tokens(tokenizer: Any, part: str | list, **template: Any) -> int:
     return len(tokenizer(text=part)["input_ids"])
 
 
-def _sequence_tokens(tokenizer: Any, row: dict, max_len: int) -> list[int]:
+def sequence_tokens(tokenizer: Any, row: dict, max_len: int) -> list[int]:
     """The lengths trl trains on for one row (sft_trainer.py `tokenize_fn`, then `truncate` and the
     filter that drops rows left with no completion token): messages through the chat template;
     prompt + completion concatenated (text rows get the eos appended first, `add_eos`); DPO's
@@ -93,7 +93,7 @@ def padded_batch_length(spec: JobSpec, tokenizer: Any, rows: list[dict]) -> int:
     longest row (trl's DataCollatorForLanguageModeling), so the longest row sets it, cut at
     `max_seq_len`; packed rows fill `max_seq_len` (or hold all the tokens when there are fewer)."""
     cap = None if spec.packing else spec.max_seq_len  # packing chunks sequences instead of truncating them
-    lengths = [n for row in rows for n in _sequence_tokens(tokenizer, row, cap or 2**62)]
+    lengths = [n for row in rows for n in sequence_tokens(tokenizer, row, cap or 2**62)]
     if not lengths:
         return spec.max_seq_len
     return min(spec.max_seq_len, sum(lengths) if spec.packing else max(lengths))
