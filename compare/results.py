@@ -186,7 +186,7 @@ class Results(BaseModel):
             f"| peak memory at {gpu} (GiB) | - | {_opt(t.estimated_peak_gib_at_gpu, '{:.2f}')} |",
             f"| training time (s) | {t.seconds:.1f} (this machine) "
             f"| {_opt(t.estimated_hours_at_gpu * 3600 if t.estimated_hours_at_gpu is not None else None, '{:.3g}')} ({gpu}) |",
-            f"| training cost at {gpu} ($) | {_opt(t.cost_usd, '{:.4g}')} (time here x price) "
+            f"| training cost at {gpu} ($) | {_opt(t.cost_usd, '{:.4g}')} "
             f"| {_opt(t.estimated_cost_usd, '{:.3g}')} |",
         ]
 

@@ -49,7 +49,7 @@ def test_costs_of_the_winner_and_the_runner_up_with_their_break_even():
     costs = CostFigures(gpu="A100 80GB", usd_per_hour=2.0, basis="b", arms=arms, break_even=break_evens(list(arms.values())))
     ev = summarize_evidence(_results(4, costs), {"rag": [0, 0, 1, 0], "finetuned_rag": [1, 1, 1, 1]},
                             "token_f1", "token F1")
-    assert ("costs $0.1389 per 1k queries (plus $2.02 once), against $0.2778 for Base + RAG (plus $0.02 once)"
+    assert ("costs $0.14 per 1k queries (plus $2.02 once), against $0.28 for Base + RAG (plus $0.02 once)"
             in ev.paragraph)
     # $2 of training repaid at 0.25 s x $2/h = $0.000139 saved per query: 14,400 queries.
     assert "Fine-tuned + RAG (hybrid) costs less than Base + RAG in total after 14,400 queries." in ev.paragraph
