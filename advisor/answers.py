@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from advisor.catalog import canonical_gpu, model_spec
 from advisor.errors import AdvisorError
+from common.vocabulary import Stack
 
 Need = Literal[
     "tone_style",
@@ -168,6 +169,15 @@ class Answers(BaseModel):
         le=4096,
         description="How many of those GPUs?",
         json_schema_extra=_ui("constraints", "GPUs you can use for one training job."),
+    )
+    stack: Stack = Field(
+        "trl",
+        description="Which training stack will you train with?",
+        json_schema_extra=_ui(
+            "constraints", "It decides the bytes: trl (ftadvisor's own backend) trains in pure bf16 with a fused "
+            "loss; peft-trainer keeps fp32 adapters and, for QLoRA, fp32 embeddings; torchtune, unsloth and "
+            "litgpt as their recipes do (README, Estimator).",
+        ),
     )
     budget_usd: float | None = Field(
         None,

@@ -129,7 +129,7 @@ def _finetune(a: Answers, rec: Recommendation) -> list[NextStep]:
     ))
     steps.append(NextStep(title="See the memory breakdown and which GPUs fit.",
                           command=_cmd(*estimate_command(plan.model, plan.fit, plan.batch_size,
-                                                         plan.grad_accum, plan.train_tokens))))
+                                                         plan.grad_accum, plan.train_tokens, a.stack))))
     where = _where_to_run(plan.fit)
     tune = ["ftadvisor", "tune", "--model", runnable_model(plan.model), "--data", data,
             *tune_flags(plan), "--output", f"runs/{'dpo' if dpo else 'sft'}-{method}"]
@@ -163,9 +163,11 @@ def tune_flags(plan) -> list:
     return out + (["--gradient-checkpointing"] if fields.get("gradient_checkpointing") else [])
 
 
-def estimate_command(model: str, f, batch: int, accum: int, tokens: int) -> list:
+def estimate_command(model: str, f, batch: int, accum: int, tokens: int, stack: str = "trl") -> list:
     """`ftadvisor estimate` for a sized job: it prints the same per-GPU total."""
     est = ["ftadvisor", "estimate", "--model", model, "--method", f.method]
+    if stack != "trl":  # the estimator's default stack is trl
+        est += ["--stack", stack]
     if f.method != "full":
         est += ["--rank", DEFAULT_LORA_RANK]
     if f.quant != "none":

@@ -49,6 +49,7 @@ class Job:
     kind: str  # examples | pairs | labels
     gpu: str | None
     gpu_count: int
+    stack: str = "trl"  # common.vocabulary.Stack: decides dtypes and the loss buffer
 
 
 def job_for(a: Answers, recipe: str) -> Job:
@@ -56,7 +57,7 @@ def job_for(a: Answers, recipe: str) -> Job:
     plan = distillation(a)
     return Job(model=plan.student if plan else a.model, example_tokens=a.example_tokens,
                examples=training_count(a, recipe), kind=data_kind(a, recipe), gpu=a.gpu,
-               gpu_count=a.gpu_count)
+               gpu_count=a.gpu_count, stack=a.stack)
 
 
 def dpo_job(a: Answers) -> Job:
@@ -94,7 +95,7 @@ def _request(j: Job, method: str, recipe: str, gpu: str | None, gpus: int, shard
         gpus=gpus, sharding=sharding if gpus > 1 else "none",
         # T4 and V100 have no bf16: train in fp16 there.
         precision="bf16" if gpu is None or load_gpu(gpu).bf16 else "fp16",
-        gpu=gpu, train_tokens=tokens or None, epochs=EPOCHS,
+        gpu=gpu, train_tokens=tokens or None, epochs=EPOCHS, stack=j.stack,
     )
 
 

@@ -45,7 +45,8 @@ def register(subparsers) -> None:
 
 # field -> flag, per model (the flags are a contract; help, types and defaults come from the fields)
 _SPEC_FLAGS = {"relevant_field": "--relevant-field", "eval_fraction": "--eval-fraction", "eval_count": "--eval-count",
-               "seed": "--seed", "forgetting_text": "--forgetting-text", "gpu": "--gpu"}
+               "seed": "--seed", "forgetting_text": "--forgetting-text", "gpu": "--gpu",
+               "concurrency": "--concurrency"}
 _FINETUNE_FLAGS = {"method": "--method", "max_steps": "--max-steps", "epochs": "--epochs", "lora_rank": "--rank",
                    "learning_rate": "--lr", "batch_size": "--batch-size", "max_seq_len": "--seq-len",
                    "train_prompts": "--train-prompts"}

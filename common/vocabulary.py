@@ -35,6 +35,14 @@ SHARDINGS: tuple[str, ...] = ("none", "zero1", "zero2", "zero3", "fsdp")
 ZERO_STAGES: dict[str, int] = {"zero1": 1, "zero2": 2, "zero3": 3}
 Device = Literal["auto", "cpu", "cuda"]
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+# The training stack whose choices (dtypes, loss, checkpointing) the estimator models; trl is what
+# our tuning backend runs (estimator/stacks.py documents each with the source lines that decide it).
+Stack = Literal["trl", "peft-trainer", "torchtune", "unsloth", "litgpt"]
+STACKS: tuple[str, ...] = ("trl", "peft-trainer", "torchtune", "unsloth", "litgpt")
+# The causal-LM loss: full fp32 logits (transformers' ForCausalLMLoss), chunked cross-entropy that
+# keeps every chunk's log-probs, or fused (no full-vocabulary fp32 buffer kept for backward).
+Loss = Literal["standard", "chunked", "fused"]
+LOSSES: tuple[str, ...] = ("standard", "chunked", "fused")
 
 METHOD_LABELS: dict[str, str] = {
     "inference": "serving",

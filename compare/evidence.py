@@ -47,9 +47,14 @@ def _title(arm: str) -> str:
 
 
 def _usd(value: float | None) -> str:
+    """Dollars with the digits that matter: $1,234.50, $0.42, $0.0031, under $0.0001."""
     if value is None:
         return "no price"
-    return f"${value:,.2f}" if value >= 1 else f"${value:.4f}".rstrip("0").rstrip(".") if value else "$0"
+    if value >= 1:
+        return f"${value:,.2f}"
+    if value >= 0.01:
+        return f"${value:.2f}"
+    return f"${value:.2g}" if value >= 1e-4 else "under $0.0001"
 
 
 def summarize_evidence(results, per_question: dict[str, list[float]], metric: str, metric_label: str,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from compare.costs import ArmCost, BreakEven
 from compare.errors import CompareError
 from compare.evidence import Evidence
+from estimator.serving import ServingEstimate
 from compare.scoring.results import DatabaseInfo, ScorerSummary
 
 RESULTS_FILE = "results.json"
@@ -83,9 +84,11 @@ class CostFigures(BaseModel):
     gpu: str
     usd_per_hour: float | None
     price_source: str | None = None
+    concurrency: int = Field(1, description="Requests decoded together in the serving estimate.")
     basis: str = Field(description="How the figures were computed, in words.")
     arms: dict[str, ArmCost] = Field(default_factory=dict)
     break_even: list[BreakEven] = Field(default_factory=list)
+    serving: dict[str, ServingEstimate] = Field(default_factory=dict, description="The serving estimate behind each arm's cost.")
     training_estimate: TrainingEstimate | None = None
 
 
@@ -183,7 +186,7 @@ class Results(BaseModel):
             f"| peak memory at {gpu} (GiB) | - | {_opt(t.estimated_peak_gib_at_gpu, '{:.2f}')} |",
             f"| training time (s) | {t.seconds:.1f} (this machine) "
             f"| {_opt(t.estimated_hours_at_gpu * 3600 if t.estimated_hours_at_gpu is not None else None, '{:.3g}')} ({gpu}) |",
-            f"| training cost at {gpu} ($) | {_opt(t.cost_usd, '{:.4g}')} (time here x price) "
+            f"| training cost at {gpu} ($) | {_opt(t.cost_usd, '{:.4g}')} "
             f"| {_opt(t.estimated_cost_usd, '{:.3g}')} |",
         ]
 

@@ -79,7 +79,8 @@ def _training_figures(train: TrainRecord, costs: CostFigures) -> TrainingFigures
         measured_peak_gib=measured, measured_kind=memory.get("measured"), estimated_peak_gib=estimated,
         estimate_error_pct=(estimated - measured) / measured * 100 if measured and estimated else None,
         estimated_peak_gib_at_gpu=est.memory_gib_at_gpu, estimated_hours_at_gpu=est.time_hours,
-        cost_usd=train.seconds / 3600 * usd if usd is not None else None,
+        # Measured time x price only where it ran on a GPU: CPU seconds at a GPU's price mean nothing.
+        cost_usd=train.seconds / 3600 * usd if usd is not None and memory.get("device") not in (None, "cpu") else None,
         estimated_cost_usd=est.cost_usd, run_dir=train.run_dir,
     )
 

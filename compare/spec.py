@@ -139,7 +139,9 @@ class CompareSpec(BaseModel):
     scoring: ScorerSpec | None = Field(
         None, description="Task-aware scorers (json, sql-exec, python:MODULE:FUNCTION) next to exact match, token F1 "
         "and ROUGE-L; sql-exec loads the .sql dumps among the documents unless given a server URL.")
-    gpu: str = Field("A100 80GB", min_length=1, description="GPU whose hourly price the costs use (catalog name).")
+    gpu: str = Field("A100 80GB", min_length=1, description="GPU the costs are estimated at (catalog name).")
+    concurrency: int = Field(8, ge=1, le=4096, description="Requests the serving estimate decodes together on that "
+                             "GPU (continuous batching).")
     answers_key: str | None = Field(
         None, description="Key of the advisor answers this comparison was launched from (compare.answers_key)."
     )

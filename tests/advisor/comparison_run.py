@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from compare.costs import arm_cost, break_evens
+from compare.costs import arm_cost, break_evens, usd_for_seconds
 from compare.evidence import summarize_evidence
 from compare.records import AnswerRecord, EvalItem, QuestionHits, Retrieval
 from compare.results import RESULTS_FILE, CostFigures, Results, answers_key
@@ -47,7 +47,8 @@ def comparison_results(run_dir: Path, arms: tuple[str, ...] = ("finetuned_rag", 
     retrieval = Retrieval(k=3, hit_definition="the passage names the table", documents=["schema.sql"],
                           index_seconds=36.0, chunks=4,
                           questions=[QuestionHits(id=i, hit=float(i < 8), hits=[]) for i in range(N)])
-    costs = {a: arm_cost(a, LATENCY_S[a], USD_PER_HOUR, FIXED_S[a]) for a in arms}
+    costs = {a: arm_cost(a, usd_for_seconds(LATENCY_S[a], USD_PER_HOUR),
+                         {k: usd_for_seconds(v, USD_PER_HOUR) for k, v in FIXED_S[a].items()}) for a in arms}
     metrics = {}
     for a in arms:
         metrics[a] = arm_metrics(a, EVAL, _answers(a), retrieval, None, costs[a].per_1k_queries_usd)

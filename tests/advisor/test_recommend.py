@@ -268,3 +268,17 @@ def test_random_answers_always_give_a_consistent_recommendation():
             assert rec.scores[rec.primary] == top
         assert rec.next_steps and rec.serving is not None
         assert decide(a).label() == rec.label()
+
+
+def test_the_training_stack_decides_the_bytes_of_the_plan():
+    """peft-trainer's prepare_model_for_kbit_training holds fp32 embeddings, lm_head and adapters;
+    trl keeps them in 16-bit: the same QLoRA plan needs more memory, and says --stack."""
+    from advisor import Answers, recommend
+
+    base = dict(needs=["output_format"], labeled_examples=2000, prompting_result="fails", model="llama-3.1-8b",
+                gpu="RTX 4090", gpu_count=1)
+    trl, peft = (recommend(Answers(**base, stack=s)) for s in ("trl", "peft-trainer"))
+    assert trl.finetune.method == peft.finetune.method
+    assert peft.finetune.fit.total_gib > trl.finetune.fit.total_gib
+    commands = " ".join(step.command or "" for step in peft.next_steps)
+    assert "--stack peft-trainer" in commands and "--stack" not in " ".join(s.command or "" for s in trl.next_steps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compare.costs import arm_cost, break_evens
+from compare.costs import arm_cost, break_evens, usd_for_seconds
 from compare.evidence import paired_noise, summarize_evidence
 from compare.results import CostFigures, Results
 from compare.spec import AdvisedArm
@@ -43,12 +43,13 @@ def test_agreement_with_the_advisor(approach, combine, verdict):
 
 def test_costs_of_the_winner_and_the_runner_up_with_their_break_even():
     # rag: 0.5 s/query, 36 s of indexing; the hybrid: 0.25 s/query, 36 s + 1 h of training, at $2/h.
-    arms = {"rag": arm_cost("rag", 0.5, 2.0, {"index": 36}),
-            "finetuned_rag": arm_cost("finetuned_rag", 0.25, 2.0, {"index": 36, "train": 3600})}
+    usd = lambda seconds: usd_for_seconds(seconds, 2.0)  # noqa: E731
+    arms = {"rag": arm_cost("rag", usd(0.5), {"index": usd(36)}),
+            "finetuned_rag": arm_cost("finetuned_rag", usd(0.25), {"index": usd(36), "train": usd(3600)})}
     costs = CostFigures(gpu="A100 80GB", usd_per_hour=2.0, basis="b", arms=arms, break_even=break_evens(list(arms.values())))
     ev = summarize_evidence(_results(4, costs), {"rag": [0, 0, 1, 0], "finetuned_rag": [1, 1, 1, 1]},
                             "token_f1", "token F1")
-    assert ("costs $0.1389 per 1k queries (plus $2.02 once), against $0.2778 for Base + RAG (plus $0.02 once)"
+    assert ("costs $0.14 per 1k queries (plus $2.02 once), against $0.28 for Base + RAG (plus $0.02 once)"
             in ev.paragraph)
     # $2 of training repaid at 0.25 s x $2/h = $0.000139 saved per query: 14,400 queries.
     assert "Fine-tuned + RAG (hybrid) costs less than Base + RAG in total after 14,400 queries." in ev.paragraph

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from compare import CompareError, answers_key, find_comparison, load_results
-from compare.costs import arm_cost, break_evens
+from compare.costs import arm_cost, break_evens, usd_for_seconds
 from compare.records import AnswerRecord, EvalItem, Forgetting, QuestionHits, Retrieval
 from compare.results import CostFigures, Results, metric_rows, read_side_by_side
 from compare.results_stage import arm_metrics
@@ -52,7 +52,9 @@ def test_forgetting_only_on_fine_tuned_arms():
 
 def _results(tmp_path) -> Results:
     arms = {a: arm_metrics(a, EVAL, _answers("Paris", "red bus"), None, None, None) for a in ("base", "finetuned")}
-    costs = [arm_cost("base", 0.2, 2.0, {}), arm_cost("finetuned", 0.1, 2.0, {"train": 36})]
+    # 0.2 and 0.1 GPU-seconds a query, 36 s of training, at $2/h
+    costs = [arm_cost("base", usd_for_seconds(0.2, 2.0), {}),
+             arm_cost("finetuned", usd_for_seconds(0.1, 2.0), {"train": usd_for_seconds(36, 2.0)})]
     return Results(run_dir=str(tmp_path), model="m", data="d.jsonl", train_examples=8, eval_examples=2, seed=1, k=3,
                    arms=arms, costs=CostFigures(gpu="A100 80GB", usd_per_hour=2.0, basis="b",
                                                 arms={c.arm: c for c in costs}, break_even=break_evens(costs)))

@@ -24,7 +24,7 @@ QUESTIONS = [  # (question, reference, the base arm's answer, expected execution
 
 
 @pytest.fixture
-def scored_run(tmp_path):
+def scored_run(tmp_path, tiny_model_dir):
     docs = tmp_path / "docs"
     docs.mkdir()
     write_toy_dump(docs)
@@ -34,7 +34,7 @@ def scored_run(tmp_path):
 
     args = build_parser().parse_args([
         "compare", "--data", str(data), "--prompt-field", "question", "--completion-field", "query",
-        "--docs", str(docs), "--model", "m", "--arms", "base", "--eval-fraction", "0.5",
+        "--docs", str(docs), "--model", str(tiny_model_dir), "--arms", "base", "--eval-fraction", "0.5",
         "--scorer", "sql-exec", "--sql-db-field", "db", "--output", str(tmp_path / "run")])
     spec = spec_from_args(args)
     assert spec.scoring.sql_dumps == [docs / "toy.sql"]  # the .sql documents are the databases

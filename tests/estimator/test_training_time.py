@@ -2,7 +2,7 @@
 import pytest
 
 from estimator import EstimateRequest, estimate, fit_table, list_gpus, load_gpu, load_model_spec
-from estimator.compute import cost_usd, flops_per_token, matmul_params, training_hours
+from estimator.training_time import cost_usd, flops_per_token, matmul_params, training_hours
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,8 @@ def test_estimate_has_time_and_cost_only_with_gpu_and_tokens(spec):
 
 
 def test_fit_table_cheapest_first_with_fewest_gpus(spec):
-    rows = fit_table(req(method="full", train_tokens=10**8, gradient_checkpointing=True, loss="chunked"), spec)
+    rows = fit_table(req(method="full", stack="peft-trainer", train_tokens=10**8, gradient_checkpointing=True,
+                       loss="chunked"), spec)
     assert {r.gpu for r in rows} == {g.name for g in list_gpus()}
     fitting = [r for r in rows if r.min_gpus]
     costs = [r.cost_usd for r in fitting]

@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from estimator.errors import EstimatorError
-from estimator.model_spec import SUPPORTED_MODEL_TYPES, ModelSpec
+from estimator.model_spec import SIZE_BOUNDS, SUPPORTED_MODEL_TYPES, ModelSpec
 
 CATALOG_DIR = Path(__file__).parent / "catalog" / "models"
 
@@ -90,17 +90,6 @@ def _catalog_config(file: str) -> dict:
     return json.loads((CATALOG_DIR / file).read_text())
 
 
-def load_model_config(name_or_path: str) -> dict:
-    """The raw config.json dict behind a catalog name or a local path (for building real models)."""
-    path = Path(name_or_path).expanduser()
-    if path.exists():
-        return _read_config(path)[0]
-    row = _lookup().get(normalize(name_or_path))
-    if row is None:
-        raise _unknown(name_or_path)
-    return dict(_catalog_config(row["file"]))
-
-
 def spec_from_config(config: dict, *, name: str, source: str, where: str = "config.json") -> ModelSpec:
     """A ModelSpec from a config.json dict; `where` names the file in errors."""
     model_type = config.get("model_type") or _type_from_architectures(config)
@@ -122,6 +111,7 @@ def spec_from_config(config: dict, *, name: str, source: str, where: str = "conf
         raise EstimatorError(f"{where}: missing field(s) {', '.join(missing)} needed for model_type {model_type}")
     defaults = _DEFAULTS[model_type]
     values = {k: cfg[k] if cfg.get(k) is not None else defaults.get(k) for k in (*_REQUIRED, *defaults)}
+    _check_bounds(values | {"head_dim": cfg.get("head_dim")}, where)
     heads = values["num_attention_heads"]
     if values.get("num_key_value_heads") is None:
         values["num_key_value_heads"] = heads
@@ -135,6 +125,15 @@ def spec_from_config(config: dict, *, name: str, source: str, where: str = "conf
         )
     except ValueError as exc:  # pydantic ValidationError: a zero or negative size, a wrong type
         raise EstimatorError(f"{where}: {_first_error(exc)}") from None
+
+
+def _check_bounds(values: dict, where: str) -> None:
+    """One line naming the field and its bound, before pydantic's int parsing gives up on 1e30."""
+    for key, bound in SIZE_BOUNDS.items():
+        value = values.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > bound:
+            raise EstimatorError(f"{where}: {key}: must be at most {bound:,} (no released model comes close), "
+                                 f"got {value:g}")
 
 
 def _type_from_architectures(config: dict) -> str | None:
@@ -154,9 +153,14 @@ def _first_error(exc: ValueError) -> str:
 
 
 def _read_config(path: Path) -> tuple[dict, Path]:
-    file = path / "config.json" if path.is_dir() else path
-    if not file.is_file():
-        raise EstimatorError(f"model: {path} is a folder without a config.json; pass the config.json path")
+    if path.is_dir():
+        file = path / "config.json"
+        if not file.is_file():
+            raise EstimatorError(f"model: {path} is a folder without a config.json; pass the config.json path")
+    elif path.is_file():
+        file = path
+    else:
+        raise EstimatorError(f"model: {path} is not a regular file; pass a config.json path or its folder")
     try:
         config = json.loads(file.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -239,7 +243,7 @@ def _size_shape(n_params: float, hidden: int, name: str) -> ModelSpec | None:
         return None
     layers = max(1, round(rest / (attention + mlp_guess)))
     intermediate = round((rest / layers - attention) / (3 * hidden) / 64) * 64
-    if intermediate < hidden:
+    if intermediate < hidden or layers > SIZE_BOUNDS["num_hidden_layers"]:
         return None
     return ModelSpec(
         name=name, source="size", approximate=True, model_type="llama", vocab_size=_SIZE_VOCAB,
