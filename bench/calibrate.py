@@ -135,7 +135,7 @@ def job_spec(setup: Setup, root: Path, device: str):
 
 def run_recipe(spec) -> None:
     """The real recipe, as the worker runs it (tuning/recipes/sft.py), in this process."""
-    from tuning import runs
+    import runs
     from tuning.recipes import sft
 
     run_dir = runs.create_run(spec)
