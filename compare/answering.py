@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from compare.arms import Generator, arm_prompt, uses_adapter, uses_retrieval
 from compare.errors import CompareError
+from compare.finetune_setup import adapter_for
 from compare.plan import stage_output
 from compare.records import AnswerRecord, LatencySample, Retrieval, Split, TrainRecord
 from runs import read_jsonl, write_atomic
@@ -115,11 +116,12 @@ def _hits_by_id(p: Pipeline) -> dict[int, list]:
     return {q.id: q.hits for q in p.read("retrieval.json", Retrieval).questions}
 
 
-def train_dir(p: Pipeline) -> Path:
-    return Path(p.read("train.json", TrainRecord).run_dir)
+def trained(p: Pipeline, arm: str) -> TrainRecord:
+    """The record of the adapter that answers for a fine-tuned arm."""
+    return p.read(adapter_for(p.spec, arm).record_file, TrainRecord)
 
 
 def _generator(p: Pipeline, arm: str) -> Generator:
     """The base in its usual precision for base/rag; for the fine-tuned arms the tuning run
     (its adapter on the base it was trained on: 4-bit NF4 for QLoRA)."""
-    return Generator(train_dir(p) if uses_adapter(arm) else p.spec.model)
+    return Generator(trained(p, arm).run_dir if uses_adapter(arm) else p.spec.model)

@@ -11,6 +11,7 @@ from compare import metrics
 from compare.answering import read_answers
 from compare.arms import uses_adapter, uses_retrieval
 from compare.costs import arm_cost, break_evens, gpu_price
+from compare.finetune_setup import adapter_for, adapters
 from compare.records import Retrieval, TrainRecord
 from compare.results import CostFigures, TrainingEstimate
 
@@ -29,8 +30,9 @@ def costs_stage(p: Pipeline) -> None:
     for the arm's own measured mean prompt and answer lengths (retrieval's passages make its
     prompts longer: that is its real cost), and its one-off costs at the same GPU."""
     spec = p.spec
-    retrieval, train = p.read_optional("retrieval.json", Retrieval), p.read_optional("train.json", TrainRecord)
-    training = _training_estimate(p, train) if train else None
+    retrieval = p.read_optional("retrieval.json", Retrieval)
+    trained = {a.name: (a, p.read(a.record_file, TrainRecord)) for a in adapters(spec)}
+    training = {name: _training_estimate(p, adapter, train) for name, (adapter, train) in trained.items()}
     try:
         usd_per_hour, source = gpu_price(spec.gpu)
     except Exception as exc:  # noqa: BLE001 - no price (unknown GPU, estimator missing): costs stay empty
@@ -43,14 +45,14 @@ def costs_stage(p: Pipeline) -> None:
         usd_per_hour, source = None, f"no serving estimate for {spec.model!r} at {spec.gpu!r}: {exc}"
         p.log(f"costs: {source}")
     if usd_per_hour is not None:
-        fixed = {"index": _index_usd(spec.gpu, retrieval, usd_per_hour) if retrieval else 0.0,
-                 "train": (training.cost_usd or 0.0) if training else 0.0}
+        index_usd = _index_usd(spec.gpu, retrieval, usd_per_hour) if retrieval else 0.0
         for arm in spec.arms:
             answers = list(read_answers(p.run_dir, arm).values())
             est = _serving(spec, answers)
             serving[arm] = est
-            parts = {k: v for k, v in fixed.items()
-                     if (k == "index" and uses_retrieval(arm)) or (k == "train" and uses_adapter(arm))}
+            parts = {"index": index_usd} if uses_retrieval(arm) else {}
+            if uses_adapter(arm):
+                parts["train"] = training[adapter_for(spec, arm).name].cost_usd or 0.0
             arms[arm] = arm_cost(arm, est.usd_per_1k_queries / 1000, parts,
                                  prompt_tokens=metrics.mean([a.prompt_tokens for a in answers]),
                                  output_tokens=metrics.mean([a.new_tokens for a in answers]),
@@ -64,7 +66,7 @@ def costs_stage(p: Pipeline) -> None:
                "for the same job at that GPU, indexing as the embedder's FLOPs there. Retrieval's own query "
                f"(one embedding, a vector search) is left out: microseconds next to generation. Latencies in the "
                f"metric table are measured on {_machine()}."),
-        arms=arms, break_even=break_evens(list(arms.values())), serving=serving, training_estimate=training,
+        arms=arms, break_even=break_evens(list(arms.values())), serving=serving, training_estimates=training,
     ))
 
 
@@ -102,8 +104,8 @@ def _machine() -> str:
     return f"the CPU of this machine ({platform.machine()})"
 
 
-def _training_estimate(p: Pipeline, train: TrainRecord) -> TrainingEstimate:
-    """The estimator's time, cost and memory for the same training (train/'s JobSpec, at the
+def _training_estimate(p: Pipeline, adapter, train: TrainRecord) -> TrainingEstimate:
+    """The estimator's time, cost and memory for the same training (the sub-run's JobSpec, at the
     longest padded batch of its real rows) at the chosen GPU, or why not."""
     spec = p.spec
     try:
@@ -113,7 +115,7 @@ def _training_estimate(p: Pipeline, train: TrainRecord) -> TrainingEstimate:
         from tuning.memory import estimate_request, padded_batch_length, sequence_tokens
         from tuning.recipes.common import trl_rows
 
-        job = job_spec(p)
+        job = job_spec(p, adapter)
         tokenizer = load_tokenizer(job.model)
         rows = trl_rows(job, tokenizer, Path(train.run_dir))[0]  # the rows as the recipe gave them to trl
         train_tokens = sum(sum(sequence_tokens(tokenizer, row, job.max_seq_len)) for row in rows)

@@ -1,18 +1,25 @@
-"""What the fine-tune stage trains: the method (`auto` resolved by the device) and the training
-rows, written as train_data.jsonl for the tuning sub-run.
+"""What the fine-tune stages train: which adapters (and which arm each serves), the method
+(`auto` resolved by the device) and each adapter's rows, written for its tuning sub-run.
 
-Rows by `finetune.train_prompts`:
+Prompts an adapter trains on:
 - bare: the question alone, as the `finetuned` arm asks it;
 - retrieval: the question with the passages retrieved for it, in the exact prompt the
   `finetuned_rag` arm sends (RAFT, Zhang et al. 2024, arXiv:2403.10131: train on the
   retrieval-augmented prompts the model will answer). Unlike RAFT we do not add an oracle passage
   nor chain-of-thought answers: the passages are those retrieval really returns, and the target is
   the dataset's reference answer;
-- mix: both, so the one adapter serves both fine-tuned arms on the prompts each one sends.
+- mix: both, one adapter for both fine-tuned arms.
+
+`finetune.train_prompts` = separate (the default) trains one adapter per fine-tuned arm, each on
+the prompts its arm sends: `train/` (bare) for `finetuned`, `train_rag/` (retrieval) for
+`finetuned_rag`. Measured on the fictional-facts set (README, Compare): the hybrid's token F1
+was 0.14 with a bare-trained adapter, 0.69 with a mixed one and 0.90 with its own retrieval-trained
+one at the same 30 steps, and 0.75 with a mixed one at 60 steps (the compute of two adapters).
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from compare.arms import arm_prompt
@@ -22,7 +29,42 @@ from runs import write_atomic
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
 
-TRAIN_DATA = "train_data.jsonl"
+@dataclass(frozen=True)
+class Adapter:
+    """One adapter the comparison trains: its sub-run folder (and record, data file), its prompts,
+    and the fine-tuned arms it answers for."""
+
+    name: str  # train | train_rag: the stage, the sub-run folder and <name>.json
+    prompts: str  # bare | retrieval | mix
+    arms: tuple[str, ...]
+
+    @property
+    def data_file(self) -> str:
+        return f"{self.name}_data.jsonl"
+
+    @property
+    def record_file(self) -> str:
+        return f"{self.name}.json"
+
+
+def adapters(spec: Any) -> list[Adapter]:
+    """The adapters `spec` trains, in stage order (none without a fine-tuned arm)."""
+    tuned = [a for a in ("finetuned", "finetuned_rag") if a in spec.arms]
+    mode = spec.finetune.train_prompts
+    if not tuned:
+        return []
+    if mode != "separate":
+        return [Adapter("train", mode if "finetuned_rag" in tuned else "bare", tuple(tuned))]
+    plan = [Adapter("train", "bare", ("finetuned",))] if "finetuned" in tuned else []
+    return plan + ([Adapter("train_rag", "retrieval", ("finetuned_rag",))] if "finetuned_rag" in tuned else [])
+
+
+def adapter_for(spec: Any, arm: str) -> Adapter:
+    return next(a for a in adapters(spec) if arm in a.arms)
+
+
+def adapter_named(spec: Any, name: str) -> Adapter:
+    return next(a for a in adapters(spec) if a.name == name)
 # Tokens kept free in a training row beyond prompt + answer: the chat template's role markers and
 # end-of-turn tokens (SmolLM2's ChatML: ~10 per turn), so trl never cuts the answer.
 TEMPLATE_MARGIN_TOKENS = 32
@@ -39,13 +81,11 @@ def finetune_method(spec: Any) -> str:
     return "qlora" if torch.cuda.is_available() else "lora"
 
 
-def write_training_file(p: Pipeline) -> int:
-    """train_data.jsonl from split.json (and retrieval.json for retrieval prompts); returns the
-    number of rows."""
+def write_training_file(p: Pipeline, adapter: Adapter) -> int:
+    """The adapter's data file from split.json (and retrieval.json for retrieval prompts); returns
+    the number of rows."""
     spec, split = p.spec, p.read("split.json", Split)
-    styles = {"bare": ["bare"], "retrieval": ["retrieval"], "mix": ["bare", "retrieval"]}[spec.finetune.train_prompts]
-    if not spec.trains_on_retrieval:
-        styles = ["bare"]
+    styles = {"bare": ["bare"], "retrieval": ["retrieval"], "mix": ["bare", "retrieval"]}[adapter.prompts]
     hits = {q.id: q.hits for q in p.read("retrieval.json", Retrieval).train_questions} if "retrieval" in styles else {}
     tokenizer = _tokenizer(spec.model) if hits else None
     lines = []
@@ -54,8 +94,8 @@ def write_training_file(p: Pipeline) -> int:
             question = row.question if style == "bare" else _retrieval_prompt(spec, row, hits.get(i, []), tokenizer)
             target = training_target(spec, row.reference)
             lines.append(json.dumps(_record(question, target, spec.generation.system_prompt or row.system)))
-    write_atomic(p.path(TRAIN_DATA), "\n".join(lines) + "\n")
-    p.log(f"train: {len(lines)} training rows ({' + '.join(styles)} prompts) from {len(split.train)} examples")
+    write_atomic(p.path(adapter.data_file), "\n".join(lines) + "\n")
+    p.log(f"{adapter.name}: {len(lines)} training rows ({' + '.join(styles)} prompts) from {len(split.train)} examples")
     return len(lines)
 
 

@@ -1,7 +1,8 @@
 """The comparison's stages, in one table: name, the file whose presence marks it finished, and
 the function that runs it.
 
-split -> index -> base -> rag -> train -> finetuned -> finetuned_rag -> forgetting -> score -> costs -> results
+split -> index -> base -> rag -> train -> finetuned -> train_rag -> finetuned_rag -> forgetting -> score
+-> costs -> results (train_rag: the hybrid's own adapter, compare.finetune_setup)
 
 Functions are named as "module:function" and imported when the stage runs, so reading the plan
 (the CLI, the pages, `runs list`) loads no model library. An answering stage is an arm: its
@@ -14,6 +15,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from compare.finetune_setup import adapters
 from compare.spec import ARMS, CompareSpec
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("rag", "answers/rag.jsonl", "compare.answering:answer_stage"),
     Stage("train", "train.json", "compare.training:train_stage"),
     Stage("finetuned", "answers/finetuned.jsonl", "compare.answering:answer_stage"),
+    Stage("train_rag", "train_rag.json", "compare.training:train_rag_stage"),
     Stage("finetuned_rag", "answers/finetuned_rag.jsonl", "compare.answering:answer_stage"),
     Stage("forgetting", "forgetting.json", "compare.stages:forgetting_stage"),
     Stage("score", "scores.json", "compare.score_stage:score_stage"),
@@ -58,7 +61,7 @@ def planned_stages(spec: CompareSpec) -> list[str]:
     if spec.needs_retrieval:
         wanted.add("index")
     if spec.needs_training:
-        wanted |= {"train", "forgetting"}
+        wanted |= {a.name for a in adapters(spec)} | {"forgetting"}
     if spec.scoring is not None:
         wanted.add("score")
     return [s.name for s in STAGES if s.name in wanted]

@@ -89,12 +89,14 @@ class LatencySample(_Record):
 
 
 class TrainRecord(_Record):
-    """train.json: the fine-tune sub-run, once completed."""
+    """train.json / train_rag.json: a fine-tune sub-run (one adapter), once completed."""
 
     run_dir: str
     adapter_dir: str
     method: str
     steps: int
+    prompts: str = Field("bare", description="What it trained on: bare, retrieval or mix prompts.")
+    arms: list[str] = Field(default_factory=lambda: ["finetuned", "finetuned_rag"], description="Arms it answers for.")
     train_examples: int
     seconds: float = Field(description="Wall time of the tuning worker, summed over resumed segments.")
     final_loss: float | None = None
@@ -102,7 +104,7 @@ class TrainRecord(_Record):
 
 
 class Forgetting(_Record):
-    """forgetting.json: perplexity on general text, adapter off (before) and on (after)."""
+    """One adapter's perplexity on general text, adapter off (before) and on (after)."""
 
     perplexity_before: float
     perplexity_after: float
@@ -110,3 +112,9 @@ class Forgetting(_Record):
     texts: int
     source: str
     base_precision: str
+
+
+class Forgettings(_Record):
+    """forgetting.json: adapter name (train, train_rag) -> its Forgetting."""
+
+    adapters: dict[str, Forgetting]

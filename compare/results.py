@@ -51,6 +51,8 @@ class TrainingFigures(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: str
+    prompts: str = Field("bare", description="What the adapter trained on: bare, retrieval or mix prompts.")
+    arms: list[str] = Field(default_factory=list, description="The fine-tuned arms it answers for.")
     steps: int
     train_examples: int
     seconds: float = Field(description="Wall time of the training run.")
@@ -89,7 +91,8 @@ class CostFigures(BaseModel):
     arms: dict[str, ArmCost] = Field(default_factory=dict)
     break_even: list[BreakEven] = Field(default_factory=list)
     serving: dict[str, ServingEstimate] = Field(default_factory=dict, description="The serving estimate behind each arm's cost.")
-    training_estimate: TrainingEstimate | None = None
+    training_estimates: dict[str, TrainingEstimate] = Field(
+        default_factory=dict, description="Adapter (train, train_rag) -> the estimator's figures for its training.")
 
 
 class Results(BaseModel):
@@ -110,12 +113,18 @@ class Results(BaseModel):
     index_seconds: float | None = None
     index_chunks: int | None = None
     arms: dict[str, ArmMetrics]
-    training: TrainingFigures | None = None
+    trainings: dict[str, TrainingFigures] = Field(
+        default_factory=dict, description="Adapter (train, train_rag) -> its training, measured and estimated.")
     costs: CostFigures | None = None
     evidence: Evidence | None = Field(None, description="What the evidence shows, in one paragraph.")
     scorers: list[str] = Field(default_factory=list, description="The task-aware scorers that ran, in order.")
     database: DatabaseInfo | None = Field(None, description="The PostgreSQL sql-exec ran on (start and load times).")
     notes: list[str] = Field(default_factory=list)
+
+    @property
+    def training(self) -> TrainingFigures | None:
+        """The first adapter's training (the plain fine-tune's, when there is one)."""
+        return next(iter(self.trainings.values()), None)
 
     def best_arm(self, metric: str = "token_f1") -> str | None:
         scored = {name: getattr(m, metric) for name, m in self.arms.items() if getattr(m, metric) is not None}
@@ -150,7 +159,10 @@ class Results(BaseModel):
         lines += ["", f"Latency: {basis}, on the machine that ran the comparison."] if basis else []
         if self.hit_definition:
             lines += ["", f"hit@k: {self.hit_definition}"]
-        lines += self._scorer_lines() + self._training_lines() + self._cost_lines()
+        lines += self._scorer_lines()
+        for t in self.trainings.values():
+            lines += self._training_lines(t)
+        lines += self._cost_lines()
         if self.notes:
             lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
@@ -168,16 +180,14 @@ class Results(BaseModel):
                          f"{db.queries} queries in {db.query_s:.1f} s")
         return ["", "Task-aware scorers (answers.jsonl has each verdict and error):", *lines] if lines else []
 
-    def _training_lines(self) -> list[str]:
-        t = self.training
-        if t is None:
-            return []
+    def _training_lines(self, t: TrainingFigures) -> list[str]:
         gpu = self.costs.gpu if self.costs else "the chosen GPU"
         kind = f" ({t.measured_kind})" if t.measured_kind else ""
         error = f" ({t.estimate_error_pct:+.0f}%)" if t.estimate_error_pct is not None else ""
         return [
             "",
-            f"## Training ({t.method}, {t.steps} steps on {t.train_examples} examples)",
+            f"## Training: the adapter of {', '.join(t.arms) or 'the fine-tuned arms'} ({t.method} on {t.prompts} "
+            f"prompts, {t.steps} steps on {t.train_examples} examples)",
             "",
             "| figure | measured | estimated |",
             "|---|---|---|",

@@ -11,7 +11,8 @@ from compare import metrics
 from compare.answering import latency_path, read_answers
 from compare.arms import uses_adapter, uses_retrieval
 from compare.evidence import summarize_evidence
-from compare.records import AnswerRecord, EvalItem, Forgetting, LatencySample, Retrieval, Split, TrainRecord
+from compare.finetune_setup import adapter_for, adapters
+from compare.records import AnswerRecord, EvalItem, Forgetting, Forgettings, LatencySample, Retrieval, Split, TrainRecord
 from compare.results import SCORER_LABELS, ArmMetrics, CostFigures, Results, TrainingEstimate, TrainingFigures
 from compare.score_stage import Scores
 from runs import write_atomic
@@ -69,13 +70,14 @@ def arm_metrics(arm: str, eval_items: list[EvalItem], answers: dict[int, AnswerR
     )
 
 
-def _training_figures(train: TrainRecord, costs: CostFigures) -> TrainingFigures:
+def _training_figures(name: str, train: TrainRecord, costs: CostFigures) -> TrainingFigures:
     memory = train.memory
     measured, estimated = memory.get("measured_peak_gib"), memory.get("estimated_total_gib")
-    est = costs.training_estimate or TrainingEstimate()
+    est = costs.training_estimates.get(name) or TrainingEstimate()
     usd = costs.usd_per_hour
     return TrainingFigures(
-        method=train.method, steps=train.steps, train_examples=train.train_examples, seconds=train.seconds,
+        method=train.method, prompts=train.prompts, arms=train.arms, steps=train.steps,
+        train_examples=train.train_examples, seconds=train.seconds,
         measured_peak_gib=measured, measured_kind=memory.get("measured"), estimated_peak_gib=estimated,
         estimate_error_pct=(estimated - measured) / measured * 100 if measured and estimated else None,
         estimated_peak_gib_at_gpu=est.memory_gib_at_gpu, estimated_hours_at_gpu=est.time_hours,
@@ -88,12 +90,14 @@ def _training_figures(train: TrainRecord, costs: CostFigures) -> TrainingFigures
 def results_stage(p: Pipeline) -> None:
     spec = p.spec
     split = p.read("split.json", Split)
-    retrieval, forgetting = p.read_optional("retrieval.json", Retrieval), p.read_optional("forgetting.json", Forgetting)
-    train, costs = p.read_optional("train.json", TrainRecord), p.read("costs.json", CostFigures)
+    retrieval, costs = p.read_optional("retrieval.json", Retrieval), p.read("costs.json", CostFigures)
+    forgetting = p.read_optional("forgetting.json", Forgettings)
+    trains = {a.name: p.read(a.record_file, TrainRecord) for a in adapters(spec)}
     answers = {arm: read_answers(p.run_dir, arm) for arm in spec.arms}
     scores = p.read_optional("scores.json", Scores)
     arms = {
-        arm: arm_metrics(arm, split.eval, answers[arm], retrieval, forgetting,
+        arm: arm_metrics(arm, split.eval, answers[arm], retrieval,
+                         forgetting.adapters.get(adapter_for(spec, arm).name) if forgetting and uses_adapter(arm) else None,
                          costs.arms[arm].per_1k_queries_usd if arm in costs.arms else None, _latency_sample(p, arm))
         for arm in spec.arms
     }
@@ -107,11 +111,11 @@ def results_stage(p: Pipeline) -> None:
         index_seconds=retrieval.index_seconds if retrieval else None,
         index_chunks=retrieval.chunks if retrieval else None,
         arms=arms,
-        training=_training_figures(train, costs) if train else None,
+        trainings={name: _training_figures(name, train, costs) for name, train in trains.items()},
         costs=costs,
         scorers=scores.scorers if scores else [],
         database=scores.database if scores else None,
-        notes=_notes(spec, train),
+        notes=_notes(list(trains.values())),
     )
     metric, label, per_question = _main_metric(split.eval, answers, scores)
     results.evidence = summarize_evidence(results, per_question, metric, label, spec.advised)
@@ -134,8 +138,9 @@ def _main_metric(eval_items: list[EvalItem], answers: dict[str, dict[int, Answer
         for arm, a in answers.items()}
 
 
-def _notes(spec, train: TrainRecord | None) -> list[str]:
+def _notes(trains: list[TrainRecord]) -> list[str]:
     notes = []
+    train = trains[0] if trains else None
     if train and train.method == "qlora":
         notes.append("base and rag answer with the base in its usual precision; the fine-tuned arms with the "
                      "4-bit NF4 base the QLoRA adapter was trained on")

@@ -24,7 +24,7 @@ ARM_TITLES: dict[str, str] = {
     "finetuned": "Fine-tuned",
     "finetuned_rag": "Fine-tuned + RAG (hybrid)",
 }
-TrainPrompts = Literal["bare", "retrieval", "mix"]
+TrainPrompts = Literal["separate", "bare", "retrieval", "mix"]
 RETRIEVAL_ARMS = frozenset({"rag", "finetuned_rag"})
 FINETUNED_ARMS = frozenset({"finetuned", "finetuned_rag"})
 SCHEMA_VERSION = 1
@@ -83,8 +83,9 @@ class FinetuneSettings(BaseModel):
     batch_size: int = Field(4, ge=1, le=1024, description="Examples per step.")
     max_seq_len: int = Field(512, ge=16, le=131_072, description="Longest training example, in tokens.")
     train_prompts: TrainPrompts = Field(
-        "mix", description="What the adapter trains on: bare questions, retrieval prompts (the question with its "
-        "retrieved passages, as the hybrid arm asks it: RAFT), or a mix of both (one adapter for both arms).")
+        "separate", description="What the adapters train on: separate (one adapter per fine-tuned arm, each on the "
+        "prompts its arm sends: bare questions for finetuned, the question with its retrieved passages for the "
+        "hybrid, as RAFT does); or one adapter for both arms on bare, retrieval or mixed prompts.")
 
 
 # The advisor's approach -> the arm that puts it into practice.
@@ -183,8 +184,10 @@ class CompareSpec(BaseModel):
 
     @property
     def trains_on_retrieval(self) -> bool:
-        """Whether the training rows hold retrieval prompts (then the index stage retrieves for them too)."""
-        return self.needs_training and self.needs_retrieval and self.finetune.train_prompts != "bare"
+        """Whether training rows hold retrieval prompts (then the index stage retrieves for them too)."""
+        from compare.finetune_setup import adapters
+
+        return any(a.prompts != "bare" for a in adapters(self))
 
     def check_inputs(self) -> None:
         """Fail early, with the path, when an input file or folder is missing."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from compare.errors import CompareError
 from compare.metrics import contains_answer, hit_at_k, perplexity
-from compare.records import EvalItem, Forgetting, QuestionHits, Retrieval, Split, TrainItem, TrainRecord
+from compare.records import EvalItem, Forgetting, Forgettings, QuestionHits, Retrieval, Split, TrainItem, TrainRecord
 from runs import write_atomic
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
@@ -158,26 +158,27 @@ def general_texts(spec) -> list[str]:
 
 
 def forgetting_stage(p: Pipeline) -> None:
-    """Perplexity on general text of the base (adapter disabled) and of the fine-tuned model
+    """Perplexity on general text of the base (adapter disabled) and of each fine-tuned adapter
     (adapter on), on the same loaded weights: a rise means the adapter eroded general skills."""
+    from compare.arms import Generator
+    from compare.finetune_setup import adapters
+
     spec = p.spec
     texts = general_texts(spec)
-    from compare.answering import train_dir
-    from compare.arms import Generator
-
-    quant = "nf4" if p.read("train.json", TrainRecord).method == "qlora" else "none"
-    generator = Generator(train_dir(p))
-    max_length = min(generator.context_limit() or 512, 1024)
-    try:
-        with generator.model.disable_adapter():
-            before = perplexity(generator.model, generator.tokenizer, texts, max_length=max_length)
-        p.progress(1, 2, force=True)
-        after = perplexity(generator.model, generator.tokenizer, texts, max_length=max_length)
-        p.progress(2, 2, force=True)
-    finally:
-        generator.close()
-    p.write("forgetting.json", Forgetting(
-        perplexity_before=before, perplexity_after=after, change_pct=(after - before) / before * 100,
-        texts=len(texts), source=str(spec.forgetting_text or "built-in general text (compare/general_text.txt)"),
-        base_precision=quant,
-    ))
+    found = {}
+    for n, adapter in enumerate(adapters(spec), start=1):
+        train = p.read(adapter.record_file, TrainRecord)
+        generator = Generator(train.run_dir)
+        max_length = min(generator.context_limit() or 512, 1024)
+        try:
+            with generator.model.disable_adapter():
+                before = perplexity(generator.model, generator.tokenizer, texts, max_length=max_length)
+            after = perplexity(generator.model, generator.tokenizer, texts, max_length=max_length)
+        finally:
+            generator.close()
+        found[adapter.name] = Forgetting(
+            perplexity_before=before, perplexity_after=after, change_pct=(after - before) / before * 100,
+            texts=len(texts), source=str(spec.forgetting_text or "built-in general text (compare/general_text.txt)"),
+            base_precision="nf4" if train.method == "qlora" else "none")
+        p.progress(n, len(adapters(spec)), force=True)
+    p.write("forgetting.json", Forgettings(adapters=found))

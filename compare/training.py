@@ -1,5 +1,6 @@
-"""The fine-tune stage: a tuning run in the sub-folder `train/`, run by the tuning worker
-(`python -m tuning.worker RUN_DIR/train`) as a child of the comparison worker.
+"""The fine-tune stages: each adapter (compare.finetune_setup.adapters: `train/` for the
+fine-tuned arm, `train_rag/` for the hybrid) is a tuning run in its sub-folder, run by the tuning
+worker (`python -m tuning.worker RUN_DIR/train`) as a child of the comparison worker.
 
 Why a sub-run and not the SFT recipe in-process:
 - the measured peak memory is the training's alone: `memory.json` is written by a process that
@@ -24,26 +25,25 @@ from typing import TYPE_CHECKING
 
 import runs
 from compare.errors import Cancelled, CompareError
+from compare.finetune_setup import Adapter, adapter_named, finetune_method, write_training_file
 from compare.records import Split, TrainRecord
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
 
-TRAIN_DIR = "train"
 CHILD_EXIT_WAIT_S = 10.0  # how long a resume waits for a tuning worker still on train/ to go
 
 
-def job_spec(p: Pipeline):
-    """The tuning JobSpec for the training split (no inner eval split: the held-out questions
-    are the comparison's own)."""
-    from compare.finetune_setup import TRAIN_DATA, finetune_method
+def job_spec(p: Pipeline, adapter: Adapter):
+    """The tuning JobSpec for the adapter's rows of the training split (no inner eval split: the
+    held-out questions are the comparison's own)."""
     from tuning.spec import JobSpec
 
     ft = p.spec.finetune
     return JobSpec(
         model=p.spec.model,
-        data=str(p.path(TRAIN_DATA)),
-        output=str(p.path(TRAIN_DIR)),
+        data=str(p.path(adapter.data_file)),
+        output=str(p.path(adapter.name)),
         method=finetune_method(p.spec),
         lora_rank=ft.lora_rank,
         lora_alpha=ft.lora_alpha,
@@ -58,15 +58,15 @@ def job_spec(p: Pipeline):
     )
 
 
-def prepare_sub_run(p: Pipeline) -> Path:
-    """Create train/ (spec + queued status) or make a cancelled/failed one ready to resume;
-    refuses (RunBusy) while a tuning worker still holds train/."""
-    train_dir = p.path(TRAIN_DIR)
+def prepare_sub_run(p: Pipeline, adapter: Adapter) -> Path:
+    """Create the sub-run (spec + queued status) or make a cancelled/failed one ready to resume;
+    refuses (RunBusy) while a tuning worker still holds it."""
+    train_dir = p.path(adapter.name)
     if not (train_dir / runs.STATUS_FILE).exists():
-        return runs.create_run(job_spec(p), train_dir)
+        return runs.create_run(job_spec(p, adapter), train_dir)
     if runs.refresh_status(train_dir).state != "completed":
         runs.reset_for_resume(train_dir, wait_s=CHILD_EXIT_WAIT_S)
-        p.log(f"train: resuming the sub-run in {train_dir} (from its newest complete checkpoint, if any)")
+        p.log(f"{adapter.name}: resuming the sub-run in {train_dir} (from its newest complete checkpoint, if any)")
     return train_dir
 
 
@@ -89,12 +89,18 @@ def _run_child(p: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
 
 
 def train_stage(p: Pipeline) -> None:
-    """Train (or resume training) the adapter; train.json holds time, steps and memory."""
-    from compare.finetune_setup import TRAIN_DATA, write_training_file
+    train_adapter(p, adapter_named(p.spec, "train"))
 
-    if not p.path(TRAIN_DATA).exists():  # written once: a resumed run trains on the same rows
-        write_training_file(p)
-    train_dir = prepare_sub_run(p)
+
+def train_rag_stage(p: Pipeline) -> None:
+    train_adapter(p, adapter_named(p.spec, "train_rag"))
+
+
+def train_adapter(p: Pipeline, adapter: Adapter) -> None:
+    """Train (or resume training) one adapter; <name>.json holds time, steps and memory."""
+    if not p.path(adapter.data_file).exists():  # written once: a resumed run trains on the same rows
+        write_training_file(p, adapter)
+    train_dir = prepare_sub_run(p, adapter)
     spent = _seconds_so_far(train_dir)
     if runs.load_status(train_dir).state != "completed":
         status, seconds = _run_child(p, train_dir)
@@ -105,12 +111,13 @@ def train_stage(p: Pipeline) -> None:
         raise Cancelled()
     if status.state != "completed":
         raise CompareError(f"training failed ({train_dir}): {status.error or status.state}")
-    adapter = train_dir / "adapter"
-    if not (adapter / "adapter_config.json").exists():
-        raise CompareError(f"training finished but left no adapter in {adapter}")
+    adapter_dir = train_dir / "adapter"
+    if not (adapter_dir / "adapter_config.json").exists():
+        raise CompareError(f"training finished but left no adapter in {adapter_dir}")
     memory = json.loads((train_dir / "memory.json").read_text()) if (train_dir / "memory.json").exists() else {}
-    p.write("train.json", TrainRecord(
-        run_dir=str(train_dir), adapter_dir=str(adapter), method=runs.read_spec(train_dir)["method"], steps=status.step,
+    p.write(adapter.record_file, TrainRecord(
+        run_dir=str(train_dir), adapter_dir=str(adapter_dir), method=runs.read_spec(train_dir)["method"],
+        steps=status.step, prompts=adapter.prompts, arms=list(adapter.arms),
         train_examples=len(p.read("split.json", Split).train), seconds=spent, final_loss=status.loss, memory=memory,
     ))
 

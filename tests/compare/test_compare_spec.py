@@ -22,7 +22,7 @@ def test_defaults(tmp_path):
     assert spec.kind == "compare" and spec.schema_version == 1
     assert spec.arms == ["base", "rag", "finetuned", "finetuned_rag"]
     assert spec.finetune.method == "auto" and spec.generation.greedy and spec.rag.k == 3
-    assert (spec.generation.batch_size, spec.finetune.train_prompts) == (8, "mix")
+    assert (spec.generation.batch_size, spec.finetune.train_prompts) == (8, "separate")
     assert spec.data.is_absolute() and spec.output.is_absolute()
 
 
@@ -50,7 +50,8 @@ def test_invalid_values_name_the_field(tmp_path, field, value, where):
     (["base"], ["split", "base", "costs", "results"]),
     (["rag"], ["split", "index", "rag", "costs", "results"]),
     (["finetuned"], ["split", "train", "finetuned", "forgetting", "costs", "results"]),
-    (None, ["split", "index", "base", "rag", "train", "finetuned", "finetuned_rag", "forgetting", "costs", "results"]),
+    (None, ["split", "index", "base", "rag", "train", "finetuned", "train_rag", "finetuned_rag", "forgetting", "costs",
+            "results"]),
 ])
 def test_stages_follow_the_arms(tmp_path, arms, stages):
     spec = _spec(tmp_path, **({"arms": arms} if arms else {}))

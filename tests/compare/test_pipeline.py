@@ -76,7 +76,8 @@ def test_every_file_is_written(cancelled_then_resumed):
     run_dir = cancelled_then_resumed["run_dir"]
     for name in ("spec.json", "status.json", "log.txt", "split.json", "retrieval.json", "train.json",
                  "forgetting.json", "costs.json", "results.json", "answers.jsonl", "metrics.md",
-                 "train/adapter/adapter_config.json", "train/memory.json", "train/metrics.jsonl"):
+                 "train/adapter/adapter_config.json", "train/memory.json", "train/metrics.jsonl",
+                 "train_rag.json", "train_rag/adapter/adapter_config.json", "train_data.jsonl", "train_rag_data.jsonl"):
         assert (run_dir / name).exists(), name
     for arm in ARMS:
         assert (run_dir / "answers" / f"{arm}.jsonl").exists()
@@ -122,14 +123,30 @@ def test_retrieval_and_forgetting_figures(cancelled_then_resumed):
 
 def test_training_memory_time_and_costs(cancelled_then_resumed):
     results = load_results(cancelled_then_resumed["run_dir"])
-    t = results.training
-    assert t.method == "lora" and t.steps == MAX_STEPS and t.seconds > 0
-    assert t.measured_peak_gib > 0 and t.measured_kind
+    # One adapter per fine-tuned arm, each trained on the prompts its arm sends.
+    assert {name: (t.prompts, t.arms) for name, t in results.trainings.items()} == {
+        "train": ("bare", ["finetuned"]), "train_rag": ("retrieval", ["finetuned_rag"])}
+    for t in results.trainings.values():
+        assert t.method == "lora" and t.steps == MAX_STEPS and t.seconds > 0
+        assert t.measured_peak_gib > 0 and t.measured_kind
     c = results.costs
     assert c.usd_per_hour > 0 and set(c.arms) == set(ARMS)
-    assert c.arms["base"].fixed_usd == 0
-    assert c.arms["finetuned_rag"].fixed_usd == pytest.approx(c.arms["rag"].fixed_usd + c.arms["finetuned"].fixed_usd)
+    assert c.arms["base"].fixed_usd == 0 and c.arms["rag"].fixed_parts.keys() == {"index"}
+    assert c.arms["finetuned"].fixed_usd == pytest.approx(c.training_estimates["train"].cost_usd)
+    assert c.arms["finetuned_rag"].fixed_usd == pytest.approx(c.arms["rag"].fixed_usd
+                                                              + c.training_estimates["train_rag"].cost_usd)
     assert len(c.break_even) == 6
+    from estimator.serving import ServingRequest, serving_estimate
+
+    run_dir = cancelled_then_resumed["run_dir"]
+    for arm in ARMS:  # each arm priced at its own measured prompt and answer lengths
+        rows = [json.loads(x) for x in (run_dir / "answers" / f"{arm}.jsonl").read_text().splitlines()]
+        est = serving_estimate(ServingRequest(
+            model=str(results.model) + "/config.json", gpu="A100 80GB", concurrency=8,
+            prompt_tokens=sum(r["prompt_tokens"] for r in rows) / len(rows),
+            output_tokens=sum(r["new_tokens"] for r in rows) / len(rows)))
+        assert c.arms[arm].per_1k_queries_usd == pytest.approx(est.usd_per_1k_queries)
+    assert c.arms["rag"].prompt_tokens > c.arms["base"].prompt_tokens  # the passages are retrieval's real cost
 
 
 def test_metrics_md_has_the_table(cancelled_then_resumed):

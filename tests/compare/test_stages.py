@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from compare.finetune_setup import TRAIN_DATA, finetune_method, write_training_file
+from compare.finetune_setup import Adapter, adapters, finetune_method, write_training_file
 from compare.pipeline import Pipeline
 from compare.records import LatencySample, Split
 from compare.spec import CompareSpec
@@ -55,6 +55,19 @@ def test_auto_trains_lora_on_a_cpu(pipeline):
     assert finetune_method(pipeline.spec) == "lora"  # no CUDA here (the gpu-marked tests cover QLoRA there)
 
 
+def test_separate_adapters_one_per_fine_tuned_arm(qa_file, tmp_path):
+    def plan(arms, prompts="separate"):
+        spec = CompareSpec(data=qa_file, model="m", output=tmp_path / "r", arms=arms, finetune={"train_prompts": prompts})
+        return adapters(spec)
+
+    assert plan(["finetuned", "finetuned_rag"]) == [Adapter("train", "bare", ("finetuned",)),
+                                                   Adapter("train_rag", "retrieval", ("finetuned_rag",))]
+    assert plan(["base", "finetuned_rag"]) == [Adapter("train_rag", "retrieval", ("finetuned_rag",))]
+    assert plan(["finetuned", "finetuned_rag"], "mix") == [Adapter("train", "mix", ("finetuned", "finetuned_rag"))]
+    assert plan(["finetuned"], "mix") == [Adapter("train", "bare", ("finetuned",))]  # no retrieval arm, no passages
+    assert plan(["base", "rag"]) == []
+
+
 @pytest.mark.parametrize("style, per_question", [("bare", 1), ("retrieval", 1), ("mix", 2)])
 def test_training_rows_follow_the_prompt_style(compare_inputs, tiny_model_dir, tmp_path, style, per_question):
     qa, docs = compare_inputs
@@ -64,8 +77,9 @@ def test_training_rows_follow_the_prompt_style(compare_inputs, tiny_model_dir, t
     p.run_stage("split")
     p.run_stage("index")
     split = p.read("split.json", Split)
-    assert write_training_file(p) == per_question * len(split.train)
-    rows = [json.loads(line) for line in p.path(TRAIN_DATA).read_text().splitlines()]
+    [adapter] = adapters(spec)
+    assert write_training_file(p, adapter) == per_question * len(split.train)
+    rows = [json.loads(line) for line in p.path(adapter.data_file).read_text().splitlines()]
     from tuning.loading import load_tokenizer
 
     tok = load_tokenizer(str(tiny_model_dir))

@@ -14,6 +14,7 @@ import pytest
 
 import runs
 from compare import training
+from compare.finetune_setup import Adapter
 from compare.pipeline import Pipeline
 from compare.spec import CompareSpec
 from compare.worker import run
@@ -47,12 +48,13 @@ def test_a_cancel_request_stops_before_the_next_stage(qa_file, tmp_path):
 
 def test_resume_refuses_to_start_a_second_worker_on_train(qa_file, tmp_path, monkeypatch):
     p = Pipeline(_run_dir(qa_file, tmp_path))
-    train_dir = runs.create_run(training.job_spec(p), p.path(training.TRAIN_DIR))
+    adapter = Adapter("train", "bare", ("finetuned",))
+    train_dir = runs.create_run(training.job_spec(p, adapter), p.path(adapter.name))
     monkeypatch.setattr(training, "CHILD_EXIT_WAIT_S", 0.2)
     with runs.worker_lock(train_dir):  # a tuning worker still training there
         runs.update_status(train_dir, state="running", pid=os.getpid())
         with pytest.raises(runs.RunBusy, match=rf"{train_dir} still has a worker \(pid {os.getpid()}\)"):
-            training.prepare_sub_run(p)
+            training.prepare_sub_run(p, adapter)
         assert runs.load_status(train_dir).state == "running"  # left as it was
 
 
@@ -82,7 +84,7 @@ def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file,
                        eval_fraction=0.25, generation={"max_new_tokens": 4},
                        finetune={"method": "lora", "max_steps": MAX_STEPS, "batch_size": 2})
     run_dir = runs.launch(spec)
-    train_dir = run_dir / training.TRAIN_DIR
+    train_dir = run_dir / "train"
     _wait(lambda: (train_dir / runs.STATUS_FILE).exists() and runs.lock_holder(train_dir), 240, "the tuning child")
     child = _tuning_workers(train_dir)
     os.kill(runs.load_status(run_dir).pid, signal.SIGKILL)
