@@ -36,3 +36,21 @@ def resolve_user_path(value: str | os.PathLike, field: str) -> Path:
 
 def _loop(field: str, value: str | os.PathLike) -> str:
     return f"{field}: {value} is a symlink loop (a link that leads back to itself): give the real file or folder"
+
+
+class PathNotAllowed(ValueError):
+    """A path typed on a page outside the folders the settings let a page read."""
+
+
+def readable_on_a_page(value: str, field: str, settings) -> Path:
+    """A path typed on a page, resolved, if it lies inside one of `settings.readable_dirs` (the
+    home's data/ and uploads/ folders, and FTADVISOR_DATA_DIRS); else PathNotAllowed saying how to
+    allow it. The command line reads any path its user can: a page serves whoever opens it, so it
+    reads only what was put where it may (README, The app: what a page may read)."""
+    path = resolve_user_path(value.strip(), field)
+    allowed = [resolve_user_path(d, "FTADVISOR_DATA_DIRS") for d in settings.readable_dirs]
+    if any(path == root or path.is_relative_to(root) for root in allowed):
+        return path
+    raise PathNotAllowed(
+        f"{field}: {path} is outside the folders this app may read ({', '.join(str(d) for d in allowed)}): "
+        f"upload the file, copy it into {allowed[0]}, or add its folder to FTADVISOR_DATA_DIRS and restart the app")

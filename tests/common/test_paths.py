@@ -54,3 +54,25 @@ def test_a_folder_that_cannot_be_searched_names_the_field(tmp_path):
             resolve_user_path(locked / "d.jsonl", "docs")
     finally:
         locked.chmod(0o700)
+
+
+def test_a_page_reads_only_inside_the_allowed_folders(tmp_path, monkeypatch):
+    """Issue 11: a path typed on a page was read wherever it pointed (a credentials file was
+    indexed and shown)."""
+    from common.paths import PathNotAllowed, readable_on_a_page
+    from common.settings import load_settings
+
+    home, extra, outside = tmp_path / "home", tmp_path / "shared-data", tmp_path / "secrets"
+    for folder in (home / "data", extra, outside):
+        folder.mkdir(parents=True)
+    (outside / "credentials.json").write_text("{}")
+    (outside / "link.json").symlink_to(outside / "credentials.json")
+    (home / "data" / "sneaky.json").symlink_to(outside / "credentials.json")  # resolved before the check
+    monkeypatch.setenv("FTADVISOR_HOME", str(home))
+    monkeypatch.setenv("FTADVISOR_DATA_DIRS", str(extra))
+    settings = load_settings()
+    assert readable_on_a_page(str(home / "data" / "qa.csv"), "data", settings) == home / "data" / "qa.csv"
+    assert readable_on_a_page(f" {extra}/docs ", "docs", settings) == extra / "docs"
+    for typed in (outside / "credentials.json", home / "data" / "sneaky.json", home / "data" / ".." / ".." / "secrets"):
+        with pytest.raises(PathNotAllowed, match=r"^data: .* is outside the folders this app may read .*FTADVISOR_DATA_DIRS"):
+            readable_on_a_page(str(typed), "data", settings)
