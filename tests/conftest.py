@@ -22,3 +22,14 @@ def tiny_model_dir(tmp_path_factory):
 def _isolated_home(tmp_path, monkeypatch):
     """ftadvisor's home (runs, stores) goes to a temp folder, never the user's or the repo."""
     monkeypatch.setenv("FTADVISOR_HOME", str(tmp_path / "ftadvisor-home"))
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir(tmp_path_factory):
+    """SmolLM2-135M-Instruct pulled once per test session (about 25-45 s on 2 cores), into a
+    session home's models folder: point FTADVISOR_HOME at `smollm2_dir.parent.parent` to find it
+    where `pull(name)` and `--model smollm2-135m-instruct` look."""
+    from tuning.offline_models import SMOLLM2, pull
+
+    home = tmp_path_factory.mktemp("offline-home")
+    return pull(SMOLLM2, home / "models" / SMOLLM2).path
