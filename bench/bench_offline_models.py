@@ -2,7 +2,8 @@
 greedy tokens/s one question at a time and 8 at once, in float32 and bfloat16, with whether the
 batched answers equal the one-at-a-time ones; then single-request latency on a small sample.
 
-Medians over REPEATS runs (the machine is shared: its load average is printed with the figures).
+Medians over REPEATS runs, dtypes and batch sizes alternating within each (the machine is shared:
+its load average at the start and at the end is printed with the figures).
 Tokens/s counts each answer's own new tokens (up to and with its eos) over the wall time of all
 the generate() calls.
 """
@@ -48,25 +49,25 @@ def _pull_figures(home: Path) -> tuple[list[str], Path]:
     return lines, cold.path
 
 
-def _tokens_per_s(loaded, batch_size: int) -> tuple[float, list]:
-    from tuning.generate import generate_answers
-
-    seconds, answers = _median_s(lambda: generate_answers(loaded, QUESTIONS, NEW_TOKENS, batch_size=batch_size))
-    return sum(a.completion_tokens for a in answers) / seconds, answers
-
-
 def _dtype_rows(folder: Path) -> tuple[list[str], dict[str, list]]:
-    from tuning.generate import load_for_inference
+    """Per dtype: load time, tokens/s at batch 1 and 8, batched == single. The runs alternate
+    dtypes and batch sizes within each repeat, so a change in the machine's load hits all alike."""
+    from tuning.generate import generate_answers, load_for_inference
 
-    rows, answers = [], {}
+    loads = {d: _median_s(lambda: load_for_inference(str(folder), dtype=d)) for d in DTYPES}
+    runs: dict[tuple[str, int], list[float]] = {(d, b): [] for d in DTYPES for b in (1, 8)}
+    answers: dict[tuple[str, int], list] = {}
+    for _ in range(REPEATS):
+        for (dtype, batch), rates in runs.items():
+            started = time.perf_counter()
+            answers[dtype, batch] = generate_answers(loads[dtype][1], QUESTIONS, NEW_TOKENS, batch_size=batch)
+            rates.append(sum(a.completion_tokens for a in answers[dtype, batch]) / (time.perf_counter() - started))
+    rows = []
     for dtype in DTYPES:
-        load_s, loaded = _median_s(lambda: load_for_inference(str(folder), dtype=dtype))
-        one, single = _tokens_per_s(loaded, 1)
-        eight, batched = _tokens_per_s(loaded, 8)
-        same = sum(a.text == b.text for a, b in zip(single, batched))
-        rows.append(f"| {dtype} | {load_s:.2f} | {one:.1f} | {eight:.1f} | {same}/{len(QUESTIONS)} |")
-        answers[dtype] = single
-    return rows, answers
+        same = sum(a.text == b.text for a, b in zip(answers[dtype, 1], answers[dtype, 8]))
+        rows.append(f"| {dtype} | {loads[dtype][0]:.2f} | {statistics.median(runs[dtype, 1]):.1f} | "
+                    f"{statistics.median(runs[dtype, 8]):.1f} | {same}/{len(QUESTIONS)} |")
+    return rows, {dtype: answers[dtype, 1] for dtype in DTYPES}
 
 
 def main() -> str:
@@ -74,6 +75,7 @@ def main() -> str:
 
     from tuning.generate import load_for_inference, measure_latency
 
+    load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:
         pull_lines, folder = _pull_figures(Path(tmp))
         rows, answers = _dtype_rows(folder)
@@ -82,8 +84,8 @@ def main() -> str:
     out = [
         "## SmolLM2-135M-Instruct offline (Q4_1-dequantized weights, not the original bf16 release)", "",
         f"{os.cpu_count()} cores, torch {torch.__version__} with {torch.get_num_threads()} threads, load average "
-        f"at the end {load}; greedy, {NEW_TOKENS} new tokens at most, {len(QUESTIONS)} questions, "
-        f"medians of {REPEATS}.", "",
+        f"(1, 5, 15 min) at the start {load_before}, at the end {load}; greedy, {NEW_TOKENS} new tokens at most, "
+        f"{len(QUESTIONS)} questions, medians of {REPEATS}.", "",
         *pull_lines, "",
         "| dtype | load of the pulled folder (s) | tokens/s one at a time | tokens/s 8 at once | "
         "batched answers equal to one at a time |",
