@@ -21,7 +21,7 @@ from pathlib import Path
 from tuning.errors import TuningError
 
 HUB_TIMEOUT_S = 10.0  # huggingface_hub's own HF_HUB_ETAG_TIMEOUT default for a metadata request
-_PATH_PREFIXES = ("/", "./", "../", "~", ".\\", "..\\")
+_PATH_PREFIXES = ("/", "./", "../", "~")
 
 
 def _offline_names() -> str:
@@ -31,7 +31,8 @@ def _offline_names() -> str:
 
 
 def _looks_like_path(ref: str) -> bool:
-    return ref.startswith(_PATH_PREFIXES) or ref in (".", "..") or ref.endswith(("/", os.sep)) or ref.count("/") > 1
+    """A path even when missing: a hub id is NAME or ORG/NAME, never more slashes or a prefix."""
+    return ref.startswith(_PATH_PREFIXES) or ref in (".", "..") or ref.endswith("/") or ref.count("/") > 1
 
 
 def model_folder(ref: str) -> Path:
