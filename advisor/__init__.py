@@ -1,6 +1,7 @@
 """The advisor: prompting, RAG, LoRA, QLoRA, full fine-tuning or a hybrid, with its reasons.
 
 `Answers` (the questionnaire) -> `recommend(answers)` -> `Recommendation` -> `render_report(...)`.
+`advisor.decide.decide(answers)` is the decision alone (what the what-ifs re-run).
 Pure Python: importing it loads no torch, transformers or chromadb (the estimator it consults
 is arithmetic on tables)."""
 from advisor.answers import Answers, load_answers, parse_answers

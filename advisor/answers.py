@@ -9,7 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from advisor.catalog import canonical_gpu, model_spec
 from advisor.errors import AdvisorError
+from common.vocabulary import Stack
 
 Need = Literal[
     "tone_style",
@@ -147,7 +149,11 @@ class Answers(BaseModel):
         min_length=1,
         max_length=300,
         description="Which base model (a catalog name such as llama-3.1-8b, or a size such as 8b)?",
-        json_schema_extra=_ui("constraints", "Any model the estimator knows, or a size like 8b or 70b."),
+        json_schema_extra=_ui(
+            "constraints",
+            "Any model the estimator knows, or a size like 8b or 70b. Add -instruct "
+            "(llama-3.1-8b-instruct) for the instruction-tuned release; DPO on pairs alone needs one.",
+        ),
     )
     gpu: str | None = Field(
         None,
@@ -164,12 +170,25 @@ class Answers(BaseModel):
         description="How many of those GPUs?",
         json_schema_extra=_ui("constraints", "GPUs you can use for one training job."),
     )
+    stack: Stack = Field(
+        "trl",
+        description="Which training stack will you train with?",
+        json_schema_extra=_ui(
+            "constraints", "It decides the bytes: trl (ftadvisor's own backend) trains in pure bf16 with a fused "
+            "loss; peft-trainer keeps fp32 adapters and, for QLoRA, fp32 embeddings; torchtune, unsloth and "
+            "litgpt as their recipes do (README, Estimator).",
+        ),
+    )
     budget_usd: float | None = Field(
         None,
         ge=0,
         le=1e9,
         description="What is your compute budget for training, in US dollars (none if no limit)?",
-        json_schema_extra=_ui("constraints", "Compared with the estimated cost at on-demand rental prices."),
+        json_schema_extra=_ui(
+            "constraints",
+            "Compared with each plan's estimated cost at on-demand rental prices, your own GPUs "
+            "included; a plan that costs more is ruled out. Leave it empty if your GPU time is free.",
+        ),
     )
     data_must_stay_on_prem: bool = Field(
         False,
@@ -202,17 +221,13 @@ class Answers(BaseModel):
     def _known_gpu(cls, value: str | None) -> str | None:
         if value is None or not value.strip() or value.strip().lower() == "none":
             return None
-        from advisor.sizing import canonical_gpu
-
         return canonical_gpu(value)  # raises a ValueError listing close names
 
     @field_validator("model")
     @classmethod
     def _known_model(cls, value: str) -> str:
-        from advisor.sizing import check_model
-
         value = value.strip()
-        check_model(value)  # raises a ValueError listing close names
+        model_spec(value)  # raises a ValueError listing close names
         return value
 
     def behaviour_needs(self) -> list[str]:

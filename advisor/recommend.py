@@ -1,174 +1,142 @@
-"""`recommend(answers) -> Recommendation`: run every rule, add up the scores, let the estimator
-choose between LoRA, QLoRA and full fine-tuning, pick the winner, and explain it. Pure and fast:
-no torch, no I/O beyond the estimator's catalog lookups."""
+"""`recommend(answers) -> Recommendation`: the decision (`advisor.decide`) with its detail: the
+fine-tuning plan sized by the estimator, serving figures, warnings, the headline, what would
+change it, next steps and the sources. Pure and fast: no torch, no I/O beyond catalog lookups."""
 from __future__ import annotations
 
-from advisor import sizing
+from advisor import checks, sizing
 from advisor.answers import Answers
-from advisor.recommendation import (
-    APPROACH_LABELS,
-    Reason,
-    Recommendation,
-    Source,
-)
-from advisor.rules import APPROACHES, FINETUNE, RULES
-from advisor.rules.data import MIN_DPO_PAIRS, training_examples
-
-# The hybrid: a fine-tuned primary also gets RAG when the facts side scores at least this;
-# and when RAG wins but fine-tuning scores at least FT_HYBRID_THRESHOLD (a behaviour RAG cannot
-# give), the fine-tuned model becomes the primary with RAG combined (seed 001's pattern).
-RAG_HYBRID_THRESHOLD = 2.0
-FT_HYBRID_THRESHOLD = 4.0
-# Ties go to the cheaper, simpler approach.
-_TIE_ORDER = {a: i for i, a in enumerate(APPROACHES)}
-
-
-def choose_recipe(a: Answers) -> str:
-    """DPO when preference pairs are the training data (seed 002: DPO on preference pairs);
-    otherwise SFT on labelled examples (SFT first, then DPO, when there is plenty of both)."""
-    if a.preference_pairs >= MIN_DPO_PAIRS and a.preference_pairs >= a.labeled_examples:
-        return "dpo"
-    return "sft"
-
-
-def _run_rules(a: Answers) -> tuple[dict[str, float], list[tuple[Reason, list[str], bool]]]:
-    scores = {k: 0.0 for k in APPROACHES}
-    fired = []
-    for r in RULES:
-        out = r.apply(a)
-        if out is None:
-            continue
-        for k, v in out.deltas.items():
-            scores[k] += v
-        reason = Reason(
-            rule=r.name, text=out.text, answers=out.answers, source=r.source, claim=r.claim,
-            correction=r.correction, effect=out.deltas,
-        )
-        fired.append((reason, out.warnings, r.finetune_only))
-    return scores, fired
-
-
-def _winner(scores: dict[str, float]) -> str:
-    return max(APPROACHES, key=lambda k: (round(scores[k], 6), -_TIE_ORDER[k]))
+from advisor.decide import ESTIMATOR_CLAIM, Decision, decide, new_reason
+from advisor.next_steps import next_steps
+from advisor.recommendation import Reason, Recommendation, Source
+from advisor.sources import source
+from advisor.text import money, sharding_words, where
+from advisor.whatif import what_would_change_it
+from common.vocabulary import APPROACH_LABELS, FINETUNE_APPROACHES, METHOD_LABELS
 
 
 def recommend(answers: Answers, *, detail: bool = True) -> Recommendation:
-    """The recommendation for `answers`. `detail=False` skips what-would-change-it, next steps,
-    the GPU table and serving figures (used when re-running with changed answers)."""
+    """The recommendation for `answers`. `detail=False` skips the plan, what-would-change-it,
+    next steps, serving figures and the headline (used when re-running with changed answers)."""
     a = answers
-    scores, fired = _run_rules(a)
-    recipe = choose_recipe(a)
-    fits = sizing.size_methods(a, recipe) if training_examples(a) > 0 else {}
-    size_reasons = sizing.sizing_reasons(a, fits) if fits else []
-    for reason in size_reasons:
-        for k, v in reason.effect.items():
-            scores[k] += v
-    primary = _winner(scores)
-    best_ft = _winner({k: (v if k in FINETUNE else float("-inf")) for k, v in scores.items()})
-    if primary == "rag" and scores[best_ft] >= FT_HYBRID_THRESHOLD:
-        primary = best_ft  # build the fine-tuned model; RAG joins it below
-    is_ft = primary in FINETUNE
-    combine = ["rag"] if is_ft and scores["rag"] >= RAG_HYBRID_THRESHOLD else []
-    reasons = [r for r, _, ft_only in fired if is_ft or not ft_only]
-    if is_ft:
-        reasons += size_reasons
-    warnings = [w for r, ws, ft_only in fired if is_ft or not ft_only for w in ws]
+    d = decide(a)
     rec = Recommendation(
-        headline="",
-        primary=primary,
-        combine_with=combine,
-        recipe=recipe if is_ft else None,
-        scores={k: round(v, 2) for k, v in scores.items()},
-        reasons=_order(reasons, primary, combine),
-        warnings=warnings,
+        headline="", primary=d.primary, combine_with=d.combine, recipe=d.recipe, then_dpo=d.then_dpo,
+        distill=d.distill, ruled_out=d.ruled_out, scores=d.scores, reasons=d.reasons,
+        warnings=checks.contradictions(a) + d.warnings,
     )
     if not detail:
         return rec
-    from advisor.next_steps import next_steps
-    from advisor.whatif import what_would_change_it
-
-    if is_ft:
-        rec.finetune = sizing.finetune_plan(a, primary, recipe, fits)
-        rec.warnings += _fit_warnings(a, rec)
-        rec.assumptions = rec.finetune.assumptions
-    rec.warnings += sizing.context_warnings(a)
-    rec.serving = sizing.serving_fit(a)
-    rec.assumptions += sizing.serving_assumptions(a)
+    _add_detail(a, d, rec)
     rec.headline = headline(a, rec)
     rec.what_would_change_it = what_would_change_it(a, rec)
     rec.next_steps = next_steps(a, rec)
-    rec.sources = _sources(rec.reasons)
+    rec.sources = sources_of(rec.reasons)
     return rec
 
 
-def supports(effect: dict[str, float], winners: set[str]) -> bool:
-    """A reason supports the recommendation when it raised a winner, or lowered a rival
-    without lowering a winner (e.g. "full fine-tuning does not fit" supports LoRA). Advice
-    without a score change (e.g. "adapters on all linear layers") goes with the recommendation."""
-    if not any(effect.values()):
-        return True
-    raised = any(effect.get(k, 0) > 0 for k in winners)
-    lowered_winner = any(effect.get(k, 0) < 0 for k in winners)
-    lowered_rival = any(v < 0 for k, v in effect.items() if k not in winners)
-    return raised or (lowered_rival and not lowered_winner)
+def _add_detail(a: Answers, d: Decision, rec: Recommendation) -> None:
+    """The plan, serving and the warnings that need them."""
+    if rec.primary in FINETUNE_APPROACHES:
+        stage = d.stages.get(rec.primary)
+        rec.finetune = sizing.finetune_plan(d.job, rec.primary, d.recipe, d.fits, stage, a.keep_general_skills)
+        rec.warnings += checks.plan_warnings(a, rec)
+        rec.assumptions = list(rec.finetune.assumptions)
+        for extra in (_sharded(d, rec), _within_budget(a, rec)):
+            if extra is not None:
+                rec.reasons.insert(sum(r.supports for r in rec.reasons), extra)
+    rec.warnings += checks.ruled_out_warnings(a, rec, d.fits, d.stages)
+    served = sizing.serving_job(a)
+    rec.warnings += checks.context_warnings(a, served.model)
+    rec.serving = sizing.serving_fit(served)
+    rec.warnings += checks.serving_warnings(a, rec.serving, served)
+    rec.assumptions += sizing.serving_assumptions(served)
 
 
-def _order(reasons: list[Reason], primary: str, combine: list[str]) -> list[Reason]:
-    """Supporting reasons first (marked `supports`), then the rest, each group in rule order."""
-    winners = {primary, *combine}
-    for r in reasons:
-        r.supports = supports(r.effect, winners)
-    return sorted(reasons, key=lambda r: not r.supports)
-
-
-def _fit_warnings(a: Answers, rec: Recommendation) -> list[str]:
+def _sharded(d: Decision, rec: Recommendation) -> Reason | None:
+    """Why the plan shards: one copy would not fit a GPU."""
     plan = rec.finetune
-    assert plan is not None
-    out = []
-    fit = plan.fit
-    if not fit.fits:
-        where = f"{a.gpu_count} x {a.gpu}" if a.gpu else "any catalog GPU"
-        msg = (f"Even {sizing.method_name(plan.method)}, the leanest method, needs "
-               f"{fit.total_gib:.1f} GiB per GPU for {a.model}: it does not fit {where}.")
-        if plan.smaller_model:
-            msg += f" A smaller model fits with QLoRA: {plan.smaller_model}."
-        cheapest = next((r for r in plan.gpu_table if r.fits), None)
-        if cheapest:
-            msg += f" Or rent {cheapest.gpus or 1} x {cheapest.gpu}."
-        out.append(msg)
-    if fit.over_budget and fit.cost_usd is not None and a.budget_usd is not None:
-        out.append(f"The estimated training cost (${fit.cost_usd:,.0f}) is over your "
-                   f"${a.budget_usd:,.0f} budget: train on fewer examples or epochs first.")
-    return out
+    f = plan.fit
+    if f.gpus < 2 or f.sharding == "none":
+        return None
+    copy = sizing.unsharded_gib(d.job, f, plan.recipe)
+    adapter = f.method in ("lora", "qlora")
+    reason = new_reason(
+        "estimator_sharding", "fsdp-qlora" if adapter else "fsdp-paper",
+        SHARDING_CLAIM["adapter" if adapter else "full"],
+        f"One copy of the {METHOD_LABELS[f.method]} job needs {copy:.1f} GiB, more than a {f.gpu} holds; "
+        f"{sharding_words(f.sharding, f.gpus)} over {f.gpus} GPUs brings it to {f.total_gib:.1f} GiB each.",
+        ["gpu", "gpu_count", "model"], {})
+    reason.supports = True
+    return reason
 
 
-_PLAIN_HEADLINE = {
+SHARDING_CLAIM = {
+    "adapter": "FSDP shards a QLoRA (or LoRA) model's frozen weights over several GPUs: two 24 GB "
+               "cards can fine-tune a 70B model together.",
+    "full": "FSDP shards parameters, gradients and optimizer states over the GPUs, so a model too "
+            "large for one GPU trains across several.",
+}
+
+
+def _within_budget(a: Answers, rec: Recommendation) -> Reason | None:
+    """The budget comparison that replaces a fixed price threshold: the plan's estimated cost
+    against the budget, as a reason for the chosen method."""
+    plan = rec.finetune
+    cost = sizing.plan_cost(plan.fit, plan.dpo_stage)
+    if a.budget_usd is None or cost is None:
+        return None
+    reason = new_reason("estimator_budget", "estimator", ESTIMATOR_CLAIM,
+                     f"The plan costs about {money(cost)} on {where(plan.fit)}, within your "
+                     f"{money(a.budget_usd)} budget.", ["budget_usd", "gpu", "gpu_count"], {})
+    reason.supports = True
+    return reason
+
+
+_PLAIN = {
     "prompting": "Prompting: clear instructions, the output format and a few examples",
     "rag": "RAG: retrieve passages from your documents and answer from them",
 }
 
 
 def headline(a: Answers, rec: Recommendation) -> str:
-    main = _PLAIN_HEADLINE.get(rec.primary, APPROACH_LABELS[rec.primary])
+    """One sentence: what to build, of which model, where, and what joins it."""
+    if rec.primary not in FINETUNE_APPROACHES:
+        main = _PLAIN[rec.primary]
+        return main.replace(":", ", with a self-hosted model:", 1) if a.data_must_stay_on_prem else main
+    recipe = (rec.recipe or "sft").upper() + (" then DPO" if rec.then_dpo else "")
+    plan = rec.finetune
+    model = plan.model if plan else a.model
+    if rec.distill is not None:
+        parts = [f"Distil {rec.distill.teacher} into {model}: {APPROACH_LABELS[rec.primary]} ({recipe}) "
+                 f"on {rec.distill.labels:,} labels from real traffic"]
+    else:
+        parts = [f"{APPROACH_LABELS[rec.primary]} ({recipe}) of {model}"]
     if a.data_must_stay_on_prem:
-        main += ", with a self-hosted model"
-    if rec.primary in FINETUNE:
-        main = f"{main} of {a.model} ({(rec.recipe or 'sft').upper()})"
-        if rec.finetune is not None:
-            f = rec.finetune.fit
-            where = f"{f.gpus} x {f.gpu}" if f.gpu else "any catalog GPU"
-            main += (f" on {where}, {f.total_gib:.1f} GiB per GPU" if f.fits else
-                     f", needs {f.total_gib:.1f} GiB per GPU: does not fit {where}")
+        parts.append("self-hosted")
+    if plan is not None:
+        f = plan.fit
+        at = f"{f.gpus} x {f.gpu}" if f.gpu else "any catalog GPU"
+        how = sharding_words(f.sharding, f.gpus)
+        at += f" ({how})" if how else ""
+        parts.append(f"on {at}, {f.total_gib:.1f} GiB per GPU" if f.fits else
+                     f"needs {f.total_gib:.1f} GiB per GPU, does not fit {at}")
     if "rag" in rec.combine_with:
-        main += ", with RAG for the facts"
-    return main
+        parts.append("with RAG for the facts")
+    return ", ".join(parts)
 
 
-def _sources(reasons: list[Reason]) -> list[Source]:
-    by_file: dict[str, list[str]] = {}
+def sources_of(reasons: list[Reason]) -> list[Source]:
+    """Every source a reason or a correction rests on, with the claims taken from it."""
+    claims: dict[str, list[str]] = {}
     for r in reasons:
-        claims = by_file.setdefault(r.source, [])
-        if r.claim not in claims:
-            claims.append(r.claim)
-    return [Source(file=f, claims=c) for f, c in sorted(by_file.items())]
-
+        entries = [(r.source, r.claim)]
+        if r.correction_source and r.correction:
+            entries.append((r.correction_source, f"What is right (rule {r.rule}): {r.correction}"))
+        for sid, text in entries:
+            if text not in claims.setdefault(sid, []):
+                claims[sid].append(text)
+    out = []
+    for sid, cs in claims.items():
+        s = source(sid)
+        out.append(Source(file=s.id, title=s.title, kind=s.kind, where=s.where, url=s.url, claims=cs))
+    return sorted(out, key=lambda s: s.title)

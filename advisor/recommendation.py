@@ -6,20 +6,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from common.vocabulary import EstimateMethod, Precision, Quant, Sharding, TrainMethod
+from common.vocabulary import Approach, EstimateMethod, Precision, Quant, Recipe, Sharding, TrainMethod
 
-Approach = Literal["prompting", "rag", "lora", "qlora", "full_finetune"]
-Recipe = Literal["sft", "dpo"]
 
-APPROACH_LABELS: dict[str, str] = {
-    "prompting": "Prompting",
-    "rag": "RAG (retrieval-augmented generation)",
-    "lora": "LoRA fine-tuning",
-    "qlora": "QLoRA fine-tuning",
-    "full_finetune": "Full fine-tuning",
-}
-# Approach -> the estimator's / `ftadvisor tune`'s method name.
-TRAIN_METHOD: dict[str, TrainMethod] = {"lora": "lora", "qlora": "qlora", "full_finetune": "full"}
+def label(primary: str, combine: list[str], recipe: str | None, then_dpo: bool = False,
+          distilled: bool = False) -> str:
+    """Short form used by scenarios and `what_would_change_it`: `lora + rag (sft)`,
+    `lora (sft then dpo)`, `lora (sft, distilled)`."""
+    out = " + ".join([primary, *combine])
+    if not recipe:
+        return out
+    how = f"{recipe} then dpo" if then_dpo else recipe
+    return f"{out} ({how}, distilled)" if distilled else f"{out} ({how})"
 
 
 class _Model(BaseModel):
@@ -30,11 +28,15 @@ class Reason(_Model):
     rule: str = Field(description="The rule's name (advisor/rules/...).")
     text: str = Field(description="What the rule concluded, in words.")
     answers: list[str] = Field(description="The answers (field names) that drove it.")
-    source: str = Field(description="Seed file (or `estimator`) the rule rests on.")
-    claim: str = Field(description="The source's words the rule rests on.")
-    correction: str | None = Field(None, description="Where the source is wrong, and what is right.")
+    source: str = Field(description="Id of the source the rule rests on (advisor/sources.json).")
+    source_title: str = Field("", description="That source's title, for a reader.")
+    claim: str = Field(description="What the rule takes from the source, in our words.")
+    correction: str | None = Field(None, description="Where a source is wrong, and what is right.")
+    correction_source: str | None = Field(None, description="Id of the source of the correction.")
+    correction_source_title: str | None = None
     effect: dict[str, float] = Field(default_factory=dict, description="Score change per approach.")
-    supports: bool = Field(False, description="It raised the recommended approach (or its hybrid partner).")
+    rules_out: list[str] = Field(default_factory=list, description="Approaches this reason makes impossible.")
+    supports: bool = Field(False, description="It argues for the recommended approach (or its hybrid partner).")
 
 
 class Change(_Model):
@@ -67,6 +69,9 @@ class MethodFit(_Model):
     time_hours: float | None = None
     cost_usd: float | None = Field(None, description="At the catalog's on-demand price.")
     over_budget: bool = False
+    sharding: Sharding = Field("none", description="How the job is spread over the GPUs: none (one GPU or DDP copies) or fsdp/zero3.")
+    quant: Quant = Field("none", description="Base-weight quantization it was sized with.")
+    seq_len: int | None = Field(None, description="Sequence length it was sized at, tokens.")
 
 
 class GpuRow(_Model):
@@ -104,6 +109,9 @@ class FineTunePlan(_Model):
     learning_rate: float
     train_tokens: int
     fit: MethodFit
+    examples: int = Field(0, description="What it trains on: demonstrations, preference pairs or distillation labels.")
+    data_kind: Literal["examples", "pairs", "labels"] = "examples"
+    dpo_stage: MethodFit | None = Field(None, description="The DPO stage after SFT (sized on the pairs), when there is one.")
     alternatives: list[MethodFit] = Field(description="Every method sized the same way.")
     gpu_table: list[GpuRow] = Field(default_factory=list)
     smaller_model: str | None = Field(None, description="A smaller model that fits the user's GPUs, if the asked one does not.")
@@ -111,8 +119,23 @@ class FineTunePlan(_Model):
 
 
 class Source(_Model):
-    file: str
-    claims: list[str]
+    file: str = Field(description="The source's id in advisor/sources.json (the key keeps its first name).")
+    title: str = ""
+    kind: str = ""
+    where: str = ""
+    url: str | None = None
+    claims: list[str] = Field(description="What the rules take from it, in our words.")
+
+
+class Distillation(_Model):
+    """Label real traffic with the large model that works, fine-tune a small one on the labels."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    teacher: str = Field(description="The model whose prompted answers are good enough today.")
+    student: str = Field(description="The smaller model to fine-tune and serve.")
+    labels: int = Field(description="Real queries to answer with the teacher and train on.")
+    traffic_hours: float | None = Field(None, description="Hours of today's traffic that many queries take.")
 
 
 class Recommendation(_Model):
@@ -120,6 +143,9 @@ class Recommendation(_Model):
     primary: Approach
     combine_with: list[Literal["rag", "prompting"]] = Field(default_factory=list)
     recipe: Recipe | None = Field(None, description="sft or dpo, when fine-tuning.")
+    then_dpo: bool = Field(False, description="SFT first, then DPO on the preference pairs.")
+    distill: Distillation | None = Field(None, description="When the plan is to distil a large model into a small one.")
+    ruled_out: dict[str, str] = Field(default_factory=dict, description="Approaches that cannot be used, and why.")
     scores: dict[str, float] = Field(description="Score of every approach; the highest wins.")
     reasons: list[Reason]
     warnings: list[str]
@@ -132,5 +158,4 @@ class Recommendation(_Model):
 
     def label(self) -> str:
         """Short form used by scenarios and `what_would_change_it`: `lora + rag (sft)`."""
-        out = " + ".join([self.primary, *self.combine_with])
-        return f"{out} ({self.recipe})" if self.recipe else out
+        return label(self.primary, self.combine_with, self.recipe, self.then_dpo, self.distill is not None)

@@ -1,11 +1,11 @@
-"""The report as ONE self-contained HTML file: inline CSS, the chart as inline SVG, no links to
+"""The report as ONE self-contained HTML file: inline CSS, the charts as inline SVG, no links to
 fetch."""
 from __future__ import annotations
 
 from html import escape
 from typing import Any
 
-from advisor.report import Chart, Commands, Section, Table, _headline, title
+from advisor.document import Chart, Commands, Section, Table, headline_of, is_headline, title
 
 CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2433;
@@ -25,9 +25,7 @@ li { margin: .25rem 0; }
 
 
 def render_html(doc: list[Section]) -> bytes:
-    from advisor.chart import memory_chart
-
-    head = _headline(doc)
+    head = headline_of(doc)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -38,14 +36,14 @@ def render_html(doc: list[Section]) -> bytes:
     for s in doc:
         parts.append(f"<h2>{escape(s.title)}</h2>")
         for b in s.blocks:
-            parts.append(_block(b, memory_chart))
+            parts.append(_block(b))
     parts.append("</body></html>")
     return "\n".join(parts).encode("utf-8")
 
 
-def _block(b: Any, memory_chart) -> str:
+def _block(b: Any) -> str:
     if isinstance(b, str):
-        cls = ' class="headline"' if b.startswith("Recommendation: ") else ""
+        cls = ' class="headline"' if is_headline(b) else ""
         return f"<p{cls}>{escape(b)}</p>"
     if isinstance(b, list):
         return "<ul>" + "".join(f"<li>{escape(x)}</li>" for x in b) + "</ul>"
@@ -56,7 +54,7 @@ def _block(b: Any, memory_chart) -> str:
     if isinstance(b, Commands):
         return "<pre><code>" + escape("\n".join(b.lines)) + "</code></pre>"
     if isinstance(b, Chart):
-        svg = memory_chart(b.fits, fmt="svg", title=b.title).decode("utf-8")
+        svg = b.draw("svg").decode("utf-8")
         svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype
         return f'<div class="chart">{svg}</div>'
     raise TypeError(f"unknown block {type(b).__name__}")

@@ -1,4 +1,4 @@
-"""The report as a real PDF (reportlab platypus), with the memory chart as an image. Text uses
+"""The report as a real PDF (reportlab platypus), with the charts as images. Text uses
 the DejaVu fonts that ship with matplotlib, so any Unicode in answers and sources renders."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from advisor.report import Chart, Commands, Section, Table, _headline, title
+from advisor.document import Chart, Commands, Section, Table, headline_of, is_headline, title
 
 _FONTS = {"body": "Helvetica", "bold": "Helvetica-Bold", "mono": "Courier"}
 
@@ -57,10 +57,10 @@ def render_pdf(doc: list[Section]) -> bytes:
     buf = io.BytesIO()
     pdf = SimpleDocTemplate(buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
                             topMargin=14 * mm, bottomMargin=14 * mm,
-                            title=title(_headline(doc)), author="ftadvisor")
+                            title=title(headline_of(doc)), author="ftadvisor")
     from reportlab.platypus import Paragraph
 
-    story: list[Any] = [Paragraph(escape(title(_headline(doc))), styles["h1"])]
+    story: list[Any] = [Paragraph(escape(title(headline_of(doc))), styles["h1"])]
     width = A4[0] - 32 * mm
     for s in doc:
         story.append(Paragraph(escape(s.title), styles["h2"]))
@@ -77,7 +77,7 @@ def _flowables(b: Any, styles: dict, fonts: dict, width: float) -> list[Any]:
     from reportlab.platypus import TableStyle
 
     if isinstance(b, str):
-        style = styles["headline"] if b.startswith("Recommendation: ") else styles["p"]
+        style = styles["headline"] if is_headline(b) else styles["p"]
         return [Paragraph(escape(b), style)]
     if isinstance(b, list):
         items = [ListItem(Paragraph(escape(x), styles["p"]), leftIndent=10) for x in b]
@@ -96,10 +96,7 @@ def _flowables(b: Any, styles: dict, fonts: dict, width: float) -> list[Any]:
     if isinstance(b, Commands):
         return [Paragraph(escape(line), styles["mono"]) for line in b.lines]
     if isinstance(b, Chart):
-        from advisor.chart import memory_chart
-
-        png = memory_chart(b.fits, fmt="png", title=b.title)
-        img = Image(io.BytesIO(png))
+        img = Image(io.BytesIO(b.draw("png")))
         scale = min(1.0, width / img.imageWidth)
         img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
         return [img]

@@ -1,30 +1,35 @@
 """LoRA vs QLoRA vs full fine-tuning, decided by what the estimator says fits the user's GPUs
-and budget. The only module of the advisor that talks to the estimator.
+and what the budget can pay for; and the memory to serve the model. With `advisor.catalog`, the
+only module of the advisor that talks to the estimator.
 
 Sizing setup (stated in every plan's assumptions): micro-batch 1 (2 sequences for DPO: chosen
-and rejected) with gradient checkpointing — the leanest ordinary configuration, so "does not
-fit" means it does not fit at all; LoRA rank 16 on all linear layers; 2 epochs (seed 002:
-1-3); sequence length = the typical example length rounded up to 256 tokens.
+and rejected) with gradient checkpointing, the leanest ordinary configuration, so "does not fit"
+means it does not fit at all; LoRA rank 16 on all linear layers; 2 epochs (1-3 limit forgetting);
+sequence length = the typical example rounded up to 256 tokens, capped at the model's context.
+
+Several GPUs: every method is sized as DDP copies first (fastest, no sharding traffic) and, when
+a copy does not fit one GPU, sharded with FSDP full shard: LoRA and QLoRA shard the frozen base
+like full fine-tuning shards everything (PyTorch FSDP, Zhao et al. 2023; FSDP + QLoRA trains 70B
+on two 24 GB GPUs, Answer.AI 2024). Serving splits the weights over the GPUs the same way.
 """
 from __future__ import annotations
 
 import math
-import time
-from functools import lru_cache
+from dataclasses import dataclass, replace
 
 from advisor.answers import Answers
-from advisor.recommendation import FineTunePlan, GpuRow, MethodFit, Reason
-from advisor.rules.data import training_examples
+from advisor.catalog import context_window, gpu_catalog_version, load_gpu, smaller_models
+from advisor.distill import distillation
+from advisor.recommendation import FineTunePlan, GpuRow, MethodFit
+from advisor.training_data import data_kind, training_count
 from common.vocabulary import DEFAULT_EPOCHS as EPOCHS
 from common.vocabulary import DEFAULT_LORA_RANK as LORA_RANK
+from common.vocabulary import DEFAULT_LORA_TARGETS as LORA_TARGETS
 from common.vocabulary import DEFAULT_LR
 
 GRAD_ACCUM = 8  # micro-batch 1 x 8: an effective batch of 8 sequences
-LORA_TARGETS = "all-linear"
-NOT_FIT_PENALTY = 3.0
-OVER_BUDGET_PENALTY = 3.0
-SMALLER_SIZES = ("70b", "32b", "14b", "8b", "3b", "1b")
-_ESTIMATOR_SOURCE = "estimator"
+OWNED_SHARDINGS = ("none", "fsdp")  # on several of the user's GPUs: DDP if a copy fits, else FSDP
+SERVING_SHARDING = "zero3"  # serving over several GPUs: the estimator splits weights like ZeRO-3
 
 
 def _est():
@@ -33,67 +38,69 @@ def _est():
     return estimator
 
 
-def canonical_gpu(name: str) -> str:
-    """The catalog name of a loosely written GPU (`a100-80gb` -> `A100 80GB`); unknown -> a
-    ValueError listing close names."""
-    return _gpu(name).name
+@dataclass(frozen=True)
+class Job:
+    """What the estimator is asked about one training (or serving) job: the model, the data of
+    the stage and the hardware. Frozen, so it keys the sizing cache."""
+
+    model: str
+    example_tokens: int
+    examples: int  # what the stage trains on (examples, pairs or labels)
+    kind: str  # examples | pairs | labels
+    gpu: str | None
+    gpu_count: int
+    stack: str = "trl"  # common.vocabulary.Stack: decides dtypes and the loss buffer
 
 
-@lru_cache(maxsize=256)
-def _gpu(name: str):
-    return _est().load_gpu(name)
+def job_for(a: Answers, recipe: str) -> Job:
+    """The job the answers describe: the student model on the labels when distilling."""
+    plan = distillation(a)
+    return Job(model=plan.student if plan else a.model, example_tokens=a.example_tokens,
+               examples=training_count(a, recipe), kind=data_kind(a, recipe), gpu=a.gpu,
+               gpu_count=a.gpu_count, stack=a.stack)
 
 
-@lru_cache(maxsize=256)
-def check_model(name: str):
-    """The estimator's ModelSpec for a catalog name or size (`8b`); unknown -> ValueError."""
-    return _est().load_model_spec(name)
+def dpo_job(a: Answers) -> Job:
+    """The DPO stage after SFT: the same model and GPUs, trained on the preference pairs."""
+    return replace(job_for(a, "sft"), examples=a.preference_pairs, kind="pairs")
 
 
-def seq_len_for(a: Answers) -> int:
-    return max(256, math.ceil(a.example_tokens / 256) * 256)
+def serving_job(a: Answers) -> Job:
+    """The model that will be served: the student when distilling."""
+    return replace(job_for(a, "sft"), examples=0)
 
 
-def train_tokens_for(a: Answers, recipe: str) -> int:
-    """Tokens seen per epoch: examples x typical length (a DPO pair is two sequences)."""
-    per_example = a.example_tokens * (2 if recipe == "dpo" else 1)
-    return training_examples(a) * per_example
+def seq_len_for(j: Job | Answers) -> int:
+    """The typical example rounded up to 256 tokens, never beyond the model's context window."""
+    rounded = max(256, math.ceil(j.example_tokens / 256) * 256)
+    return min(rounded, context_window(j.model))
 
 
-def _request(a: Answers, method: str, recipe: str, gpu: str | None, gpus: int,
-             sharding: str | None = None):
-    tokens = train_tokens_for(a, recipe) if method != "inference" else 0
-    if sharding is None:
-        sharding = "fsdp" if method == "full" and gpus > 1 else "none"
+def train_tokens_for(j: Job, recipe: str) -> int:
+    """Tokens seen per epoch: examples x typical length (a DPO pair is two sequences). Examples
+    longer than the context are chunked, so every token is still trained on."""
+    return j.examples * j.example_tokens * (2 if recipe == "dpo" else 1)
+
+
+def _request(j: Job, method: str, recipe: str, gpu: str | None, gpus: int, sharding: str,
+             quant: str | None = None):
+    training = method != "inference"
+    tokens = train_tokens_for(j, recipe) if training else 0
     return _est().EstimateRequest(
-        model=a.model,
-        method=method,
-        lora_rank=LORA_RANK,
-        quant="nf4" if method == "qlora" else "none",
-        batch_size=2 if recipe == "dpo" and method != "inference" else 1,
-        gradient_accumulation=GRAD_ACCUM if method != "inference" else 1,
-        seq_len=seq_len_for(a),
-        gradient_checkpointing=method != "inference",
-        gpus=gpus,
-        sharding=sharding,
+        model=j.model, method=method, lora_rank=LORA_RANK,
+        quant=quant or ("nf4" if method == "qlora" else "none"),
+        batch_size=2 if recipe == "dpo" and training else 1,
+        gradient_accumulation=GRAD_ACCUM if training else 1,
+        seq_len=seq_len_for(j), gradient_checkpointing=training,
+        gpus=gpus, sharding=sharding if gpus > 1 else "none",
         # T4 and V100 have no bf16: train in fp16 there.
-        precision="bf16" if gpu is None or _gpu(gpu).bf16 else "fp16",
-        gpu=gpu,
-        train_tokens=tokens or None,
-        epochs=EPOCHS,
+        precision="bf16" if gpu is None or load_gpu(gpu).bf16 else "fp16",
+        gpu=gpu, train_tokens=tokens or None, epochs=EPOCHS, stack=j.stack,
     )
 
 
-def _memory(est) -> dict[str, float]:
-    return {k: round(float(v), 3) for k, v in est.memory_gib.items()}
-
-
-def _gpu_memory(name: str | None) -> float | None:
-    return None if name is None else _gpu(name).memory_gib
-
-
 _CACHE: dict[tuple, object] = {}  # what-if re-runs share most sizing inputs
-_CACHE_MAX = 2048
+_CACHE_MAX = 4096
 
 
 def _cached(key: tuple, compute):
@@ -105,64 +112,47 @@ def _cached(key: tuple, compute):
     return _CACHE[key]
 
 
-_catalog_checked = [0.0, ()]  # [monotonic time, (path, mtime)]
-
-
-def _catalog_version() -> tuple:
-    """The GPU catalog file and its mtime (a user may edit it), re-read at most once a second."""
-    now = time.monotonic()
-    if now - _catalog_checked[0] > 1.0:
-        path = _est().gpus.catalog_path()
-        _catalog_checked[:] = [now, (str(path), path.stat().st_mtime if path.exists() else 0.0)]
-    return _catalog_checked[1]
-
-
-def _job_key(a: Answers, method: str, recipe: str) -> tuple:
-    """Everything the estimator sees of the answers (and the catalog's version)."""
-    return (a.model, a.example_tokens, training_examples(a), method, recipe, *_catalog_version())
-
-
-def _fit(a: Answers, method: str, recipe: str) -> MethodFit:
-    """Size one method on the user's GPUs, or on the cheapest catalog GPU that fits."""
-    key = ("fit", *_job_key(a, method, recipe), a.gpu, a.gpu_count, a.budget_usd)
-    return _cached(key, lambda: _fit_uncached(a, method, recipe))
-
-
-def _fit_uncached(a: Answers, method: str, recipe: str) -> MethodFit:
-    est_mod = _est()
-    if a.gpu is not None:
-        req = _request(a, method, recipe, a.gpu, a.gpu_count)
-        est = est_mod.estimate(req)
-        fits = bool(est.fits_gpu)
-        cost = est.cost_usd
-        return MethodFit(
-            method=method, gpu=a.gpu, gpus=a.gpu_count, rented=False,
-            gpu_memory_gib=_gpu_memory(a.gpu), memory_gib=_memory(est),
-            total_gib=round(est.memory_gib['total'], 2), fits=fits,
-            time_hours=est.time_hours, cost_usd=cost,
-            over_budget=_over_budget(a, cost),
-        )
-    row = next((r for r in _table(a, method, recipe) if r.gpus is not None), None)
-    gpu, gpus = (row.gpu, row.gpus) if row else (None, 1)
-    est = est_mod.estimate(_request(a, method, recipe, gpu, gpus, row.sharding if row else None))
+def _method_fit(est, req, rented: bool) -> MethodFit:
     return MethodFit(
-        method=method, gpu=gpu, gpus=gpus, rented=True, gpu_memory_gib=_gpu_memory(gpu),
-        memory_gib=_memory(est), total_gib=round(est.memory_gib['total'], 2), fits=row is not None,
-        time_hours=est.time_hours, cost_usd=est.cost_usd, over_budget=_over_budget(a, est.cost_usd),
+        method=req.method, gpu=req.gpu, gpus=req.gpus, rented=rented,
+        gpu_memory_gib=None if req.gpu is None else load_gpu(req.gpu).memory_gib,
+        memory_gib={k: round(float(v), 3) for k, v in est.memory_gib.items()},
+        total_gib=round(est.memory_gib["total"], 2), fits=bool(est.fits_gpu) if req.gpu else False,
+        time_hours=est.time_hours, cost_usd=est.cost_usd, sharding=req.sharding, quant=req.quant, seq_len=req.seq_len,
     )
 
 
-def _over_budget(a: Answers, cost: float | None) -> bool:
-    return a.budget_usd is not None and cost is not None and cost > a.budget_usd
+def fit(j: Job, method: str, recipe: str) -> MethodFit:
+    """One method sized on the user's GPUs (DDP copies, else sharded), or, with no GPU named,
+    on the cheapest catalog GPUs that fit."""
+    return _cached(("fit", j, method, recipe, gpu_catalog_version()), lambda: _fit_uncached(j, method, recipe))
 
 
-def _table(a: Answers, method: str, recipe: str) -> tuple[GpuRow, ...]:
-    key = ("table", *_job_key(a, method, recipe))
-    return _cached(key, lambda: _table_uncached(a, method, recipe))
+def _fit_uncached(j: Job, method: str, recipe: str) -> MethodFit:
+    est_mod = _est()
+    if j.gpu is not None:
+        several = OWNED_SHARDINGS if method != "inference" else ("none", SERVING_SHARDING)
+        for sharding in several if j.gpu_count > 1 else ("none",):  # the first that fits, else the leanest
+            req = _request(j, method, recipe, j.gpu, j.gpu_count, sharding)
+            est = est_mod.estimate(req)
+            if est.fits_gpu:
+                break
+        return _method_fit(est, req, rented=False)
+    row = next((r for r in table(j, method, recipe) if r.gpus is not None), None)
+    req = _request(j, method, recipe, row.gpu if row else None, row.gpus if row else 1,
+                   row.sharding if row else "none")
+    out = _method_fit(est_mod.estimate(req), req, rented=True)
+    return out.model_copy(update={"fits": row is not None})
 
 
-def _table_uncached(a: Answers, method: str, recipe: str) -> tuple[GpuRow, ...]:
-    rows = _est().fit_table(_request(a, method, recipe, None, 1))
+def table(j: Job, method: str, recipe: str) -> tuple[GpuRow, ...]:
+    """Every catalog GPU: the fewest that fit, with time and cost there; cheapest first."""
+    key = ("table", j.model, j.example_tokens, j.examples, method, recipe, gpu_catalog_version())
+    return _cached(key, lambda: _table_uncached(j, method, recipe))
+
+
+def _table_uncached(j: Job, method: str, recipe: str) -> tuple[GpuRow, ...]:
+    rows = _est().fit_table(_request(j, method, recipe, None, 1, "none"))
     return tuple(
         GpuRow(
             gpu=r.gpu, gpus=r.min_gpus, sharding=r.sharding, gpu_memory_gib=r.memory_gib,
@@ -173,39 +163,38 @@ def _table_uncached(a: Answers, method: str, recipe: str) -> tuple[GpuRow, ...]:
     )
 
 
-def size_methods(a: Answers, recipe: str) -> dict[str, MethodFit]:
+def unsharded_gib(j: Job, f: MethodFit, recipe: str) -> float:
+    """Per-GPU memory of the same job as one full copy per GPU (DDP), to show what sharding saves."""
+    req = _request(j, f.method, recipe, f.gpu, f.gpus, "none")
+    return round(_est().estimate(req).memory_gib["total"], 1)
+
+
+def size_methods(j: Job, recipe: str) -> dict[str, MethodFit]:
     """Every fine-tuning method sized the same way, keyed by approach name."""
-    return {
-        "lora": _fit(a, "lora", recipe),
-        "qlora": _fit(a, "qlora", recipe),
-        "full_finetune": _fit(a, "full", recipe),
-    }
+    return {"lora": fit(j, "lora", recipe), "qlora": fit(j, "qlora", recipe),
+            "full_finetune": fit(j, "full", recipe)}
 
 
-def sizing_reasons(a: Answers, fits: dict[str, MethodFit]) -> list[Reason]:
-    """Score changes from the estimator: a method that does not fit the GPUs, or costs more
-    than the budget, loses points, so LoRA vs QLoRA vs full is decided here. When nothing fits,
-    the one closest to fitting loses least."""
-    reasons = []
-    for approach, f in fits.items():
-        where = _where(f)
-        if not f.fits:
-            text = (f"{method_name(f.method)} needs {f.total_gib:.1f} GiB per GPU: it does not "
-                    f"fit {where}.")
-            delta = -not_fit_penalty(f)
-        elif f.over_budget:
-            text = (f"{method_name(f.method)} would cost about ${f.cost_usd:,.0f} on {where}, "
-                    f"over the ${a.budget_usd:,.0f} budget.")
-            delta = -OVER_BUDGET_PENALTY
-        else:
-            continue
-        reasons.append(Reason(
-            rule="estimator_fit", text=text, answers=["model", "gpu", "gpu_count", "budget_usd"],
-            source=_ESTIMATOR_SOURCE,
-            claim="per-GPU memory breakdown and cost from `estimator.estimate`",
-            effect={approach: round(delta, 2)},
-        ))
-    return reasons
+def dpo_stages(j: Job) -> dict[str, MethodFit]:
+    """The DPO stage after SFT, per approach, sized on the preference pairs (full fine-tuning's
+    DPO stage trains a LoRA adapter on the merged model, as `ftadvisor tune --method dpo` does)."""
+    return {"lora": fit(j, "lora", "dpo"), "qlora": fit(j, "qlora", "dpo"),
+            "full_finetune": fit(j, "lora", "dpo")}
+
+
+def plan_cost(f: MethodFit, stage: MethodFit | None) -> float | None:
+    """Training cost of the plan: the SFT job plus its DPO stage."""
+    if f.cost_usd is None:
+        return None
+    return f.cost_usd + ((stage.cost_usd or 0.0) if stage is not None else 0.0)
+
+
+def priced(f: MethodFit, stage: MethodFit | None, budget_usd: float | None) -> MethodFit:
+    """`f` marked over budget when the plan (with its DPO stage) costs more than the budget; the
+    budget is not part of the sizing cache, so what-ifs on the budget re-use the estimates."""
+    cost = plan_cost(f, stage)
+    over = budget_usd is not None and cost is not None and cost > budget_usd
+    return f.model_copy(update={"over_budget": True}) if over else f
 
 
 def not_fit_penalty(f: MethodFit) -> float:
@@ -213,82 +202,86 @@ def not_fit_penalty(f: MethodFit) -> float:
     card (50x) must lose to 70B QLoRA on it (1.8x). Nothing fits on any GPU count: 15."""
     if f.gpu_memory_gib is None or f.rented:
         return 15.0
-    return NOT_FIT_PENALTY + 2.0 * math.log2(max(f.total_gib / f.gpu_memory_gib, 1.0))
+    return 3.0 + 2.0 * math.log2(max(f.total_gib / f.gpu_memory_gib, 1.0))
 
 
-def method_name(method: str) -> str:
-    return {"lora": "LoRA", "qlora": "QLoRA", "full": "Full fine-tuning", "inference": "Serving"}[method]
-
-
-def _where(f: MethodFit) -> str:
-    if f.gpu is None:
-        return "any catalog GPU"
-    mem = f" ({f.gpu_memory_gib:.0f} GiB each)" if f.gpu_memory_gib else ""
-    return f"{f.gpus} x {f.gpu}{mem}" if not f.rented else f"{f.gpus} x {f.gpu} (cheapest rental)"
-
-
-def finetune_plan(a: Answers, approach: str, recipe: str, fits: dict[str, MethodFit]) -> FineTunePlan:
+def finetune_plan(j: Job, approach: str, recipe: str, fits: dict[str, MethodFit],
+                  stage: MethodFit | None, keep_general_skills: bool) -> FineTunePlan:
     """The chosen method with its figures, the GPU table and the assumptions."""
-    fit = fits[approach]
-    method = fit.method
-    req = _request(a, method, recipe, fit.gpu, fit.gpus)
+    f = fits[approach]
+    req = _request(j, f.method, recipe, f.gpu, f.gpus, f.sharding)
     est = _est().estimate(req)
-    lr = DEFAULT_LR[method] / (2 if a.keep_general_skills and method != "full" else 1)
-    smaller = None if fit.fits or a.gpu is None else _smaller_model(a, recipe)
+    if recipe == "dpo":
+        lr = DEFAULT_LR["dpo"]
+    else:
+        lr = DEFAULT_LR[f.method] / (2 if keep_general_skills and f.method != "full" else 1)
     return FineTunePlan(
-        method=method, recipe=recipe, model=a.model,
+        method=f.method, recipe=recipe, model=j.model,
         params_total=est.params_total, params_trainable=est.params_trainable,
-        lora_rank=None if method == "full" else LORA_RANK,
-        lora_targets=None if method == "full" else LORA_TARGETS,
+        lora_rank=None if f.method == "full" else LORA_RANK,
+        lora_targets=None if f.method == "full" else LORA_TARGETS,
         quant=req.quant, precision=req.precision, batch_size=req.batch_size,
         grad_accum=req.gradient_accumulation, sharding=req.sharding, seq_len=req.seq_len,
         gradient_checkpointing=True, epochs=EPOCHS, learning_rate=lr,
-        train_tokens=train_tokens_for(a, recipe), fit=fit, alternatives=list(fits.values()),
-        gpu_table=list(_table(a, method, recipe)), smaller_model=smaller,
-        assumptions=assumptions(a, recipe) + [str(x) for x in (getattr(est, "assumptions", None) or [])],
+        train_tokens=train_tokens_for(j, recipe), fit=f, examples=j.examples,
+        data_kind=j.kind, dpo_stage=stage, alternatives=list(fits.values()),
+        gpu_table=list(table(j, f.method, recipe)),
+        smaller_model=None if f.fits or j.gpu is None else smaller_fit(j, recipe),
+        assumptions=assumptions(j, recipe) + list(est.assumptions),
     )
 
 
-def _smaller_model(a: Answers, recipe: str) -> str | None:
-    """The largest bare size that fits the user's GPUs with QLoRA, when the asked model does not."""
-    total = check_model(a.model).param_count()
-    for size in SMALLER_SIZES:
-        if check_model(size).param_count() >= total * 0.9:
-            continue
-        if _fit(a.model_copy(update={"model": size}), "qlora", recipe).fits:
-            return size
+def smaller_fit(j: Job, recipe: str) -> str | None:
+    """The largest smaller model (same family or line) that fits the user's GPUs with QLoRA."""
+    for name in smaller_models(j.model):
+        if fit(replace(j, model=name), "qlora", recipe).fits:
+            return name
     return None
 
 
-def serving_fit(a: Answers) -> MethodFit:
-    """Memory to serve the model for inference (bf16 weights + KV cache)."""
-    return _fit(a, "inference", "sft")
+def serving_fit(j: Job) -> MethodFit:
+    """Memory to serve the model for inference (16-bit weights + KV cache of one sequence)."""
+    return fit(j, "inference", "sft")
 
 
-def context_warnings(a: Answers) -> list[str]:
-    """Examples longer than the model's context window cannot be trained or served as they are."""
-    limit = check_model(a.model).max_position_embeddings
-    if a.example_tokens <= limit:
-        return []
-    return [f"Typical examples of {a.example_tokens:,} tokens exceed {a.model}'s context of "
-            f"{limit:,} tokens: shorten or chunk them, or choose a longer-context model."]
+def serving_options(j: Job) -> list[str]:
+    """What would serve the model when it does not fit the user's GPUs: 4-bit weights on them,
+    more of them, or the cheapest catalog GPUs."""
+    n, sharding = j.gpu_count, SERVING_SHARDING if j.gpu_count > 1 else "none"
+    nf4 = _est().estimate(_request(j, "inference", "sft", j.gpu, n, sharding, quant="nf4"))
+    out = [f"4-bit (NF4) weights need {nf4.memory_gib['total']:.1f} GiB per GPU: "
+           + ("they fit " if nf4.fits_gpu else "still too much for ") + f"{n} x {j.gpu}"]
+    rows = table(j, "inference", "sft")
+    mine = next((r for r in rows if r.gpu == j.gpu and r.gpus), None)
+    if mine is not None:
+        out.append(f"16-bit weights split over {mine.gpus} x {j.gpu} ({mine.total_gib:.1f} GiB each)")
+    cheapest = next((r for r in rows if r.gpus), None)
+    if cheapest is not None and cheapest.gpu != j.gpu:
+        out.append(f"16-bit on {cheapest.gpus} x {cheapest.gpu}, the cheapest catalog GPUs that fit "
+                   f"({cheapest.total_gib:.1f} GiB each)")
+    return out
 
 
-def serving_assumptions(a: Answers) -> list[str]:
+def serving_assumptions(j: Job) -> list[str]:
     return [
-        f"Serving sized for one sequence of {seq_len_for(a)} tokens with 16-bit weights and its "
-        "KV cache; more concurrent requests need more KV cache.",
+        f"Serving {j.model} sized for one sequence of {seq_len_for(j):,} tokens with 16-bit weights "
+        "and its KV cache; more concurrent requests need more KV cache. Over several GPUs the "
+        "weights are split (tensor parallel); the KV cache is counted whole on each, an overestimate.",
     ]
 
 
-def assumptions(a: Answers, recipe: str) -> list[str]:
+def assumptions(j: Job, recipe: str) -> list[str]:
     pairs = " (a DPO pair counts as two sequences)" if recipe == "dpo" else ""
+    seq = seq_len_for(j)
+    capped = (f", capped at {j.model}'s context of {seq:,} tokens (longer examples chunked)"
+              if seq < j.example_tokens else "")
     return [
         f"Sized at micro-batch {2 if recipe == 'dpo' else 1}{pairs} x {GRAD_ACCUM} gradient "
         "accumulation steps with gradient checkpointing: the leanest ordinary setup.",
         f"LoRA rank {LORA_RANK} on all linear layers; QLoRA = NF4 with double quantization.",
-        f"Sequence length {seq_len_for(a)} (typical example of {a.example_tokens} tokens, "
-        f"rounded up to 256); {EPOCHS} epochs over "
-        f"{training_examples(a):,} examples = {train_tokens_for(a, recipe) * EPOCHS:,} tokens.",
+        f"Sequence length {seq:,} (typical example of {j.example_tokens:,} tokens, rounded up to "
+        f"256{capped}); {EPOCHS} epochs over {j.examples:,} {j.kind} = "
+        f"{train_tokens_for(j, recipe) * EPOCHS:,} tokens.",
+        "Several GPUs: DDP copies when one fits a GPU, else FSDP full shard (the plan names it).",
         "Cost at the GPU catalog's on-demand price per hour, even for GPUs you own.",
     ]

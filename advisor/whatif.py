@@ -1,5 +1,6 @@
-"""What would change the recommendation: re-run `recommend` with one answer changed at a time
-and keep the changes that flip the result (primary approach, hybrid or recipe)."""
+"""What would change the recommendation: re-run the decision (`advisor.decide`) with one answer
+changed at a time and keep the changes that flip the result (primary approach, hybrid, recipe,
+distillation)."""
 from __future__ import annotations
 
 from typing import Any, get_args
@@ -7,6 +8,8 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from advisor.answers import NEED_LABELS, Answers, DomainCoverage, KnowledgeUpdate, PromptingResult
+from advisor.catalog import instruct_variant
+from advisor.decide import decide
 from advisor.recommendation import Change, Recommendation
 
 MAX_CHANGES = 12
@@ -29,13 +32,14 @@ def candidate_changes(a: Answers) -> list[tuple[str, Any]]:
     if a.gpu is not None and a.gpu_count < 8:
         out.append(("gpu_count", 8))
     out += [("budget_usd", v) for v in (None, 100.0, 100_000.0) if v != a.budget_usd]
-    out += [("queries_per_day", v) for v in (0, 100_000) if v != a.queries_per_day]
+    out += [("queries_per_day", v) for v in (0, 100_000, 1_000_000) if v != a.queries_per_day]
+    instruct = instruct_variant(a.model) if a.preference_pairs else None
+    if instruct:
+        out.append(("model", instruct))
     return out
 
 
 def what_would_change_it(a: Answers, rec: Recommendation) -> list[Change]:
-    from advisor.recommend import recommend
-
     base = a.model_dump()
     seen: set[tuple[str, str]] = set()
     changes: list[Change] = []
@@ -44,7 +48,7 @@ def what_would_change_it(a: Answers, rec: Recommendation) -> list[Change]:
             changed = Answers.model_validate({**base, field: value})
         except ValidationError:
             continue  # e.g. a GPU missing from a user-edited catalog
-        result = recommend(changed, detail=False).label()
+        result = decide(changed, explain=False).label()
         if result == rec.label() or (field, result) in seen:
             continue
         seen.add((field, result))

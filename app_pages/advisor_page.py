@@ -1,32 +1,35 @@
 """The Advisor page (landing page): the questionnaire, grouped, recomputed on every change, with
-the recommendation, its reasons, what would change it, the estimator's figures, next steps and
-the report downloads. Widgets are laid out from `Answers.model_fields`; all logic is in
-`advisor`."""
+the recommendation, its reasons and sources, what would change it, the estimator's figures,
+next steps and the report downloads, with a comparison run in the report (the one launched from
+these answers by default). Widgets come from `Answers.model_fields` through `ui.forms.field_widget`;
+all logic is in `advisor`."""
 from __future__ import annotations
-
-import typing
 
 import streamlit as st
 from pydantic import ValidationError
 
-from advisor import Answers, recommend, render_report
+from advisor import AdvisorError, Answers, recommend, render_report
 from advisor.answers import GROUPS, NEED_LABELS
-from advisor.recommendation import APPROACH_LABELS
-from advisor.report import MEDIA_TYPES, plan_summary
+from advisor.catalog import gpu_names
+from advisor.comparison import comparison_runs, load_comparison
+from advisor.document import plan_summary, reason_line
+from advisor.report import MEDIA_TYPES
 from advisor.scenarios import load_scenarios
+from common.settings import load_settings
+from common.vocabulary import APPROACH_LABELS, APPROACH_SHORT_LABELS
 from ui.errors import show_errors
+from ui.forms import NONE_LABEL, field_widget
+from ui.handoff import offer
 from ui.nav import show_links
 
 P = "adv_"  # widget key prefix
-SHORT = {"prompting": "Prompting", "rag": "RAG", "lora": "LoRA", "qlora": "QLoRA",
-         "full_finetune": "Full FT"}
 DEFAULTS = Answers.model_construct().model_dump()  # defaults without catalog lookups
-
-
-def _gpu_names() -> list[str]:
-    from estimator import list_gpus
-
-    return [g.name for g in list_gpus()]
+# How a field is drawn beyond what its type says.
+_WIDGET_OPTIONS = {
+    "use_case": {"multiline": True},
+    "needs": {"format_func": NEED_LABELS.get},
+    "budget_usd": {"step": 100.0},
+}
 
 
 def _apply_example() -> None:
@@ -40,8 +43,9 @@ def _apply_example() -> None:
 
 
 def _to_widget(field: str, value):
+    """A value as its widget holds it: no GPU is the select box's none, a budget a float."""
     if field == "gpu":
-        return value or "none"
+        return value or NONE_LABEL
     if field == "budget_usd":
         return None if value is None else float(value)
     return value
@@ -49,38 +53,10 @@ def _to_widget(field: str, value):
 
 def _widget(field: str):
     info = Answers.model_fields[field]
-    extra = info.json_schema_extra or {}
-    label, help_text, key = info.description, extra.get("help"), P + field
-    if key not in st.session_state:
-        prefill = st.session_state.get("answers")
-        value = getattr(prefill, field) if isinstance(prefill, Answers) else DEFAULTS[field]
-        st.session_state[key] = _to_widget(field, value)
-    ann = info.annotation
-    if field == "use_case":
-        return st.text_area(label, help=help_text, key=key, height=80)
-    if field == "needs":
-        return st.multiselect(label, list(NEED_LABELS), format_func=NEED_LABELS.get, help=help_text, key=key)
-    if field == "gpu":
-        return st.selectbox(label, ["none", *_gpu_names()], help=help_text, key=key)
-    if typing.get_origin(ann) is typing.Literal:
-        return st.selectbox(label, list(typing.get_args(ann)), help=help_text, key=key)
-    if ann is bool:
-        return st.toggle(label, help=help_text, key=key)
-    if field == "budget_usd":
-        return st.number_input(label, min_value=0.0, step=100.0, help=help_text, key=key,
-                               placeholder="no limit")
-    if ann is int:
-        lo, hi = _bounds(info)
-        return st.number_input(label, min_value=lo, max_value=hi, step=1, help=help_text, key=key)
-    return st.text_input(label, help=help_text, key=key)
-
-
-def _bounds(info) -> tuple[int | None, int | None]:
-    lo = hi = None
-    for m in info.metadata:
-        lo = getattr(m, "ge", lo) if getattr(m, "ge", None) is not None else lo
-        hi = getattr(m, "le", hi) if getattr(m, "le", None) is not None else hi
-    return lo, hi
+    prefill = st.session_state.get("answers")
+    default = getattr(prefill, field) if isinstance(prefill, Answers) else DEFAULTS[field]
+    return field_widget(field, info, P + field, default, gpu_names() if field == "gpu" else None,
+                        help_text=(info.json_schema_extra or {}).get("help"), **_WIDGET_OPTIONS.get(field, {}))
 
 
 def questionnaire() -> dict:
@@ -94,8 +70,6 @@ def questionnaire() -> dict:
             for field, info in Answers.model_fields.items():
                 if (info.json_schema_extra or {}).get("group") == group:
                     values[field] = _widget(field)
-    if values.get("gpu") == "none":
-        values["gpu"] = None
     return values
 
 
@@ -103,9 +77,9 @@ def show_recommendation(answers: Answers, rec) -> None:
     st.subheader("Recommendation")
     st.success(f"**{rec.headline}**")
     cols = st.columns(3)
-    cols[0].metric("Primary approach", SHORT[rec.primary])
-    cols[1].metric("Combine with", ", ".join(SHORT[c] for c in rec.combine_with) or "-")
-    cols[2].metric("Recipe", (rec.recipe or "-").upper())
+    cols[0].metric("Primary approach", APPROACH_SHORT_LABELS[rec.primary])
+    cols[1].metric("Combine with", ", ".join(APPROACH_SHORT_LABELS[c] for c in rec.combine_with) or "-")
+    cols[2].metric("Recipe", (rec.recipe or "-").upper() + (" then DPO" if rec.then_dpo else ""))
     show_links(rec)  # to the pages that size, build, train and compare it
     for w in rec.warnings:
         st.warning(w)
@@ -115,9 +89,9 @@ def show_recommendation(answers: Answers, rec) -> None:
     if against:
         with st.expander(f"Also weighed ({len(against)})"):
             show_reasons(against)
-    st.markdown("**Scores** (highest wins)")
-    st.bar_chart({"score": {APPROACH_LABELS[k]: v for k, v in rec.scores.items()}},
-                 horizontal=True, height=200)
+    st.markdown("**Scores** (highest wins; a ruled-out approach cannot)")
+    st.bar_chart({"score": {APPROACH_LABELS[k] + (" (ruled out)" if k in rec.ruled_out else ""): v
+                            for k, v in rec.scores.items()}}, horizontal=True, height=200)
     if rec.what_would_change_it:
         st.markdown("**What would change it**")
         st.markdown("\n".join(f"- {c.text}" for c in rec.what_would_change_it))
@@ -127,14 +101,19 @@ def show_recommendation(answers: Answers, rec) -> None:
         st.markdown(f"{i}. {s.title}" + (f" {s.detail}" if s.detail else ""))
         if s.command:
             st.code(s.command, language="bash")
+    show_sources(rec)
     show_downloads(answers, rec)
 
 
 def show_reasons(reasons) -> None:
-    for r in reasons:
-        note = f"  \n  *Correction of the source:* {r.correction}" if r.correction else ""
-        st.markdown(f"- {r.text}  \n  <small>answers: `{'`, `'.join(r.answers)}` · source: "
-                    f"`{r.source}` — “{r.claim}”</small>{note}", unsafe_allow_html=True)
+    st.markdown("\n".join(f"- {reason_line(r)}" for r in reasons))
+
+
+def show_sources(rec) -> None:
+    with st.expander(f"Sources ({len(rec.sources)})"):
+        st.markdown("\n".join(
+            f"- **{s.title}** ({s.kind}; {s.where})" + (f" <{s.url}>" if s.url else "") + "\n"
+            + "\n".join(f"  - {c}" for c in s.claims) for s in rec.sources))
 
 
 def show_estimates(rec) -> None:
@@ -142,7 +121,7 @@ def show_estimates(rec) -> None:
     st.markdown("**Estimator figures**")
     if plan is not None:
         st.dataframe(
-            [{"method": f.method, "GPUs": f"{f.gpus} x {f.gpu}" if f.gpu else "-",
+            [{"method": f.method, "GPUs": f"{f.gpus} x {f.gpu}" if f.gpu else "-", "sharding": f.sharding,
               "GiB per GPU": round(f.total_gib, 1), "fits": f.fits,
               "hours": None if f.time_hours is None else round(f.time_hours, 2),
               "cost $": None if f.cost_usd is None else round(f.cost_usd, 2)} for f in plan.alternatives],
@@ -162,17 +141,43 @@ def show_estimates(rec) -> None:
                    f"{serving.total_gib:.1f} GiB per GPU, fits: {'yes' if serving.fits else 'no'}")
 
 
-def _report_maker(answers: Answers, rec, fmt: str):
-    """The report is rendered only when its button is clicked (PDF/HTML draw a chart)."""
-    return lambda: render_report(answers, rec, fmt)
+def pick_comparison(answers: Answers):
+    """The comparison run the report carries (`compare.results.Results`), or None: offered, the
+    newest one launched from these answers; any other completed one can be chosen."""
+    key = f"{P}comparison"
+    runs = comparison_runs(load_settings().runs_dir, answers)
+    labels = {r.run_dir: r.label for r in runs}
+    if st.session_state.get(key) not in (None, *labels):
+        del st.session_state[key]  # the run chosen before is gone
+    offer(st.session_state, {key: next((r.run_dir for r in runs if r.from_answers), None)})
+    picked = st.selectbox("Comparison in the report", [None, *labels], key=key,
+                          format_func=lambda r: "none" if r is None else labels[r], disabled=not runs,
+                          help="A completed comparison run (Compare page): its evidence, the picture of quality "
+                          "against cost, the metric table and the costs go into the report's comparison section.")
+    if picked is None:
+        return None
+    try:
+        results = load_comparison(picked)
+    except AdvisorError as exc:
+        show_errors(exc)
+        return None
+    if results.evidence is not None:
+        st.caption(results.evidence.paragraph)
+    return results
+
+
+def _report_maker(answers: Answers, rec, fmt: str, comparison):
+    """The report is rendered only when its button is clicked (PDF/HTML draw charts)."""
+    return lambda: render_report(answers, rec, fmt, comparison)
 
 
 def show_downloads(answers: Answers, rec) -> None:
     st.markdown("**Download the report**")
+    comparison = pick_comparison(answers)
     cols = st.columns(4)
     for col, fmt in zip(cols, ("md", "html", "pdf", "json")):
         col.download_button(  # short labels: four buttons share the narrow right column
-            fmt.upper(), icon=":material/download:", data=_report_maker(answers, rec, fmt),
+            fmt.upper(), icon=":material/download:", data=_report_maker(answers, rec, fmt, comparison),
             file_name=f"ftadvisor-report.{fmt}", mime=MEDIA_TYPES[fmt], key=f"{P}{fmt}_download",
             on_click="ignore", use_container_width=True,
         )

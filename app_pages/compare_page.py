@@ -2,7 +2,7 @@
 offline one) and the arms' settings (pre-filled from the advisor) -> launch a detached
 comparison run -> its stages live -> the metric table, a chart per metric, the answers side by
 side with the reference, and estimated vs measured memory and cost. Thin: each action is one
-call into `compare` or `tuning.runs`."""
+call into `compare` or `runs`."""
 from __future__ import annotations
 
 import re
@@ -13,12 +13,11 @@ import streamlit as st
 from pydantic import ValidationError
 
 from common.settings import load_settings
-from compare.arms import ARM_TITLES
 from compare.launch import defaults_from_advice, launch_comparison
 from compare.results import METRIC_LABELS, answers_key, load_results, metric_rows, read_side_by_side
-from compare.spec import ARMS, CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
+from compare.spec import ARM_TITLES, ARMS, CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
 from estimator import list_gpus
-from tuning import runs
+import runs
 from tuning.data import FieldMapping
 from ui.errors import show_errors
 from ui.forms import render_fields
@@ -142,7 +141,7 @@ def run_controls(run_dir: Path, status) -> None:
 def live_run(run_dir: Path) -> None:
     """Reruns every 2 s on its own (not the whole page) while the run goes on; when it ends,
     the whole page reruns once and shows the run statically (no more polling)."""
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     if status.done:
         st.rerun()
     st.caption(f"{status.state} · `{run_dir}`")
@@ -151,7 +150,7 @@ def live_run(run_dir: Path) -> None:
 
 
 def show_run(run_dir: Path) -> None:
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     if not status.done:
         live_run(run_dir)
         return

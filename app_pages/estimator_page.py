@@ -1,5 +1,6 @@
 """Estimator page: every EstimateRequest input as a widget, the per-GPU memory breakdown as a
-stacked bar, the which-GPUs-fit table (cheapest first), time and cost, suggestions, assumptions."""
+stacked bar, the which-GPUs-fit table (cheapest first), time and cost, serving latency and $ per 1k
+queries, suggestions, assumptions. Fields the stack decides start empty ("(none)": the stack's choice)."""
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -13,11 +14,15 @@ from ui.forms import render_fields
 from ui.handoff import estimator_values, offer
 
 PREFIX = "est_"
-MODEL_FIELDS = ["model", "method", "precision", "pure_bf16", "quant", "double_quant", "quant_saves_inputs"]
+MODEL_FIELDS = ["model", "method", "stack", "device", "precision", "pure_bf16", "quant", "double_quant",
+                "quant_saves_inputs"]
 LORA_FIELDS = ["lora_rank", "lora_targets", "lora_dropout"]
-BATCH_FIELDS = ["batch_size", "seq_len", "gradient_accumulation", "gradient_checkpointing", "attention", "loss",
-                "optimizer", "optimizer_foreach"]
+BATCH_FIELDS = ["batch_size", "seq_len", "gradient_accumulation", "gradient_checkpointing", "activation_offloading",
+                "attention", "loss", "optimizer", "optimizer_foreach"]
 SCALE_FIELDS = ["gpus", "sharding", "offload_optimizer", "gpu", "train_tokens", "epochs", "mfu"]
+SERVING_FIELDS = ["prompt_tokens", "output_tokens", "concurrency", "mbu"]
+# Yes/no fields the stack decides when left empty: a select box keeps "(none)" (the stack's choice).
+STACK_CHOICES = {name: [True, False] for name in ("pure_bf16", "optimizer_foreach", "activation_offloading")}
 
 
 def _prefill_from_answers() -> None:
@@ -32,14 +37,17 @@ def _inputs() -> dict:
     values = {}
     with st.sidebar:
         st.header("Model and method")
-        values |= render_fields(EstimateRequest, PREFIX, MODEL_FIELDS, defaults={"model": "meta-llama/Llama-3.1-8B"})
+        values |= render_fields(EstimateRequest, PREFIX, MODEL_FIELDS, defaults={"model": "meta-llama/Llama-3.1-8B"},
+                                options=STACK_CHOICES)
         st.caption("Catalog: " + ", ".join(models[:6]) + ", ... (`ftadvisor models`)")
         st.header("LoRA")
         values |= render_fields(EstimateRequest, PREFIX, LORA_FIELDS)
         st.header("Batch and step")
-        values |= render_fields(EstimateRequest, PREFIX, BATCH_FIELDS)
+        values |= render_fields(EstimateRequest, PREFIX, BATCH_FIELDS, options=STACK_CHOICES)
         st.header("GPUs, time and cost")
         values |= render_fields(EstimateRequest, PREFIX, SCALE_FIELDS, options={"gpu": gpus})
+        st.header("Serving (method inference)")
+        values |= render_fields(EstimateRequest, PREFIX, SERVING_FIELDS)
     return values
 
 
@@ -59,9 +67,19 @@ def _fit_frame(rows) -> pd.DataFrame:
         "$/GPU-hour": r.usd_per_hour, "note": r.note} for r in rows])
 
 
+def _serving(s) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Latency per request (s)", f"{s.latency_s:,.2f}")
+    cols[1].metric("Tokens/s per request", f"{s.decode_tokens_per_s:,.1f}")
+    cols[2].metric("Prefill (ms)", f"{s.prefill_s * 1e3:,.1f}")
+    cols[3].metric("$ per 1k queries", f"{s.usd_per_1k_queries:,.4f}")
+    st.caption(f"{s.gpu}, decoding {s.decode_bound}-bound: {s.formula}")
+
+
 def main() -> None:
     st.title("Estimator")
-    st.write("Peak GPU memory per component, which GPUs fit, and time and cost for a fine-tuning run.")
+    st.write("Peak GPU memory per component, which GPUs fit, and time and cost for a fine-tuning run; with method "
+             "inference, prompt and output tokens, the serving latency and cost per 1k queries.")
     _prefill_from_answers()
     values = _inputs()
     try:
@@ -84,6 +102,8 @@ def main() -> None:
             f"{req.gpus} x {result.gpu}: {'fits' if result.fits_gpu else 'does not fit'}")
     if result.time_hours is not None:
         st.info(f"Time {result.time_hours:,.2f} h, cost ${result.cost_usd:,.2f} ({result.time_formula})")
+    if result.serving is not None:
+        _serving(result.serving)
     st.altair_chart(_breakdown_chart(result), width="stretch")
     st.dataframe(pd.DataFrame([{"component": k, "GiB": result.memory_gib[k], "formula": result.components[k]}
                                for k in COMPONENTS]), hide_index=True)

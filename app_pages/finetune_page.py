@@ -10,7 +10,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from common.settings import load_settings
-from tuning import runs
+import runs
 from tuning.data import FieldMapping
 from tuning.errors import TuningError
 from tuning.spec import JobSpec
@@ -33,18 +33,11 @@ def advice_defaults() -> dict:
     answers = st.session_state.get("answers")
     named = getattr(answers, "model", None)  # a catalog name or a size: train its hub id (ui.handoff)
     out: dict = {"model": trainable_model(named) if named else None}
-    if plan is None:
-        return {k: v for k, v in out.items() if v}
-    method = "full" if plan.method == "full_finetune" else plan.method
-    if plan.recipe == "dpo":
-        out.update(method="dpo", dpo_base=method if method in ("lora", "qlora") else "lora")
-    else:
-        out["method"] = method
-    out.update(model=trainable_model(plan.model), batch_size=plan.batch_size, max_seq_len=plan.seq_len, epochs=plan.epochs,
-               gradient_checkpointing=plan.gradient_checkpointing, learning_rate=plan.learning_rate)
-    if plan.lora_rank:
-        out["lora_rank"] = plan.lora_rank
-    return {k: v for k, v in out.items() if v is not None}
+    if plan is not None:
+        from tuning.from_advice import job_fields
+
+        out |= {"model": trainable_model(plan.model)} | job_fields(plan)
+    return {k: v for k, v in out.items() if v is not None and k in JobSpec.model_fields}
 
 
 def saved_upload(upload) -> Path | None:
@@ -82,7 +75,7 @@ def mapping_inputs() -> FieldMapping | None:
 
 def show_status(run_dir: Path) -> None:
     """Progress bar, loss chart and log tail of one run."""
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     total = status.total_steps or 0
     eta = f", about {status.eta_s:.0f} s left" if status.eta_s is not None else ""
     st.progress(min(status.step / total, 1.0) if total else 0.0,
@@ -103,7 +96,7 @@ def show_status(run_dir: Path) -> None:
 def live_run(run_dir: Path) -> None:
     """The run's panel; while the run goes on it reruns every 2 s on its own (a fragment, not the
     whole page), and once it ends one full rerun refreshes the runs list and stops the timer."""
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     if not status.done:
         st.session_state["ft_watching"] = str(run_dir)
     elif st.session_state.pop("ft_watching", None) == str(run_dir):
@@ -202,7 +195,7 @@ if st.session_state.get("ft_run"):
     with st.container(border=True):
         st.subheader(f"Run {Path(st.session_state['ft_run']).name}")
         current = Path(st.session_state["ft_run"])
-        running = not runs.read_status(current).done
+        running = not runs.refresh_status(current).done
         st.fragment(live_run, run_every=2 if running else None)(current)
 
 # ---- past runs

@@ -25,7 +25,7 @@ def _request(model: str, method: str):
 
 
 def main() -> str:
-    from bench.published import compare, markdown
+    from bench.published import compare, compare_serving, markdown, serving_markdown
     from estimator import estimate, fit_table, list_gpus, list_models, load_model_spec
 
     req = _request("meta-llama/Llama-3.1-8B", "lora")
@@ -42,6 +42,8 @@ def main() -> str:
     rows = compare()
     kept = [r for r in rows if not r.excluded]
     worst = max(abs(r.error) for r in kept)
+    mean = sum(abs(r.error) for r in kept) / len(kept)
+    serving = compare_serving()
     return "\n".join([
         "## Estimator",
         "",
@@ -52,9 +54,14 @@ def main() -> str:
         f"| one which-GPUs-fit table ({len(list_gpus())} GPUs x up to 7 GPU counts) | {table:.2f} ms |",
         f"| every catalog model x method x GPU ({len(models)} x {len(METHODS)} x {len(list_gpus())}) | {full_ms:.0f} ms |",
         "",
-        f"### Against published measurements ({len(kept)} cases checked, worst error {worst:.1%})",
+        f"### Against published measurements ({len(kept)} cases checked, mean error {mean:.1%}, worst {worst:.1%})",
         "",
         markdown(rows),
+        "",
+        f"### Serving latency against published runs ({len(serving)} cases, mean error "
+        f"{sum(abs(r.error) for r in serving) / len(serving):.1%})",
+        "",
+        serving_markdown(serving),
         "",
     ])
 

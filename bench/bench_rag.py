@@ -3,10 +3,14 @@
 - query latency p50/p95 (embed the question + Chroma top-k) on a collection of >= 10,000
   synthesised chunks, embedded and indexed for real;
 - recall@k on sql-eval: is the right database's schema among the top-k chunks, over all 210
-  questions (and over the 190 whose database dump is in the set).
+  questions (and over the 190 whose database dump is in the set);
+- one large file (20 MB of prose, and 20 MB of SQL) at the default chunk size: reading and
+  chunking the whole file, embedding throughput on a sample of its chunks (256, at batch sizes 16
+  and 32), and writing all its chunks to Chroma (with the sample's vectors, slightly perturbed:
+  embedding them all would take ~20 minutes), hence the whole file's indexing time.
 
-`python -m bench rag` (about 10 minutes: embedding 10,000 chunks is most of it);
-FTADVISOR_BENCH_CHUNKS=N changes the collection size.
+`python -m bench rag` (about 12 minutes: embedding 10,000 chunks is most of it);
+FTADVISOR_BENCH_CHUNKS=N changes the collection size, FTADVISOR_BENCH_BIG_MB the large file's.
 """
 from __future__ import annotations
 
@@ -23,6 +27,8 @@ N_CHUNKS = int(os.environ.get("FTADVISOR_BENCH_CHUNKS", "10000"))
 CHUNK_CHARS = 220  # a short paragraph; indexed with chunk_size=BENCH_CHUNK_SIZE: one chunk each
 BENCH_CHUNK_SIZE = 400
 N_QUERIES = 200
+BIG_MB = float(os.environ.get("FTADVISOR_BENCH_BIG_MB", "20"))
+BIG_SAMPLE = 256
 SQL_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "sql-eval"
 
 _WORDS = ("invoice refund order customer shipping warehouse delivery policy account payment card bank "
@@ -129,6 +135,106 @@ def sql_eval_recall(root: Path) -> dict | None:
     return out
 
 
+def big_prose(path: Path, n_bytes: int, seed: int = 3) -> Path:
+    """Sentences in paragraphs (a blank line after ~1 in 10 sentences, a line break after ~1 in
+    10 more) and a heading every ~200 sentences: a long report or book as plain text."""
+    rng = random.Random(seed)
+    parts, size = [], 0
+    while size < n_bytes:
+        sentence = " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 24))).capitalize() + ". "
+        r = rng.random()
+        sentence += "\n\n" if r < 0.1 else "\n" if r < 0.2 else ""
+        if rng.random() < 0.005:
+            sentence += f"\n# Part {size} on {rng.choice(_WORDS)}\n\n"
+        parts.append(sentence)
+        size += len(sentence)
+    path.write_text("".join(parts))
+    return path
+
+
+def big_sql(path: Path, n_bytes: int) -> Path | None:
+    """The sql-eval dumps repeated, with a $$-quoted function after each copy (pg_dump style)."""
+    dumps = sorted((SQL_EVAL / "schemas").glob("*.sql")) if (SQL_EVAL / "schemas").is_dir() else []
+    if not dumps:
+        return None
+    function = ("CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
+                "  NEW.updated_at := now(); RETURN NEW;\nEND;\n$$;\n\n")
+    unit = "".join(p.read_text() + function for p in dumps)
+    path.write_text(unit * max(1, n_bytes // len(unit)))
+    return path
+
+
+def large_file(root: Path) -> dict:
+    from rag_baseline.chunking import chunk_document
+    from rag_baseline.embeddings import embed, load_embedder
+    from rag_baseline.ingest import read_document
+
+    out: dict = {}
+    for name, path in (("prose", big_prose(root / "big.txt", int(BIG_MB * 2**20))),
+                       ("sql", big_sql(root / "big.sql", int(BIG_MB * 2**20)))):
+        if path is None:
+            continue
+        started = time.perf_counter()
+        chunks = chunk_document(read_document(path))
+        out[name] = {"mb": path.stat().st_size / 2**20, "chunks": len(chunks), "chunk_s": time.perf_counter() - started,
+                     "mean_chars": sum(len(c.text) for c in chunks) / len(chunks)}
+        if name == "prose":
+            prose_chunks = chunks
+    sample = [c.text for c in random.Random(4).sample(prose_chunks, BIG_SAMPLE)]
+    load_embedder("float32")
+    embed(sample[:16])  # warm-up
+    rates = {}
+    for batch_size in (16, 32):
+        started = time.perf_counter()
+        vectors = embed(sample, batch_size=batch_size)
+        rates[batch_size] = BIG_SAMPLE / (time.perf_counter() - started)
+    out["embed_per_s"] = rates
+    out["write_per_s"] = _write_rate(root / "big-store", prose_chunks, vectors)
+    return out
+
+
+def _write_rate(store_dir: Path, chunks: list, sample_vectors: list) -> float:
+    """Chunks/s of Chroma writes for all of `chunks`, in the index's batches (vectors: the
+    sample's, each with a little noise so that no two are equal)."""
+    import numpy as np
+
+    from rag_baseline.index import ADD_BATCH, chunk_metadata
+    from rag_baseline.models import StoreConfig
+    from rag_baseline.store import open_collection
+
+    rng = np.random.default_rng(5)
+    base = np.asarray(sample_vectors, dtype=np.float32)
+    collection = open_collection(StoreConfig(path=store_dir), create=True)
+    started = time.perf_counter()
+    for start in range(0, len(chunks), ADD_BATCH):
+        batch = chunks[start:start + ADD_BATCH]
+        vectors = base[rng.integers(0, len(base), len(batch))] + rng.normal(0, 0.02, (len(batch), base.shape[1]))
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        collection.add(ids=[c.id for c in batch], documents=[c.text for c in batch],
+                       metadatas=[chunk_metadata(c) for c in batch], embeddings=vectors.astype(np.float32))
+    return len(chunks) / (time.perf_counter() - started)
+
+
+def _large_file_rows(big: dict) -> list[str]:
+    prose, rates = big["prose"], big["embed_per_s"]
+    best = max(rates.values())
+    whole_s = prose["chunk_s"] + prose["chunks"] / best + prose["chunks"] / big["write_per_s"]
+    rows = [
+        f"| one {prose['mb']:.0f} MB text file, default chunks (800 chars): read + chunk | {prose['chunk_s']:.1f} s "
+        f"({prose['chunks']:,} chunks, mean {prose['mean_chars']:.0f} characters) |",
+        f"| embedding a sample of {BIG_SAMPLE} of its chunks, fp32, batch 16 / 32 | "
+        f"{rates[16]:.1f} / {rates[32]:.1f} chunks/s |",
+        f"| writing all {prose['chunks']:,} chunks to Chroma (index batches of 256) | {big['write_per_s']:.0f} chunks/s |",
+        f"| whole file: chunk + embed + write (from the rates above) | {whole_s / 60:.1f} min "
+        f"({prose['chunks'] / whole_s:.1f} chunks/s, {prose['mb'] * 60 / whole_s:.2f} MB/min) |",
+    ]
+    if "sql" in big:
+        sql = big["sql"]
+        rows.append(f"| one {sql['mb']:.0f} MB SQL file (sql-eval dumps + $$ functions): read + chunk | "
+                    f"{sql['chunk_s']:.1f} s ({sql['chunks']:,} chunks) |")
+    return rows
+
+
 def main() -> str:
     # Set before torch starts OpenMP: idle threads sleep instead of spinning, which on a busy
     # 2-core machine made every batch many times slower.
@@ -144,6 +250,7 @@ def main() -> str:
         throughput = embed_throughput(sample)
         big = index_and_query(root)
         recall = sql_eval_recall(root)
+        large = large_file(root)
     load_after = os.getloadavg()[0]
     lines = [
         "## RAG baseline benchmark",
@@ -173,6 +280,7 @@ def main() -> str:
         lines.append(f"| sql-eval index ({recall['chunks']} chunks, 7 dumps) | {recall['index_s']:.1f} s |")
     else:
         lines.append(f"| sql-eval | not found at {SQL_EVAL} |")
+    lines += _large_file_rows(large)
     return "\n".join(lines) + "\n"
 
 

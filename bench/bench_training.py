@@ -64,7 +64,7 @@ def make_data(path: Path, n: int = 400, seed: int = 0) -> Path:
 
 
 def run_ours(model_dir: Path, data: Path, out: Path, packing: bool = False) -> dict:
-    from tuning import runs
+    import runs
     from tuning.spec import JobSpec
 
     spec = JobSpec(model=str(model_dir), data=str(data), output=str(out), method="lora", max_steps=STEPS,

@@ -24,6 +24,7 @@ class Comparison:
     estimated_gb: float
     tolerance: float
     excluded: str
+    stack: str = "trl"
 
     @property
     def error(self) -> float:
@@ -49,7 +50,7 @@ def compared_bytes(breakdown, metric: str) -> float:
 def compare(path: Path = MEASUREMENTS) -> list[Comparison]:
     """Every case with its estimate, in the file's unit."""
     from estimator import load_model_spec
-    from estimator.memory import memory_breakdown
+    from estimator.peak_memory import memory_breakdown
     from estimator.request import EstimateRequest
 
     data = load(path)
@@ -67,15 +68,50 @@ def compare(path: Path = MEASUREMENTS) -> list[Comparison]:
             bytes_ = compared_bytes(memory_breakdown(req, load_model_spec(req.model)), source["metric"])
             unit = UNIT_BYTES[source["unit"]]
             out.append(Comparison(case["source"], case["name"], case["kind"], case["measured"],
-                                  round(bytes_ / unit, 2), case["tolerance"], case.get("excluded", "")))
+                                  round(bytes_ / unit, 2), case["tolerance"], case.get("excluded", ""), req.stack))
     return out
 
 
 def markdown(rows: list[Comparison]) -> str:
-    lines = ["| source | case | measured | estimated | error | tolerance | |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    lines = ["| source | stack | case | measured | estimated | error | tolerance | |",
+             "|---|---|---|---:|---:|---:|---:|---|"]
     for r in rows:
         mark = "excluded" if r.excluded else ("ok" if r.ok else "OUT")
-        lines.append(f"| {r.source} | {r.name} | {r.measured_gb:.2f} | {r.estimated_gb:.2f} | "
+        lines.append(f"| {r.source} | {r.stack} | {r.name} | {r.measured_gb:.2f} | {r.estimated_gb:.2f} | "
                      f"{r.error:+.1%} | ±{r.tolerance:.0%} | {mark} |")
+    return "\n".join(lines)
+
+
+SERVING = Path(__file__).parent / "measurements" / "serving.json"
+
+
+@dataclass
+class ServingComparison:
+    source: str
+    name: str
+    measured_s: float
+    estimated_s: float
+
+    @property
+    def error(self) -> float:
+        return self.estimated_s / self.measured_s - 1
+
+
+def compare_serving(path: Path = SERVING) -> list[ServingComparison]:
+    """Every published serving latency against `serving_estimate` at its defaults."""
+    from estimator import ServingRequest, serving_estimate
+
+    out = []
+    for case in load(path)["cases"]:
+        fields = {k: case[k] for k in ("model", "gpu", "prompt_tokens", "output_tokens", "concurrency")}
+        est = serving_estimate(ServingRequest(**fields))
+        name = (f"{case['model'].split('/')[-1]} on {case['gpu']}, {case['prompt_tokens']} -> {case['output_tokens']} "
+                f"tokens, {case['concurrency']} at once")
+        out.append(ServingComparison(case["source"], name, case["latency_s"], round(est.latency_s, 4)))
+    return out
+
+
+def serving_markdown(rows: list[ServingComparison]) -> str:
+    lines = ["| source | case | measured latency s | estimated s | error |", "|---|---|---:|---:|---:|"]
+    lines += [f"| {r.source} | {r.name} | {r.measured_s:.3f} | {r.estimated_s:.3f} | {r.error:+.1%} |" for r in rows]
     return "\n".join(lines)

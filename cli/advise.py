@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="report format (default: from the -o file's extension, else md)")
     r.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the report")
     r.add_argument("--comparison", metavar="RUN_DIR",
-                   help="a comparison run folder (or its results.json) to include")
+                   help="a completed comparison run folder (or its results.json) to include: what its evidence "
+                   "shows, the picture of quality against cost per 1k queries (html, pdf), the metric table, "
+                   "the costs")
     r.set_defaults(func=run_report)
 
 

@@ -1,5 +1,5 @@
 """Follow a background run from the command line (`tune`, `compare`, `runs resume`): one progress
-line per change until it ends, then the exit code. The run's `kind` names the command in errors."""
+line per change until it ends, then the exit code. Errors name the command that was typed."""
 from __future__ import annotations
 
 import sys
@@ -43,9 +43,10 @@ def progress_line(status) -> str:
     return _stage_line(status) if status.stages else _step_line(status)
 
 
-def follow(run_dir: Path) -> int:
-    """Print progress until the run ends; 0 completed, 1 failed/cancelled, 130 on Ctrl-C (run goes on)."""
-    from tuning import runs
+def follow(run_dir: Path, command: str | None = None) -> int:
+    """Print progress until the run ends; 0 completed, 1 failed/cancelled, 130 on Ctrl-C (run goes on).
+    A failure is reported as `ftadvisor COMMAND: error: ...` (COMMAND: the run's kind by default)."""
+    import runs
 
     tty = sys.stdout.isatty()
     last = ""
@@ -65,7 +66,7 @@ def follow(run_dir: Path) -> int:
     if tty:
         print()
     if status.state == "failed":
-        print(f"ftadvisor {status.kind}: error: {status.error} (log: {Path(run_dir) / runs.LOG_FILE})",
+        print(f"ftadvisor {command or status.kind}: error: {status.error} (log: {Path(run_dir) / runs.LOG_FILE})",
               file=sys.stderr)
         return 1
     if status.state != "completed":

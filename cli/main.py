@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from pydantic import ValidationError
@@ -26,8 +27,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            code = _run(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe (`ftadvisor ... | head`) fails here, inside the try
+        return code
+    except BrokenPipeError:
+        # Python's docs (signal module, "Note on SIGPIPE"): send what is left to devnull so the
+        # flush at exit fails no more, and exit 1 without a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --help prints and raises SystemExit: main() still flushes
     try:
         return int(args.func(args) or 0)
     except (ValidationError, ValueError, FileNotFoundError) as exc:

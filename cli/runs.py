@@ -8,6 +8,17 @@ import time
 from pathlib import Path
 
 
+def _lines(value: str) -> int:
+    """`--log-lines`: a count of lines, 0 for none."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of lines, got {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (0 shows no log), got {n}")
+    return n
+
+
 def register(subparsers) -> None:
     runs_parser = subparsers.add_parser("runs", help="list, inspect, cancel, resume or merge runs",
                                         description=__doc__.split("\n\n")[0])
@@ -21,7 +32,7 @@ def register(subparsers) -> None:
     show = sub.add_parser("show", help="a run's status, spec, last metrics, memory and log tail")
     show.add_argument("run", metavar="RUN")
     show.add_argument("--json", action="store_true")
-    show.add_argument("--log-lines", type=int, default=15, metavar="N")
+    show.add_argument("--log-lines", type=_lines, default=15, metavar="N", help="log lines to show (0: none)")
     show.set_defaults(func=_show)
 
     cancel = sub.add_parser("cancel", help="stop after the current step (checkpoint saved), then end the processes")
@@ -57,7 +68,7 @@ def _fmt(value, spec: str = ".4f") -> str:
 
 def _list(args: argparse.Namespace) -> int:
     from common.settings import load_settings
-    from tuning.runs import list_runs
+    from runs import list_runs
 
     found = list_runs(args.root or load_settings().runs_dir)
     if args.json:
@@ -68,20 +79,23 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     rows = [("RUN", "KIND", "STATE", "STEP", "LOSS", "EVAL", "METHOD", "MODEL")]
     for r in found:
-        s = r.status
-        rows.append((Path(r.run_dir).name, r.kind, s.state, f"{s.step}/{s.total_steps or '?'}",
+        steps = f"{r.status.step}/{r.status.total_steps or '?'}"
+        rows.append((Path(r.run_dir).name, r.kind, r.state, steps,
                      _fmt(r.final_loss), _fmt(r.eval_loss), r.method or "-", r.model or "-"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+    for r in found:
+        if r.damaged:
+            print(f"damaged: {r.damaged}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    from tuning import runs
+    import runs
 
     run_dir = resolve_run(args.run)
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     metrics = runs.read_metrics(run_dir)
     memory_path = run_dir / "memory.json"
     memory = json.loads(memory_path.read_text()) if memory_path.exists() else None
@@ -106,6 +120,9 @@ def _show(args: argparse.Namespace) -> int:
     if memory:
         print(f"memory   measured {memory['measured_peak_gib']:.2f} GiB ({memory['measured']}), "
               f"estimated {_fmt(memory.get('estimated_total_gib'), '.2f')} GiB")
+    if "resumed_step" in status.detail:
+        where = status.detail.get("resumed_from") or "step 0 (no complete checkpoint was left)"
+        print(f"resumed  from {where}")
     if status.error:
         print(f"error    {status.error}")
     tail = runs.tail_log(run_dir, args.log_lines)
@@ -115,7 +132,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    from tuning import runs
+    import runs
 
     status = runs.cancel(resolve_run(args.run), grace_s=args.grace)
     print(f"{status.state} at step {status.step}/{status.total_steps or '?'}" + (f": {status.error}" if status.error else ""))
@@ -123,13 +140,13 @@ def _cancel(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
+    import runs
     from cli.follow import follow
-    from tuning import runs
 
     run_dir = resolve_run(args.run)
     runs.resume(run_dir)
     print(run_dir)
-    return 0 if args.detach else follow(run_dir)
+    return 0 if args.detach else follow(run_dir, command="runs")
 
 
 def _merge(args: argparse.Namespace) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from cli.data import add_mapping_arguments, mapping_from_args
 from cli.follow import follow
@@ -82,23 +81,20 @@ def spec_from_args(args: argparse.Namespace):
         fields["lora_targets"] = args.targets if args.targets in ("all-linear", "attention") else args.targets.split(",")
     if args.no_near_dup:
         fields["near_dup_threshold"] = None
-    return JobSpec(model=args.model, data=str(Path(args.data).resolve()), mapping=mapping_from_args(args),
-                   output=str(Path(args.output or _default_output(args.method)).resolve()), **fields)
+    return JobSpec(model=args.model, data=args.data, mapping=mapping_from_args(args),
+                   output=args.output or _default_output(args.method), **fields)  # the spec resolves paths
 
 
 def _tune(args: argparse.Namespace) -> int:
-    from tuning import runs
-    from tuning.worker import validate
+    from tuning.errors import DatasetRefused
+    from tuning.jobs import launch_job
 
-    spec = spec_from_args(args)
-    report = validate(spec)  # reads the data and the tokenizer only: no model is loaded yet
-    if not report.ok:
-        for line in report.error_lines():
+    try:
+        run_dir = launch_job(spec_from_args(args)).run_dir  # no model is loaded before the data passes
+    except DatasetRefused as exc:
+        for line in exc.report.error_lines():
             print(f"ftadvisor tune: error: {line}", file=sys.stderr)
         return 2
-    run_dir = runs.create_run(spec)
-    report.write(run_dir)  # the worker reuses it instead of validating again
-    runs.start_worker(run_dir)
     print(run_dir)
     if args.detach:
         return 0

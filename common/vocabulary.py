@@ -35,6 +35,14 @@ SHARDINGS: tuple[str, ...] = ("none", "zero1", "zero2", "zero3", "fsdp")
 ZERO_STAGES: dict[str, int] = {"zero1": 1, "zero2": 2, "zero3": 3}
 Device = Literal["auto", "cpu", "cuda"]
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+# The training stack whose choices (dtypes, loss, checkpointing) the estimator models; trl is what
+# our tuning backend runs (estimator/stacks.py documents each with the source lines that decide it).
+Stack = Literal["trl", "peft-trainer", "torchtune", "unsloth", "litgpt"]
+STACKS: tuple[str, ...] = ("trl", "peft-trainer", "torchtune", "unsloth", "litgpt")
+# The causal-LM loss: full fp32 logits (transformers' ForCausalLMLoss), chunked cross-entropy that
+# keeps every chunk's log-probs, or fused (no full-vocabulary fp32 buffer kept for backward).
+Loss = Literal["standard", "chunked", "fused"]
+LOSSES: tuple[str, ...] = ("standard", "chunked", "fused")
 
 METHOD_LABELS: dict[str, str] = {
     "inference": "serving",
@@ -43,6 +51,24 @@ METHOD_LABELS: dict[str, str] = {
     "full": "full fine-tuning",
     "dpo": "DPO",
 }
+
+# What the advisor recommends building: a prompt, retrieval, or one of the training methods.
+Approach = Literal["prompting", "rag", "lora", "qlora", "full_finetune"]
+APPROACHES: tuple[str, ...] = ("prompting", "rag", "lora", "qlora", "full_finetune")  # cheapest first
+FINETUNE_APPROACHES: tuple[str, ...] = ("lora", "qlora", "full_finetune")
+APPROACH_METHOD: dict[str, TrainMethod] = {"lora": "lora", "qlora": "qlora", "full_finetune": "full"}
+APPROACH_LABELS: dict[str, str] = {
+    "prompting": "Prompting",
+    "rag": "RAG (retrieval-augmented generation)",
+    "lora": "LoRA fine-tuning",
+    "qlora": "QLoRA fine-tuning",
+    "full_finetune": "Full fine-tuning",
+}
+APPROACH_SHORT_LABELS: dict[str, str] = {
+    "prompting": "Prompting", "rag": "RAG", "lora": "LoRA", "qlora": "QLoRA", "full_finetune": "Full FT",
+}
+# How a fine-tuning job learns: from demonstrations (SFT) or from chosen/rejected pairs (DPO).
+Recipe = Literal["sft", "dpo"]
 
 DEFAULT_LORA_RANK = 16
 DEFAULT_LORA_TARGETS = "all-linear"
@@ -56,3 +82,8 @@ def default_lora_alpha(rank: int) -> int:
 DEFAULT_LORA_ALPHA = default_lora_alpha(DEFAULT_LORA_RANK)
 DEFAULT_LR: dict[str, float] = {"lora": 2e-4, "qlora": 2e-4, "full": 1e-5, "dpo": 5e-6}
 DEFAULT_EPOCHS = 2  # seeds: 1-3 epochs limit forgetting
+
+# Task-aware scorers of a comparison (compare.scoring); a user's own is `python:MODULE:FUNCTION`.
+ScorerName = Literal["json", "sql-exec"]
+SCORERS: tuple[str, ...] = ("json", "sql-exec")
+USER_SCORER_PREFIX = "python:"

@@ -4,7 +4,7 @@ hybrid answer the same held-out questions; metrics, memory, time and cost per ar
     spec = CompareSpec(data="qa.csv", mapping=FieldMapping(prompt_field="question", completion_field="query"),
                        docs=["schemas/"], model="meta-llama/Llama-3.2-1B", output="runs/compare")
     run_dir = launch_comparison(spec)          # detached worker: python -m compare.worker RUN_DIR
-    results = load_results(run_dir)            # once tuning.runs.read_status(run_dir).state == "completed"
+    results = load_results(run_dir)            # once runs.refresh_status(run_dir).state == "completed"
 
 Import-light: torch, transformers, peft, chromadb load only in the worker's stages.
 """

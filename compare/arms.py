@@ -2,8 +2,8 @@
 
 `base` prompts the model; `rag` prompts it with retrieved passages (the RAG baseline's own
 prompt); `finetuned` prompts base + adapter; `finetuned_rag` gives base + adapter the RAG prompt.
-Every arm uses the same chat formatting and the same generation settings, one question at a
-time, so latency is per answer. Heavy imports stay inside the functions (worker only).
+Every arm uses the same chat formatting and the same generation settings. Heavy imports stay
+inside the functions (worker only).
 """
 from __future__ import annotations
 
@@ -11,14 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from compare.spec import FINETUNED_ARMS, RETRIEVAL_ARMS, GenerationSettings
-
-ARM_TITLES = {
-    "base": "Base model (prompting)",
-    "rag": "Base + RAG",
-    "finetuned": "Fine-tuned",
-    "finetuned_rag": "Fine-tuned + RAG (hybrid)",
-}
-
 
 def uses_retrieval(arm: str) -> bool:
     return arm in RETRIEVAL_ARMS
@@ -46,7 +38,7 @@ def arm_prompt(arm: str, question: str, hits: list, tokenizer: Any = None, max_t
 
 class Generator:
     """A model loaded once (the base, or a tuning run's adapter on its base) answering prompts
-    one at a time through the tuning backend's `generate_answers`, so latency is per answer.
+    through the tuning backend's `generate_answers`, one batch per call.
 
     A tuning run folder loads its adapter on the base it was trained on (4-bit NF4 for QLoRA)."""
 
@@ -55,16 +47,17 @@ class Generator:
 
         self.model, self.tokenizer = load_for_inference(str(model_or_run_dir), device=device)
 
-    def generate(self, prompt: str, settings: GenerationSettings, max_prompt_tokens: int | None = None):
-        """A `tuning.generate.Generation` (text, prompt/completion tokens, latency_s)."""
+    def generate(self, prompts: list[str], settings: GenerationSettings, max_prompt_tokens: int | None = None):
+        """One `tuning.generate.Generation` per prompt (text, token counts, latency_s of the one
+        generate() call that answered them all, batch_size), greedy unless the settings sample."""
         from tuning.generate import generate_answers
 
         if max_prompt_tokens is not None:
-            prompt = self._fit(prompt, settings.system_prompt, max_prompt_tokens)
+            prompts = [self._fit(prompt, max_prompt_tokens) for prompt in prompts]
         return generate_answers(
-            (self.model, self.tokenizer), [prompt], settings.max_new_tokens, batch_size=1,
+            (self.model, self.tokenizer), prompts, settings.max_new_tokens, batch_size=len(prompts),
             greedy=settings.greedy, temperature=settings.temperature, system=settings.system_prompt,
-        )[0]
+        )
 
     def warm_up(self, settings: GenerationSettings) -> None:
         """One short untimed generation, so one-time set-up (kernels, caches) is not billed to
@@ -73,7 +66,7 @@ class Generator:
 
         generate_answers((self.model, self.tokenizer), ["Hello"], 2, batch_size=1, system=settings.system_prompt)
 
-    def _fit(self, prompt: str, system: str | None, max_tokens: int) -> str:
+    def _fit(self, prompt: str, max_tokens: int) -> str:
         """Cut a prompt that would not fit the context from the front (the question is at the end)."""
         ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         if len(ids) <= max_tokens:

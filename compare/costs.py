@@ -1,15 +1,14 @@
-"""Serving and training cost of each arm at one GPU's hourly price, and break-even volumes.
-
-Model (stated in results and the README): a query costs the wall time it took on the machine
-that ran the comparison (serial, batch 1, mean latency), billed at the chosen GPU's on-demand
-price; an arm's fixed cost is its one-off work (indexing for RAG, training for fine-tuning)
-billed the same way. Total cost after N queries = fixed + N * per_query.
+"""Each arm's cost: per query (the estimator's serving model at the chosen GPU, for the arm's
+measured prompt and answer lengths: compare.cost_stage), one-off (indexing, training), and the
+break-even volumes between arms. Total cost after N queries = fixed + N * per_query.
 """
 from __future__ import annotations
 
 from itertools import combinations
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from compare.spec import ARM_TITLES
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -18,10 +17,13 @@ class ArmCost(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     arm: str
-    per_query_usd: float = Field(description="Mean latency (s) / 3600 * USD per GPU-hour.")
+    per_query_usd: float = Field(description="GPU-seconds a query costs at the chosen GPU x its price per second.")
     per_1k_queries_usd: float
-    fixed_usd: float = Field(description="One-off cost: indexing and/or training time at the same price.")
+    fixed_usd: float = Field(description="One-off cost at the chosen GPU: indexing and/or training.")
     fixed_parts: dict[str, float] = Field(default_factory=dict, description="Fixed cost by part (USD).")
+    prompt_tokens: float | None = Field(None, description="The arm's measured mean prompt length, tokens.")
+    output_tokens: float | None = Field(None, description="The arm's measured mean answer length, tokens.")
+    latency_s: float | None = Field(None, description="Estimated latency per request at the chosen GPU.")
 
 
 class BreakEven(BaseModel):
@@ -38,17 +40,11 @@ def usd_for_seconds(seconds: float, usd_per_hour: float) -> float:
     return seconds / SECONDS_PER_HOUR * usd_per_hour
 
 
-def arm_cost(arm: str, mean_latency_s: float, usd_per_hour: float, fixed_seconds: dict[str, float]) -> ArmCost:
-    """Per-query, per-1,000-queries and fixed cost of one arm."""
-    per_query = usd_for_seconds(mean_latency_s, usd_per_hour)
-    parts = {name: usd_for_seconds(s, usd_per_hour) for name, s in fixed_seconds.items()}
-    return ArmCost(
-        arm=arm,
-        per_query_usd=per_query,
-        per_1k_queries_usd=per_query * 1000,
-        fixed_usd=sum(parts.values()),
-        fixed_parts=parts,
-    )
+def arm_cost(arm: str, per_query_usd: float, fixed_usd: dict[str, float], **lengths: float | None) -> ArmCost:
+    """Per-query, per-1,000-queries and fixed cost of one arm (`lengths`: prompt_tokens,
+    output_tokens, latency_s for the record)."""
+    return ArmCost(arm=arm, per_query_usd=per_query_usd, per_1k_queries_usd=per_query_usd * 1000,
+                   fixed_usd=sum(fixed_usd.values()), fixed_parts=dict(fixed_usd), **lengths)
 
 
 def break_even(a: ArmCost, b: ArmCost) -> BreakEven:
@@ -62,13 +58,17 @@ def break_even(a: ArmCost, b: ArmCost) -> BreakEven:
     if d_fixed == 0:
         winner, loser = (hi, lo) if d_query > 0 else (lo, hi)
         return BreakEven(cheaper_after=winner.arm, than=loser.arm, queries=0.0,
-                         note=f"{winner.arm} is cheaper from the first query")
+                         note=f"{_t(winner.arm)} is cheaper from the first query")
     if d_query <= 0:
         return BreakEven(cheaper_after=hi.arm, than=lo.arm, queries=None,
-                         note=f"{hi.arm} costs more up front and per query: {lo.arm} is always cheaper")
+                         note=f"{_t(hi.arm)} costs more up front and per query: {_t(lo.arm)} is always cheaper")
     n = d_fixed / d_query
     return BreakEven(cheaper_after=hi.arm, than=lo.arm, queries=n,
-                     note=f"{hi.arm} becomes cheaper than {lo.arm} after {n:,.0f} queries")
+                     note=f"{_t(hi.arm)} becomes cheaper than {_t(lo.arm)} after {n:,.0f} queries")
+
+
+def _t(arm: str) -> str:
+    return ARM_TITLES.get(arm, arm)
 
 
 def break_evens(costs: list[ArmCost]) -> list[BreakEven]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from compare.errors import CompareError
-from compare.spec import CompareSpec
+from compare.spec import AdvisedArm, CompareSpec
 
 
 def preflight(spec: CompareSpec) -> int:
@@ -28,6 +28,8 @@ def preflight(spec: CompareSpec) -> int:
                            f"(columns: {', '.join(loaded.columns)})")
     if len(loaded.examples) < 2:
         raise CompareError(f"data: {len(loaded.examples)} example(s): a comparison needs at least 2 (train + held-out)")
+    if spec.needs_training:
+        _refuse_untrainable(spec)
     from tuning.model_ref import check_available
 
     check_available(spec.model)  # a folder without config.json, a hub id no hub or cache can give
@@ -37,9 +39,23 @@ def preflight(spec: CompareSpec) -> int:
     return len(loaded.examples)
 
 
+def _refuse_untrainable(spec: CompareSpec) -> None:
+    """Refuse data the fine-tuned arms would not train on at all (every prompt alone fills
+    max_seq_len: trl drops such rows). Counted in tokens when the model folder has a tokenizer,
+    else in words (at most as many as tokens, so a refusal in words holds in tokens)."""
+    from tuning.data import validate_dataset
+
+    folder = Path(spec.model)
+    has_tokenizer = any((folder / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json"))
+    report = validate_dataset(spec.data, spec.mapping, tokenizer=spec.model if has_tokenizer else None,
+                              max_seq_len=spec.finetune.max_seq_len, near_dup=False, eval_fraction=0.0)
+    if not report.ok:
+        raise CompareError(f"data: {report.error_lines()[0]}")
+
+
 def launch_comparison(spec: CompareSpec) -> Path:
     """Preflight, then create the run folder and start its worker; returns the folder at once."""
-    from tuning import runs
+    import runs
 
     preflight(spec)
     return runs.launch(spec)
@@ -47,34 +63,39 @@ def launch_comparison(spec: CompareSpec) -> Path:
 
 def defaults_from_advice(answers: Any = None, recommendation: Any = None) -> dict[str, Any]:
     """CompareSpec fields suggested by the advisor: the GPU for prices, and for the fine-tuned
-    arms the method (QLoRA or LoRA; full fine-tuning is compared as LoRA), rank, learning rate,
-    epochs, batch size and sequence length of the recommended plan (sized by the estimator).
-    Only fields with an advised value are returned; the model is left to the user because the
-    advisor's model may be a size ("8b") rather than something to load."""
+    arms the rank, alpha, learning rate, epochs, batch size and sequence length of the recommended
+    plan (`tuning.from_advice.job_fields`, the one advice -> job mapping). The method stays `auto`
+    (QLoRA on a GPU, LoRA on a CPU: the comparison runs where it is launched, not on the advised
+    GPU). The model is left to the user because the advisor's model may be a size ("8b") rather
+    than something to load."""
+    from tuning.from_advice import job_fields
+
     out: dict[str, Any] = {}
     gpu = getattr(answers, "gpu", None)
     if gpu:
         out["gpu"] = gpu
     plan = getattr(recommendation, "finetune", None)
-    finetune: dict[str, Any] = {}
     if plan is not None:
-        finetune["method"] = "qlora" if plan.method == "qlora" else "lora"
-        if plan.lora_rank:
-            finetune["lora_rank"] = plan.lora_rank
-            finetune["lora_alpha"] = 2 * plan.lora_rank
-        finetune["learning_rate"] = plan.learning_rate
-        finetune["epochs"] = plan.epochs
-        finetune["batch_size"] = plan.batch_size
-        finetune["max_seq_len"] = plan.seq_len
+        fields = job_fields(plan)
+        out["finetune"] = {name: fields[key] for name, key in _FINETUNE_FROM_JOB.items() if key in fields}
         if plan.fit and plan.fit.gpu and "gpu" not in out:
             out["gpu"] = plan.fit.gpu
-    elif getattr(recommendation, "primary", None) in ("lora", "qlora"):
-        finetune["method"] = recommendation.primary
-    if finetune:
-        out["finetune"] = finetune
     if "gpu" in out:
         out["gpu"] = _catalog_gpu_name(out["gpu"])
     return out
+
+
+def advised_arm(recommendation: Any) -> AdvisedArm | None:
+    """The advisor's recommendation as the spec's `advised` (None without one)."""
+    if recommendation is None:
+        return None
+    return AdvisedArm(approach=recommendation.primary, combine_with=list(recommendation.combine_with),
+                      headline=recommendation.headline)
+
+
+# FinetuneSettings field -> JobSpec field (the comparison trains one adapter: no DPO, no multi-GPU).
+_FINETUNE_FROM_JOB = {"lora_rank": "lora_rank", "lora_alpha": "lora_alpha", "learning_rate": "learning_rate",
+                      "epochs": "epochs", "batch_size": "batch_size", "max_seq_len": "max_seq_len"}
 
 
 def _catalog_gpu_name(name: str) -> str:

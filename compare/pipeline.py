@@ -1,6 +1,4 @@
-"""The comparison pipeline, stage by stage:
-
-split -> index -> base -> rag -> train -> finetuned -> finetuned_rag -> forgetting -> costs -> results
+"""The comparison pipeline: runs the stages of `compare.plan` in order.
 
 Each finished stage has written its output file (atomically) in the run folder; a resumed run
 skips every stage whose file exists, and an answering stage picks up at the first question it
@@ -11,30 +9,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from compare.errors import Cancelled, CompareError
-from compare.files import ANSWER_STAGES, stage_output
+from compare.plan import BY_NAME, planned_stages, stage_output
 from compare.spec import CompareSpec
-from tuning import runs
+import runs
 
-STAGES: tuple[str, ...] = (
-    "split", "index", "base", "rag", "train", "finetuned", "finetuned_rag", "forgetting", "costs", "results",
-)
 STATUS_EVERY_S = 0.5
 M = TypeVar("M", bound=BaseModel)
-
-
-def planned_stages(spec: CompareSpec) -> list[str]:
-    """The stages this spec needs, in order."""
-    wanted = {"split", "costs", "results", *spec.arms}
-    if spec.needs_retrieval:
-        wanted.add("index")
-    if spec.needs_training:
-        wanted |= {"train", "forgetting"}
-    return [s for s in STAGES if s in wanted]
 
 
 class Pipeline:
@@ -63,7 +48,7 @@ class Pipeline:
                                    eta_s=None, loss=None)
                 self.log(f"stage {stage}: started")
                 start = time.time()
-                self.stage_function(stage)()
+                self.run_stage(stage)
                 states[stage] = "completed"
                 self.record_stage_time(stage, time.time() - start)
                 runs.update_status(self.run_dir, stages=dict(states))
@@ -80,19 +65,8 @@ class Pipeline:
         runs.update_status(self.run_dir, step=len(self.stages), total_steps=len(self.stages), loss=None)
         return "completed"
 
-    def stage_function(self, stage: str) -> Callable[[], None]:
-        from compare import stages, summarize, training
-
-        if stage in ANSWER_STAGES:
-            return lambda: stages.answer_stage(self, stage)
-        return {
-            "split": lambda: stages.split_stage(self),
-            "index": lambda: stages.index_stage(self),
-            "train": lambda: training.train_stage(self),
-            "forgetting": lambda: stages.forgetting_stage(self),
-            "costs": lambda: summarize.costs_stage(self),
-            "results": lambda: summarize.results_stage(self),
-        }[stage]
+    def run_stage(self, stage: str) -> None:
+        BY_NAME[stage].run(self)
 
     # ------------------------------------------------------------ helpers for stages
 
@@ -109,7 +83,7 @@ class Pipeline:
         runs.update_status(self.run_dir, step=done, total_steps=total, **extra)
 
     def record_stage_time(self, stage: str, seconds: float) -> None:
-        status = runs.read_status(self.run_dir)
+        status = runs.load_status(self.run_dir)
         times = dict(status.detail.get("stage_seconds", {}))
         times[stage] = round(times.get(stage, 0.0) + seconds, 3)
         runs.update_status(self.run_dir, detail=dict(status.detail, stage_seconds=times))

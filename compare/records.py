@@ -53,6 +53,9 @@ class Retrieval(_Record):
     chunks: int
     skipped: list[SkippedFile] = Field(default_factory=list)
     questions: list[QuestionHits]
+    train_questions: list[QuestionHits] = Field(
+        default_factory=list, description="Passages for each training question (id = its position in split.train), "
+        "when the adapter trains on retrieval prompts.")
 
     def by_id(self) -> dict[int, QuestionHits]:
         return {q.id: q for q in self.questions}
@@ -63,18 +66,37 @@ class AnswerRecord(_Record):
 
     id: int
     answer: str
-    latency_s: float
+    latency_s: float = Field(description="Wall time of the generate() call that answered it (its whole batch).")
+    batch_size: int = Field(1, ge=1, description="Questions answered by that call.")
     prompt_tokens: int
     new_tokens: int
 
+    @property
+    def machine_seconds(self) -> float:
+        """This answer's share of the batch's wall time."""
+        return self.latency_s / self.batch_size
+
+
+class LatencySample(_Record):
+    """answers/<arm>.latency.json: a few questions answered again alone, one generate() call each."""
+
+    questions: int
+    latencies_s: list[float]
+    prompt_tokens: list[int]
+    new_tokens: list[int]
+    same_as_batched: int = Field(description="How many of these answers equal the batched answer.")
+    greedy: bool
+
 
 class TrainRecord(_Record):
-    """train.json: the fine-tune sub-run, once completed."""
+    """train.json / train_rag.json: a fine-tune sub-run (one adapter), once completed."""
 
     run_dir: str
     adapter_dir: str
     method: str
     steps: int
+    prompts: str = Field("bare", description="What it trained on: bare, retrieval or mix prompts.")
+    arms: list[str] = Field(default_factory=lambda: ["finetuned", "finetuned_rag"], description="Arms it answers for.")
     train_examples: int
     seconds: float = Field(description="Wall time of the tuning worker, summed over resumed segments.")
     final_loss: float | None = None
@@ -82,7 +104,7 @@ class TrainRecord(_Record):
 
 
 class Forgetting(_Record):
-    """forgetting.json: perplexity on general text, adapter off (before) and on (after)."""
+    """One adapter's perplexity on general text, adapter off (before) and on (after)."""
 
     perplexity_before: float
     perplexity_after: float
@@ -90,3 +112,9 @@ class Forgetting(_Record):
     texts: int
     source: str
     base_precision: str
+
+
+class Forgettings(_Record):
+    """forgetting.json: adapter name (train, train_rag) -> its Forgetting."""
+
+    adapters: dict[str, Forgetting]

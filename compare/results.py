@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from compare.costs import ArmCost, BreakEven
 from compare.errors import CompareError
+from compare.evidence import Evidence
+from estimator.serving import ServingEstimate
+from compare.scoring.results import DatabaseInfo, ScorerSummary
 
 RESULTS_FILE = "results.json"
 
@@ -28,6 +31,9 @@ class ArmMetrics(BaseModel):
     latency_p50_s: float
     latency_p95_s: float
     latency_mean_s: float
+    latency_basis: str = Field("", description="What the latency figures time (single requests, or batches).")
+    seconds_per_answer: float = Field(0.0, description="Machine seconds per answer when answering in batches (batch wall time / batch size).")
+    answer_batch_size: int = Field(1, description="Largest batch the answers were generated in.")
     generated_tokens: int = Field(description="New tokens generated over all questions.")
     generated_tokens_mean: float
     prompt_tokens_mean: float | None = Field(None, description="Mean prompt length in tokens (retrieved passages included).")
@@ -36,6 +42,7 @@ class ArmMetrics(BaseModel):
     perplexity_before: float | None = Field(None, description="Base model's perplexity on the general text (fine-tuned arms).")
     perplexity_after: float | None = Field(None, description="Fine-tuned model's perplexity on the same text.")
     cost_per_1k_queries_usd: float | None = None
+    scores: dict[str, ScorerSummary] = Field(default_factory=dict, description="Task-aware scorers: name -> summary.")
 
 
 class TrainingFigures(BaseModel):
@@ -44,6 +51,8 @@ class TrainingFigures(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: str
+    prompts: str = Field("bare", description="What the adapter trained on: bare, retrieval or mix prompts.")
+    arms: list[str] = Field(default_factory=list, description="The fine-tuned arms it answers for.")
     steps: int
     train_examples: int
     seconds: float = Field(description="Wall time of the training run.")
@@ -77,10 +86,13 @@ class CostFigures(BaseModel):
     gpu: str
     usd_per_hour: float | None
     price_source: str | None = None
+    concurrency: int = Field(1, description="Requests decoded together in the serving estimate.")
     basis: str = Field(description="How the figures were computed, in words.")
     arms: dict[str, ArmCost] = Field(default_factory=dict)
     break_even: list[BreakEven] = Field(default_factory=list)
-    training_estimate: TrainingEstimate | None = None
+    serving: dict[str, ServingEstimate] = Field(default_factory=dict, description="The serving estimate behind each arm's cost.")
+    training_estimates: dict[str, TrainingEstimate] = Field(
+        default_factory=dict, description="Adapter (train, train_rag) -> the estimator's figures for its training.")
 
 
 class Results(BaseModel):
@@ -101,53 +113,81 @@ class Results(BaseModel):
     index_seconds: float | None = None
     index_chunks: int | None = None
     arms: dict[str, ArmMetrics]
-    training: TrainingFigures | None = None
+    trainings: dict[str, TrainingFigures] = Field(
+        default_factory=dict, description="Adapter (train, train_rag) -> its training, measured and estimated.")
     costs: CostFigures | None = None
+    evidence: Evidence | None = Field(None, description="What the evidence shows, in one paragraph.")
+    scorers: list[str] = Field(default_factory=list, description="The task-aware scorers that ran, in order.")
+    database: DatabaseInfo | None = Field(None, description="The PostgreSQL sql-exec ran on (start and load times).")
     notes: list[str] = Field(default_factory=list)
+
+    @property
+    def training(self) -> TrainingFigures | None:
+        """The first adapter's training (the plain fine-tune's, when there is one)."""
+        return next(iter(self.trainings.values()), None)
 
     def best_arm(self, metric: str = "token_f1") -> str | None:
         scored = {name: getattr(m, metric) for name, m in self.arms.items() if getattr(m, metric) is not None}
         return max(scored, key=scored.get) if scored else None
 
     def to_markdown(self) -> str:
-        """The metric table, then memory/time/cost: what `metrics.md` holds."""
+        """The evidence, the metric table, then memory/time/cost: what `metrics.md` holds."""
+        scorer_cols = "".join(f" {SCORER_LABELS.get(n, n)} |" for n in self.scorers)
         lines = [
             f"# Comparison: {Path(self.model).name or self.model}",
             "",
             f"{self.eval_examples} held-out questions (trained on {self.train_examples}), seed {self.seed}, "
             f"greedy={self.generation.get('greedy')}, max_new_tokens={self.generation.get('max_new_tokens')}, k={self.k}.",
             "",
-            "| arm | exact match | token F1 | ROUGE-L | hit@k | latency p50 (s) | latency p95 (s) "
-            "| tokens/answer | ppl before -> after | $ / 1k queries |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            *([self.evidence.paragraph, ""] if self.evidence else []),
+            f"| arm |{scorer_cols} exact match | token F1 | ROUGE-L | hit@k | latency p50 (s) | latency p95 (s) "
+            "| s / answer in batches | tokens/answer | ppl before -> after | $ / 1k queries |",
+            "|---|" + "---|" * (10 + len(self.scorers)),
         ]
         for name, m in self.arms.items():
             ppl = (
                 f"{m.perplexity_before:.1f} -> {m.perplexity_after:.1f}"
                 if m.perplexity_before is not None and m.perplexity_after is not None else "-"
             )
+            scored = "".join(f" {_opt(m.scores[n].mean) if n in m.scores else '-'} |" for n in self.scorers)
             lines.append(
-                f"| {name} | {m.exact_match:.3f} | {m.token_f1:.3f} | {m.rouge_l:.3f} | {_opt(m.hit_at_k)} "
-                f"| {m.latency_p50_s:.3f} | {m.latency_p95_s:.3f} | {m.generated_tokens_mean:.1f} | {ppl} "
-                f"| {_opt(m.cost_per_1k_queries_usd, '{:.4f}')} |"
+                f"| {name} |{scored} {m.exact_match:.3f} | {m.token_f1:.3f} | {m.rouge_l:.3f} | {_opt(m.hit_at_k)} "
+                f"| {m.latency_p50_s:.3f} | {m.latency_p95_s:.3f} | {m.seconds_per_answer:.3f} "
+                f"| {m.generated_tokens_mean:.1f} | {ppl} | {_opt(m.cost_per_1k_queries_usd, '{:.4f}')} |"
             )
+        basis = next((m.latency_basis for m in self.arms.values() if m.latency_basis), "")
+        lines += ["", f"Latency: {basis}, on the machine that ran the comparison."] if basis else []
         if self.hit_definition:
             lines += ["", f"hit@k: {self.hit_definition}"]
-        lines += self._training_lines() + self._cost_lines()
+        lines += self._scorer_lines()
+        for t in self.trainings.values():
+            lines += self._training_lines(t)
+        lines += self._cost_lines()
         if self.notes:
             lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
 
-    def _training_lines(self) -> list[str]:
-        t = self.training
-        if t is None:
-            return []
+    def _scorer_lines(self) -> list[str]:
+        lines = []
+        for name in self.scorers:
+            counts = [f"{a}: {m.scores[name].errors} errors, {m.scores[name].timeouts} timeouts, "
+                      f"{m.scores[name].excluded} excluded" for a, m in self.arms.items() if name in m.scores]
+            lines += [f"- {SCORER_LABELS.get(name, name)}: {'; '.join(counts)}"]
+        db = self.database
+        if db is not None and db.embedded:
+            lines.append(f"- database: a private PostgreSQL started in {db.start_s or 0:.1f} s, "
+                         f"{len(db.load_s)} dumps loaded in {sum(db.load_s.values()):.1f} s; "
+                         f"{db.queries} queries in {db.query_s:.1f} s")
+        return ["", "Task-aware scorers (answers.jsonl has each verdict and error):", *lines] if lines else []
+
+    def _training_lines(self, t: TrainingFigures) -> list[str]:
         gpu = self.costs.gpu if self.costs else "the chosen GPU"
         kind = f" ({t.measured_kind})" if t.measured_kind else ""
         error = f" ({t.estimate_error_pct:+.0f}%)" if t.estimate_error_pct is not None else ""
         return [
             "",
-            f"## Training ({t.method}, {t.steps} steps on {t.train_examples} examples)",
+            f"## Training: the adapter of {', '.join(t.arms) or 'the fine-tuned arms'} ({t.method} on {t.prompts} "
+            f"prompts, {t.steps} steps on {t.train_examples} examples)",
             "",
             "| figure | measured | estimated |",
             "|---|---|---|",
@@ -156,7 +196,7 @@ class Results(BaseModel):
             f"| peak memory at {gpu} (GiB) | - | {_opt(t.estimated_peak_gib_at_gpu, '{:.2f}')} |",
             f"| training time (s) | {t.seconds:.1f} (this machine) "
             f"| {_opt(t.estimated_hours_at_gpu * 3600 if t.estimated_hours_at_gpu is not None else None, '{:.3g}')} ({gpu}) |",
-            f"| training cost at {gpu} ($) | {_opt(t.cost_usd, '{:.4g}')} (time here x price) "
+            f"| training cost at {gpu} ($) | {_opt(t.cost_usd, '{:.4g}')} "
             f"| {_opt(t.estimated_cost_usd, '{:.3g}')} |",
         ]
 
@@ -188,6 +228,9 @@ def load_results(run_dir_or_file: str | Path) -> Results:
     except json.JSONDecodeError as exc:
         raise CompareError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
 
+
+# Task-aware scorers' column labels (compare.scoring).
+SCORER_LABELS: dict[str, str] = {"json": "valid JSON", "sql-exec": "execution accuracy"}
 
 # Metrics shown as columns and charts, with their labels (page, report).
 METRIC_LABELS: dict[str, str] = {

@@ -7,14 +7,24 @@ LoRA adapter trained on the training split) and `finetuned_rag` (the hybrid).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from common.paths import resolve_user_path
+from compare.scoring.spec import ScorerSpec
+from common.vocabulary import DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR
 from tuning.data.models import FieldMapping
 
 ArmName = Literal["base", "rag", "finetuned", "finetuned_rag"]
 ARMS: tuple[str, ...] = ("base", "rag", "finetuned", "finetuned_rag")
+ARM_TITLES: dict[str, str] = {
+    "base": "Base model (prompting)",
+    "rag": "Base + RAG",
+    "finetuned": "Fine-tuned",
+    "finetuned_rag": "Fine-tuned + RAG (hybrid)",
+}
+TrainPrompts = Literal["separate", "bare", "retrieval", "mix"]
 RETRIEVAL_ARMS = frozenset({"rag", "finetuned_rag"})
 FINETUNED_ARMS = frozenset({"finetuned", "finetuned_rag"})
 SCHEMA_VERSION = 1
@@ -26,6 +36,10 @@ class GenerationSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_new_tokens: int = Field(64, ge=1, le=4096, description="Most tokens generated per answer.")
+    batch_size: int = Field(8, ge=1, le=256, description="Questions answered at once (left padding); greedy answers "
+                            "equal one-at-a-time answers.")
+    latency_sample: int = Field(3, ge=0, le=100, description="Questions answered again one at a time, for the "
+                                "single-request latency.")
     greedy: bool = Field(True, description="Greedy decoding (reproducible); off samples with the temperature.")
     temperature: float = Field(0.7, gt=0, le=2, description="Sampling temperature when not greedy.")
     system_prompt: str | None = Field(
@@ -58,14 +72,40 @@ class FinetuneSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    method: Literal["qlora", "lora"] = Field("qlora", description="QLoRA (4-bit NF4 base) or LoRA (16-bit base).")
-    lora_rank: int = Field(16, ge=1, le=1024, description="LoRA rank r.")
-    lora_alpha: int = Field(32, ge=1, le=4096, description="LoRA alpha (scale = alpha / r).")
-    learning_rate: float = Field(2e-4, gt=0, le=1e-2, description="Peak learning rate (LoRA: 1e-5..2e-4 keeps general skills).")
-    epochs: float = Field(2, gt=0, le=20, description="Passes over the training split (seeds: 1-3).")
+    method: Literal["auto", "qlora", "lora"] = Field(
+        "auto", description="QLoRA (4-bit NF4 base) or LoRA (16-bit base); auto: QLoRA on a GPU, LoRA on a CPU, where "
+        "bitsandbytes' 4-bit matmuls are several times slower than 16-bit ones.")
+    lora_rank: int = Field(DEFAULT_LORA_RANK, ge=1, le=1024, description="LoRA rank r.")
+    lora_alpha: int = Field(DEFAULT_LORA_ALPHA, ge=1, le=4096, description="LoRA alpha (scale = alpha / r).")
+    learning_rate: float = Field(DEFAULT_LR["lora"], gt=0, le=1e-2, description="Peak learning rate (LoRA: 1e-5..2e-4 keeps general skills).")
+    epochs: float = Field(DEFAULT_EPOCHS, gt=0, le=20, description="Passes over the training split (seeds: 1-3).")
     max_steps: int | None = Field(None, ge=1, le=1_000_000, description="Stop after this many steps (overrides epochs).")
     batch_size: int = Field(4, ge=1, le=1024, description="Examples per step.")
     max_seq_len: int = Field(512, ge=16, le=131_072, description="Longest training example, in tokens.")
+    train_prompts: TrainPrompts = Field(
+        "separate", description="What the adapters train on: separate (one adapter per fine-tuned arm, each on the "
+        "prompts its arm sends: bare questions for finetuned, the question with its retrieved passages for the "
+        "hybrid, as RAFT does); or one adapter for both arms on bare, retrieval or mixed prompts.")
+
+
+# The advisor's approach -> the arm that puts it into practice.
+APPROACH_ARM: dict[str, ArmName] = {"prompting": "base", "rag": "rag", "lora": "finetuned", "qlora": "finetuned",
+                                    "full_finetune": "finetuned"}
+
+
+class AdvisedArm(BaseModel):
+    """What the advisor recommended for the answers a comparison was launched from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approach: str = Field(description="The advisor's primary approach (prompting, rag, lora, qlora, full_finetune).")
+    combine_with: list[str] = Field(default_factory=list)
+    headline: str = ""
+
+    @property
+    def arm(self) -> ArmName:
+        arm = APPROACH_ARM.get(self.approach, "base")
+        return "finetuned_rag" if arm == "finetuned" and "rag" in self.combine_with else arm
 
 
 class CompareSpec(BaseModel):
@@ -98,10 +138,16 @@ class CompareSpec(BaseModel):
     forgetting_text: Path | None = Field(
         None, description="General text for the forgetting check (perplexity before/after); built-in when unset."
     )
-    gpu: str = Field("A100 80GB", min_length=1, description="GPU whose hourly price the costs use (catalog name).")
+    scoring: ScorerSpec | None = Field(
+        None, description="Task-aware scorers (json, sql-exec, python:MODULE:FUNCTION) next to exact match, token F1 "
+        "and ROUGE-L; sql-exec loads the .sql dumps among the documents unless given a server URL.")
+    gpu: str = Field("A100 80GB", min_length=1, description="GPU the costs are estimated at (catalog name).")
+    concurrency: int = Field(8, ge=1, le=4096, description="Requests the serving estimate decodes together on that "
+                             "GPU (continuous batching).")
     answers_key: str | None = Field(
         None, description="Key of the advisor answers this comparison was launched from (compare.answers_key)."
     )
+    advised: AdvisedArm | None = Field(None, description="The advisor's recommendation for those answers.")
     output: Path = Field(description="The run folder.")
 
     @field_validator("model")
@@ -111,13 +157,25 @@ class CompareSpec(BaseModel):
 
         return resolve_model(value)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _dumps_from_docs(cls, data: Any) -> Any:
+        """sql-exec without a server URL loads the dumps given as documents (the schemas retrieval
+        reads are the databases the queries run on)."""
+        scoring = data.get("scoring") if isinstance(data, dict) else None
+        if isinstance(scoring, dict) and not scoring.get("sql_url") and not scoring.get("sql_dumps"):
+            names = scoring.get("names") or []
+            if "sql-exec" in (names.split(",") if isinstance(names, str) else names) and data.get("docs"):
+                data = {**data, "scoring": {**scoring, "sql_dumps": list(data["docs"])}}
+        return data
+
     @model_validator(mode="after")
     def _absolute_paths(self) -> CompareSpec:
-        self.data = self.data.expanduser().resolve()
-        self.docs = [d.expanduser().resolve() for d in self.docs]
-        self.output = self.output.expanduser().resolve()
+        self.data = resolve_user_path(self.data, "data")
+        self.docs = [resolve_user_path(d, "docs") for d in self.docs]
+        self.output = resolve_user_path(self.output, "output")
         if self.forgetting_text is not None:
-            self.forgetting_text = self.forgetting_text.expanduser().resolve()
+            self.forgetting_text = resolve_user_path(self.forgetting_text, "forgetting_text")
         self.arms = [a for a in ARMS if a in set(self.arms)]  # canonical order, no repeats
         return self
 
@@ -129,14 +187,21 @@ class CompareSpec(BaseModel):
     def needs_retrieval(self) -> bool:
         return bool(RETRIEVAL_ARMS & set(self.arms))
 
+    @property
+    def trains_on_retrieval(self) -> bool:
+        """Whether training rows hold retrieval prompts (then the index stage retrieves for them too)."""
+        from compare.finetune_setup import adapters
+
+        return any(a.prompts != "bare" for a in adapters(self))
+
     def check_inputs(self) -> None:
         """Fail early, with the path, when an input file or folder is missing."""
         from compare.errors import CompareError
 
-        if not self.data.is_file():
-            raise CompareError(f"data: no such file {self.data}")
+        for field, path in (("data", self.data), ("forgetting_text", self.forgetting_text)):
+            if path is not None and not path.is_file():
+                why = f"{path} is a folder: give a file" if path.is_dir() else f"no such file {path}"
+                raise CompareError(f"{field}: {why}")
         for doc in self.docs:
             if not doc.exists():
                 raise CompareError(f"docs: no such file or folder {doc}")
-        if self.forgetting_text is not None and not self.forgetting_text.is_file():
-            raise CompareError(f"forgetting_text: no such file {self.forgetting_text}")

@@ -1,23 +1,19 @@
-"""The data stages of the pipeline: split, index (+ retrieval for every held-out question), the
-answering stages of the four arms, and the forgetting check. Training is `compare.training`,
-costs and results are `compare.summarize`."""
+"""The data stages of the pipeline: split, index (+ retrieval for every held-out question) and the
+forgetting check. Answering is `compare.answering`, training `compare.training`, costs and
+results `compare.cost_stage` and `compare.results_stage`."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from compare.arms import Generator, arm_prompt, uses_adapter, uses_retrieval
 from compare.errors import CompareError
-from compare.files import read_jsonl, stage_output
 from compare.metrics import contains_answer, hit_at_k, perplexity
-from compare.records import AnswerRecord, EvalItem, Forgetting, QuestionHits, Retrieval, Split, TrainItem, TrainRecord
-from tuning.runs import write_atomic
+from compare.records import EvalItem, Forgetting, Forgettings, QuestionHits, Retrieval, Split, TrainItem, TrainRecord
+from runs import write_atomic
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
 
 STORE_DIR, COLLECTION = "store", "compare"
-TRAIN_DATA = "train_data.jsonl"
 KNOWLEDGE_BASE = "kb/training_answers.md"
 GENERAL_TEXT = Path(__file__).with_name("general_text.txt")
 
@@ -26,8 +22,7 @@ GENERAL_TEXT = Path(__file__).with_name("general_text.txt")
 
 
 def split_stage(p: Pipeline) -> None:
-    """One seeded split shared by every arm: split.json (train + held-out rows) and the
-    training file of the fine-tune sub-run."""
+    """One seeded split shared by every arm: split.json (train + held-out rows)."""
     from tuning.data.load import load_examples
     from tuning.data.split import split_examples
 
@@ -54,7 +49,6 @@ def split_stage(p: Pipeline) -> None:
     for ex in train:
         question, reference, system = question_and_reference(ex)
         train_items.append(TrainItem(question=question, reference=reference, system=system, source_line=ex.source_line))
-    _write_training_file(p, train_items)
     p.write("split.json", Split(shape=loaded.shape, total=len(loaded.examples), train=train_items, eval=eval_items))
     p.log(f"split: {len(train_items)} train, {len(eval_items)} held-out (seed {spec.seed})")
 
@@ -85,22 +79,6 @@ def _relevant_by_line(spec) -> dict[int, str]:
     return {line: str(rec.get(spec.relevant_field, "")) for line, rec in raw.rows if isinstance(rec, dict)}
 
 
-def _write_training_file(p: Pipeline, rows: list[TrainItem]) -> None:
-    """The training split in a shape the tuning backend recognises: chat messages when there is
-    a system prompt (the spec's, else the example's), else prompt/completion."""
-    system_prompt = p.spec.generation.system_prompt
-    lines = []
-    for row in rows:
-        system = system_prompt or row.system
-        if system:
-            record = {"messages": [{"role": "system", "content": system}, {"role": "user", "content": row.question},
-                                   {"role": "assistant", "content": row.reference}]}
-        else:
-            record = {"prompt": row.question, "completion": row.reference}
-        lines.append(json.dumps(record))
-    write_atomic(p.path(TRAIN_DATA), "\n".join(lines) + "\n")
-
-
 # ---------------------------------------------------------------- index + retrieval
 
 
@@ -118,6 +96,8 @@ def index_stage(p: Pipeline) -> None:
     p.log(report.summary())
     p.check_cancel()
     hits = search([row.question for row in split.eval], store, k=spec.rag.k, mmr=spec.rag.mmr)
+    train_hits = search([row.question for row in split.train], store, k=spec.rag.k, mmr=spec.rag.mmr) \
+        if spec.trains_on_retrieval and split.train else []
     k = spec.rag.k
     if spec.relevant_field:
         _warn_unmatched(p, split.eval, hits)
@@ -126,6 +106,8 @@ def index_stage(p: Pipeline) -> None:
         index_seconds=report.seconds, chunks=report.chunks_total, skipped=report.files_skipped,
         questions=[QuestionHits(id=row.id, hit=_hit(spec, row, found, k), hits=found)
                    for row, found in zip(split.eval, hits)],
+        train_questions=[QuestionHits(id=i, hit=contains_answer([h.text for h in found], row.reference, k), hits=found)
+                         for i, (row, found) in enumerate(zip(split.train, train_hits))],
     ))
 
 
@@ -163,76 +145,6 @@ def _write_knowledge_base(p: Pipeline, train_rows: list[TrainItem]) -> Path:
     return write_atomic(p.path(KNOWLEDGE_BASE), "\n".join(parts))
 
 
-# ---------------------------------------------------------------- answering
-
-
-def answer_stage(p: Pipeline, arm: str) -> None:
-    """Every held-out question through one arm, one at a time; answers/<arm>.jsonl.
-
-    Progress goes line by line to answers/<arm>.partial.jsonl, so a resumed run starts at the
-    first unanswered question; the file is renamed when the arm is done."""
-    from transformers import set_seed
-
-    spec, split = p.spec, p.read("split.json", Split)
-    final = stage_output(p.run_dir, arm)
-    partial = final.with_name(f"{arm}.partial.jsonl")
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    done = {row["id"] for row in read_jsonl(partial)}
-    _rewrite_complete_lines(partial)
-    hits = _hits_by_id(p) if uses_retrieval(arm) else {}
-    generator = _generator(p, arm)
-    limit = generator.context_limit()
-    max_prompt = limit - spec.generation.max_new_tokens - _system_tokens(generator, spec) if limit else None
-    if max_prompt is not None and max_prompt < 16:
-        raise CompareError(f"max_new_tokens={spec.generation.max_new_tokens} leaves no room for a prompt in "
-                           f"the model's context ({limit} tokens)")
-    generator.warm_up(spec.generation)
-    set_seed(spec.seed)
-    total = len(split.eval)
-    try:
-        with partial.open("a") as out:
-            for n, row in enumerate(split.eval, start=1):
-                if row.id in done:
-                    continue
-                p.check_cancel()
-                prompt = arm_prompt(arm, row.question, hits.get(row.id, []), generator.tokenizer, max_prompt)
-                g = generator.generate(prompt, spec.generation, max_prompt_tokens=max_prompt)
-                record = AnswerRecord(id=row.id, answer=g.text, latency_s=g.latency_s,
-                                      prompt_tokens=g.prompt_tokens, new_tokens=g.completion_tokens)
-                out.write(record.model_dump_json() + "\n")
-                out.flush()
-                p.progress(n, total)
-    finally:
-        generator.close()
-    partial.replace(final)
-
-
-def _system_tokens(generator: Generator, spec) -> int:
-    prompt = spec.generation.system_prompt
-    return len(generator.tokenizer(prompt, add_special_tokens=False)["input_ids"]) + 8 if prompt else 0
-
-
-def _rewrite_complete_lines(path: Path) -> None:
-    """Drop a half-written last line (a crash mid-write) before appending."""
-    if path.exists():
-        rows = read_jsonl(path)
-        write_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
-
-
-def _hits_by_id(p: Pipeline) -> dict[int, list]:
-    return {q.id: q.hits for q in p.read("retrieval.json", Retrieval).questions}
-
-
-def train_dir(p: Pipeline) -> Path:
-    return Path(p.read("train.json", TrainRecord).run_dir)
-
-
-def _generator(p: Pipeline, arm: str) -> Generator:
-    """The base in its usual precision for base/rag; for the fine-tuned arms the tuning run
-    (its adapter on the base it was trained on: 4-bit NF4 for QLoRA)."""
-    return Generator(train_dir(p) if uses_adapter(arm) else p.spec.model)
-
-
 # ---------------------------------------------------------------- forgetting
 
 
@@ -246,23 +158,27 @@ def general_texts(spec) -> list[str]:
 
 
 def forgetting_stage(p: Pipeline) -> None:
-    """Perplexity on general text of the base (adapter disabled) and of the fine-tuned model
+    """Perplexity on general text of the base (adapter disabled) and of each fine-tuned adapter
     (adapter on), on the same loaded weights: a rise means the adapter eroded general skills."""
+    from compare.arms import Generator
+    from compare.finetune_setup import adapters
+
     spec = p.spec
     texts = general_texts(spec)
-    quant = "nf4" if spec.finetune.method == "qlora" else "none"
-    generator = Generator(train_dir(p))
-    max_length = min(generator.context_limit() or 512, 1024)
-    try:
-        with generator.model.disable_adapter():
-            before = perplexity(generator.model, generator.tokenizer, texts, max_length=max_length)
-        p.progress(1, 2, force=True)
-        after = perplexity(generator.model, generator.tokenizer, texts, max_length=max_length)
-        p.progress(2, 2, force=True)
-    finally:
-        generator.close()
-    p.write("forgetting.json", Forgetting(
-        perplexity_before=before, perplexity_after=after, change_pct=(after - before) / before * 100,
-        texts=len(texts), source=str(spec.forgetting_text or "built-in general text (compare/general_text.txt)"),
-        base_precision=quant,
-    ))
+    found = {}
+    for n, adapter in enumerate(adapters(spec), start=1):
+        train = p.read(adapter.record_file, TrainRecord)
+        generator = Generator(train.run_dir)
+        max_length = min(generator.context_limit() or 512, 1024)
+        try:
+            with generator.model.disable_adapter():
+                before = perplexity(generator.model, generator.tokenizer, texts, max_length=max_length)
+            after = perplexity(generator.model, generator.tokenizer, texts, max_length=max_length)
+        finally:
+            generator.close()
+        found[adapter.name] = Forgetting(
+            perplexity_before=before, perplexity_after=after, change_pct=(after - before) / before * 100,
+            texts=len(texts), source=str(spec.forgetting_text or "built-in general text (compare/general_text.txt)"),
+            base_precision="nf4" if train.method == "qlora" else "none")
+        p.progress(n, len(adapters(spec)), force=True)
+    p.write("forgetting.json", Forgettings(adapters=found))

@@ -1,5 +1,6 @@
-"""The fine-tune stage: a tuning run in the sub-folder `train/`, run by the tuning worker
-(`python -m tuning.worker RUN_DIR/train`) as a child of the comparison worker.
+"""The fine-tune stages: each adapter (compare.finetune_setup.adapters: `train/` for the
+fine-tuned arm, `train_rag/` for the hybrid) is a tuning run in its sub-folder, run by the tuning
+worker (`python -m tuning.worker RUN_DIR/train`) as a child of the comparison worker.
 
 Why a sub-run and not the SFT recipe in-process:
 - the measured peak memory is the training's alone: `memory.json` is written by a process that
@@ -8,45 +9,42 @@ Why a sub-run and not the SFT recipe in-process:
 - `train/` is an ordinary tuning run folder (spec, dataset report, status, metrics.jsonl, log,
   checkpoints, adapter), so `ftadvisor runs show RUN_DIR/train`, its loss curve and
   `PeftModel.from_pretrained(RUN_DIR/train/adapter)` work as for any tuning run;
-- cancel and resume reuse the tuning backend's: a cancel of the comparison is passed on as a
+- cancel and resume reuse the run machinery's: a cancel of the comparison is passed on as a
   cancel request to `train/` (a checkpoint is saved at the end of the step), and a resumed
-  comparison restarts the tuning worker, which continues from that checkpoint.
-The child stays in the comparison worker's process group, so a hard cancel of the comparison
-(after the grace period) ends both.
+  comparison restarts the tuning worker, which continues from its newest complete checkpoint.
+The child (`runs.start_child`) stays in the comparison worker's process group, so a hard cancel
+of the comparison (after the grace period) ends both, and the kernel kills it if the comparison
+worker dies (SIGKILL, the OOM killer): a resume never finds a tuning worker still training.
 """
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import runs
 from compare.errors import Cancelled, CompareError
+from compare.finetune_setup import Adapter, adapter_named, finetune_method, write_training_file
 from compare.records import Split, TrainRecord
-from tuning import runs
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
 
-TRAIN_DIR = "train"
-_REPO_ROOT = Path(__file__).resolve().parents[1]
+CHILD_EXIT_WAIT_S = 10.0  # how long a resume waits for a tuning worker still on train/ to go
 
 
-def job_spec(p: Pipeline):
-    """The tuning JobSpec for the training split (no inner eval split: the held-out questions
-    are the comparison's own)."""
-    from compare.stages import TRAIN_DATA
+def job_spec(p: Pipeline, adapter: Adapter):
+    """The tuning JobSpec for the adapter's rows of the training split (no inner eval split: the
+    held-out questions are the comparison's own)."""
     from tuning.spec import JobSpec
 
     ft = p.spec.finetune
     return JobSpec(
         model=p.spec.model,
-        data=str(p.path(TRAIN_DATA)),
-        output=str(p.path(TRAIN_DIR)),
-        method=ft.method,
+        data=str(p.path(adapter.data_file)),
+        output=str(p.path(adapter.name)),
+        method=finetune_method(p.spec),
         lora_rank=ft.lora_rank,
         lora_alpha=ft.lora_alpha,
         learning_rate=ft.learning_rate,
@@ -60,64 +58,66 @@ def job_spec(p: Pipeline):
     )
 
 
-def prepare_sub_run(p: Pipeline) -> Path:
-    """Create train/ (spec + queued status) or make a cancelled/failed one ready to resume."""
-    train_dir = p.path(TRAIN_DIR)
+def prepare_sub_run(p: Pipeline, adapter: Adapter) -> Path:
+    """Create the sub-run (spec + queued status) or make a cancelled/failed one ready to resume;
+    refuses (RunBusy) while a tuning worker still holds it."""
+    train_dir = p.path(adapter.name)
     if not (train_dir / runs.STATUS_FILE).exists():
-        return runs.create_run(job_spec(p), train_dir)
-    status = runs.read_status(train_dir)
-    if status.state != "completed":
-        (train_dir / runs.CANCEL_FILE).unlink(missing_ok=True)
-        runs.write_status(train_dir, status.model_copy(update={
-            "state": "queued", "error": None, "finished_at": None, "pid": None, "pid_create_time": None}))
-        p.log(f"train: resuming the sub-run in {train_dir} (from its last checkpoint, if any)")
+        return runs.create_run(job_spec(p, adapter), train_dir)
+    if runs.refresh_status(train_dir).state != "completed":
+        runs.reset_for_resume(train_dir, wait_s=CHILD_EXIT_WAIT_S)
+        p.log(f"{adapter.name}: resuming the sub-run in {train_dir} (from its newest complete checkpoint, if any)")
     return train_dir
 
 
 def _run_child(p: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
     """Run the tuning worker on train/ until it ends, mirroring its progress into our status
     and passing a cancel request on. Returns its final status and its training seconds."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.pathsep.join(x for x in (str(_REPO_ROOT), env.get("PYTHONPATH")) if x)
-    with open(train_dir / runs.LOG_FILE, "ab") as log:
-        child = subprocess.Popen([sys.executable, "-m", "tuning.worker", str(train_dir)], cwd=train_dir,
-                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env)
+    child = runs.start_child(train_dir, runs.WORKERS["tune"])
     p.log(f"train: tuning worker pid {child.pid} on {train_dir}")
     while child.poll() is None:
         if runs.cancel_requested(p.run_dir) and not runs.cancel_requested(train_dir):
-            (train_dir / runs.CANCEL_FILE).write_text(str(time.time()))
+            runs.request_cancel(train_dir)
             p.log("train: cancel passed on to the tuning worker (it stops after the current step)")
-        try:
-            s = runs.read_status(train_dir)
-            p.progress(s.step, s.total_steps, loss=s.loss, eta_s=s.eta_s)
-        except (OSError, ValueError):
-            pass  # status.json is being replaced
+        s = runs.load_status(train_dir)
+        p.progress(s.step, s.total_steps, loss=s.loss, eta_s=s.eta_s)
         time.sleep(0.3)
-    (train_dir / runs.EXIT_CODE_FILE).write_text(str(child.returncode))
-    status = runs.read_status(train_dir)
+    runs.record_exit(train_dir, child.returncode)
+    status = runs.refresh_status(train_dir)
     seconds = (status.finished_at or time.time()) - (status.started_at or time.time())
     return status, seconds
 
 
 def train_stage(p: Pipeline) -> None:
-    """Train (or resume training) the adapter; train.json holds time, steps and memory."""
-    train_dir = prepare_sub_run(p)
+    train_adapter(p, adapter_named(p.spec, "train"))
+
+
+def train_rag_stage(p: Pipeline) -> None:
+    train_adapter(p, adapter_named(p.spec, "train_rag"))
+
+
+def train_adapter(p: Pipeline, adapter: Adapter) -> None:
+    """Train (or resume training) one adapter; <name>.json holds time, steps and memory."""
+    if not p.path(adapter.data_file).exists():  # written once: a resumed run trains on the same rows
+        write_training_file(p, adapter)
+    train_dir = prepare_sub_run(p, adapter)
     spent = _seconds_so_far(train_dir)
-    if runs.read_status(train_dir).state != "completed":
+    if runs.load_status(train_dir).state != "completed":
         status, seconds = _run_child(p, train_dir)
         spent += seconds
         (train_dir / "compare_seconds.json").write_text(json.dumps({"seconds": spent}))
-    status = runs.read_status(train_dir)
+    status = runs.load_status(train_dir)
     if status.state == "cancelled":
         raise Cancelled()
     if status.state != "completed":
         raise CompareError(f"training failed ({train_dir}): {status.error or status.state}")
-    adapter = train_dir / "adapter"
-    if not (adapter / "adapter_config.json").exists():
-        raise CompareError(f"training finished but left no adapter in {adapter}")
+    adapter_dir = train_dir / "adapter"
+    if not (adapter_dir / "adapter_config.json").exists():
+        raise CompareError(f"training finished but left no adapter in {adapter_dir}")
     memory = json.loads((train_dir / "memory.json").read_text()) if (train_dir / "memory.json").exists() else {}
-    p.write("train.json", TrainRecord(
-        run_dir=str(train_dir), adapter_dir=str(adapter), method=p.spec.finetune.method, steps=status.step,
+    p.write(adapter.record_file, TrainRecord(
+        run_dir=str(train_dir), adapter_dir=str(adapter_dir), method=runs.read_spec(train_dir)["method"],
+        steps=status.step, prompts=adapter.prompts, arms=list(adapter.arms),
         train_examples=len(p.read("split.json", Split).train), seconds=spent, final_loss=status.loss, memory=memory,
     ))
 

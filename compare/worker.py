@@ -1,38 +1,34 @@
 """The comparison worker: `python -m compare.worker RUN_DIR`.
 
-Started detached by `tuning.runs.launch` (kind "compare"); runs the pipeline from the stage the
-run folder has reached and records how it ended in status.json.
+Started detached by `runs.launch` (kind "compare"); runs the pipeline from the stage the run
+folder has reached and records how it ended in status.json (`runs.run_worker`, which holds the
+run's lock for the worker's whole life).
 """
 from __future__ import annotations
 
 import sys
-import time
-import traceback
 from pathlib import Path
 
-import psutil
+import runs
 
-from tuning import runs
+
+def explain(exc: BaseException) -> str:
+    """The error line of a failed comparison; an out-of-memory error says what to change."""
+    message = runs.describe_failure(exc)
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        message = f"out of memory: {message} (try --method qlora, a smaller --eval-count or a bigger GPU)"
+    return message
+
+
+def _pipeline(run_dir: Path) -> str:
+    from compare.pipeline import Pipeline
+
+    return Pipeline(run_dir).run()
 
 
 def run(run_dir: Path) -> int:
     """Run (or resume) the comparison in `run_dir`; the exit code (0 also for a cancel)."""
-    me = psutil.Process()
-    runs.update_status(run_dir, state="running", pid=me.pid, pid_create_time=me.create_time(),
-                       started_at=time.time(), error=None, finished_at=None)
-    try:
-        from compare.pipeline import Pipeline
-
-        outcome = Pipeline(run_dir).run()
-        runs.update_status(run_dir, state=outcome, eta_s=None, finished_at=time.time())
-        return 0
-    except BaseException as exc:  # noqa: BLE001 - every ending is recorded, then turned into an exit code
-        message = str(exc) if isinstance(exc, (ValueError, FileNotFoundError)) else f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
-            message = f"out of memory: {message} (try --method qlora, a smaller --eval-count or a bigger GPU)"
-        traceback.print_exc()
-        runs.update_status(run_dir, state="failed", error=message, eta_s=None, finished_at=time.time())
-        return 130 if isinstance(exc, KeyboardInterrupt) else 1
+    return runs.run_worker(run_dir, lambda: _pipeline(run_dir), explain=explain)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from estimator.compute import cost_usd, training_hours
+from estimator.training_time import cost_usd, training_hours
 from estimator.gpus import Gpu, list_gpus
-from estimator.memory import GIB, memory_breakdown
+from estimator.peak_memory import memory_breakdown
+from estimator.step_setup import GIB
 from estimator.model_spec import ModelSpec
 from estimator.request import EstimateRequest
 
@@ -53,7 +54,7 @@ def _totals_by_count(req: EstimateRequest, spec: ModelSpec) -> dict[int, tuple[f
 def fit_table(req: EstimateRequest, spec: ModelSpec | None = None) -> list[GpuFit]:
     """Every catalog GPU: fits as asked?, fewest that fit, time and cost there; cheapest first."""
     if spec is None:
-        from estimator.models import load_model_spec
+        from estimator.model_catalog import load_model_spec
 
         spec = load_model_spec(req.model)
     totals = _totals_by_count(req, spec)

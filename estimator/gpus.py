@@ -1,7 +1,10 @@
-"""The GPU catalog: memory, dense tensor TFLOPS, bf16 support and an on-demand price per GPU.
+"""The GPU catalog: memory, dense tensor TFLOPS, memory bandwidth, bf16 support and an on-demand
+price per GPU.
 
 Data lives in `catalog/gpus.json`; a user copy can replace it through the environment variable
-FTADVISOR_GPU_CATALOG (the command's `--gpu-catalog` sets that variable). Names match loosely:
+FTADVISOR_GPU_CATALOG, read through `common.settings.load_settings().gpu_catalog` (the command's
+`--gpu-catalog` sets that variable). The parsed file is cached per (path, modification time), so a
+changed variable or an edited file is seen at the next call. Names match loosely:
 case, spaces, dashes and underscores are ignored, so `H100 SXM`, `h100-sxm` and `h100sxm` are one.
 """
 from __future__ import annotations
@@ -15,9 +18,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from common.settings import GPU_CATALOG_ENV as CATALOG_ENV
+from common.settings import load_settings
 from estimator.errors import EstimatorError
 
-CATALOG_ENV = "FTADVISOR_GPU_CATALOG"
 DEFAULT_CATALOG = Path(__file__).parent / "catalog" / "gpus.json"
 
 
@@ -33,6 +37,10 @@ class Gpu(BaseModel):
     bf16_tflops: float | None = Field(None, gt=0, description="Dense bf16 tensor TFLOPS; null without bf16.")
     fp16_tflops: float = Field(gt=0, description="Dense fp16 tensor TFLOPS (fp32 accumulate).")
     fp32_tflops: float = Field(gt=0, description="Plain fp32 TFLOPS (no TF32 tensor cores).")
+    memory_bandwidth_gbs: float | None = Field(
+        None, gt=0, description="Peak memory bandwidth, decimal GB/s (datasheet); decoding is bound by it."
+    )
+    bandwidth_source: str = Field("", description="Where the bandwidth figure comes from.")
     bf16: bool = Field(description="Whether the GPU computes in bfloat16.")
     usd_per_hour: float = Field(gt=0, description="On-demand price of one GPU, USD per hour.")
     price_source: str
@@ -54,8 +62,16 @@ def normalize_name(name: str) -> str:
 
 
 def catalog_path() -> Path:
-    override = os.environ.get(CATALOG_ENV)
-    return Path(override).expanduser() if override else DEFAULT_CATALOG
+    """The catalog in use: the settings' `gpu_catalog` (FTADVISOR_GPU_CATALOG) or the built-in one."""
+    return _settings_catalog(os.environ.get(CATALOG_ENV))
+
+
+@lru_cache(maxsize=8)
+def _settings_catalog(env_value: str | None) -> Path:
+    """`load_settings().gpu_catalog`, once per value of the variable: the cache key is that value, so a
+    changed variable is seen, and an estimate does not pay load_settings' ~0.8 ms (it resolves the
+    home folder) on every call."""
+    return load_settings().gpu_catalog or DEFAULT_CATALOG
 
 
 @lru_cache(maxsize=8)

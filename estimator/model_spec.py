@@ -1,17 +1,32 @@
-"""The shape of a model, as far as memory, parameter and FLOP counts need it.
+"""The shape of a model, as far as memory, parameter and FLOP counts need it, and its exact counts.
 
-Built from a Hugging Face config.json (see `estimator.models.load_model_spec`). Counts are exact:
-they must equal the transformers model built from the same config on the meta device.
-The arithmetic lives in `estimator.params`; the methods here are its public face.
+Built from a Hugging Face config.json (see `estimator.model_catalog.load_model_spec`). Counts are
+exact: they must equal the transformers 5.23 model built from the same config on the meta device,
+and peft 0.21's trainable LoRA parameters (`tests/estimator/test_params.py` checks both).
+Norms: RMSNorm weight H (two per layer; gemma2 four: pre/post attention and pre/post feed-forward);
+gpt2 LayerNorm weight+bias 2H (two per layer); one final norm.
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# Architectures whose parameter layout `estimator.params` knows exactly (transformers 5 modeling files).
+from estimator import lora_targets
+from estimator.layers import LayerShape, LinearModule, decoder_linears
+
+# Architectures whose parameter layout `estimator.layers` knows exactly (transformers 5 modeling files).
 SUPPORTED_MODEL_TYPES = ("llama", "mistral", "mixtral", "qwen2", "gemma2", "phi3", "gpt2")
+
+# Upper bounds on config sizes: about 8x the largest released model's (Llama 3.1 405B: hidden
+# 16384, intermediate 53248, 126 layers, 128 heads; Gemma 3: vocabulary 262144; Llama 4 Scout:
+# 10M positions; DeepSeek-V3: 256 experts). Beyond them a config is a typo, not a model.
+SIZE_BOUNDS: dict[str, int] = {
+    "vocab_size": 2_097_152, "hidden_size": 131_072, "intermediate_size": 524_288, "num_hidden_layers": 1_024,
+    "num_attention_heads": 1_024, "num_key_value_heads": 1_024, "head_dim": 4_096,
+    "max_position_embeddings": 134_217_728, "num_local_experts": 4_096, "num_experts_per_tok": 4_096,
+}
 
 # Biases each architecture hard-codes in transformers 5 (qwen2: q/k/v only; gpt2: everywhere).
 # llama reads `attention_bias` and `mlp_bias` from the config, gemma2 `attention_bias`.
@@ -26,29 +41,28 @@ _FIXED_BIASES = {
 }
 
 
-class LinearModule(BaseModel):
-    """One nn.Linear (or GPT-2 Conv1D) kind inside a decoder layer, named as peft targets it."""
+class _Counts(NamedTuple):
+    embedding: int
+    lm_head: int
+    layer: int
+    norm: int
+    total: int
+    active: int
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(description="Module name peft matches, e.g. q_proj, gate_up_proj, c_attn.")
-    in_features: int = Field(ge=1)
-    out_features: int = Field(ge=1)
-    bias: bool = False
-    instances: int = Field(1, ge=1, description="Copies per layer (MoE experts hold one each).")
-    active_instances: int = Field(1, ge=1, description="Copies each token goes through (top-k experts).")
-    attention: bool = Field(description="Part of self-attention (for the `attention` target set).")
-    path: str = Field("", description="Path inside the decoder layer, e.g. self_attn.q_proj, attn.c_proj.")
-
-    @property
-    def weight_params(self) -> int:
-        """Weights of all instances (in x out each)."""
-        return self.in_features * self.out_features * self.instances
-
-    @property
-    def params(self) -> int:
-        """Weights plus biases of all instances."""
-        return (self.in_features + self.bias) * self.out_features * self.instances
+@lru_cache(maxsize=512)
+def _counts(shape: LayerShape, vocab: int, layers: int, positions: int, tied: bool) -> _Counts:
+    """Every count of a shape, once (an estimate asks for them many times)."""
+    gpt2 = shape.model_type == "gpt2"
+    per_norm = 2 * shape.hidden if gpt2 else shape.hidden  # LayerNorm has weight and bias; RMSNorm a weight
+    norms_per_layer = 4 if shape.model_type == "gemma2" else 2
+    linears = decoder_linears(shape)
+    embedding = (vocab + (positions if gpt2 else 0)) * shape.hidden  # + gpt2's learned positions
+    lm_head = 0 if tied else vocab * shape.hidden
+    layer = sum(m.params for m in linears) + norms_per_layer * per_norm
+    total = embedding + layers * layer + per_norm + lm_head
+    idle = sum(m.params // m.instances * (m.instances - m.active_instances) for m in linears)
+    return _Counts(embedding, lm_head, layer, (layers * norms_per_layer + 1) * per_norm, total, total - layers * idle)
 
 
 class ModelSpec(BaseModel):
@@ -58,18 +72,17 @@ class ModelSpec(BaseModel):
     source: Literal["catalog", "config", "hub", "size"]
     approximate: bool = Field(False, description="True for a bare size: a representative shape.")
     model_type: str = Field(description="config.json model_type: llama, mistral, mixtral, qwen2, gemma2, phi3, gpt2.")
-    vocab_size: int = Field(ge=1)
-    hidden_size: int = Field(ge=1)
-    intermediate_size: int = Field(ge=1)
-    num_hidden_layers: int = Field(ge=1)
-    num_attention_heads: int = Field(ge=1)
-    num_key_value_heads: int = Field(ge=1)
-    head_dim: int = Field(ge=1)
-    max_position_embeddings: int = Field(ge=1)
+    vocab_size: int = Field(ge=1, le=SIZE_BOUNDS["vocab_size"])
+    hidden_size: int = Field(ge=1, le=SIZE_BOUNDS["hidden_size"])
+    intermediate_size: int = Field(ge=1, le=SIZE_BOUNDS["intermediate_size"])
+    num_hidden_layers: int = Field(ge=1, le=SIZE_BOUNDS["num_hidden_layers"])
+    num_attention_heads: int = Field(ge=1, le=SIZE_BOUNDS["num_attention_heads"])
+    num_key_value_heads: int = Field(ge=1, le=SIZE_BOUNDS["num_key_value_heads"])
+    head_dim: int = Field(ge=1, le=SIZE_BOUNDS["head_dim"])
+    max_position_embeddings: int = Field(ge=1, le=SIZE_BOUNDS["max_position_embeddings"])
     tie_word_embeddings: bool
-    num_local_experts: int = Field(1, ge=1, description="MoE experts per layer; 1 for dense models.")
-    num_experts_per_tok: int = Field(1, ge=1)
-    # Added by the models engineer; all optional so a spec can be built from the fields above alone.
+    num_local_experts: int = Field(1, ge=1, le=SIZE_BOUNDS["num_local_experts"], description="MoE experts per layer; 1 for dense models.")
+    num_experts_per_tok: int = Field(1, ge=1, le=SIZE_BOUNDS["num_experts_per_tok"])
     qkv_bias: bool | None = Field(None, description="q/k/v projections have biases (None: the architecture's default).")
     o_bias: bool | None = Field(None, description="Attention output projection has a bias (None: architecture default).")
     mlp_bias: bool | None = Field(None, description="MLP projections have biases (None: architecture default).")
@@ -100,69 +113,82 @@ class ModelSpec(BaseModel):
     def is_moe(self) -> bool:
         return self.num_local_experts > 1
 
-    # ---- exact counts (see estimator.params for each formula) -----------------------------------
+    # ---- the decoder layer -----------------------------------------------------------------------
+    def layer_shape(self) -> LayerShape:
+        return LayerShape(
+            self.model_type, self.hidden_size, self.intermediate_size, self.num_attention_heads,
+            self.num_key_value_heads, self.head_dim, self.num_local_experts, self.num_experts_per_tok,
+            bool(self.qkv_bias), bool(self.o_bias), bool(self.mlp_bias),
+        )
+
     def linear_modules(self) -> list[LinearModule]:
         """The linear layers of one decoder layer, named as peft targets them."""
-        from estimator import params
+        return list(decoder_linears(self.layer_shape()))
 
-        return params.linear_modules(self)
+    def _counts(self) -> _Counts:
+        return _counts(self.layer_shape(), self.vocab_size, self.num_hidden_layers, self.max_position_embeddings,
+                       self.tie_word_embeddings)
 
+    # ---- exact counts ----------------------------------------------------------------------------
     def embedding_params(self) -> int:
-        """Input token embedding (+ learned position embedding for gpt2)."""
-        from estimator import params
-
-        return params.embedding_params(self)
+        """Token embedding V x H, plus gpt2's learned position embedding P x H."""
+        return self._counts().embedding
 
     def lm_head_params(self) -> int:
-        """Output projection; 0 when tied to the input embedding."""
-        from estimator import params
-
-        return params.lm_head_params(self)
+        """Output projection H x V without bias; 0 when tied to the input embedding (counted once)."""
+        return self._counts().lm_head
 
     def layer_params(self) -> int:
-        """One decoder layer: linear weights and biases plus its norms."""
-        from estimator import params
-
-        return params.layer_params(self)
+        """One decoder layer: every linear (all experts) with its bias, plus the layer's norms."""
+        return self._counts().layer
 
     def norm_params(self) -> int:
-        """All normalisation weights (and biases) in the model: every layer's norms plus the final norm."""
-        from estimator import params
-
-        return params.norm_params(self)
+        """All normalisation weights (and biases): every layer's norms plus the final norm."""
+        return self._counts().norm
 
     def param_count(self) -> int:
         """Total unique parameters, equal to transformers' `sum(p.numel() for p in model.parameters())`."""
-        from estimator import params
-
-        return params.param_count(self)
+        return self._counts().total
 
     def active_params(self) -> int:
         """Parameters each token goes through (MoE: only the top-k experts); = param_count() when dense."""
-        from estimator import params
+        return self._counts().active
 
-        return params.active_params(self)
+    # ---- LoRA ------------------------------------------------------------------------------------
+    def targeted_modules(self, targets: str | list[str]) -> list[LinearModule]:
+        """The `LinearModule`s that `targets` (all-linear, attention or module names) selects."""
+        return lora_targets.select(decoder_linears(self.layer_shape()), self.model_type, targets)
 
     def resolve_targets(self, targets: str | list[str]) -> list[str]:
         """`all-linear`, `attention`, or module names (list or comma-separated) -> peft target names."""
-        from estimator import params
-
-        return params.resolve_targets(self, targets)
-
-    def targeted_modules(self, targets: str | list[str]) -> list[LinearModule]:
-        """The `LinearModule`s that `targets` selects."""
-        from estimator import params
-
-        return params.targeted_modules(self, targets)
+        modules = decoder_linears(self.layer_shape())
+        return [lora_targets.target_name(m, modules) for m in self.targeted_modules(targets)]
 
     def lora_params(self, rank: int, targets: str | list[str] = "all-linear") -> int:
         """Trainable LoRA parameters for `rank` on `targets`, equal to peft's count."""
-        from estimator import params
-
-        return params.lora_params(self, rank, targets)
+        chosen = self.targeted_modules(targets)
+        return lora_targets.lora_params_per_layer(chosen, self.model_type, rank) * self.num_hidden_layers
 
     def to_hf_config(self) -> dict:
-        """A minimal config.json dict transformers can instantiate with the same parameter count."""
-        from estimator import params
-
-        return params.to_hf_config(self)
+        """A minimal config.json dict transformers instantiates with exactly this spec's parameter count."""
+        if self.model_type == "gpt2":
+            return {
+                "model_type": "gpt2", "vocab_size": self.vocab_size, "n_embd": self.hidden_size,
+                "n_layer": self.num_hidden_layers, "n_head": self.num_attention_heads,
+                "n_positions": self.max_position_embeddings, "n_inner": self.intermediate_size,
+                "tie_word_embeddings": self.tie_word_embeddings,
+            }
+        config = {
+            "model_type": self.model_type, "vocab_size": self.vocab_size, "hidden_size": self.hidden_size,
+            "intermediate_size": self.intermediate_size, "num_hidden_layers": self.num_hidden_layers,
+            "num_attention_heads": self.num_attention_heads, "num_key_value_heads": self.num_key_value_heads,
+            "head_dim": self.head_dim, "max_position_embeddings": self.max_position_embeddings,
+            "tie_word_embeddings": self.tie_word_embeddings,
+        }
+        if self.model_type == "llama":
+            config.update(attention_bias=bool(self.qkv_bias), mlp_bias=bool(self.mlp_bias))
+        elif self.model_type == "gemma2":
+            config["attention_bias"] = bool(self.qkv_bias)
+        elif self.model_type == "mixtral":
+            config.update(num_local_experts=self.num_local_experts, num_experts_per_tok=self.num_experts_per_tok)
+        return config

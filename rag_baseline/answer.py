@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from functools import lru_cache
+from pathlib import Path
 
 from rag_baseline.errors import RagError
 from rag_baseline.models import Answer, SearchHit, StoreConfig, Timings
@@ -29,9 +30,10 @@ INSTRUCTIONS = (
 
 
 def build_rag_prompt(question: str, hits: list[SearchHit]) -> str:
-    """The user prompt: instructions, the passages numbered with their sources, the question."""
+    """The user prompt: instructions, the passages numbered with their sources, the question.
+    A source is named by its file name, never by a path of this machine."""
     passages = "\n\n".join(
-        f"[{n}] (source: {hit.source})\n{hit.text.strip()}" for n, hit in enumerate(hits, start=1)
+        f"[{n}] (source: {Path(hit.source).name})\n{hit.text.strip()}" for n, hit in enumerate(hits, start=1)
     )
     return f"{INSTRUCTIONS}\n\nPassages:\n{passages}\n\nQuestion: {question.strip()}"
 

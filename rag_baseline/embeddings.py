@@ -98,7 +98,13 @@ def load_embedder(dtype: str | None = None) -> MiniLM:
     return MiniLM(embedding_model_dir(), dtype or default_dtype())
 
 
-def embed(texts: list[str], *, batch_size: int = 32, dtype: str | None = None,
+# Texts per forward pass when indexing. 16 beat 32 in 10 of 11 paired measurements of 500-800-character
+# chunks on 2 cores (quiet: 25 vs 19 chunks/s; load 7-10: median 9.0 vs 7.6; bench/results/rag.md):
+# likely the cache: 32 texts x 12 heads x ~150^2 attention scores are 35 MB in fp32, 16 texts half that.
+BATCH_SIZE = 16
+
+
+def embed(texts: list[str], *, batch_size: int = BATCH_SIZE, dtype: str | None = None,
           on_progress: Callable[[int, int], None] | None = None) -> list[list[float]]:
     """Unit-normalised float32 embeddings (cosine = dot product), in batches of similar
     lengths (less padding), reporting (done, total) after each batch."""

@@ -48,7 +48,7 @@ def index_documents(
 ) -> IndexReport:
     """Bring the collection up to date with the files under `paths`; see the module docstring.
 
-    `on_progress(done, total)` is called as chunks are embedded and written. Unreadable files
+    `on_progress(done, total)` is called after every embedding batch (16 chunks). Unreadable files
     are skipped and listed in the report; no readable file at all is a RagError.
     """
     from rag_baseline.embeddings import embed
@@ -98,10 +98,12 @@ def _add_chunks(collection, chunks: list[Chunk], embed, on_progress) -> float:
     for start in range(0, len(chunks), ADD_BATCH):
         batch = chunks[start:start + ADD_BATCH]
         t0 = time.perf_counter()
-        vectors = embed([c.text for c in batch])
+
+        def within(done: int, _batch_total: int, offset: int = start) -> None:
+            on_progress(offset + done, len(chunks))
+
+        vectors = embed([c.text for c in batch], on_progress=within if on_progress else None)
         embed_s += time.perf_counter() - t0
         collection.add(ids=[c.id for c in batch], documents=[c.text for c in batch],
                        metadatas=[chunk_metadata(c) for c in batch], embeddings=vectors)
-        if on_progress is not None:
-            on_progress(start + len(batch), len(chunks))
     return embed_s

@@ -15,6 +15,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable, Literal
 
+from common.paths import resolve_user_path
+from common.text import bad_byte, utf8_text
 from rag_baseline.errors import RagError
 from rag_baseline.models import SkippedFile
 
@@ -37,9 +39,9 @@ def _decode(data: bytes) -> str:
     if b"\x00" in data[:8192]:
         raise UnreadableFile("binary file (contains NUL bytes)")
     try:
-        return data.decode("utf-8-sig")
+        return utf8_text(data)
     except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"not UTF-8 text (byte {exc.start}); binary file?") from None
+        raise UnreadableFile(f"{bad_byte(data, exc)}: re-save it as UTF-8") from None
 
 
 def _read_text(path: Path) -> str:
@@ -186,10 +188,9 @@ def find_files(paths: list[str | Path]) -> tuple[list[Path], list[SkippedFile]]:
     files: dict[Path, None] = {}
     skipped: list[SkippedFile] = []
     for raw in paths:
-        path = Path(raw).expanduser()
+        path = resolve_user_path(raw, "docs")
         if not path.exists():
-            raise RagError(f"{path}: no such file or folder")
-        path = path.resolve()
+            raise RagError(f"{raw}: no such file or folder")
         if path.is_file():
             files[path] = None
             continue

@@ -1,10 +1,11 @@
 """Chroma, embedded or served, through one code path.
 
 `StoreConfig(path=...)` opens a `PersistentClient` on a folder; `StoreConfig(url=...)` an
-`HttpClient` on a `chroma run` server. Either way the caller gets a collection whose embedding
-function is the offline model (never Chroma's default, which downloads) and whose distance is
-cosine. Telemetry is off. Clients are cached: Chroma allows one `Settings` per path per process.
-Only one process writes a persistent store at a time (`write_lock`).
+`HttpClient` on a `chroma run` server, every request bounded by HTTP_TIMEOUT_S (chroma_http.py).
+Either way the caller gets a collection whose embedding function is the offline model (never
+Chroma's default, which downloads) and whose distance is cosine. Telemetry is off. Clients are
+cached: Chroma allows one `Settings` per path per process. Only one process writes a persistent
+store at a time (`write_lock`).
 """
 from __future__ import annotations
 
@@ -15,11 +16,16 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse
 
+from common.paths import resolve_user_path
 from rag_baseline.errors import RagError
 from rag_baseline.models import StoreConfig
 
 CHROMA_DB_FILE = "chroma.sqlite3"
 LOCK_FILE = ".ftadvisor-write.lock"
+# Longest wait for one request to a Chroma server (connect, send, answer). A heartbeat takes
+# milliseconds and adding 256 chunks well under a second on a loopback server (measured); 30 s
+# leaves room for a loaded server without hanging on one that never answers.
+HTTP_TIMEOUT_S = 30.0
 _CLIENTS: dict[str, object] = {}
 
 
@@ -49,7 +55,7 @@ def get_client(store: StoreConfig, *, create: bool = False):
     """The (cached) client for a store folder or server URL; errors say what to do."""
     if store.url:
         return _http_client(store.url)
-    path = Path(store.path).expanduser().resolve()
+    path = resolve_user_path(store.path, "store")
     check_store_folder(path, create=create)
     key = f"path:{path}"
     if key not in _CLIENTS:
@@ -67,16 +73,18 @@ def _http_client(url: str):
     key = f"url:{url}"
     if key in _CLIENTS:
         return _CLIENTS[key]
-    import chromadb
+    from rag_baseline.chroma_http import connect
 
     parsed = urlparse(url)
     ssl = parsed.scheme == "https"
     port = parsed.port or (443 if ssl else 8000)
     hint = f"start one with `chroma run --path DIR --host {parsed.hostname} --port {port}`"
     try:
-        client = chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl, settings=_settings())
+        client = connect(url, HTTP_TIMEOUT_S, host=parsed.hostname, port=port, ssl=ssl, settings=_settings())
         client.heartbeat()
-    except Exception as exc:  # connection refused, timeout, not a Chroma server
+    except RagError:  # it did not answer in time: already says so
+        raise
+    except Exception as exc:  # connection refused, not a Chroma server
         raise RagError(f"cannot reach the Chroma server at {url} ({exc}); {hint}") from None
     _CLIENTS[key] = client
     return client
@@ -124,7 +132,7 @@ def write_lock(store: StoreConfig) -> Iterator[None]:
     if store.url:
         yield
         return
-    path = Path(store.path).expanduser().resolve()
+    path = resolve_user_path(store.path, "store")
     path.mkdir(parents=True, exist_ok=True)
     with open(path / LOCK_FILE, "a+") as handle:
         try:

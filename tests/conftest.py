@@ -24,6 +24,20 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("FTADVISOR_HOME", str(tmp_path / "ftadvisor-home"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip `gpu`-marked tests without a CUDA GPU (torch is imported only when some are collected)."""
+    gpu_tests = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_tests:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU (torch sees none)")
+    for item in gpu_tests:
+        item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def smollm2_dir(tmp_path_factory):
     """SmolLM2-135M-Instruct pulled once per test session (about 25-45 s on 2 cores), into a

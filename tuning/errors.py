@@ -29,3 +29,12 @@ class DatasetError(TuningError):
         self.message = message
         where = " ".join(p for p in (self.file, f"line {line}" if line else None) if p)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class DatasetRefused(DatasetError):
+    """The data check found problems that block training; `report` is the whole DatasetReport
+    (its `error_lines()` say one problem per line)."""
+
+    def __init__(self, report, *, file: str | os.PathLike | None = None) -> None:
+        self.report = report
+        super().__init__("the dataset failed validation: " + "; ".join(report.error_lines()[:10]), file=file)

@@ -1,6 +1,7 @@
-"""A transformers `TrainerCallback` that makes a run visible and stoppable from outside:
-status.json after each step (throttled), one metrics.jsonl line per log, and a cancel request
-honoured at the end of the current step (a checkpoint is saved first)."""
+"""A transformers `TrainerCallback` that makes a run visible, stoppable and resumable from
+outside: status.json after each step (throttled), one metrics.jsonl line per log, a cancel
+request honoured at the end of the current step (a checkpoint is saved first), and every saved
+checkpoint marked complete once the Trainer has finished writing it (`tuning.checkpoints`)."""
 from __future__ import annotations
 
 import time
@@ -8,9 +9,16 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-from tuning import runs
+import runs
+from tuning import checkpoints
 
 STATUS_EVERY_S = 0.5  # status.json rewrites at most this often (plus the first and last step)
+
+
+def _world_size() -> int:
+    import torch.distributed as dist
+
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
 class ProgressCallback(TrainerCallback):
@@ -34,10 +42,10 @@ class ProgressCallback(TrainerCallback):
         """Whether to stop now; with several ranks they all agree (MAX all-reduce), or the ones
         still stepping would wait forever in the next gradient all-reduce."""
         flag = runs.cancel_requested(self.run_dir)
-        import torch
-        import torch.distributed as dist
+        if _world_size() > 1:
+            import torch
+            import torch.distributed as dist
 
-        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
             votes = torch.tensor([float(flag)], device=args.device)
             dist.all_reduce(votes, op=dist.ReduceOp.MAX)
             flag = bool(votes.item())
@@ -56,6 +64,17 @@ class ProgressCallback(TrainerCallback):
             runs.update_status(self.run_dir, step=state.global_step, total_steps=state.max_steps,
                                epoch=state.epoch, eta_s=eta)
             self._last_write = now
+
+    def on_save(self, args, state, control, **kwargs):
+        """Fired right after `Trainer._save_checkpoint` returns: checkpoint-N is whole now."""
+        if _world_size() > 1:
+            import torch.distributed as dist
+
+            dist.barrier()  # every rank has written its part (ZeRO/FSDP shards) before the marker
+        if state.is_world_process_zero:
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if folder.is_dir():  # the Trainer saved it there (a marker never makes a folder up)
+                checkpoints.mark_complete(folder, state.global_step)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from common.paths import resolve_user_path
 from tuning.data.models import FieldMapping
 
 from common.vocabulary import (DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR, AdapterMethod,
@@ -64,12 +65,11 @@ class JobSpec(BaseModel):
     sharding: Sharding = Field("none", description="Multi-GPU: none (DDP), zero1/zero2/zero3 (DeepSpeed), fsdp.")
     device: Device = Field("auto", description="auto = cuda when available.")
 
-    @field_validator("model")
+    @field_validator("data", "output")
     @classmethod
-    def _resolved_model(cls, value: str) -> str:
-        from tuning.model_ref import resolve_model  # names are pulled, folders made absolute, once
-
-        return resolve_model(value)
+    def _absolute(cls, value: str, info: ValidationInfo) -> str:
+        """Resolved where the spec is built: the worker runs in another folder."""
+        return str(resolve_user_path(value, info.field_name))
 
     @model_validator(mode="after")
     def _consistent(self) -> JobSpec:

@@ -1,8 +1,10 @@
 """The tuning worker: `python -m tuning.worker RUN_DIR`.
 
 Reads the run's spec.json, validates the dataset (saving dataset_report.json/.md), runs the
-recipe for the method, and records how it ended in status.json. Started detached by
-`tuning.runs.launch`; under `accelerate launch` every rank runs this, and only rank 0 writes.
+recipe for the method, and records how it ended in status.json (`runs.run_worker`: the run's
+lock for its whole life, so at most one worker trains in a folder). Started detached by
+`runs.start_worker`, or as the comparison's child by `runs.start_child`; under `accelerate
+launch` every rank runs this, and only rank 0 locks and writes.
 """
 from __future__ import annotations
 
@@ -10,13 +12,10 @@ import json
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
 
-import psutil
-
-from tuning import runs
-from tuning.errors import DatasetError, TuningError
+import runs
+from tuning.errors import DatasetRefused, TuningError
 from tuning.spec import JobSpec
 
 REPORT_JSON = "dataset_report.json"  # with dataset_report.md beside it (DatasetReport.write)
@@ -34,8 +33,8 @@ def validate(spec: JobSpec):
 
 
 def ensure_report(spec: JobSpec, run_dir: Path):
-    """Validate once per run (the CLI and the page may have saved the report already); raise a
-    DatasetError naming file, line and field when the dataset cannot train."""
+    """Validate once per run (the CLI and the page may have saved the report already); raise
+    DatasetRefused naming file, line and field when the dataset cannot train."""
     from tuning.data import DatasetReport
 
     path = run_dir / REPORT_JSON
@@ -45,8 +44,7 @@ def ensure_report(spec: JobSpec, run_dir: Path):
         report = validate(spec)
         report.write(run_dir)
     if not report.ok:
-        lines = report.error_lines()
-        raise DatasetError("the dataset failed validation: " + "; ".join(lines[:10]), file=spec.data)
+        raise DatasetRefused(report, file=spec.data)
     return report
 
 
@@ -58,7 +56,7 @@ def _wait_for_report(run_dir: Path, timeout_s: float = 3600) -> None:
             json.loads((run_dir / REPORT_JSON).read_text())
             return
         except (OSError, ValueError):
-            if runs.read_status(run_dir).done or time.time() > deadline:
+            if runs.load_status(run_dir).done or time.time() > deadline:
                 raise TuningError("rank 0 wrote no dataset report (see its error in status.json)") from None
             time.sleep(0.5)
 
@@ -74,47 +72,39 @@ def _is_oom(exc: BaseException) -> bool:
         return False
 
 
+def _train(spec: JobSpec, run_dir: Path, rank0: bool) -> str:
+    """Check the data, run the method's recipe (and the merge); "completed" or "cancelled"."""
+    if runs.cancel_requested(run_dir):
+        return "cancelled"
+    if rank0:
+        ensure_report(spec, run_dir)
+    else:
+        _wait_for_report(run_dir)  # every rank trains on the split the report describes
+    if spec.method == "dpo":
+        from tuning.recipes import dpo as recipe
+    else:
+        from tuning.recipes import sft as recipe
+    outcome = recipe.run(spec, run_dir)
+    if outcome == "completed" and spec.merge and rank0:
+        from tuning.merge import merge_run
+
+        merge_run(run_dir)
+    return outcome
+
+
 def run(run_dir: Path) -> int:
     """Run the job in `run_dir`; returns the process exit code (0 also for a cancel)."""
     rank0 = int(os.environ.get("RANK", "0")) == 0
     spec = JobSpec.model_validate_json((run_dir / runs.SPEC_FILE).read_text())
-    me = psutil.Process()
-    if rank0:
-        runs.update_status(run_dir, state="running", pid=me.pid, pid_create_time=me.create_time(),
-                           started_at=time.time(), error=None, finished_at=None)
-    try:
-        if runs.cancel_requested(run_dir):
-            outcome = "cancelled"
-        else:
-            if rank0:
-                ensure_report(spec, run_dir)
-            else:
-                _wait_for_report(run_dir)  # every rank trains on the split the report describes
-            if spec.method == "dpo":
-                from tuning.recipes import dpo as recipe
-            else:
-                from tuning.recipes import sft as recipe
-            outcome = recipe.run(spec, run_dir)
-            if outcome == "completed" and spec.merge and rank0:
-                from tuning.merge import merge_run
 
-                merge_run(run_dir)
-        if rank0:
-            runs.update_status(run_dir, state=outcome, eta_s=None, finished_at=time.time())
-        return 0
-    except BaseException as exc:  # noqa: BLE001 - every ending is recorded, then re-raised as an exit code
+    def explain(exc: BaseException) -> str:
         if _is_oom(exc):
             from tuning.memory import oom_advice
 
-            message = oom_advice(spec)
-        elif isinstance(exc, (TuningError, ValueError, FileNotFoundError)):
-            message = str(exc)
-        else:
-            message = f"{type(exc).__name__}: {exc}"
-        traceback.print_exc()
-        if rank0:
-            runs.update_status(run_dir, state="failed", error=message, eta_s=None, finished_at=time.time())
-        return 130 if isinstance(exc, KeyboardInterrupt) else 1
+            return oom_advice(spec)
+        return runs.describe_failure(exc)
+
+    return runs.run_worker(run_dir, lambda: _train(spec, run_dir, rank0), explain=explain, writer=rank0)
 
 
 def main(argv: list[str] | None = None) -> int:

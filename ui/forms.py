@@ -1,5 +1,6 @@
 """Widgets from a pydantic model's fields: the label is the field's description, bounds become
-min/max, Literal types become select boxes, bools checkboxes, optional fields may stay empty.
+min/max, Literal types become select boxes (a list of Literals a multiselect), bools checkboxes,
+optional fields may stay empty.
 
     values = render_fields(EstimateRequest, "est_", fields=[...], defaults={...}, options={...})
     req = EstimateRequest(**values)
@@ -44,25 +45,34 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
 
 
 def field_widget(name: str, info: FieldInfo, key: str, default: Any, options: list | None = None,
-                 container: Any = st) -> Any:
-    """One widget for one field; returns its value in the field's type (None for an empty optional)."""
+                 container: Any = st, *, help_text: str | None = None, format_func: Any = None,
+                 multiline: bool = False, step: float | None = None) -> Any:
+    """One widget for one field; returns its value in the field's type (None for an empty optional).
+    `help_text` replaces the default help (the field name), `format_func` labels the options,
+    `multiline` makes a text field a text area, `step` sets a number's step."""
     label = info.description or name.replace("_", " ")
-    help_text = f"`{name}`"
+    help_text = help_text or f"`{name}`"
     annotation, optional = _unwrap_optional(info.annotation)
+    preset = key in st.session_state  # a value set through session_state wins; passing one too warns
+    shown = {"format_func": format_func} if format_func else {}
+    item = typing.get_args(annotation)[0] if typing.get_origin(annotation) is list else None
+    if item is not None and typing.get_origin(item) is Literal:
+        start = {} if preset else {"default": list(default or [])}
+        return container.multiselect(label, list(typing.get_args(item)), key=key, help=help_text, **start, **shown)
     if options is None and typing.get_origin(annotation) is Literal:
         options = list(typing.get_args(annotation))
-    preset = key in st.session_state  # a value set through session_state wins; passing one too warns
     if options is not None:
         choices = ([NONE_LABEL] if optional else []) + [str(o) for o in options]
         current = NONE_LABEL if default is None else str(default)
         start = {} if preset else {"index": choices.index(current) if current in choices else 0}
-        picked = container.selectbox(label, choices, key=key, help=help_text, **start)
+        picked = container.selectbox(label, choices, key=key, help=help_text, **start, **shown)
         return None if picked == NONE_LABEL else picked
     if annotation is bool:
         start = {} if preset else {"value": bool(default)}
         return container.checkbox(label, key=key, help=help_text, **start)
     if annotation in (int, float):
-        step = 1 if annotation is int else 0.01
+        step = step or (1 if annotation is int else 0.01)
+        step = int(step) if annotation is int else float(step)
         start = {} if preset else {"value": None if default is None else annotation(default)}
         bounds = {k: annotation(v) for k, v in _bounds(info).items()}
         # "%g" for floats: Streamlit's default "%0.2f" shows a learning rate of 2e-4 as 0.00.
@@ -70,7 +80,7 @@ def field_widget(name: str, info: FieldInfo, key: str, default: Any, options: li
         return container.number_input(label, step=step, key=key, help=help_text,
                                       placeholder="(none)" if optional else None, **bounds, **start, **fmt)
     start = {} if preset else {"value": "" if default is None else _as_text(default)}
-    text = container.text_input(label, key=key, help=help_text, **start)
+    text = (container.text_area if multiline else container.text_input)(label, key=key, help=help_text, **start)
     return text.strip() or (None if optional else text)
 
 

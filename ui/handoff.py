@@ -76,16 +76,16 @@ def estimator_values(state: MutableMapping, prefix: str) -> dict[str, Any]:
     if plan is not None:
         dumped = plan.model_dump()
         values |= {dst: dumped[src] for src, dst in _PLAN_TO_ESTIMATE.items() if src in dumped}
-        values |= {"model": plan.model, "method": plan.method, "gpu": plan.fit.gpu, "gpus": plan.fit.gpus}
-        if plan.method == "full" and plan.fit.gpus > 1:
-            values["sharding"] = "fsdp"  # how advisor.sizing shards full fine-tuning over several GPUs
+        values |= {"model": plan.model, "method": plan.method, "gpu": plan.fit.gpu, "gpus": plan.fit.gpus,
+                   "sharding": plan.fit.sharding}  # how advisor.sizing spread the job over the GPUs
     elif rec is not None:
         from advisor.sizing import seq_len_for
 
         values |= {"method": "inference", "seq_len": seq_len_for(answers), "batch_size": 1,
                    "gradient_checkpointing": False}
         if rec.serving is not None:
-            values |= {"gpu": rec.serving.gpu or answers.gpu, "gpus": rec.serving.gpus}
+            values |= {"gpu": rec.serving.gpu or answers.gpu, "gpus": rec.serving.gpus,
+                       "sharding": rec.serving.sharding}
     return widget_values(EstimateRequest, prefix, values)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from common.vocabulary import APPROACH_METHOD, FINETUNE_APPROACHES, METHOD_LABELS
+
 
 class PageInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -25,8 +27,6 @@ RAG = PageInfo(path="app_pages/rag_page.py", title="RAG baseline", icon=":materi
 COMPARE = PageInfo(path="app_pages/compare_page.py", title="Compare", icon=":material/balance:", url_path="compare")
 PAGES = [ADVISOR, ESTIMATOR, FINETUNE, RAG, COMPARE]
 
-FINETUNING = ("lora", "qlora", "full_finetune")
-METHOD_NAMES = {"lora": "LoRA", "qlora": "QLoRA", "full_finetune": "full fine-tuning"}
 
 
 class Link(BaseModel):
@@ -40,14 +40,14 @@ def links_for(rec) -> list[Link]:
     """The pages that carry out `rec` (an `advisor.Recommendation`), in the order to visit them."""
     approach, uses_rag = rec.primary, rec.primary == "rag" or "rag" in rec.combine_with
     links = []
-    if approach in FINETUNING:
-        method = METHOD_NAMES[approach]
+    if approach in FINETUNE_APPROACHES:
+        method = METHOD_LABELS[APPROACH_METHOD[approach]]
         links.append(Link(page=ESTIMATOR, label=f"Size the {method} run: memory, GPUs, cost"))
     else:
         links.append(Link(page=ESTIMATOR, label="Size serving the model: memory and GPUs"))
     if uses_rag:
         links.append(Link(page=RAG, label="Build the RAG baseline on your documents"))
-    if approach in FINETUNING:
+    if approach in FINETUNE_APPROACHES:
         recipe = (rec.recipe or "sft").upper()
         links.append(Link(page=FINETUNE, label=f"Launch the {method} ({recipe}) job"))
     links.append(Link(page=COMPARE, label="Compare prompting, RAG and fine-tuning on your data"))

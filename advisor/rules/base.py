@@ -1,23 +1,17 @@
 """The rule unit: a small named function that reads `Answers` and returns an `Outcome` (score
-changes per approach, the sentence that explains them, the answers that drove them) or None
-when it does not apply. Each rule cites the seed file and the claim it comes from, and says so
-when it corrects the seed."""
+changes per approach, the sentence that explains them, the answers that drove them, and what it
+makes impossible) or None when it does not apply. Each rule names its source (an id of
+advisor/sources.json) and the claim it takes from it in our own words; where a source is wrong,
+the rule says what is right and on whose authority."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from advisor.answers import Answers
+from common.vocabulary import APPROACHES, FINETUNE_APPROACHES
 
-APPROACHES = ("prompting", "rag", "lora", "qlora", "full_finetune")
-FINETUNE = ("lora", "qlora", "full_finetune")
-
-# The seed files the rules cite (in ../shared/seeds/ of the project workspace).
-SEED_000 = "000_1f275bc8306357c2.txt"
-SEED_001 = "001_0ffb80dee5154411.txt"
-SEED_002 = "002_e90dd656f1701a5c.txt"
-SEED_003 = "003_7d5cb55e0ef0b6fe.txt"
-SEED_004 = "004_fa1594c0ef5c2c6c.txt"
+FINETUNE = FINETUNE_APPROACHES
 
 
 @dataclass
@@ -28,15 +22,17 @@ class Outcome:
     answers: list[str]
     deltas: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    rules_out: list[str] = field(default_factory=list)  # approaches that cannot be used at all
 
 
 @dataclass(frozen=True)
 class Rule:
     name: str
-    source: str  # seed file name
-    claim: str  # the seed's words the rule rests on
+    source: str  # id in advisor/sources.json
+    claim: str  # what the rule takes from the source, in our words
     apply: Callable[[Answers], Outcome | None]
-    correction: str | None = None  # where the seed is wrong and what is right
+    correction: str | None = None  # where a source is wrong and what is right
+    correction_source: str | None = None  # id of the source that says what is right
     finetune_only: bool = False  # its reason and warnings matter only when fine-tuning wins
 
 
@@ -56,14 +52,16 @@ def merge(*parts: dict[str, float]) -> dict[str, float]:
 RULES: list[Rule] = []
 
 
-def rule(
-    name: str, source: str, claim: str, correction: str | None = None, finetune_only: bool = False
-):
+def rule(name: str, source: str, claim: str, correction: str | None = None,
+         correction_source: str | None = None, finetune_only: bool = False):
     """Register `fn` as a rule. Order of registration is the order reasons are listed."""
 
     def wrap(fn: Callable[[Answers], Outcome | None]) -> Callable[[Answers], Outcome | None]:
         RULES.append(Rule(name=name, source=source, claim=claim, apply=fn, correction=correction,
-                          finetune_only=finetune_only))
+                          correction_source=correction_source, finetune_only=finetune_only))
         return fn
 
     return wrap
+
+
+__all__ = ["APPROACHES", "FINETUNE", "RULES", "Outcome", "Rule", "finetune", "merge", "rule"]

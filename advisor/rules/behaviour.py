@@ -3,16 +3,16 @@ fine-tuning trains into the weights; facts are better looked up (see knowledge.p
 from __future__ import annotations
 
 from advisor.answers import NEED_LABELS, Answers
-from advisor.rules.base import SEED_000, SEED_001, SEED_004, Outcome, finetune, merge, rule
+from advisor.rules.base import Outcome, finetune, merge, rule
 
 _INTERNALISED = ("tone_style", "output_format", "specialized_reasoning")
 
 
 @rule(
     "finetune_internalises_behaviour",
-    SEED_000,
-    "fine-tuning is the right fit for internalizing tone, format, and specialized reasoning "
-    "into the model itself",
+    "geo-glossary",
+    "Fine-tuning fits when tone, output format or specialised reasoning should become part of "
+    "the model itself.",
 )
 def finetune_internalises_behaviour(a: Answers) -> Outcome | None:
     hits = [n for n in a.needs if n in _INTERNALISED]
@@ -29,9 +29,9 @@ def finetune_internalises_behaviour(a: Answers) -> Outcome | None:
 
 @rule(
     "task_skill_finetune",
-    SEED_004,
-    "Document Classification and Extraction: Fine-tune to classify documents by type or "
-    "extract structured data ... from unstructured text in proprietary formats",
+    "enterprise-glossary",
+    "Classifying documents and extracting structured fields from proprietary formats are tasks "
+    "to fine-tune for.",
 )
 def task_skill_finetune(a: Answers) -> Outcome | None:
     if "task_skill" not in a.needs:
@@ -46,10 +46,9 @@ def task_skill_finetune(a: Answers) -> Outcome | None:
 
 @rule(
     "alignment_finetune",
-    SEED_001,
-    "Alignment fine-tuning: supervised fine-tuning (SFT) on instruction-following examples, "
-    "followed by RLHF or DPO (and seed 004: fine-tune to refuse specific categories of "
-    "requests, to always include mandatory disclaimers)",
+    "ai-search-glossary",
+    "Behaviour rules are shaped by alignment fine-tuning: SFT on demonstrations, then preference "
+    "training (RLHF or DPO).",
 )
 def alignment_finetune(a: Answers) -> Outcome | None:
     if "alignment" not in a.needs:
@@ -65,9 +64,9 @@ def alignment_finetune(a: Answers) -> Outcome | None:
 
 @rule(
     "hybrid_style_and_facts",
-    SEED_001,
-    "Mixing the two — fine-tune for style, RAG for facts — is the production pattern most "
-    "enterprise deployments converge on (and seed 000: the most advanced form is a hybrid)",
+    "ai-search-glossary",
+    "Most production deployments end up combining the two: fine-tune for style, retrieve for "
+    "facts.",
 )
 def hybrid_style_and_facts(a: Answers) -> Outcome | None:
     behaviour = [n for n in a.needs if n in _INTERNALISED or n == "alignment"]

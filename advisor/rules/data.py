@@ -1,40 +1,41 @@
-"""Data: how many good examples (or preference pairs) there are, and how well the base model
-knows the domain."""
+"""Data: how many good demonstrations or preference pairs there are, whether DPO can use the
+pairs, and how well the base model knows the domain. What counts as training data, and which
+recipe runs, is decided in `advisor.training_data`."""
 from __future__ import annotations
 
 from advisor.answers import Answers
-from advisor.rules.base import SEED_002, SEED_004, Outcome, finetune, merge, rule
-
-# Seed 002: "Need ~1K-10K high-quality examples for most tasks".
-ENOUGH_EXAMPLES = 1_000
-FEW_EXAMPLES = 200  # below this, "a few dozen": too few to fine-tune on
-MIN_DPO_PAIRS = 500
-HUGE_DATASET = 100_000
-
-
-def training_examples(a: Answers) -> int:
-    """What a fine-tuning run could train on: SFT examples or DPO pairs, whichever is larger."""
-    return max(a.labeled_examples, a.preference_pairs)
+from advisor.catalog import instruct_variant, is_instruct
+from advisor.distill import distillation
+from advisor.rules.base import FINETUNE, Outcome, finetune, merge, rule
+from advisor.training_data import (
+    ENOUGH_EXAMPLES,
+    FEW_EXAMPLES,
+    HUGE_DATASET,
+    MIN_DPO_PAIRS,
+    dpo_on_pairs_alone,
+    pairs_shape_a_behaviour,
+)
 
 
 @rule(
     "examples_needed",
-    SEED_002,
-    "Need ~1K-10K high-quality examples for most tasks",
+    "layered-glossary",
+    "Most tasks need roughly one to ten thousand good examples to fine-tune on.",
 )
 def examples_needed(a: Answers) -> Outcome | None:
-    n = training_examples(a)
-    fields = ["labeled_examples", "preference_pairs"] if a.preference_pairs else ["labeled_examples"]
+    n = a.labeled_examples
+    if distillation(a) is not None or (n == 0 and dpo_on_pairs_alone(a)):
+        return None  # the labels come from traffic, or the pairs are the data (see the DPO rule)
     if n >= ENOUGH_EXAMPLES:
         return Outcome(
-            f"{n:,} training examples: enough to fine-tune (most tasks need about 1K-10K good ones).",
-            fields,
+            f"{n:,} examples: enough to fine-tune (most tasks need about 1K-10K good ones).",
+            ["labeled_examples"],
             finetune(2.0),
         )
     if n >= FEW_EXAMPLES:
         return Outcome(
-            f"{n:,} training examples: a start, below the ~1K most tasks need.",
-            fields,
+            f"{n:,} examples: a start, below the ~1K most tasks need.",
+            ["labeled_examples"],
             finetune(0.5),
             [f"Only {n:,} examples: collect and check more (aim for ~1K) before relying on a "
              "fine-tuned model."],
@@ -43,28 +44,30 @@ def examples_needed(a: Answers) -> Outcome | None:
         return Outcome(
             f"Only {n:,} examples: a few dozen are too few to fine-tune on; use them as few-shot "
             "examples in the prompt and as an evaluation set.",
-            fields,
+            ["labeled_examples"],
             merge(finetune(-7.0), {"prompting": 1.5}),
             [f"{n:,} examples are too few to fine-tune (aim for ~1K-10K good ones); prefer "
              "prompting or RAG for now."],
         )
     warn = []
     if a.behaviour_needs():
-        warn.append("No training examples: fine-tuning is not possible yet. Start collecting "
-                    "input/output pairs (aim for ~1K) while prompting or RAG serves users.")
+        warn.append("No demonstrations: fine-tuning is not possible yet. Start collecting "
+                    "input/output examples (aim for ~1K) while prompting or RAG serves users.")
+    pairs = " (and no preference pairs DPO could use)" if a.preference_pairs else ""
     return Outcome(
-        "No labelled examples or preference pairs: there is nothing to fine-tune on.",
-        fields,
-        finetune(-12.0),  # a veto: fine-tuning without data is not an option
+        f"No demonstrations{pairs}: there is nothing to fine-tune on.",
+        ["labeled_examples", "preference_pairs"] if a.preference_pairs else ["labeled_examples"],
+        {},
         warn,
+        rules_out=list(FINETUNE),
     )
 
 
 @rule(
     "quality_over_quantity",
-    SEED_004,
-    "1,000 high-quality, diverse, expert-verified examples outperform 100,000 noisy, "
-    "auto-generated examples (and seed 003: data quality > quantity)",
+    "enterprise-glossary",
+    "A thousand clean, expert-checked examples beat a hundred thousand noisy generated ones, and "
+    "near-duplicates skew what a model learns.",
 )
 def quality_over_quantity(a: Answers) -> Outcome | None:
     if a.labeled_examples < HUGE_DATASET:
@@ -81,35 +84,72 @@ def quality_over_quantity(a: Answers) -> Outcome | None:
 
 @rule(
     "dpo_for_preference_pairs",
-    SEED_002,
-    "Direct Preference Optimization (DPO) on preference pairs · preferred over RLHF for "
-    "alignment because it skips reward modeling",
+    "dpo-paper",
+    "DPO learns from chosen/rejected pairs directly, with no reward model, starting from a model "
+    "already tuned to follow instructions.",
+    correction="The layered glossary counts preference pairs among the ~1K-10K training examples. "
+    "They are a different kind of data: pairs say which of two answers is better and train DPO "
+    "(or an evaluation), not SFT. A DPO run needs a model that already follows instructions and "
+    "enough pairs: at least 500 (OpenPipe's minimum before a DPO run).",
+    correction_source="openpipe-dpo",
 )
 def dpo_for_preference_pairs(a: Answers) -> Outcome | None:
-    if a.preference_pairs == 0:
+    n = a.preference_pairs
+    if n == 0:
         return None
-    if a.preference_pairs < MIN_DPO_PAIRS:
+    fields = ["preference_pairs"]
+    if distillation(a) is not None:
         return Outcome(
-            f"{a.preference_pairs:,} preference pairs: too few for DPO to move the model reliably.",
-            ["preference_pairs"],
+            f"{n:,} preference pairs: the distilled model learns from the large model's labels; "
+            "keep the pairs to evaluate it against the chosen answers.",
+            fields + ["needs"],
+        )
+    if not pairs_shape_a_behaviour(a):
+        return Outcome(
+            f"{n:,} preference pairs, but no behaviour is asked for: pairs teach which answer is "
+            "better, not facts or cheaper serving. Keep them to evaluate answers.",
+            fields + ["needs"],
+        )
+    if n < MIN_DPO_PAIRS:
+        return Outcome(
+            f"{n:,} preference pairs: too few for DPO to move the model reliably.",
+            fields,
             {},
-            [f"Only {a.preference_pairs:,} preference pairs: DPO usually needs several hundred "
-             "to thousands; use them for evaluation for now."],
+            [f"Only {n:,} preference pairs: DPO needs at least {MIN_DPO_PAIRS} (more is better); "
+             "keep them as an evaluation set (does each answer match the chosen one?) and "
+             "collect more."],
+        )
+    if a.labeled_examples >= FEW_EXAMPLES:
+        return Outcome(
+            f"{n:,} preference pairs after SFT on {a.labeled_examples:,} examples: a DPO stage "
+            "then refines the fine-tuned model towards the chosen answers.",
+            fields + ["labeled_examples"],
+            finetune(0.5),
+        )
+    if not is_instruct(a.model):
+        other = instruct_variant(a.model)
+        switch = f"use its instruct release ({other})" if other else "use an instruct model"
+        return Outcome(
+            f"{n:,} preference pairs and no demonstrations, but {a.model} is a base model: DPO "
+            "starts from a model that already follows instructions.",
+            fields + ["model"],
+            {},
+            [f"DPO on pairs alone needs an instruct model: {switch}, or collect demonstrations "
+             "for SFT first. Until then keep the pairs to evaluate prompts."],
         )
     return Outcome(
-        f"{a.preference_pairs:,} preference pairs (chosen vs rejected): DPO trains on them "
+        f"{n:,} preference pairs (chosen vs rejected) on an instruct model: DPO trains on them "
         "directly, with no reward model.",
-        ["preference_pairs"],
-        finetune(1.0),
+        fields + ["model"],
+        finetune(2.5 if n >= ENOUGH_EXAMPLES else 1.5),
     )
 
 
 @rule(
     "domain_coverage",
-    SEED_004,
-    "Use prompt engineering / RAG when the domain is well-represented in the base model's "
-    "training data; fine-tune when it requires highly specialized vocabulary, syntax, or "
-    "reasoning patterns not well-represented",
+    "enterprise-glossary",
+    "Prompts and retrieval are enough where the base model knows the domain; fine-tune for "
+    "vocabulary, syntax or reasoning it has rarely seen.",
 )
 def domain_coverage(a: Answers) -> Outcome | None:
     if a.domain_coverage == "common":
@@ -125,4 +165,3 @@ def domain_coverage(a: Answers) -> Outcome | None:
         ["domain_coverage"],
         finetune(delta),
     )
-

@@ -2,36 +2,46 @@
 from __future__ import annotations
 
 from advisor.answers import Answers
-from advisor.rules.base import SEED_000, SEED_001, Outcome, finetune, rule
+from advisor.rules.base import Outcome, finetune, rule
 
 _CHANGE_WEIGHT = {"daily": 3.0, "weekly": 3.0, "monthly": 2.5, "yearly": 1.0, "never": 0.0}
+_EVERY = {"daily": "every day", "weekly": "every week", "monthly": "every month", "yearly": "about once a year"}
+# A need for fresh facts decides even when the update answer says otherwise ("never"): it weighs
+# as much as weekly updates, and a prompt cannot carry facts that change.
+FRESH_FACTS_WEIGHT = 3.0
 
 
 @rule(
     "rag_for_changing_facts",
-    SEED_000,
-    "RAG: Knowledge freshness — swap the data source and the latest information is reflected "
-    "instantly; best suited for frequently changing facts such as today's news or new company "
-    "policy",
+    "geo-glossary",
+    "Retrieval reflects new information as soon as its source is updated; what a fine-tuned "
+    "model knows is fixed when it is trained.",
 )
 def rag_for_changing_facts(a: Answers) -> Outcome | None:
     weight = _CHANGE_WEIGHT[a.knowledge_update]
-    if "fresh_facts" in a.needs:
-        weight = max(weight, 2.0)
+    wants_fresh = "fresh_facts" in a.needs
+    if wants_fresh:
+        weight = max(weight, FRESH_FACTS_WEIGHT)
     if weight == 0:
         return None
+    if wants_fresh:
+        when = f" ({_EVERY[a.knowledge_update]})" if a.knowledge_update != "never" else ""
+        what = f"You need answers from facts that change{when}"
+    else:
+        what = f"The knowledge changes {_EVERY[a.knowledge_update]}"
     return Outcome(
-        f"The knowledge changes ({a.knowledge_update}): with RAG an update is a re-index, "
-        "while a model's own knowledge is frozen at training time.",
-        [f for f in ("needs", "knowledge_update") if f != "needs" or "fresh_facts" in a.needs],
-        {"rag": weight, "prompting": -1.0 if weight >= 2 else 0.0},
+        f"{what}: with RAG an update is a re-index, while a model's own knowledge is frozen at "
+        "training time.",
+        [f for f in ("needs", "knowledge_update")
+         if (f == "needs" and wants_fresh) or (f == "knowledge_update" and a.knowledge_update != "never")],
+        {"rag": weight, "prompting": -1.5 if weight >= 2 else 0.0},
     )
 
 
 @rule(
     "rag_for_private_docs",
-    SEED_001,
-    "For \"answer using only our docs,\" RAG works",
+    "ai-search-glossary",
+    "When answers must come only from your own documents, retrieval is the tool.",
 )
 def rag_for_private_docs(a: Answers) -> Outcome | None:
     if "private_knowledge" not in a.needs:
@@ -47,8 +57,8 @@ def rag_for_private_docs(a: Answers) -> Outcome | None:
 
 @rule(
     "rag_for_citations",
-    SEED_000,
-    "RAG strengths: factual accuracy and source traceability on knowledge-intensive tasks",
+    "geo-glossary",
+    "Retrieval's strengths are factual accuracy and answers that can be traced to their source.",
 )
 def rag_for_citations(a: Answers) -> Outcome | None:
     if not a.citations_required:
@@ -63,8 +73,8 @@ def rag_for_citations(a: Answers) -> Outcome | None:
 
 @rule(
     "rag_needs_a_knowledge_gap",
-    SEED_001,
-    "RAG when factual knowledge is the bottleneck (e.g., grounded answers from a knowledge base)",
+    "ai-search-glossary",
+    "Retrieval is the tool when missing facts are the bottleneck.",
 )
 def rag_needs_a_knowledge_gap(a: Answers) -> Outcome | None:
     if a.knowledge_needs() or a.citations_required or a.knowledge_update in ("monthly", "weekly", "daily"):
@@ -79,11 +89,9 @@ def rag_needs_a_knowledge_gap(a: Answers) -> Outcome | None:
 
 @rule(
     "facts_are_not_finetuned",
-    SEED_001,
-    "Anti-pattern: fine-tuning when RAG was the answer. A team fine-tunes a model to \"know\" "
-    "their product docs. Six months later, the docs change — and the fine-tuned model is stuck "
-    "with stale knowledge (and seed 002: most teams reaching for fine-tuning should reach for "
-    "better RAG first)",
+    "ai-search-glossary",
+    "A model fine-tuned to know a set of documents keeps answering from them after they change; "
+    "a live index would have kept up (its anti-pattern example).",
 )
 def facts_are_not_finetuned(a: Answers) -> Outcome | None:
     if not a.knowledge_needs() or a.behaviour_needs() or "cost_latency" in a.needs:
@@ -94,4 +102,3 @@ def facts_are_not_finetuned(a: Answers) -> Outcome | None:
         ["needs"],
         finetune(-2.5),
     )
-

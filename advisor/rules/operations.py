@@ -1,8 +1,12 @@
-"""Running it: per-query cost at volume, and where the data may go."""
+"""Running it: per-query cost at volume, distilling a large prompted model into a small one,
+and where the data may go."""
 from __future__ import annotations
 
 from advisor.answers import Answers
-from advisor.rules.base import SEED_000, SEED_004, Outcome, finetune, rule
+from advisor.catalog import model_spec
+from advisor.distill import distillation
+from advisor.rules.base import Outcome, finetune, rule
+from advisor.text import duration
 
 HIGH_VOLUME_QPD = 10_000
 VERY_HIGH_VOLUME_QPD = 100_000
@@ -10,10 +14,9 @@ VERY_HIGH_VOLUME_QPD = 100_000
 
 @rule(
     "smaller_model_for_cost",
-    SEED_004,
-    "Inference cost reduction is important: fine-tuned smaller models can match the task "
-    "performance of much larger base models, reducing cost per inference significantly (and "
-    "seed 000: a smaller model can stand in for a larger one's performance)",
+    "enterprise-glossary",
+    "A smaller model fine-tuned for the task can match a much larger base model on it, cutting "
+    "the cost of every query.",
 )
 def smaller_model_for_cost(a: Answers) -> Outcome | None:
     wants = "cost_latency" in a.needs
@@ -24,7 +27,7 @@ def smaller_model_for_cost(a: Answers) -> Outcome | None:
         delta += 2.0
     elif a.queries_per_day >= HIGH_VOLUME_QPD:
         delta += 1.0
-    volume = f"{a.queries_per_day:,} queries a day" if a.queries_per_day else "per-query cost"
+    volume = f"{a.queries_per_day:,} queries a day" if a.queries_per_day else "Per-query cost"
     fields = [f for f, on in (("needs", wants), ("queries_per_day", a.queries_per_day > 0)) if on]
     return Outcome(
         f"{volume}: a smaller fine-tuned model with a short prompt can match a larger model "
@@ -35,11 +38,32 @@ def smaller_model_for_cost(a: Answers) -> Outcome | None:
 
 
 @rule(
+    "distil_for_cost",
+    "distilling-step-by-step",
+    "Small models trained on a large model's answers for one task can match or beat that large "
+    "model, with a fraction of its compute per query.",
+)
+def distil_for_cost(a: Answers) -> Outcome | None:
+    plan = distillation(a)
+    if plan is None:
+        return None
+    ratio = model_spec(plan.teacher).param_count() / model_spec(plan.student).param_count()
+    traffic = (f" (about {duration(plan.traffic_hours)} of your traffic)"
+               if plan.traffic_hours is not None else "")
+    return Outcome(
+        f"Prompting {plan.teacher} works but costs too much per query: distil it. Answer "
+        f"{plan.labels:,} real queries{traffic} with it, check a sample, and fine-tune "
+        f"{plan.student} (about {ratio:.0f}x smaller) on those labels.",
+        ["needs", "prompting_result", "model", "queries_per_day"],
+        finetune(3.0),
+    )
+
+
+@rule(
     "on_prem_self_hosted",
-    SEED_000,
-    "OpenAI has indicated that it is gradually winding down its own fine-tuning platform, so "
-    "provider-specific policy shifts are worth weighing (and seed 003: Meta's LLaMA models are "
-    "released as open weights specifically so organisations can fine-tune them)",
+    "study-notes",
+    "Open-weight models such as Llama are released so organisations can fine-tune and run them "
+    "on their own machines.",
 )
 def on_prem_self_hosted(a: Answers) -> Outcome | None:
     if not a.data_must_stay_on_prem:
@@ -55,4 +79,3 @@ def on_prem_self_hosted(a: Answers) -> Outcome | None:
         {},
         warnings,
     )
-

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from advisor.answers import Answers
-from advisor.rules.base import SEED_001, SEED_003, SEED_004, Outcome, finetune, merge, rule
+from advisor.rules.base import Outcome, finetune, merge, rule
 
 
 @rule(
     "try_prompting_first",
-    SEED_003,
-    "Prompting | Very low [cost] | Yes [updatable] | General tasks, quick iteration "
-    "(and seed 002: \"Prompts are free, fine-tuning costs money\")",
+    "study-notes",
+    "Of prompting, RAG, LoRA and full fine-tuning, prompting costs least, stays updatable and "
+    "iterates fastest.",
 )
 def try_prompting_first(a: Answers) -> Outcome | None:
     if a.prompting_result != "untried":
@@ -24,8 +24,8 @@ def try_prompting_first(a: Answers) -> Outcome | None:
 
 @rule(
     "prompting_good_enough",
-    SEED_001,
-    "prompt-engineer when the task is bounded and clear instructions suffice",
+    "ai-search-glossary",
+    "A bounded task that clear instructions can describe needs prompt engineering, not training.",
 )
 def prompting_good_enough(a: Answers) -> Outcome | None:
     if a.prompting_result != "good_enough":
@@ -40,10 +40,9 @@ def prompting_good_enough(a: Answers) -> Outcome | None:
 
 @rule(
     "prompting_falls_short",
-    SEED_004,
-    "Use fine-tuning when the base model's behavior on the target task is unacceptable even "
-    "with sophisticated prompting; when consistent output format and style across thousands "
-    "of generations is critical",
+    "enterprise-glossary",
+    "Fine-tune when the base model stays unacceptable on the task despite careful prompting, or "
+    "when a format must hold across thousands of outputs.",
 )
 def prompting_falls_short(a: Answers) -> Outcome | None:
     if a.prompting_result not in ("inconsistent", "fails"):
@@ -66,9 +65,9 @@ def prompting_falls_short(a: Answers) -> Outcome | None:
 
 @rule(
     "exploratory_requirements",
-    SEED_004,
-    "Use prompt engineering / RAG when the use case is exploratory and requirements may change "
-    "frequently",
+    "enterprise-glossary",
+    "While a use case is exploratory and its requirements keep changing, stay with prompts or "
+    "retrieval.",
 )
 def exploratory_requirements(a: Answers) -> Outcome | None:
     if a.requirements_stable:
@@ -85,8 +84,8 @@ def exploratory_requirements(a: Answers) -> Outcome | None:
 
 @rule(
     "bounded_task",
-    SEED_001,
-    "prompt-engineer when the task is bounded and clear instructions suffice",
+    "ai-search-glossary",
+    "A bounded task that clear instructions can describe needs prompt engineering, not training.",
 )
 def bounded_task(a: Answers) -> Outcome | None:
     if a.needs and not (a.needs == ["task_skill"] and a.domain_coverage == "common"):
@@ -108,4 +107,3 @@ _RESULT_TEXT = {
     "inconsistent": "is inconsistent",
     "fails": "fails even with careful prompts",
 }
-

@@ -1,23 +1,16 @@
-"""The report in md, html (one self-contained file), json and a real PDF, plus the comparison."""
+"""The report in md, html (one self-contained file), json and a real PDF, plus the comparison
+(its section in every format: tests/advisor/test_comparison.py)."""
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 
 from advisor import AdvisorError, recommend, render_report
-from advisor.report import comparison_blocks, load_comparison
+from tests.advisor.comparison_run import comparison_results
 
-COMPARISON = {
-    "model": "tiny",
-    "eval_examples": 24,
-    "arms": {
-        "rag": {"exact_match": 0.25, "token_f1": 0.5, "rouge_l": 0.41, "latency_p50_s": 0.1,
-                "latency_p95_s": 0.2, "questions": 24},
-        "qlora": {"exact_match": 0.375, "token_f1": 0.61, "rouge_l": 0.52, "latency_p50_s": 0.08,
-                  "latency_p95_s": 0.15, "questions": 24},
-    },
-}
+COMPARISON = comparison_results(Path("runs/20250101-120000-compare"))
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +33,31 @@ def test_markdown_has_every_section(hybrid):
     assert rec.headline in md
     assert "ftadvisor tune --model meta-llama/Llama-3.1-8B --data examples.jsonl --method lora" in md
     assert "ftadvisor rag index --docs ./docs --store ./rag-store" in md
-    assert "| qlora | 0.375 | 0.610 | 0.520 |" in md
-    assert "001_0ffb80dee5154411.txt" in md and "weights" in md
+    assert "| Fine-tuned + RAG (hybrid) | 1.000 | 1.000 | 1.000 | 1.000 |" in md
+    assert "Fine-Tuning (AI-search glossary, Techniques & Methods)" in md and "weights" in md
+
+
+SEED_FILE = re.compile(r"\d{3}_[0-9a-f]{16}\.txt|seeds/")
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "pdf"])
+def test_every_format_shows_readable_sources_and_no_seed_file(hybrid, fmt):
+    a, rec = hybrid
+    data = render_report(a, rec, fmt)
+    if fmt == "pdf":
+        from pypdf import PdfReader
+
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+        text = " ".join(text.split())  # the PDF wraps lines
+    else:
+        text = data.decode()
+    if fmt == "html":
+        from html import unescape
+
+        text = unescape(text)
+    for s in rec.sources:
+        assert s.title in text
+    assert not SEED_FILE.search(text)
 
 
 def test_html_is_one_self_contained_file_with_an_inline_svg_chart(hybrid):
@@ -61,7 +77,7 @@ def test_json_round_trips(hybrid):
     assert data["recommendation"]["primary"] == "lora"
     assert data["recommendation"]["combine_with"] == ["rag"]
     assert data["answers"]["gpu"] == "A100 80GB"
-    assert data["comparison"]["arms"]["rag"]["token_f1"] == 0.5
+    assert data["comparison"]["arms"]["rag"]["token_f1"] == 0.625
     assert data["recommendation"]["finetune"]["fit"]["memory_gib"]["total"] > 0
 
 
@@ -88,32 +104,7 @@ def test_report_for_rag_shows_serving_figures():
     assert rec.primary == "rag" and "Serving" in md and "ftadvisor rag ask" in md
 
 
-def test_comparison_from_a_run_folder_and_errors(tmp_path):
-    (tmp_path / "results.json").write_text(json.dumps(COMPARISON))
-    assert load_comparison(tmp_path)["arms"]["qlora"]["exact_match"] == 0.375
-    assert load_comparison(str(tmp_path / "results.json"))["model"] == "tiny"
-    with pytest.raises(AdvisorError, match="no results.json"):
-        load_comparison(tmp_path / "missing")
-    with pytest.raises(AdvisorError, match="arms"):
-        load_comparison({"nope": 1})
-    table = comparison_blocks(COMPARISON)[-1]
-    assert table.headers[:4] == ["arm", "exact_match", "token_f1", "rouge_l"]
-
-
 def test_unknown_format(hybrid):
     a, rec = hybrid
     with pytest.raises(AdvisorError, match="--format"):
         render_report(a, rec, "docx")
-
-
-def test_comparison_accepts_a_results_object(hybrid):
-    """The comparison's `Results` (a pydantic model) can be handed over as is."""
-    from pydantic import BaseModel
-
-    class Results(BaseModel):
-        model: str
-        arms: dict[str, dict[str, float]]
-
-    a, rec = hybrid
-    md = render_report(a, rec, "md", comparison=Results(model="tiny", arms={"rag": {"token_f1": 0.42}})).decode()
-    assert "| rag | 0.420 |" in md

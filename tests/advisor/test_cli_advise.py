@@ -4,6 +4,7 @@ import json
 import pytest
 
 from cli.main import main
+from tests.advisor.comparison_run import write_comparison_run
 
 HYBRID = {"needs": ["tone_style", "fresh_facts"], "knowledge_update": "daily",
           "labeled_examples": 5000, "prompting_result": "inconsistent",
@@ -40,12 +41,22 @@ def test_report_writes_each_format(answers_file, tmp_path, fmt, magic):
 
 
 def test_report_format_from_extension_and_comparison(answers_file, tmp_path):
+    run = write_comparison_run(tmp_path / "runs", "20250101-120000-compare")
+    out = tmp_path / "r.md"
+    assert main(["report", "--answers", str(answers_file), "-o", str(out), "--comparison", str(run)]) == 0
+    md = out.read_text()
+    assert "## Comparison results" in md and "scores best on execution accuracy" in md
+    assert "| Fine-tuned + RAG (hybrid) | 1.000 |" in md
+
+
+def test_report_with_a_broken_comparison_exits_2_in_one_line(answers_file, tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
     (run / "results.json").write_text(json.dumps({"arms": {"rag": {"token_f1": 0.4}}}))
-    out = tmp_path / "r.md"
-    assert main(["report", "--answers", str(answers_file), "-o", str(out), "--comparison", str(run)]) == 0
-    assert "## Comparison results" in out.read_text()
+    assert main(["report", "--answers", str(answers_file), "-o", str(tmp_path / "r.md"), "--comparison", str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ftadvisor report: error: --comparison: not a comparison's results: run_dir: Field required")
+    assert "\n" not in err and not (tmp_path / "r.md").exists()
 
 
 @pytest.mark.parametrize("content,needle", [
@@ -83,3 +94,24 @@ def test_answers_from_stdin(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"needs": ["private_knowledge"]})))
     assert main(["advise", "--answers", "-", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["primary"] == "rag"
+
+
+def test_advise_shows_readable_sources_and_no_seed_file(answers_file, capsys):
+    import re
+
+    assert main(["advise", "--answers", str(answers_file)]) == 0
+    out = capsys.readouterr().out
+    assert "Sources:" in out and "Fine-Tuning (GEO & AI-search glossary entry)" in out
+    assert "source: Fine-Tuning (GEO & AI-search glossary entry)" in out  # on each reason too
+    assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt|seeds/", out)
+
+
+def test_advise_json_keeps_its_keys_and_adds_the_new_ones(answers_file, capsys):
+    assert main(["advise", "--answers", str(answers_file), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"headline", "primary", "combine_with", "recipe", "scores", "reasons", "warnings",
+            "what_would_change_it", "next_steps", "finetune", "serving", "assumptions", "sources"} <= set(data)
+    assert {"then_dpo", "distill", "ruled_out"} <= set(data)
+    assert {"source", "claim", "source_title", "rules_out"} <= set(data["reasons"][0])
+    assert {"file", "claims", "title", "where"} <= set(data["sources"][0])
+    assert data["finetune"]["sharding"] == data["finetune"]["fit"]["sharding"] == "none"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tuning import runs
+import runs
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -47,9 +47,10 @@ def test_prefilled_from_the_advisor():
     at.run()
     assert not at.exception
     assert at.selectbox(key="cmp_gpu").value == "RTX 4090"
-    if rec.finetune is not None:
-        assert at.selectbox(key="cmp_ft_method").value == ("qlora" if rec.finetune.method == "qlora" else "lora")
-        assert at.text_input(key="cmp_model").value == trainable_model(rec.finetune.model)  # the hub id
+    assert rec.finetune is not None  # these answers call for a fine-tune
+    assert at.selectbox(key="cmp_ft_method").value == "auto"  # QLoRA on a GPU, LoRA on this CPU
+    assert at.number_input(key="cmp_ft_lora_rank").value == rec.finetune.lora_rank
+    assert at.text_input(key="cmp_model").value == trainable_model(rec.finetune.model)  # the hub id
 
 
 @pytest.mark.slow

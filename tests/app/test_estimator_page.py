@@ -63,3 +63,36 @@ def test_prefills_from_the_advisor_answers():
     assert at.sidebar.text_input(key="est_model").value == "meta-llama/Llama-3.2-1B"
     assert at.sidebar.selectbox(key="est_gpu").value == "L4"
     assert at.sidebar.number_input(key="est_gpus").value == 2
+
+
+def test_the_stack_and_the_device_change_the_figure(page):
+    shape = dict(model="meta-llama/Llama-3.2-1B", method="qlora", quant="nf4", seq_len=1024, gpu="A10G")
+    page.sidebar.text_input(key="est_model").set_value(shape["model"])
+    page.sidebar.selectbox(key="est_method").set_value("qlora")
+    page.sidebar.selectbox(key="est_quant").set_value("nf4")
+    page.sidebar.number_input(key="est_seq_len").set_value(1024)
+    page.sidebar.selectbox(key="est_gpu").set_value("A10G")
+    page.sidebar.selectbox(key="est_stack").set_value("peft-trainer")
+    page.run()
+    peft = estimate(EstimateRequest(stack="peft-trainer", **shape))
+    assert not page.exception and page.metric[0].value == f"{peft.memory_gib['total']:.2f}"
+    page.sidebar.selectbox(key="est_stack").set_value("trl")
+    page.sidebar.selectbox(key="est_pure_bf16").set_value("False")  # fp32 adapters instead of trl's bf16
+    page.run()
+    trl = estimate(EstimateRequest(pure_bf16=False, **shape))
+    assert not page.exception and page.metric[0].value == f"{trl.memory_gib['total']:.2f}" != peft.memory_gib["total"]
+    page.sidebar.selectbox(key="est_device").set_value("cpu")
+    page.run()
+    cpu = estimate(EstimateRequest(pure_bf16=False, device="cpu", **shape))
+    assert not page.exception and page.metric[0].value == f"{cpu.memory_gib['total']:.2f}"
+
+
+def test_serving_shows_latency_and_cost(page):
+    page.sidebar.selectbox(key="est_method").set_value("inference")
+    page.sidebar.selectbox(key="est_gpu").set_value("H100 SXM")
+    page.sidebar.number_input(key="est_prompt_tokens").set_value(500)
+    page.sidebar.number_input(key="est_output_tokens").set_value(200)
+    page.run()
+    assert not page.exception and not page.error
+    labels = [m.label for m in page.metric]
+    assert "Latency per request (s)" in labels and "$ per 1k queries" in labels

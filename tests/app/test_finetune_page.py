@@ -2,12 +2,11 @@
 problems as one line each, a real launch (tiny model, detached worker) with live progress, and
 the past runs list."""
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tuning import runs
+import runs
 from tuning.spec import JobSpec
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -23,18 +22,24 @@ def page():
 
 
 def test_prefilled_from_the_advisors_recommendation():
-    plan = SimpleNamespace(method="qlora", recipe="sft", model="llama-3.1-8b", batch_size=2, seq_len=1024, epochs=3,
-                           gradient_checkpointing=True, learning_rate=1e-4, lora_rank=32)
+    from advisor import Answers, recommend
+
+    answers = Answers(needs=["output_format", "specialized_reasoning"], labeled_examples=5000,
+                      prompting_result="fails", domain_coverage="proprietary", model="llama-3.1-8b",
+                      gpu="rtx-4090", gpu_count=1)
+    rec = recommend(answers)
+    plan = rec.finetune
+    assert plan is not None  # these answers call for a fine-tune
     # The page alone: through the router the Advisor page (the default) would set its own advice first.
     page = AppTest.from_file(str(APP.parent / "app_pages" / "finetune_page.py"), default_timeout=90)
-    page.session_state["recommendation"] = SimpleNamespace(finetune=plan)  # as the Advisor page leaves them
-    page.session_state["answers"] = SimpleNamespace(model="llama-3.1-8b")
+    page.session_state["recommendation"] = rec  # as the Advisor page leaves them
+    page.session_state["answers"] = answers
     page.run()
     assert not page.exception
-    assert page.selectbox(key="ft_method").value == "qlora"
-    assert page.number_input(key="ft_lora_rank").value == 32
-    assert page.number_input(key="ft_max_seq_len").value == 1024
-    assert page.checkbox(key="ft_gradient_checkpointing").value is True
+    assert page.selectbox(key="ft_method").value == plan.method
+    assert page.number_input(key="ft_lora_rank").value == plan.lora_rank
+    assert page.number_input(key="ft_max_seq_len").value == plan.seq_len
+    assert page.checkbox(key="ft_gradient_checkpointing").value is plan.gradient_checkpointing
     assert page.text_input(key="ft_model").value == "meta-llama/Llama-3.1-8B"  # the hub id to train
 
 

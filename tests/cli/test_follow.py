@@ -1,12 +1,12 @@
-"""Following a run from the command line: progress by stage or by step, the right command named
-in errors, a comparison's table once it completes, and `runs list|show|resume` on comparisons."""
+"""Following a run from the command line: progress by stage or by step, the command that was typed
+named in errors, a comparison's table once it completes, and `runs list|show` on comparisons."""
 from __future__ import annotations
 
 import json
 
 from cli.follow import follow, progress_line
 from cli.main import main
-from tuning import runs
+import runs
 
 
 def _run(tmp_path, kind: str, spec: dict, **status) -> object:
@@ -63,13 +63,13 @@ def test_runs_list_and_show_give_a_comparison_its_method(tmp_path, capsys):
     assert "method qlora" in capsys.readouterr().out
 
 
-def test_runs_resume_follows_a_comparison_as_a_comparison(tmp_path, capsys, monkeypatch):
+def test_a_failed_runs_resume_names_the_runs_command(tmp_path, capsys, monkeypatch):
     run_dir = _run(tmp_path, "compare", COMPARISON, state="failed", error="killed")
     # a worker that fails again at once, through the real launcher (python -m MODULE RUN_DIR)
     worker = tmp_path / "failing_worker.py"
-    worker.write_text("import sys\nfrom tuning import runs\n"
+    worker.write_text("import sys\nimport runs\n"
                       "runs.update_status(sys.argv[1], state='failed', error='stage train failed again')\n")
     monkeypatch.setitem(runs.WORKERS, "compare", "failing_worker")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     assert main(["runs", "resume", str(run_dir)]) == 1
-    assert "ftadvisor compare: error: stage train failed again" in capsys.readouterr().err
+    assert "ftadvisor runs: error: stage train failed again" in capsys.readouterr().err

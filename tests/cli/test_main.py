@@ -48,3 +48,64 @@ def test_the_parser_loads_no_heavy_library():
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", ["data check {loop}", "tune --model m --data {loop} --output {out}",
+                                     "compare --model m --data {loop} --output {out}",
+                                     "rag index --docs {loop} --store {out}"])
+def test_a_symlink_loop_as_input_is_one_line_not_a_traceback(command, tmp_path, capsys):
+    loop = tmp_path / "loop.jsonl"
+    loop.symlink_to(loop)
+    argv = command.format(loop=loop, out=tmp_path / "out").split()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and f"{loop} is a symlink loop" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_closed_pipe_ends_quietly():
+    # `ftadvisor gpus | head -1`: the reader is gone before the output is flushed. Python's docs
+    # (signal module, "Note on SIGPIPE"): point stdout at devnull and exit 1, no traceback.
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "cli.main", "gpus"], cwd=REPO, stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize("command", ["data check {folder}", "tune --model m --data {folder} --output {out}",
+                                     "compare --model m --data {folder} --output {out}"])
+@pytest.mark.parametrize("name", ["data", "data.jsonl"])
+def test_a_folder_as_data_says_give_a_file(command, name, tmp_path, capsys):
+    (tmp_path / name).mkdir()
+    argv = command.format(folder=tmp_path / name, out=tmp_path / "out").split()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "is a folder: give a file" in err, err
+
+
+@pytest.mark.parametrize("command", ["data check {data} --model {model} --seq-len 64",
+                                     "tune --model {model} --data {data} --seq-len 64 --output {out}",
+                                     "compare --model {model} --data {data} --seq-len 64 --output {out}"])
+def test_data_whose_prompts_fill_seq_len_is_refused_before_any_model_loads(command, tmp_path, tiny_model_dir,
+                                                                           capsys):
+    # trl would drop every row (no answer token survives the cut) and training would die on 0 samples.
+    import json
+
+    data = tmp_path / "long.jsonl"
+    data.write_text("".join(json.dumps({"question": "word " * 30 + f"{i}?", "answer": "yes"}) + "\n"
+                            for i in range(4)))
+    argv = command.format(data=data, model=tiny_model_dir, out=tmp_path / "out").split()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    if argv[0] != "data":  # data check prints the report on stdout and a summary on stderr
+        assert len(err.splitlines()) == 1, err
+        assert "lines 1, 2, 3, 4: the prompt alone is " in err and "tokens, which fills --seq-len 64" in err
+        assert "--seq-len must be at least" in err
+    assert not (tmp_path / "out").exists()

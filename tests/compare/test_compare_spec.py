@@ -21,7 +21,8 @@ def test_defaults(tmp_path):
     spec = _spec(tmp_path)
     assert spec.kind == "compare" and spec.schema_version == 1
     assert spec.arms == ["base", "rag", "finetuned", "finetuned_rag"]
-    assert spec.finetune.method == "qlora" and spec.generation.greedy and spec.rag.k == 3
+    assert spec.finetune.method == "auto" and spec.generation.greedy and spec.rag.k == 3
+    assert (spec.generation.batch_size, spec.finetune.train_prompts) == (8, "separate")
     assert spec.data.is_absolute() and spec.output.is_absolute()
 
 
@@ -49,7 +50,8 @@ def test_invalid_values_name_the_field(tmp_path, field, value, where):
     (["base"], ["split", "base", "costs", "results"]),
     (["rag"], ["split", "index", "rag", "costs", "results"]),
     (["finetuned"], ["split", "train", "finetuned", "forgetting", "costs", "results"]),
-    (None, ["split", "index", "base", "rag", "train", "finetuned", "finetuned_rag", "forgetting", "costs", "results"]),
+    (None, ["split", "index", "base", "rag", "train", "finetuned", "train_rag", "finetuned_rag", "forgetting", "costs",
+            "results"]),
 ])
 def test_stages_follow_the_arms(tmp_path, arms, stages):
     spec = _spec(tmp_path, **({"arms": arms} if arms else {}))
@@ -70,10 +72,13 @@ def test_defaults_from_the_advisor():
     rec = recommend(answers)
     advice = defaults_from_advice(answers, rec)
     assert advice["gpu"] == "RTX 4090"
-    if rec.finetune is not None:
-        assert advice["finetune"]["method"] in ("lora", "qlora")
-        assert advice["finetune"]["epochs"] == rec.finetune.epochs
-    CompareSpec(data="x.jsonl", model="m", output="out", **advice)  # a valid spec
+    assert rec.finetune is not None  # these answers call for a fine-tune
+    ft = advice["finetune"]
+    assert "method" not in ft  # auto: QLoRA on a GPU, LoRA on a CPU, where the comparison runs
+    assert (ft["lora_rank"], ft["lora_alpha"]) == (rec.finetune.lora_rank, 2 * rec.finetune.lora_rank)
+    assert (ft["epochs"], ft["max_seq_len"]) == (rec.finetune.epochs, rec.finetune.seq_len)
+    spec = CompareSpec(data="x.jsonl", model="m", output="out", **advice)  # a valid spec
+    assert spec.finetune.method == "auto"
     assert defaults_from_advice(None, None) == {}
 
 

@@ -2,22 +2,22 @@
 written, the numbers agree with the answers, and a run cancelled during training resumes
 without redoing its finished stages.
 
-One run serves every test (module fixture): launched as a real detached worker, cancelled
-once it reaches the train stage, resumed, and waited for (about a minute on 2 cores).
+One run serves every test (module fixture): launched as a real detached worker with a cancel
+request already waiting in train/ (so the tuning sub-run is cancelled whatever the machine's
+speed), resumed, and waited for (about a minute on 2 cores).
 """
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from compare import metrics
-from compare.launch import launch_comparison
+from compare.launch import preflight
 from compare.pipeline import planned_stages
 from compare.results import load_results
 from compare.spec import ARMS, CompareSpec
-from tuning import runs
+import runs
 
 pytestmark = pytest.mark.slow
 MAX_STEPS = 12
@@ -33,17 +33,16 @@ def cancelled_then_resumed(tiny_model_dir, compare_inputs, tmp_path_factory):
         finetune={"method": "lora", "max_steps": MAX_STEPS, "batch_size": 4},
         generation={"max_new_tokens": 8}, gpu="A100 80GB",
     )
-    run_dir = launch_comparison(spec)
-    deadline = time.time() + 300  # generous: the machine may be shared
-    status = runs.read_status(run_dir)
-    while time.time() < deadline and not status.done and status.stage != "train":
-        time.sleep(0.2)
-        status = runs.read_status(run_dir)
-    assert status.stage == "train", f"never reached the train stage: {status.state} {status.error}"
+    preflight(spec)
+    run_dir = runs.create_run(spec)
+    (run_dir / "train").mkdir()
+    runs.request_cancel(run_dir / "train")  # waiting for the tuning worker: it stops at its start
+    runs.start_worker(run_dir)
+    cancelled = runs.wait(run_dir, timeout_s=300)  # generous: the machine may be shared
+    assert cancelled.stage == "train", f"did not stop in the train stage: {cancelled.state} {cancelled.error}"
     before = {name: (run_dir / name).stat().st_mtime_ns for name in ("split.json", "retrieval.json", "answers/base.jsonl")}
-    cancelled = runs.cancel(run_dir, grace_s=60)
     stages_at_cancel = dict(cancelled.stages)
-    train_state = runs.read_status(run_dir / "train").state
+    train_state = runs.load_status(run_dir / "train").state
     runs.resume(run_dir)
     final = runs.wait(run_dir, timeout_s=420, poll_s=0.5)
     return {"run_dir": run_dir, "cancelled": cancelled, "stages_at_cancel": stages_at_cancel,
@@ -77,12 +76,13 @@ def test_every_file_is_written(cancelled_then_resumed):
     run_dir = cancelled_then_resumed["run_dir"]
     for name in ("spec.json", "status.json", "log.txt", "split.json", "retrieval.json", "train.json",
                  "forgetting.json", "costs.json", "results.json", "answers.jsonl", "metrics.md",
-                 "train/adapter/adapter_config.json", "train/memory.json", "train/metrics.jsonl"):
+                 "train/adapter/adapter_config.json", "train/memory.json", "train/metrics.jsonl",
+                 "train_rag.json", "train_rag/adapter/adapter_config.json", "train_data.jsonl", "train_rag_data.jsonl"):
         assert (run_dir / name).exists(), name
     for arm in ARMS:
         assert (run_dir / "answers" / f"{arm}.jsonl").exists()
     spec = CompareSpec.model_validate_json((run_dir / "spec.json").read_text())
-    assert list(runs.read_status(run_dir).stages) == planned_stages(spec)
+    assert list(runs.load_status(run_dir).stages) == planned_stages(spec)
 
 
 def test_results_agree_with_the_answers(cancelled_then_resumed):
@@ -98,11 +98,14 @@ def test_results_agree_with_the_answers(cancelled_then_resumed):
         assert m.exact_match == pytest.approx(sum(same) / len(rows))
         assert m.token_f1 == pytest.approx(sum(metrics.token_f1(r["answers"][arm], r["reference"]) for r in rows) / len(rows))
         assert m.rouge_l == pytest.approx(sum(metrics.rouge_l(r["answers"][arm], r["reference"]) for r in rows) / len(rows))
-        lat = [json.loads(x)["latency_s"] for x in (run_dir / "answers" / f"{arm}.jsonl").read_text().splitlines()]
+        lat = json.loads((run_dir / "answers" / f"{arm}.latency.json").read_text())["latencies_s"]
+        assert len(lat) == 3  # the single-request sample, timed apart from the batches
         assert m.latency_p50_s == pytest.approx(metrics.percentile(lat, 50))
         assert m.latency_p95_s == pytest.approx(metrics.percentile(lat, 95))
+        batched = [json.loads(x) for x in (run_dir / "answers" / f"{arm}.jsonl").read_text().splitlines()]
+        assert [b["batch_size"] for b in batched] == [6] * 6  # 6 held-out questions, one batch of up to 8
+        assert m.seconds_per_answer == pytest.approx(sum(b["latency_s"] / 6 for b in batched) / 6)
         assert 0 < m.generated_tokens <= 8 * len(rows)
-        assert m.cost_per_1k_queries_usd == pytest.approx(m.latency_mean_s / 3600 * results.costs.usd_per_hour * 1000)
 
 
 def test_retrieval_and_forgetting_figures(cancelled_then_resumed):
@@ -120,14 +123,30 @@ def test_retrieval_and_forgetting_figures(cancelled_then_resumed):
 
 def test_training_memory_time_and_costs(cancelled_then_resumed):
     results = load_results(cancelled_then_resumed["run_dir"])
-    t = results.training
-    assert t.method == "lora" and t.steps == MAX_STEPS and t.seconds > 0
-    assert t.measured_peak_gib > 0 and t.measured_kind
+    # One adapter per fine-tuned arm, each trained on the prompts its arm sends.
+    assert {name: (t.prompts, t.arms) for name, t in results.trainings.items()} == {
+        "train": ("bare", ["finetuned"]), "train_rag": ("retrieval", ["finetuned_rag"])}
+    for t in results.trainings.values():
+        assert t.method == "lora" and t.steps == MAX_STEPS and t.seconds > 0
+        assert t.measured_peak_gib > 0 and t.measured_kind
     c = results.costs
     assert c.usd_per_hour > 0 and set(c.arms) == set(ARMS)
-    assert c.arms["base"].fixed_usd == 0
-    assert c.arms["finetuned_rag"].fixed_usd == pytest.approx(c.arms["rag"].fixed_usd + c.arms["finetuned"].fixed_usd)
+    assert c.arms["base"].fixed_usd == 0 and c.arms["rag"].fixed_parts.keys() == {"index"}
+    assert c.arms["finetuned"].fixed_usd == pytest.approx(c.training_estimates["train"].cost_usd)
+    assert c.arms["finetuned_rag"].fixed_usd == pytest.approx(c.arms["rag"].fixed_usd
+                                                              + c.training_estimates["train_rag"].cost_usd)
     assert len(c.break_even) == 6
+    from estimator.serving import ServingRequest, serving_estimate
+
+    run_dir = cancelled_then_resumed["run_dir"]
+    for arm in ARMS:  # each arm priced at its own measured prompt and answer lengths
+        rows = [json.loads(x) for x in (run_dir / "answers" / f"{arm}.jsonl").read_text().splitlines()]
+        est = serving_estimate(ServingRequest(
+            model=str(results.model) + "/config.json", gpu="A100 80GB", concurrency=8,
+            prompt_tokens=sum(r["prompt_tokens"] for r in rows) / len(rows),
+            output_tokens=sum(r["new_tokens"] for r in rows) / len(rows)))
+        assert c.arms[arm].per_1k_queries_usd == pytest.approx(est.usd_per_1k_queries)
+    assert c.arms["rag"].prompt_tokens > c.arms["base"].prompt_tokens  # the passages are retrieval's real cost
 
 
 def test_metrics_md_has_the_table(cancelled_then_resumed):

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from compare import CompareError, answers_key, find_comparison, load_results
-from compare.costs import arm_cost, break_evens
+from compare.costs import arm_cost, break_evens, usd_for_seconds
 from compare.records import AnswerRecord, EvalItem, Forgetting, QuestionHits, Retrieval
 from compare.results import CostFigures, Results, metric_rows, read_side_by_side
-from compare.summarize import arm_metrics
+from compare.results_stage import arm_metrics
 
 EVAL = [EvalItem(id=0, question="q0", reference="Paris", source_line=1),
         EvalItem(id=1, question="q1", reference="the red car", source_line=2)]
@@ -52,7 +52,9 @@ def test_forgetting_only_on_fine_tuned_arms():
 
 def _results(tmp_path) -> Results:
     arms = {a: arm_metrics(a, EVAL, _answers("Paris", "red bus"), None, None, None) for a in ("base", "finetuned")}
-    costs = [arm_cost("base", 0.2, 2.0, {}), arm_cost("finetuned", 0.1, 2.0, {"train": 36})]
+    # 0.2 and 0.1 GPU-seconds a query, 36 s of training, at $2/h
+    costs = [arm_cost("base", usd_for_seconds(0.2, 2.0), {}),
+             arm_cost("finetuned", usd_for_seconds(0.1, 2.0), {"train": usd_for_seconds(36, 2.0)})]
     return Results(run_dir=str(tmp_path), model="m", data="d.jsonl", train_examples=8, eval_examples=2, seed=1, k=3,
                    arms=arms, costs=CostFigures(gpu="A100 80GB", usd_per_hour=2.0, basis="b",
                                                 arms={c.arm: c for c in costs}, break_even=break_evens(costs)))
@@ -62,7 +64,7 @@ def test_markdown_table_and_rows(tmp_path):
     results = _results(tmp_path)
     md = results.to_markdown()
     assert "| base | 0.500 | 0.750 |" in md  # EM 1/2; F1 (1 + 0.5) / 2
-    assert "finetuned becomes cheaper than base after 360 queries" in md  # $0.02 fixed / $5.6e-5 saved per query
+    assert "Fine-tuned becomes cheaper than Base model (prompting) after 360 queries" in md  # $0.02 fixed / $5.6e-5 saved per query
     rows = metric_rows(results)
     assert [r["arm"] for r in rows] == ["base", "finetuned"] and rows[0]["exact match"] == 0.5
 
@@ -85,8 +87,8 @@ def test_the_report_accepts_results(tmp_path):
     (tmp_path / "results.json").write_text(_results(tmp_path).model_dump_json())
     answers = Answers()
     md = render_report(answers, recommend(answers), "md", comparison=load_results(tmp_path)).decode()
-    assert "Comparison" in md and "finetuned" in md
-    assert b"finetuned" in render_report(answers, recommend(answers), "md", comparison=tmp_path)
+    assert "Comparison" in md and "| Fine-tuned |" in md  # the arms by their titles (compare.spec.ARM_TITLES)
+    assert b"| Fine-tuned |" in render_report(answers, recommend(answers), "md", comparison=tmp_path)
 
 
 def test_find_comparison_for_the_same_answers(tmp_path):

@@ -1,15 +1,17 @@
 """Stages run in-process on the tiny model: an answering stage resumes at the first unanswered
-question (dropping a line cut short by a crash), and the split is the one every arm shares."""
+question (dropping a line cut short by a crash) and answers in batches, the split is the one
+every arm shares, and the adapter's training rows follow `finetune.train_prompts`."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
+from compare.finetune_setup import Adapter, adapters, finetune_method, write_training_file
 from compare.pipeline import Pipeline
-from compare.records import Split
+from compare.records import LatencySample, Split
 from compare.spec import CompareSpec
-from tuning import runs
+import runs
 
 pytestmark = pytest.mark.slow
 
@@ -17,29 +19,75 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def pipeline(qa_file, tiny_model_dir, tmp_path):
     spec = CompareSpec(data=qa_file, model=str(tiny_model_dir), output=tmp_path / "run", arms=["base"],
-                       eval_fraction=0.25, generation={"max_new_tokens": 3})
+                       eval_fraction=0.25, generation={"max_new_tokens": 3, "batch_size": 4, "latency_sample": 2})
     return Pipeline(runs.create_run(spec))
 
 
 def test_split_is_seeded_and_disjoint(pipeline):
-    pipeline.stage_function("split")()
+    pipeline.run_stage("split")
     split = pipeline.read("split.json", Split)
     assert (len(split.train), len(split.eval)) == (18, 6)
     assert {e.question for e in split.eval}.isdisjoint({t.question for t in split.train})
     assert [e.id for e in split.eval] == list(range(6))
-    train_lines = (pipeline.run_dir / "train_data.jsonl").read_text().splitlines()
-    assert json.loads(train_lines[0]) == {"prompt": split.train[0].question, "completion": split.train[0].reference}
 
 
 def test_an_answering_stage_resumes_at_the_first_unanswered_question(pipeline):
-    pipeline.stage_function("split")()
+    pipeline.run_stage("split")
     partial = pipeline.run_dir / "answers" / "base.partial.jsonl"
     partial.parent.mkdir()
-    kept = {"id": 0, "answer": "kept", "latency_s": 9.0, "prompt_tokens": 1, "new_tokens": 1}
+    kept = {"id": 0, "answer": "kept", "latency_s": 9.0, "batch_size": 1, "prompt_tokens": 1, "new_tokens": 1}
     partial.write_text(json.dumps(kept) + "\n" + '{"id": 1, "answ')  # the second line was cut by a crash
-    pipeline.stage_function("base")()
+    pipeline.run_stage("base")
     rows = [json.loads(line) for line in (pipeline.run_dir / "answers" / "base.jsonl").read_text().splitlines()]
     assert rows[0] == kept  # not answered again
     assert [r["id"] for r in rows] == list(range(6))
+    assert [r["batch_size"] for r in rows[1:]] == [4, 4, 4, 4, 1]  # 5 left: a batch of 4, then 1
     assert all(0 < r["new_tokens"] <= 3 for r in rows[1:])
     assert not partial.exists()
+    sample = LatencySample.model_validate_json((pipeline.run_dir / "answers" / "base.latency.json").read_text())
+    assert sample.questions == 2 and len(sample.latencies_s) == 2 and all(t > 0 for t in sample.latencies_s)
+    # Greedy: the one-at-a-time answer equals the batched one, except for the kept fake answer.
+    assert sample.same_as_batched == 1
+
+
+def test_auto_trains_lora_on_a_cpu(pipeline):
+    assert pipeline.spec.finetune.method == "auto"
+    assert finetune_method(pipeline.spec) == "lora"  # no CUDA here (the gpu-marked tests cover QLoRA there)
+
+
+def test_separate_adapters_one_per_fine_tuned_arm(qa_file, tmp_path):
+    def plan(arms, prompts="separate"):
+        spec = CompareSpec(data=qa_file, model="m", output=tmp_path / "r", arms=arms, finetune={"train_prompts": prompts})
+        return adapters(spec)
+
+    assert plan(["finetuned", "finetuned_rag"]) == [Adapter("train", "bare", ("finetuned",)),
+                                                   Adapter("train_rag", "retrieval", ("finetuned_rag",))]
+    assert plan(["base", "finetuned_rag"]) == [Adapter("train_rag", "retrieval", ("finetuned_rag",))]
+    assert plan(["finetuned", "finetuned_rag"], "mix") == [Adapter("train", "mix", ("finetuned", "finetuned_rag"))]
+    assert plan(["finetuned"], "mix") == [Adapter("train", "bare", ("finetuned",))]  # no retrieval arm, no passages
+    assert plan(["base", "rag"]) == []
+
+
+@pytest.mark.parametrize("style, per_question", [("bare", 1), ("retrieval", 1), ("mix", 2)])
+def test_training_rows_follow_the_prompt_style(compare_inputs, tiny_model_dir, tmp_path, style, per_question):
+    qa, docs = compare_inputs
+    spec = CompareSpec(data=qa, docs=[docs], model=str(tiny_model_dir), output=tmp_path / "run",
+                       eval_fraction=0.25, finetune={"train_prompts": style, "max_seq_len": 256})
+    p = Pipeline(runs.create_run(spec))
+    p.run_stage("split")
+    p.run_stage("index")
+    split = p.read("split.json", Split)
+    [adapter] = adapters(spec)
+    assert write_training_file(p, adapter) == per_question * len(split.train)
+    rows = [json.loads(line) for line in p.path(adapter.data_file).read_text().splitlines()]
+    from tuning.loading import load_tokenizer
+
+    tok = load_tokenizer(str(tiny_model_dir))
+    with_passages = [r for r in rows if "Passages:" in r["prompt"]]
+    assert len(with_passages) == (0 if style == "bare" else len(split.train))
+    for row in with_passages:  # the hybrid arm's prompt, fitted so the answer survives max_seq_len
+        text = tok.apply_chat_template([{"role": "user", "content": row["prompt"]},
+                                        {"role": "assistant", "content": row["completion"]}], tokenize=False)
+        assert len(tok(text, add_special_tokens=False)["input_ids"]) <= 256
+        assert "/" not in row["prompt"].split("Question:")[0].split("source: ")[-1].split(")")[0]
+    assert {r["completion"] for r in rows} == {t.reference for t in split.train}

@@ -1,10 +1,25 @@
 """The worker records how a run ended: a failure with its reason and the stage it failed in, a
-cancel requested before a stage starts. In-process and quick: both end in the split stage."""
+cancel requested before a stage starts (in-process and quick: both end in the split stage).
+The train sub-run never gets a second worker: a resume refuses while one holds train/, and a
+SIGKILLed comparison worker takes its tuning child with it (a real run, slow)."""
 from __future__ import annotations
 
+import json
+import os
+import signal
+import time
+
+import psutil
+import pytest
+
+import runs
+from compare import training
+from compare.finetune_setup import Adapter
+from compare.pipeline import Pipeline
 from compare.spec import CompareSpec
 from compare.worker import run
-from tuning import runs
+
+MAX_STEPS = 40
 
 
 def _run_dir(qa_file, tmp_path):
@@ -17,7 +32,7 @@ def test_a_failure_is_recorded_with_its_reason_and_stage(qa_file, tmp_path):
     run_dir = _run_dir(qa_file, tmp_path)
     qa_file.write_text('{"question": "q1", "answer": "a1"}\n{"question": "q2"}\n')  # changed after launch
     assert run(run_dir) == 1
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     assert status.state == "failed" and status.stage == "split"
     assert status.stages == {"split": "failed", "base": "pending", "costs": "pending", "results": "pending"}
     assert "qa.jsonl line 2" in status.error and "'answer'" in status.error
@@ -27,6 +42,68 @@ def test_a_cancel_request_stops_before_the_next_stage(qa_file, tmp_path):
     run_dir = _run_dir(qa_file, tmp_path)
     (run_dir / runs.CANCEL_FILE).write_text("now")
     assert run(run_dir) == 0
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     assert status.state == "cancelled" and status.stages["split"] == "cancelled"
     assert not (run_dir / "split.json").exists()
+
+
+def test_resume_refuses_to_start_a_second_worker_on_train(qa_file, tmp_path, monkeypatch):
+    p = Pipeline(_run_dir(qa_file, tmp_path))
+    adapter = Adapter("train", "bare", ("finetuned",))
+    train_dir = runs.create_run(training.job_spec(p, adapter), p.path(adapter.name))
+    monkeypatch.setattr(training, "CHILD_EXIT_WAIT_S", 0.2)
+    with runs.worker_lock(train_dir):  # a tuning worker still training there
+        runs.update_status(train_dir, state="running", pid=os.getpid())
+        with pytest.raises(runs.RunBusy, match=rf"{train_dir} still has a worker \(pid {os.getpid()}\)"):
+            training.prepare_sub_run(p, adapter)
+        assert runs.load_status(train_dir).state == "running"  # left as it was
+
+
+def _tuning_workers(train_dir) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        cmd = proc.info["cmdline"] or []
+        if cmd[1:] == ["-m", "tuning.worker", str(train_dir)] and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
+
+
+def _wait(predicate, timeout_s, what):
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file, tiny_model_dir, tmp_path):
+    """Issue 11: SIGKILL the comparison worker during train, resume: the old child trained on
+    beside the new one ("step 4 of 3", every step logged twice)."""
+    spec = CompareSpec(data=qa_file, model=str(tiny_model_dir), output=tmp_path / "run", arms=["finetuned"],
+                       eval_fraction=0.25, generation={"max_new_tokens": 4},
+                       finetune={"method": "lora", "max_steps": MAX_STEPS, "batch_size": 2})
+    run_dir = runs.launch(spec)
+    train_dir = run_dir / "train"
+    _wait(lambda: (train_dir / runs.STATUS_FILE).exists() and runs.lock_holder(train_dir), 240, "the tuning child")
+    child = _tuning_workers(train_dir)
+    os.kill(runs.load_status(run_dir).pid, signal.SIGKILL)
+    _wait(lambda: not _tuning_workers(train_dir), 10, f"the tuning child {[c.pid for c in child]} to die")
+    assert runs.wait(run_dir, timeout_s=20, poll_s=0.1).state == "failed"
+
+    runs.resume(run_dir)
+    most = 0
+    while not (run_dir / "train.json").exists():
+        most = max(most, len(_tuning_workers(train_dir)))
+        status = runs.refresh_status(run_dir)
+        assert not status.done, status.error
+        time.sleep(0.05)
+    runs.cancel(run_dir, grace_s=60)  # what follows train is not this test's business
+    assert most == 1
+    assert json.loads((run_dir / "train.json").read_text())["steps"] == MAX_STEPS
+    train = runs.load_status(train_dir)
+    assert train.state == "completed" and train.step == train.total_steps == MAX_STEPS
+    steps = [m["step"] for m in runs.read_metrics(train_dir) if "loss" in m]
+    assert steps == sorted(set(steps)) and steps[-1] == MAX_STEPS
+    assert len([m for m in runs.read_metrics(train_dir) if "train_runtime_s" in m]) == 1

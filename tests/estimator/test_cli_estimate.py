@@ -89,3 +89,26 @@ def test_gpus_listing(capsys, tmp_path, monkeypatch):
     custom.write_text(json.dumps({"gpus": [dict(rows[0], name="Mine", aliases=[])]}))
     code, out, _ = run(capsys, "gpus", "--gpu-catalog", str(custom), "--json")
     assert [r["name"] for r in json.loads(out)] == ["Mine"]
+
+
+def test_stack_device_and_loss_flags(capsys):
+    code, out, _ = run(capsys, "estimate", "--model", "llama-3.2-1b", "--method", "qlora", "--quant", "nf4",
+                       "--stack", "peft-trainer", "--loss", "fused", "--no-pure-bf16", "--device", "cpu",
+                       "--activation-offloading", "--gradient-checkpointing", "--json")
+    data = json.loads(out)
+    assert code == 0 and (data["stack"], data["device"]) == ("peft-trainer", "cpu")
+    assert data["resolved"] == {"precision": "fp32", "pure_bf16": False, "loss": "fused", "optimizer_foreach": False,
+                                "activation_offloading": True}
+    assert data["memory_gib"]["cuda_context"] == 0 and data["cpu_gib"] > 0
+
+
+def test_serving_json_contract(capsys):
+    code, out, _ = run(capsys, "estimate", "--model", "llama-3.1-8b", "--method", "inference", "--prompt-tokens",
+                       "500", "--output-tokens", "200", "--concurrency", "8", "--gpu", "H100", "--json")
+    serving = json.loads(out)["serving"]
+    assert code == 0
+    for key in ("prefill_s", "decode_tokens_per_s", "latency_s", "usd_per_1k_queries"):
+        assert serving[key] > 0, key
+    code, out, _ = run(capsys, "estimate", "--model", "llama-3.1-8b", "--method", "inference", "--prompt-tokens",
+                       "500", "--output-tokens", "200", "--gpu", "H100")
+    assert code == 0 and "serving on H100 SXM: prefill" in out and "per 1k queries" in out

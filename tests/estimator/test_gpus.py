@@ -20,6 +20,7 @@ def test_every_row_is_plausible(gpu):
     assert gpu.fp16_tflops > gpu.fp32_tflops
     assert (gpu.bf16_tflops is not None) == gpu.bf16
     assert gpu.usd_per_hour > 0 and gpu.price_source.strip() and gpu.price_date[:2] == "20"
+    assert 250 <= gpu.memory_bandwidth_gbs <= 5000 and gpu.bandwidth_source.strip()
 
 
 def test_bf16_support():
@@ -48,6 +49,19 @@ def test_catalog_override(tmp_path, monkeypatch):
     monkeypatch.setenv("FTADVISOR_GPU_CATALOG", str(path))
     assert [g.name for g in list_gpus()] == ["My GPU"]
     assert load_gpu("my-gpu").usd_per_hour == 0.01
+
+
+def test_a_changed_variable_or_file_is_seen(tmp_path, monkeypatch):
+    data = json.loads(DEFAULT_CATALOG.read_text())
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps({"gpus": [dict(data["gpus"][0], name="First", aliases=[])]}))
+    second.write_text(json.dumps({"gpus": [dict(data["gpus"][0], name="Second", aliases=[])]}))
+    monkeypatch.setenv("FTADVISOR_GPU_CATALOG", str(first))
+    assert [g.name for g in list_gpus()] == ["First"]
+    monkeypatch.setenv("FTADVISOR_GPU_CATALOG", str(second))
+    assert [g.name for g in list_gpus()] == ["Second"]
+    monkeypatch.delenv("FTADVISOR_GPU_CATALOG")
+    assert len(list_gpus()) == len(REQUIRED)
 
 
 def test_bad_catalog_row_names_the_field(tmp_path, monkeypatch):

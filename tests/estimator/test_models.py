@@ -10,13 +10,13 @@ import pytest
 from cli.main import main
 from estimator import ModelSpec, list_models, load_model_spec
 from estimator.errors import EstimatorError
-from estimator.models import CATALOG_DIR, _index, load_model_config, normalize
+from estimator.model_catalog import CATALOG_DIR, _index, normalize
 
 LLAMA_8B = "meta-llama/Llama-3.1-8B"
 
 
 def _write_config(folder: Path, **changes) -> Path:
-    config = load_model_config(LLAMA_8B) | changes
+    config = json.loads((CATALOG_DIR / "meta-llama--Llama-3.1-8B.json").read_text()) | changes
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "config.json"
     path.write_text(json.dumps({k: v for k, v in config.items() if v is not None}))
@@ -113,6 +113,19 @@ def test_bad_configs_are_clear_errors(tmp_path):
     (tmp_path / "d.json").write_text("{not json")
     with pytest.raises(EstimatorError, match="not a readable config.json"):
         load_model_spec(tmp_path / "d.json")
+
+
+@pytest.mark.parametrize("field,value,bound", [("hidden_size", 1e30, "131,072"), ("vocab_size", 10**9, "2,097,152"),
+                                               ("num_hidden_layers", 100_000, "1,024")])
+def test_absurd_config_sizes_are_refused_naming_field_and_bound(tmp_path, field, value, bound):
+    with pytest.raises(EstimatorError, match=rf"{field}: must be at most {bound} .*, got") as err:
+        load_model_spec(_write_config(tmp_path, **{field: value}))
+    assert len(str(err.value).splitlines()) == 1
+
+
+def test_a_device_file_is_not_taken_for_a_folder():
+    with pytest.raises(EstimatorError, match="/dev/zero is not a regular file"):
+        load_model_spec("/dev/zero")
 
 
 def test_unknown_name_lists_close_catalog_names():

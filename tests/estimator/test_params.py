@@ -4,7 +4,7 @@ import warnings
 import pytest
 
 from estimator.errors import EstimatorError
-from estimator.models import _index, load_model_config, load_model_spec, spec_from_config
+from estimator.model_catalog import _index, load_model_spec, spec_from_config
 
 CATALOG_IDS = [row["id"] for row in _index()]
 
@@ -32,9 +32,9 @@ def _decoder_layers(model):
 
 
 @pytest.mark.parametrize("model_id", CATALOG_IDS)
-def test_counts_equal_transformers_on_meta(model_id):
+def test_counts_equal_transformers_on_meta(model_id, catalog_config):
     spec = load_model_spec(model_id)
-    model = _meta_model(load_model_config(model_id))
+    model = _meta_model(catalog_config(model_id))
     assert spec.param_count() == _numel(model)
     assert spec.layer_params() == _numel(_decoder_layers(model)[0])
     assert spec.embedding_params() == sum(
@@ -51,9 +51,9 @@ def test_counts_equal_transformers_on_meta(model_id):
 @pytest.mark.parametrize("model_id", ["meta-llama/Llama-3.1-8B", "Qwen/Qwen2.5-0.5B",
                                       "microsoft/Phi-3-mini-4k-instruct", "mistralai/Mixtral-8x7B-v0.1",
                                       "openai-community/gpt2", "google/gemma-2-2b"])
-def test_linear_modules_match_the_layer_shapes(model_id):
+def test_linear_modules_match_the_layer_shapes(model_id, catalog_config):
     spec = load_model_spec(model_id)
-    layer = _decoder_layers(_meta_model(load_model_config(model_id)))[0]
+    layer = _decoder_layers(_meta_model(catalog_config(model_id)))[0]
     for m in spec.linear_modules():
         if spec.model_type == "mixtral" and m.name in ("w1", "w2", "w3"):
             # transformers 5 stores the experts fused: gate_up_proj (E, 2I, H) = w1 and w3, down_proj (E, H, I) = w2.
@@ -72,9 +72,9 @@ def test_linear_modules_match_the_layer_shapes(model_id):
         assert (getattr(module, "bias", None) is not None) == m.bias
 
 
-def test_active_params_count_top_k_experts():
+def test_active_params_count_top_k_experts(catalog_config):
     spec = load_model_spec("mixtral-8x7b")
-    layer = _decoder_layers(_meta_model(load_model_config("mixtral-8x7b")))[0]
+    layer = _decoder_layers(_meta_model(catalog_config("mixtral-8x7b")))[0]
     experts = _numel(layer.mlp.experts)
     idle = experts * (spec.num_local_experts - spec.num_experts_per_tok) // spec.num_local_experts
     assert spec.active_params() == spec.param_count() - spec.num_hidden_layers * idle
@@ -112,8 +112,8 @@ LORA_CASES = [
 
 
 @pytest.mark.parametrize("model_id,rank,targets,layers", LORA_CASES)
-def test_lora_params_equal_peft(model_id, rank, targets, layers):
-    config = load_model_config(model_id)
+def test_lora_params_equal_peft(model_id, rank, targets, layers, catalog_config):
+    config = catalog_config(model_id)
     if layers:
         config["num_hidden_layers" if "num_hidden_layers" in config else "n_layer"] = layers
     spec = spec_from_config(config, name=model_id, source="config")
@@ -148,8 +148,8 @@ def test_unknown_target_lists_valid_ones():
         load_model_spec("llama-3.1-8b").resolve_targets(["all-linear", "q_proj"])
 
 
-def test_mixtral_w1_without_w3_is_refused_like_peft():
-    config = dict(load_model_config("mixtral-8x7b"), num_hidden_layers=1)
+def test_mixtral_w1_without_w3_is_refused_like_peft(catalog_config):
+    config = dict(catalog_config("mixtral-8x7b"), num_hidden_layers=1)
     with pytest.raises(EstimatorError, match="w1 and w3 are one fused gate_up_proj"):
         spec_from_config(config, name="m", source="config").lora_params(8, ["w1"])
     with pytest.raises(ValueError, match="fused"):

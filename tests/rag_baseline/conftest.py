@@ -2,6 +2,7 @@
 and the sql-eval data located next to the repository."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -22,13 +23,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory):
-    """`chroma run --path DIR --host 127.0.0.1 --port P`, polled on /api/v2/heartbeat, stopped after."""
+@contextlib.contextmanager
+def running_chroma(data: Path):
+    """`chroma run --path DIR --host 127.0.0.1 --port P`, polled on /api/v2/heartbeat, stopped after;
+    yields (url, process)."""
     chroma = Path(sys.executable).parent / "chroma"
     if not chroma.exists():
         pytest.skip(f"no chroma command next to {sys.executable}")
-    data = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
     log = open(data.parent / f"chroma-{port}.log", "w")
     proc = subprocess.Popen(
@@ -50,7 +51,7 @@ def chroma_server(tmp_path_factory):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"chroma run did not answer on {url} within 60 s")
                 time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -58,6 +59,20 @@ def chroma_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real Chroma server shared by the session's tests (its URL)."""
+    with running_chroma(tmp_path_factory.mktemp("chroma-server")) as (url, _):
+        yield url
+
+
+@pytest.fixture
+def own_chroma_server(tmp_path):
+    """A Chroma server for one test, which may stop it: (url, process)."""
+    with running_chroma(tmp_path / "own-chroma") as server:
+        yield server
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ def _hit(rank: int, text: str) -> SearchHit:
 
 def test_prompt_numbers_passages_with_their_sources():
     prompt = build_rag_prompt("Why?", [_hit(1, "Because."), _hit(2, "Also this.")])
-    assert "[1] (source: /docs/1.md)\nBecause." in prompt and "[2] (source: /docs/2.md)" in prompt
+    assert "[1] (source: 1.md)\nBecause." in prompt and "[2] (source: 2.md)" in prompt
+    assert "/docs" not in prompt  # a document is named by its file name, never a path of this machine
     assert prompt.endswith("Question: Why?")
 
 

@@ -49,3 +49,53 @@ def test_the_package_and_command_import_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]", out.stderr
+
+
+class _Clock:
+    def __init__(self, *times: float) -> None:
+        self.times = list(times)
+
+    def __call__(self) -> float:
+        return self.times.pop(0)
+
+
+def test_index_progress_without_a_terminal_is_a_line_every_5_percent_or_10_s():
+    import io
+
+    from cli.rag import IndexProgress
+
+    out = io.StringIO()
+    progress = IndexProgress(out, clock=_Clock(0, 1, 2, 3, 15, 20))
+    for done in (0, 3, 5, 6, 7, 100):  # at 0 s, 1 s, 2 s, 3 s, 15 s, 20 s
+        progress(done, 100)
+    assert out.getvalue().splitlines() == [
+        "embedding 100 new chunks",
+        "5/100 chunks (5%), 2.5 chunks/s, about 0:38 left",  # a 5% step
+        "7/100 chunks (7%), 0.5 chunks/s, about 3:19 left",  # 10 s since the last line
+        "100/100 chunks (100%) in 0:20",
+    ]
+
+
+def test_index_progress_on_a_terminal_is_one_bar_redrawn():
+    import io
+
+    from cli.rag import IndexProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    progress = IndexProgress(out, clock=_Clock(0, 1, 2))
+    for done in (0, 50, 100):
+        progress(done, 100)
+    text = out.getvalue()
+    assert text.count("\r") == 3 and text.endswith("\n") and text.count("\n") == 1
+    assert "[##########----------] 50/100 chunks 50%" in text
+
+
+def test_index_prints_progress_lines_when_stderr_is_not_a_terminal(tmp_path, docs, capsys):
+    assert main(["rag", "index", "--docs", str(docs), "--store", str(tmp_path / "store"), "--chunk-size", "400"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    total = int(lines[0].split()[1])
+    assert lines[0] == f"embedding {total} new chunks" and lines[-1].startswith(f"{total}/{total} chunks (100%) in ")

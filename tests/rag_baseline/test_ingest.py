@@ -50,7 +50,7 @@ def test_binary_unreadable_and_unsupported_files_are_skipped_and_listed(tmp_path
     assert [d.path.name for d in docs] == ["good.md"] + (["locked.txt"] if _can_read(locked) else [])
     reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in skipped}
     assert "binary" in reasons["blob.txt"]
-    assert "not UTF-8" in reasons["latin1.txt"]
+    assert reasons["latin1.txt"] == "not UTF-8 text (byte 0xe9 at line 1, column 4): re-save it as UTF-8"
     assert "unsupported file type .png" in reasons["image.png"]
     assert "PDF" in reasons["broken.pdf"]
     assert "no text" in reasons["empty.md"]

@@ -1,26 +1,34 @@
-"""Cancel stops at the end of a step with a checkpoint; resume finishes with the expected step
-count; a SIGKILLed worker is detected as failed. Real detached workers, driven through the CLI."""
+"""Cancel stops at the end of a step with a complete checkpoint; resume finishes with the expected
+step count; a SIGKILLed worker is detected as failed, and its run resumes from the newest
+complete checkpoint (a half-written one passed over) with no step logged twice. Real detached
+workers, driven through the CLI and `runs`."""
 import os
 import signal
 import time
 
 import pytest
 
+import runs
 from cli.main import main
-from tuning import runs
+from tuning import checkpoints
 
 pytestmark = pytest.mark.slow
 
 
-def _wait_step(run_dir, step, timeout_s=120):
+def _wait_logged(run_dir, step, timeout_s=120):
+    """Until metrics.jsonl has a row for `step` (rows are appended every logged step)."""
     deadline = time.time() + timeout_s
     while time.time() < deadline:
-        status = runs.read_status(run_dir)
+        status = runs.refresh_status(run_dir)
         assert not status.done, status.error
-        if status.step >= step:
+        if max((m["step"] for m in runs.read_metrics(run_dir) if "loss" in m), default=0) >= step:
             return status
         time.sleep(0.05)
     raise AssertionError(f"no step {step} within {timeout_s} s: {runs.tail_log(run_dir)}")
+
+
+def _loss_steps(run_dir):
+    return [m["step"] for m in runs.read_metrics(run_dir) if "loss" in m]
 
 
 def test_cancel_then_resume_finishes_with_the_expected_step_count(tiny_model_dir, sft_data, tmp_path, capsys):
@@ -30,29 +38,51 @@ def test_cancel_then_resume_finishes_with_the_expected_step_count(tiny_model_dir
                  "--batch-size", "2", "--logging-steps", "10", "--save-steps", "1000", "--no-near-dup",
                  "--output", str(run_dir), "--detach"]) == 0
     assert capsys.readouterr().out.strip() == str(run_dir)
-    _wait_step(run_dir, 3)
+    _wait_logged(run_dir, 1)
     assert main(["runs", "cancel", str(run_dir)]) == 0
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     assert status.state == "cancelled" and status.error is None  # it stopped itself, cleanly
-    assert 3 <= status.step < total
-    assert (run_dir / "checkpoints" / f"checkpoint-{status.step}").exists()
-    assert not runs._group_alive(status.pgid)
+    assert 1 <= status.step < total
+    assert checkpoints.marker_of(run_dir / "checkpoints" / f"checkpoint-{status.step}")["step"] == status.step
+    assert not runs.group_alive(status.pgid)
 
     assert main(["runs", "resume", str(run_dir)]) == 0  # blocks until the end
-    status = runs.read_status(run_dir)
+    status = runs.refresh_status(run_dir)
     assert status.state == "completed" and status.step == status.total_steps == total
+    assert status.detail["resumed_from"] == f"checkpoint-{status.detail['resumed_step']}"
     assert (run_dir / "adapter" / "adapter_config.json").exists()
-    steps = [m["step"] for m in runs.read_metrics(run_dir) if "loss" in m]
-    assert steps == sorted(steps) and steps[-1] == total
+    steps = _loss_steps(run_dir)
+    assert steps == sorted(set(steps)) and steps[-1] == total
+    assert len([m for m in runs.read_metrics(run_dir) if "train_runtime_s" in m]) == 1
 
 
-def test_a_sigkilled_worker_is_detected_as_failed(tiny_model_dir, sft_data, tmp_path):
+def test_a_sigkilled_run_resumes_from_its_newest_complete_checkpoint(tiny_model_dir, sft_data, tmp_path):
     from tuning.spec import JobSpec
 
-    spec = JobSpec(model=str(tiny_model_dir), data=str(sft_data), output=str(tmp_path / "run"), max_steps=5000,
-                   batch_size=2, near_dup_threshold=None)
+    total = 60
+    spec = JobSpec(model=str(tiny_model_dir), data=str(sft_data), output=str(tmp_path / "run"), max_steps=total,
+                   batch_size=2, logging_steps=1, save_steps=5, near_dup_threshold=None)
     run_dir = runs.launch(spec)
-    status = _wait_step(run_dir, 2)
-    os.kill(status.pid, signal.SIGKILL)
+    status = _wait_logged(run_dir, 12)
+    os.kill(status.pid, signal.SIGKILL)  # the worker alone, as the out-of-memory killer does
     status = runs.wait(run_dir, timeout_s=20, poll_s=0.1)
     assert status.state == "failed" and "signal 9 (SIGKILL)" in status.error
+    logged = _loss_steps(run_dir)
+    # A kill during the save of the newest checkpoint: its weights gone, no marker.
+    newest = checkpoints.checkpoint_folders(run_dir)[-1]
+    (newest / checkpoints.MARKER).unlink(missing_ok=True)
+    (newest / "adapter_model.safetensors").unlink(missing_ok=True)
+    expected = checkpoints.last_complete(run_dir)
+
+    runs.resume(run_dir)
+    status = runs.wait(run_dir, timeout_s=240, poll_s=0.2)
+    assert status.state == "completed" and status.step == status.total_steps == total, status.error
+    log = (run_dir / runs.LOG_FILE).read_text()
+    if expected is None:
+        assert "no complete checkpoint is left: the run restarts from step 0" in log
+    else:
+        step = checkpoints.step_of(expected)
+        assert f"resuming from the newest complete checkpoint, checkpoints/{expected.name} (step {step})" in log
+        assert status.detail["resumed_from"] == expected.name and logged[-1] > step  # rows were re-logged
+    assert f"removed incomplete {newest.name}" in log
+    assert _loss_steps(run_dir) == list(range(1, total + 1))  # every step once: none lost, none twice

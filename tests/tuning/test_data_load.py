@@ -225,3 +225,27 @@ def test_mapping_fields_of_the_other_kind_are_refused(tmp_path):
     assert exc.value.field == "chosen_field"
     with pytest.raises(DatasetError, match="completion_field does not apply to dpo data"):
         load_examples(path, FieldMapping(completion_field="completion"), kind="dpo")
+
+
+@pytest.mark.parametrize("name", ["data", "data.jsonl"])
+def test_a_folder_given_as_data_says_so(tmp_path, name):
+    (tmp_path / name).mkdir()
+    with pytest.raises(DatasetError, match="is a folder: give a file"):
+        load_examples(tmp_path / name)
+
+
+def test_latin1_names_the_line_and_says_how_to_fix_it(tmp_path):
+    # 9,000 good rows first: the reader decodes in chunks, so a byte offset said nothing useful.
+    rows = "".join(f"question {i},answer {i}\n" for i in range(9000))
+    path = tmp_path / "d.csv"
+    path.write_bytes(("prompt,completion\n" + rows).encode() + "Café?,oui\n".encode("latin-1") + b"q,a\n")
+    problem = load_examples(path).problems[0]
+    assert problem.line == 9002
+    assert str(problem) == ("d.csv line 9002: not UTF-8 text (byte 0xe9 at column 4): "
+                            "re-save the file as UTF-8 (a spreadsheet's 'CSV UTF-8')")
+    json_path = tmp_path / "d.json"
+    json_path.write_bytes(b'[{"prompt": "a",\n "completion": "caf\xe9"}]')
+    assert str(load_examples(json_path).problems[0]).startswith("d.json line 2: not UTF-8 text (byte 0xe9 at column 20)")
+    jsonl_path = tmp_path / "d.jsonl"
+    jsonl_path.write_bytes(b'{"prompt": "a", "completion": "b"}\n{"prompt": "caf\xe9", "completion": "b"}\n')
+    assert str(load_examples(jsonl_path).problems[0]).startswith("d.jsonl line 2: not UTF-8 text (byte 0xe9 at column 16)")

@@ -83,28 +83,50 @@ def test_split_edge_cases():
 
 
 def test_too_long_examples_are_counted_in_tokens_of_the_model(tmp_path, tiny_model_dir):
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     long_answer = "SELECT name FROM users WHERE id = 1; " * 20
-    rows = [{"prompt": "short", "completion": "SELECT 1;"}, {"prompt": "long", "completion": long_answer},
-            {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": long_answer}]}]
-    path = write_jsonl(tmp_path / "d.jsonl", rows[:2])
-    report = validate_dataset(path, tokenizer=str(tiny_model_dir), max_seq_len=32, near_dup=False)
-    expected = len(tok("long")["input_ids"]) + len(tok(long_answer, add_special_tokens=False)["input_ids"]) + 1
-    assert report.lengths.unit == "tokens" and report.lengths.max == expected
+    rows = [{"prompt": "short", "completion": "SELECT 1;"}, {"prompt": "long", "completion": long_answer}]
+    report = validate_dataset(write_jsonl(tmp_path / "d.jsonl", rows), tokenizer=str(tiny_model_dir),
+                              max_seq_len=32, near_dup=False)
+    assert report.lengths.unit == "tokens" and report.lengths.max > 32
     assert report.too_long.count == 1 and report.too_long.lines == [2]
-    assert report.too_long.tokens_cut == expected - 32
-    assert report.ok  # too long is cut by the trainer, not a blocking problem
-    chat = validate_dataset(write_jsonl(tmp_path / "c.jsonl", rows[2:]), tokenizer=tok, near_dup=False)
-    assert chat.lengths.max == len(tok.apply_chat_template(rows[2]["messages"], tokenize=True)["input_ids"])
+    assert report.too_long.tokens_cut == report.lengths.max - 32
+    assert report.ok and report.counts.unusable == 0  # the answer's start survives: cut, still trained on
+
+
+def test_examples_whose_prompt_alone_fills_seq_len_are_unusable(tmp_path):
+    # trl keeps the start of a sequence and drops rows left with no loss token: these would be
+    # dropped, and a dataset of only these used to pass the check and die after the model loaded.
+    long_prompt = "word " * 600
+    rows = [{"prompt": long_prompt, "completion": "answer " * 10}, {"prompt": "word " * 540, "completion": "a"},
+            {"prompt": long_prompt, "completion": "answer"}]
+    report = validate_dataset(write_jsonl(tmp_path / "d.jsonl", rows), max_seq_len=512, near_dup=False)
+    assert not report.ok and report.counts.unusable == 3
+    assert report.too_long.unusable_lines == [1, 2, 3] and report.too_long.count == 0
+    assert report.error_lines() == [
+        "d.jsonl: lines 1, 2, 3: the prompt alone is 540-600 words, which fills --seq-len 512, so no answer "
+        "word is left to train on; --seq-len must be at least 610 to train on them (counted in words: a "
+        "tokenizer gives more; give --model to count tokens)"
+    ]
+    assert "unusable" in report.to_markdown()
+
+
+def test_some_unusable_examples_are_reported_and_kept_out_of_the_split(tmp_path):
+    rows = [{"prompt": f"question {i}", "completion": f"answer {i}"} for i in range(9)]
+    rows.insert(4, {"prompt": "word " * 40, "completion": "a b"})
+    report = validate_dataset(write_jsonl(tmp_path / "d.jsonl", rows), max_seq_len=16, eval_fraction=0.5,
+                              near_dup=False)
+    assert report.ok and report.counts.unusable == 1 and report.too_long.unusable_lines == [5]
+    assert 5 not in report.eval_lines and report.counts.train + report.counts.eval == 9
+    assert ("line 5: the prompt alone is 40 words, which fills --seq-len 16, so no answer word is left to train "
+            "on; --seq-len must be at least 42 to train on it; training drops it (9 of 10 examples remain)") in \
+        " ".join(report.notes)
 
 
 def test_report_round_trips_through_json_and_renders(tmp_path):
     path = write_jsonl(tmp_path / "d.jsonl", [{"prompt": f"p{i}", "completion": "c"} for i in range(10)] + [{"x": 1}])
     report = validate_dataset(path, near_dup=False)
-    assert not report.ok and report.counts.model_dump() == {"total": 11, "valid": 10, "invalid": 1, "train": 9,
-                                                            "eval": 1}
+    assert not report.ok and report.counts.model_dump() == {"total": 11, "valid": 10, "invalid": 1, "unusable": 0,
+                                                            "train": 9, "eval": 1}
     saved = report.write(tmp_path / "run")
     assert saved.name == "dataset_report.json" and (tmp_path / "run" / "dataset_report.md").exists()
     assert DatasetReport.model_validate_json(saved.read_text()) == report
@@ -122,7 +144,9 @@ def test_real_sql_eval_csv_loads_with_a_mapping_and_validates(tiny_model_dir):
     assert not unmapped.ok and "columns found: question, query, db_name" in unmapped.problems[0].message
     report = validate_dataset(csv_path, SQL_MAPPING, tokenizer=str(tiny_model_dir), max_seq_len=128, near_dup=False)
     assert report.ok, report.error_lines()
-    assert report.counts.valid == 210 and (report.counts.train, report.counts.eval) == (189, 21)
+    # the tiny model's tokenizer is nearly character-level: one question alone is 128 tokens or more
+    assert report.counts.valid == 210 and report.counts.unusable == 1
+    assert (report.counts.train, report.counts.eval) == (188, 21)
     assert report.too_long.count > 0 and report.lengths.unit == "tokens"
     templ = FieldMapping(prompt_template="{question}\n-- database: {db_name}", completion_field="query")
     prepared = prepare_dataset(csv_path, templ, near_dup=False)

@@ -2,7 +2,8 @@
 assistant-only loss, each a real trl run on the tiny model (in-process: one torch import)."""
 import pytest
 
-from tuning import runs, worker
+import runs
+from tuning import worker
 from tuning.spec import JobSpec
 
 pytestmark = pytest.mark.slow
@@ -69,8 +70,8 @@ def _run(tiny_model_dir, data, tmp_path, **fields):
     spec = JobSpec(model=str(tiny_model_dir), data=str(data), output=str(tmp_path / "run"), max_steps=6,
                    batch_size=4, logging_steps=2, near_dup_threshold=None, learning_rate=2e-3, **fields)
     run_dir = runs.create_run(spec)
-    assert worker.run(run_dir) == 0, runs.read_status(run_dir).error
-    status = runs.read_status(run_dir)
+    assert worker.run(run_dir) == 0, runs.load_status(run_dir).error
+    status = runs.load_status(run_dir)
     assert status.state == "completed" and status.step == 6
     return run_dir, [m["loss"] for m in runs.read_metrics(run_dir) if "loss" in m]
 

@@ -103,17 +103,20 @@ class Example(BaseModel):
         parts = [self.system, self.prompt, self.completion, self.chosen, self.rejected]
         return "\n".join(p for p in parts if p)
 
-    def to_trl(self) -> dict:
+    def to_trl(self, chat: bool = False) -> dict:
         """The row trl's SFTTrainer/DPOTrainer expect: `{prompt, completion}`, `{messages}` or
-        `{prompt, chosen, rejected}`; conversational (lists of messages) when there is a system prompt."""
+        `{prompt, chosen, rejected}`; conversational (lists of messages) when there is a system
+        prompt, or with `chat` (the tokenizer has a chat template: training then sees the template
+        `generate_answers` uses). The recipes train on these rows; lengths are measured on them."""
         if self.messages is not None:
             return {"messages": [m.model_dump() for m in self.messages]}
         answers = {"completion": self.completion} if self.chosen is None else {
             "chosen": self.chosen, "rejected": self.rejected
         }
-        if self.system is None:
+        if self.system is None and not chat:
             return {"prompt": self.prompt, **answers}
-        prompt = [{"role": "system", "content": self.system}, {"role": "user", "content": self.prompt}]
+        system = [] if self.system is None else [{"role": "system", "content": self.system}]
+        prompt = [*system, {"role": "user", "content": self.prompt}]
         return {"prompt": prompt, **{k: [{"role": "assistant", "content": v}] for k, v in answers.items()}}
 
 

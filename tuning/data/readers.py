@@ -4,12 +4,15 @@ stops at a bad record: it notes the problem and keeps reading."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common.paths import resolve_user_path
+from common.text import bad_byte, utf8_text
 from tuning.errors import DatasetError
 
 FORMATS = {
@@ -47,10 +50,23 @@ def detect_format(path: Path) -> str:
 
 def read_records(path: str | Path) -> RawData:
     path = Path(path)
+    if path.is_dir():
+        raise DatasetError("is a folder: give a file (.jsonl, .json, .csv or .parquet)", file=str(path))
     fmt = detect_format(path)
     if not path.is_file():
+        resolve_user_path(path, "data")  # a symlink loop says so (ValueError), not "no such file"
         raise DatasetError("no such file", file=str(path))
     return {"jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv, "parquet": _read_parquet}[fmt](path)
+
+
+_HINT = "re-save the file as UTF-8"
+_CSV_HINT = "re-save the file as UTF-8 (a spreadsheet's 'CSV UTF-8')"
+
+
+def not_utf8(raw: bytes, exc: UnicodeDecodeError, *, first_line: int = 1, hint: str = _HINT) -> tuple[int, str]:
+    """(line, message) for the first byte of `raw` that is not UTF-8; `first_line` is raw's first line."""
+    where = bad_byte(raw, exc)
+    return first_line + where.line - 1, f"not UTF-8 text (byte 0x{where.byte:02x} at column {where.column}): {hint}"
 
 
 def _json_error(exc: json.JSONDecodeError) -> str:
@@ -62,9 +78,9 @@ def _read_jsonl(path: Path) -> RawData:
     with path.open("rb") as f:
         for line_no, raw in enumerate(f, start=1):
             try:
-                text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+                text = utf8_text(raw)
             except UnicodeDecodeError as exc:
-                data.problems.append((line_no, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+                data.problems.append(not_utf8(raw, exc, first_line=line_no))
                 data.unreadable += 1
                 continue
             if not text.strip():
@@ -79,10 +95,11 @@ def _read_jsonl(path: Path) -> RawData:
 
 def _read_json(path: Path) -> RawData:
     data = RawData("json")
+    raw = path.read_bytes()
     try:
-        value = json.loads(path.read_text(encoding="utf-8-sig"))
+        value = json.loads(utf8_text(raw))
     except UnicodeDecodeError as exc:
-        data.problems.append((None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        data.problems.append(not_utf8(raw, exc))
         return data
     except json.JSONDecodeError as exc:
         data.problems.append((exc.lineno, _json_error(exc)))
@@ -99,22 +116,25 @@ def _read_json(path: Path) -> RawData:
 def _read_csv(path: Path) -> RawData:
     data = RawData("csv")
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long SQL or documents in one cell
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f)
-            data.header = next(reader, [])
-            end = reader.line_num  # records may span lines (quoted newlines): track where each starts
-            for row in reader:
-                start, end = end + 1, reader.line_num
-                if not row:
-                    continue
-                if len(row) != len(data.header):
-                    data.problems.append((start, f"expected {len(data.header)} columns, found {len(row)}"))
-                    data.unreadable += 1
-                    continue
-                data.rows.append((start, dict(zip(data.header, row))))
+    raw = path.read_bytes()
+    try:  # decoded whole, so a bad byte's line is known (a file object decodes 8 KB chunks)
+        text = utf8_text(raw)
     except UnicodeDecodeError as exc:
-        data.problems.append((None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        data.problems.append(not_utf8(raw, exc, hint=_CSV_HINT))
+        return data
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        data.header = next(reader, [])
+        end = reader.line_num  # records may span lines (quoted newlines): track where each starts
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if not row:
+                continue
+            if len(row) != len(data.header):
+                data.problems.append((start, f"expected {len(data.header)} columns, found {len(row)}"))
+                data.unreadable += 1
+                continue
+            data.rows.append((start, dict(zip(data.header, row))))
     except csv.Error as exc:
         data.problems.append((None, f"invalid CSV ({exc})"))
     return data

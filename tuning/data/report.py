@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tuning.data.lengths import SeqLength
 from tuning.data.models import FieldMapping, Kind, Problem
 from tuning.errors import DatasetError
 
@@ -21,6 +22,7 @@ class Counts(BaseModel):
     total: int = Field(description="Records read (valid or not).")
     valid: int = Field(description="Records that became examples.")
     invalid: int = Field(description="Records with at least one problem.")
+    unusable: int = Field(0, description="Valid examples training drops: the prompt alone fills max_seq_len.")
     train: int = 0
     eval: int = 0
 
@@ -47,12 +49,30 @@ class LengthStats(BaseModel):
 
 
 class TooLong(BaseModel):
+    """What max_seq_len does: training keeps the start of each sequence (trl's keep_start), so a
+    longer example loses its end, and one whose prompt alone fills max_seq_len loses every answer
+    token and is dropped (see tuning.data.lengths)."""
+
     model_config = _STRICT
 
     max_seq_len: int
-    count: int = Field(0, description="Examples longer than max_seq_len: training cuts them.")
+    count: int = Field(0, description="Examples longer than max_seq_len that still train: training cuts their end.")
     tokens_cut: int = Field(0, description="Tokens (or words) that would be cut, summed over those examples.")
     lines: list[int] = Field(default_factory=list, description="Their lines (the first 50).")
+    unusable_lines: list[int] = Field(
+        default_factory=list, description="Lines of the examples whose prompt alone fills max_seq_len (the first 50)."
+    )
+    unusable_prompt: tuple[int, int] | None = Field(None, description="Shortest and longest prompt among those.")
+    needed_seq_len: int | None = Field(None, description="The max_seq_len that trains every one of them whole.")
+
+    def unusable_message(self, count: int, unit: str) -> str:
+        """'lines 3, 7, 12: the prompt alone is 600 tokens, which fills --seq-len 512, ...'."""
+        shown = ", ".join(map(str, self.unusable_lines[:10])) + (f", ... ({count} in all)" if count > 10 else "")
+        lo, hi = self.unusable_prompt or (0, 0)
+        them = "it" if count == 1 else "them"
+        return (f"{'line' if count == 1 else 'lines'} {shown}: the prompt alone is {lo if lo == hi else f'{lo}-{hi}'} "
+                f"{unit}, which fills --seq-len {self.max_seq_len}, so no answer {unit[:-1]} is left to train on; "
+                f"--seq-len must be at least {self.needed_seq_len} to train on {them}")
 
 
 class NearDuplicate(BaseModel):
@@ -130,14 +150,15 @@ class DatasetReport(BaseModel):
             "",
             f"- format: {self.format}, kind: {self.kind}, shape: {self.shape or 'unknown'}",
             f"- columns: {', '.join(self.columns) or 'none'}",
-            f"- examples: {c.valid} valid of {c.total} read ({c.invalid} invalid); "
+            f"- examples: {c.valid} valid of {c.total} read ({c.invalid} invalid"
+            f"{f', {c.unusable} unusable: see Lengths' if c.unusable else ''}); "
             f"split: {c.train} train / {c.eval} eval (eval_fraction {self.eval_fraction}, seed {self.seed})",
         ]
         if self.mapping is not None:
             out.append(f"- mapping: {self.mapping.model_dump(exclude_none=True)}")
         if self.problems:
             out += ["", "## Problems", "", *[f"- {line}" for line in self.error_lines()]]
-        out += _lengths_md(self.lengths, self.too_long)
+        out += _lengths_md(self.lengths, self.too_long, self.counts.unusable)
         out += self._duplicates_md()
         if self.notes:
             out += ["", "## Notes", "", *[f"- {n}" for n in self.notes]]
@@ -157,7 +178,7 @@ class DatasetReport(BaseModel):
         return out
 
 
-def _lengths_md(stats: LengthStats | None, too_long: TooLong) -> list[str]:
+def _lengths_md(stats: LengthStats | None, too_long: TooLong, unusable: int) -> list[str]:
     if stats is None:
         return []
     unit = stats.unit if stats.tokenizer is None else f"tokens ({stats.tokenizer})"
@@ -169,6 +190,10 @@ def _lengths_md(stats: LengthStats | None, too_long: TooLong) -> list[str]:
         out.append(f"| {b.start}-{b.end} | {b.count} | {'#' * math.ceil(20 * b.count / peak) if b.count else ''} |")
     out += ["", f"- longer than max_seq_len {too_long.max_seq_len}: {too_long.count} example(s), "
             f"{too_long.tokens_cut} {stats.unit} would be cut"]
+    if unusable:
+        lines = ", ".join(map(str, too_long.unusable_lines)) + (", ..." if unusable > len(too_long.unusable_lines) else "")
+        out.append(f"- unusable, dropped by training (the prompt alone fills max_seq_len): {unusable} example(s), "
+                   f"line(s) {lines}; max_seq_len {too_long.needed_seq_len} trains them whole")
     return out
 
 
@@ -192,7 +217,14 @@ def _nearest_rank(ordered: list[int], q: float) -> int:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def too_long(lines: list[int], lengths: list[int], max_seq_len: int) -> TooLong:
-    over = [(line, n - max_seq_len) for line, n in zip(lines, lengths) if n > max_seq_len]
-    return TooLong(max_seq_len=max_seq_len, count=len(over), tokens_cut=sum(cut for _, cut in over),
-                   lines=[line for line, _ in over[:50]])
+def too_long(lines: list[int], lengths: list[SeqLength], max_seq_len: int) -> TooLong:
+    over = [(line, n.total - max_seq_len) for line, n in zip(lines, lengths)
+            if n.total > max_seq_len and not n.unusable(max_seq_len)]
+    dropped = [(line, n) for line, n in zip(lines, lengths) if n.unusable(max_seq_len)]
+    prompts = [n.prompt for _, n in dropped]
+    return TooLong(
+        max_seq_len=max_seq_len, count=len(over), tokens_cut=sum(cut for _, cut in over),
+        lines=[line for line, _ in over[:50]], unusable_lines=[line for line, _ in dropped[:50]],
+        unusable_prompt=(min(prompts), max(prompts)) if prompts else None,
+        needed_seq_len=max((n.total for _, n in dropped), default=None),
+    )

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict
 from tuning.data.dedup import exact_duplicate_groups, near_duplicate_pairs
 from tuning.data.lengths import example_lengths, load_tokenizer
 from tuning.data.load import load_examples
-from tuning.data.models import Example, FieldMapping, Kind, LoadedDataset
-from tuning.data.report import Counts, DatasetReport, NearDuplicate, length_stats, too_long
+from tuning.data.models import Example, FieldMapping, Kind, LoadedDataset, Problem
+from tuning.data.report import Counts, DatasetReport, NearDuplicate, TooLong, length_stats, too_long
 from tuning.data.split import check_eval_fraction, split_examples
 from tuning.errors import TuningError
 
@@ -59,26 +59,45 @@ def prepare_dataset(
     notes = [] if tok is not None else [
         "lengths are whitespace words, an approximation of tokens (give a tokenizer or --model for tokens)"
     ]
-    exact = exact_duplicate_groups(examples)
-    pairs = near_duplicate_pairs(examples, near_dup_threshold, on_progress=on_progress) if near_dup else []
-    train, held_out = split_examples(examples, eval_fraction, seed, groups=[[a, b] for a, b, _ in pairs])
-    asked = round(len(examples) * eval_fraction)
+    cut = too_long([ex.source_line for ex in examples], lengths, max_seq_len)
+    usable = [ex for ex, n in zip(examples, lengths) if not n.unusable(max_seq_len)]  # trl drops the others
+    problems, problems_total = loaded.problems, loaded.problems_total
+    if len(usable) < len(examples):
+        message = _unusable(cut, len(examples), len(usable), unit)
+        if usable:
+            notes.append(message)
+        else:  # nothing would train: refuse now, not after the model has loaded
+            problems = [*problems, Problem(file=Path(path).name, message=message)]
+            problems_total += 1
+    exact = exact_duplicate_groups(usable)
+    pairs = near_duplicate_pairs(usable, near_dup_threshold, on_progress=on_progress) if near_dup else []
+    train, held_out = split_examples(usable, eval_fraction, seed, groups=[[a, b] for a, b, _ in pairs])
+    asked = round(len(usable) * eval_fraction)
     if len(held_out) < asked:
         notes.append(f"eval holds {len(held_out)} examples, not {asked}: duplicate groups are kept whole on one side")
     report = DatasetReport(
         path=str(path), file=Path(path).name, format=loaded.format, kind=kind, shape=loaded.shape,
-        columns=loaded.columns, mapping=mapping, ok=loaded.ok,
+        columns=loaded.columns, mapping=mapping, ok=loaded.ok and bool(usable),
         counts=Counts(total=loaded.total, valid=len(examples), invalid=loaded.total - len(examples),
-                      train=len(train), eval=len(held_out)),
-        problems=loaded.problems, problems_total=loaded.problems_total,
-        lengths=length_stats(lengths, unit, tok_name), too_long=too_long(
-            [ex.source_line for ex in examples], lengths, max_seq_len),
+                      unusable=len(examples) - len(usable), train=len(train), eval=len(held_out)),
+        problems=problems, problems_total=problems_total,
+        lengths=length_stats([n.total for n in lengths], unit, tok_name), too_long=cut,
         exact_duplicates=exact, near_dup_checked=near_dup, near_dup_threshold=near_dup_threshold,
         near_duplicates=[NearDuplicate(line_a=a, line_b=b, cosine=c) for a, b, c in pairs[:MAX_NEAR_PAIRS]],
         near_duplicates_total=len(pairs), eval_fraction=eval_fraction, seed=seed,
         eval_lines=[ex.source_line for ex in held_out], notes=notes,
     )
     return PreparedDataset(report=report, loaded=loaded, train=train, eval=held_out)
+
+
+def _unusable(cut: TooLong, valid: int, usable: int, unit: str) -> str:
+    dropped = valid - usable
+    text = cut.unusable_message(dropped, unit)
+    if usable:
+        text += f"; training drops {'it' if dropped == 1 else 'them'} ({usable} of {valid} examples remain)"
+    if unit == "words":
+        text += " (counted in words: a tokenizer gives more; give --model to count tokens)"
+    return text
 
 
 def _check_options(max_seq_len: int, near_dup_threshold: float, eval_fraction: float, max_problems: int) -> None:

@@ -1,15 +1,17 @@
-"""Small steps the SFT and DPO recipes share: rows for trl, the Trainer arguments, checkpoints,
-saving the result. Functions only; each recipe stays one readable top-to-bottom module."""
+"""Small steps the SFT and DPO recipes share: rows for trl, the Trainer arguments, the checkpoint
+to resume from, saving the result. Functions only; each recipe stays one readable top-to-bottom
+module."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
 
+from tuning.checkpoints import CHECKPOINTS, resume_point
 from tuning.errors import DatasetError
 from tuning.spec import JobSpec
 
-CHECKPOINTS, ADAPTER, FULL_MODEL = "checkpoints", "adapter", "model"
+ADAPTER, FULL_MODEL = "adapter", "model"
 
 
 def trl_rows(spec: JobSpec, tokenizer: Any, run_dir: Path) -> tuple[list[dict], list[dict]]:
@@ -33,15 +35,7 @@ def trl_rows(spec: JobSpec, tokenizer: Any, run_dir: Path) -> tuple[list[dict], 
     else:
         train, held_out = split_examples(loaded.examples, spec.eval_fraction, spec.seed)
     chat = bool(getattr(tokenizer, "chat_template", None))
-    return [_row(e, chat) for e in train], [_row(e, chat) for e in held_out]
-
-
-def _row(example: Any, chat: bool) -> dict:
-    row = example.to_trl()
-    if not chat or "messages" in row or not isinstance(row["prompt"], str):
-        return row
-    return {"prompt": [{"role": "user", "content": row["prompt"]}],
-            **{k: [{"role": "assistant", "content": v}] for k, v in row.items() if k != "prompt"}}
+    return [e.to_trl(chat=chat) for e in train], [e.to_trl(chat=chat) for e in held_out]
 
 
 def training_args(spec: JobSpec, run_dir: Path, device: str, has_eval: bool) -> dict[str, Any]:
@@ -79,11 +73,9 @@ def training_args(spec: JobSpec, run_dir: Path, device: str, has_eval: bool) -> 
     )
 
 
-def last_checkpoint(run_dir: Path) -> str | None:
-    """The newest `checkpoints/checkpoint-N` to resume from, or None for a fresh start."""
-    folder = run_dir / CHECKPOINTS
-    found = [p for p in folder.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()] if folder.exists() else []
-    return str(max(found, key=lambda p: int(p.name.split("-")[-1]))) if found else None
+def resume_from(trainer: Any, run_dir: Path) -> str | None:
+    """For `trainer.train(resume_from_checkpoint=...)`: the newest complete checkpoint, or None."""
+    return resume_point(run_dir, writer=trainer.is_world_process_zero())
 
 
 def save_result(trainer: Any, tokenizer: Any, spec: JobSpec, run_dir: Path) -> Path:

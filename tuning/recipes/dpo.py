@@ -55,7 +55,7 @@ def run(spec: JobSpec, run_dir: Path) -> str:
     disable_bnb_cpu_repack(trainer.model)  # the reference pass is a no-grad forward: the trap's trigger
 
     # 5. train
-    trainer.train(resume_from_checkpoint=common.last_checkpoint(run_dir))
+    trainer.train(resume_from_checkpoint=common.resume_from(trainer, run_dir))
     if progress.cancelled:
         return "cancelled"
     if eval_rows:

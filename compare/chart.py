@@ -1,0 +1,53 @@
+"""One picture of a comparison: each arm a point, its quality (the evidence's metric) against its
+serving cost per 1k queries. Up and to the left is better. The page and the report show the same
+picture (PNG or SVG bytes)."""
+from __future__ import annotations
+
+import io
+
+from compare.spec import ARM_TITLES
+
+
+def quality_cost_chart(results, fmt: str = "png") -> bytes:
+    """`results` (compare.results.Results with its evidence and costs) as a scatter; `fmt` png or svg."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.fonttype"] = "none"  # keep SVG text as text
+    costs = results.costs
+    # Results from before the evidence paragraph: rank by token F1.
+    scores = results.evidence.scores if results.evidence else {a: m.token_f1 for a, m in results.arms.items()}
+    label = results.evidence.metric_label if results.evidence else "token F1"
+    best = results.evidence.best_arm if results.evidence else max(scores, key=scores.get)
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=110)
+    colors = plt.get_cmap("tab10").colors
+    priced = costs is not None and all(arm in costs.arms for arm in scores)
+    xs = {arm: costs.arms[arm].per_1k_queries_usd if priced else i for i, arm in enumerate(scores)}
+    middle = (min(xs.values()) + max(xs.values())) / 2
+    for i, (arm, score) in enumerate(scores.items()):
+        x = xs[arm]
+        marker = "*" if arm == best else "o"
+        ax.scatter([x], [score], s=160 if marker == "*" else 70, marker=marker, color=colors[i % len(colors)],
+                   zorder=3, label=ARM_TITLES.get(arm, arm))
+        right_half = x > middle  # labels of the right-hand points go to their left, inside the plot
+        ax.annotate(ARM_TITLES.get(arm, arm), (x, score), textcoords="offset points", fontsize=8,
+                    xytext=(-7 if right_half else 7, 6), ha="right" if right_half else "left")
+    ax.set_ylabel(label)
+    ax.set_ylim(-0.05, max(1.0, *scores.values()) * 1.1)  # a point at 0 stays whole
+    if priced:
+        ax.set_xlabel(f"$ per 1k queries at {costs.gpu} (serving estimate)")
+        ax.margins(x=0.3)
+        ax.set_xlim(left=0)  # no negative dollars
+    else:
+        ax.set_xticks(range(len(scores)), [ARM_TITLES.get(a, a) for a in scores], fontsize=7)
+        ax.set_xlabel("no GPU price: arms in order")
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{label} against serving cost ({results.eval_examples} questions)", fontsize=10)
+    ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt)
+    plt.close(fig)
+    return buf.getvalue()

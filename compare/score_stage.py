@@ -1,0 +1,55 @@
+"""The score stage: every arm's answers through the task-aware scorers (compare.scoring), in one
+scoring session, so sql-exec starts and loads its database once (and runs each reference query
+once) for all arms. Writes scores.json; the results stage puts the means in results.json and the
+per-answer verdicts in answers.jsonl."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+
+from compare.answering import read_answers
+from compare.records import Split
+from compare.scoring import DatabaseInfo, ScoringResult, ScoringRow, ScoringSession
+
+if TYPE_CHECKING:
+    from compare.pipeline import Pipeline
+
+
+class Scores(BaseModel):
+    """scores.json: arm -> the scorers' verdicts on its answers (aligned with split.json's eval)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scorers: list[str]
+    arms: dict[str, ScoringResult]
+    database: DatabaseInfo | None = None
+
+
+def score_stage(p: Pipeline) -> None:
+    spec, split = p.spec, p.read("split.json", Split)
+    raw = _raw_rows(spec)
+    results: dict[str, ScoringResult] = {}
+    with ScoringSession(spec.scoring) as session:
+        if session.databases is not None:
+            info = session.database_info()
+            p.log(f"score: database ready in {info.start_s or 0:.1f} s" + (
+                f", dumps loaded in {sum(info.load_s.values()):.1f} s ({len(info.load_s)} databases)"
+                if info.load_s else ""))
+        for n, arm in enumerate(spec.arms, start=1):
+            p.check_cancel()
+            answers = read_answers(p.run_dir, arm)
+            rows = [ScoringRow(question=row.question, answer=answers[row.id].answer if row.id in answers else "",
+                               reference=row.reference, row=raw.get(row.source_line, {})) for row in split.eval]
+            results[arm] = session.score(rows)
+            p.progress(n, len(spec.arms), force=True)
+        database = session.database_info()
+    p.write("scores.json", Scores(scorers=spec.scoring.names, arms=results, database=database))
+
+
+def _raw_rows(spec) -> dict[int, dict]:
+    """source line -> the dataset row as read (every column), for scorers that need more than the
+    question and the answer (sql-exec's database column, a user scorer's extra fields)."""
+    from tuning.data.readers import read_records
+
+    return {line: rec for line, rec in read_records(spec.data).rows if isinstance(rec, dict)}

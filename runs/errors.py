@@ -1,0 +1,14 @@
+"""Errors of the run machinery; each message names the run folder (or file) and what to do."""
+from __future__ import annotations
+
+
+class RunsError(ValueError):
+    """A run folder that cannot do what was asked: resume a completed run, reuse a taken folder, ..."""
+
+
+class RunBusy(RunsError):
+    """Another process holds the run: a living worker, or a launch/resume in progress."""
+
+
+class RunDamaged(RunsError):
+    """A run file (status.json, spec.json) that is not whole or not what it should be."""

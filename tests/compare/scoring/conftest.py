@@ -1,0 +1,55 @@
+"""One private PostgreSQL per test session, with a hand-made database and two sql-eval dumps."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compare.scoring.postgres import PrivateServer
+
+REPO = Path(__file__).resolve().parents[3]
+# shared/ lies next to a clone, or next to the folder of a git worktree.
+SQL_EVAL = next((p / "shared" / "datasets" / "sql-eval" for p in (REPO.parent, REPO.parent.parent)
+                 if (p / "shared" / "datasets" / "sql-eval").is_dir()), REPO.parent / "shared" / "datasets" / "sql-eval")
+
+# pg_dump's plain format: COPY ... FROM stdin blocks ended by \. and, from pg_dump 17.6 / 16.10 on,
+# \restrict / \unrestrict lines that older psql rejects.
+TOY_DUMP = """\\restrict k3y
+SET statement_timeout = 0;
+SET client_encoding = 'UTF8';
+SELECT pg_catalog.set_config('search_path', '', false);
+CREATE TABLE public.people (id integer NOT NULL, name text, city text, age integer, score numeric(5,2));
+ALTER TABLE public.people OWNER TO postgres;
+CREATE SEQUENCE public.ticket START 1;
+COPY public.people (id, name, city, age, score) FROM stdin;
+1\tAnn\tParis\t30\t1.50
+2\tBob\tRome\t25\t2.25
+3\tCid\tParis\t35\t\\N
+4\tDee\tOslo\t25\t3.00
+\\.
+\\unrestrict k3y
+"""
+
+
+def write_toy_dump(folder: Path) -> Path:
+    path = folder / "toy.sql"
+    path.write_text(TOY_DUMP)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sql_eval() -> Path:
+    if not (SQL_EVAL / "schemas").is_dir():
+        pytest.skip(f"the shared sql-eval dataset is not at {SQL_EVAL}")
+    return SQL_EVAL
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory, sql_eval) -> PrivateServer:
+    """A started server with databases toy, restaurants and geography (stopped after the session,
+    whatever the tests did)."""
+    with PrivateServer() as server:
+        server.load_dump(write_toy_dump(tmp_path_factory.mktemp("dumps")))
+        for name in ("restaurants", "geography"):
+            server.load_dump(sql_eval / "schemas" / f"{name}.sql")
+        yield server

@@ -1,0 +1,69 @@
+"""The task-aware scorers inside a comparison: the score stage runs sql-exec on a private
+PostgreSQL loaded from the documents' dumps, and the results carry each arm's execution accuracy
+next to its token F1, every verdict and error in answers.jsonl, and the evidence ranks by it."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli.compare import spec_from_args
+from compare.pipeline import Pipeline
+from compare.records import Split
+from compare.results import load_results
+from tests.compare.scoring.conftest import write_toy_dump
+import runs
+
+QUESTIONS = [  # (question, reference, the base arm's answer, expected execution accuracy)
+    ("How many people live in Paris?", "SELECT COUNT(*) FROM people WHERE city = 'Paris';",
+     "SELECT count(id) FROM people WHERE city='Paris'", 1.0),  # spelled differently, same result
+    ("Who is 25?", "SELECT name FROM people WHERE age = 25;", "```sql\nSELECT name FROM people WHERE age = 26\n```", 0.0),
+    ("Oldest person?", "SELECT name FROM people ORDER BY age DESC LIMIT 1;", "SELECT nme FROM people", 0.0),  # errors
+    ("Cities?", "SELECT DISTINCT city FROM people;", "DELETE FROM people", 0.0),  # refused: read-only
+] * 2  # 8 rows: 4 train, 4 held out (each reference appears on both sides, which does not matter here)
+
+
+@pytest.fixture
+def scored_run(tmp_path, tiny_model_dir):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    write_toy_dump(docs)
+    data = tmp_path / "qa.jsonl"
+    data.write_text("".join(json.dumps({"question": q, "query": r, "db": "toy"}) + "\n" for q, r, _, _ in QUESTIONS))
+    from cli.main import build_parser
+
+    args = build_parser().parse_args([
+        "compare", "--data", str(data), "--prompt-field", "question", "--completion-field", "query",
+        "--docs", str(docs), "--model", str(tiny_model_dir), "--arms", "base", "--eval-fraction", "0.5",
+        "--scorer", "sql-exec", "--sql-db-field", "db", "--output", str(tmp_path / "run")])
+    spec = spec_from_args(args)
+    assert spec.scoring.sql_dumps == [docs / "toy.sql"]  # the .sql documents are the databases
+    p = Pipeline(runs.create_run(spec))
+    p.run_stage("split")
+    given = {q: a for q, _, a, _ in QUESTIONS}
+    answers = p.path("answers/base.jsonl")
+    answers.parent.mkdir()
+    held_out = p.read("split.json", Split).eval
+    answers.write_text("".join(json.dumps({"id": row.id, "answer": given[row.question], "latency_s": 0.4,
+                                           "batch_size": 4, "prompt_tokens": 10, "new_tokens": 8}) + "\n"
+                               for row in held_out))
+    for stage in ("score", "costs", "results"):
+        p.run_stage(stage)
+    return p
+
+
+def test_execution_accuracy_per_arm_and_per_answer(scored_run):
+    results = load_results(scored_run.run_dir)
+    rows = [json.loads(x) for x in scored_run.path("answers.jsonl").read_text().splitlines()]
+    expected = {q: acc for q, _, _, acc in QUESTIONS}
+    base = results.arms["base"].scores["sql-exec"]
+    assert base.mean == pytest.approx(sum(expected[r["question"]] for r in rows) / len(rows))
+    assert base.errors >= 1 and base.timeouts == 0
+    for r in rows:
+        assert r["scores"]["base"]["sql-exec"] == expected[r["question"]]
+        assert 0 <= r["scores"]["base"]["token_f1"] <= 1  # the string metrics stay beside it
+    notes = [r.get("scorer_notes", {}).get("base", {}).get("sql-exec", "") for r in rows]
+    assert any("nme" in n for n in notes)  # the error is kept for the reader
+    assert results.evidence.metric == "sql-exec" and results.database.embedded and results.database.load_s
+    table = scored_run.path("metrics.md").read_text()
+    assert "execution accuracy" in table and "private PostgreSQL" in table
