@@ -37,13 +37,15 @@ def _looks_like_path(ref: str) -> bool:
 
 def model_folder(ref: str) -> Path:
     """The absolute folder `ref` names; a TuningError when it is not a model folder."""
+    from common.paths import resolve_user_path
+
     try:
-        path = Path(ref).expanduser().resolve(strict=True)
-    except FileNotFoundError:
+        path = resolve_user_path(ref, "model")
+    except ValueError as exc:  # a symlink loop, a folder that cannot be searched
+        raise TuningError(str(exc)) from None
+    if not path.exists():
         raise TuningError(f"model: no such folder {ref!r} (give a model folder, a hub id or one of "
-                          f"{_offline_names()})") from None
-    except (OSError, RuntimeError) as exc:  # a symlink loop raises RuntimeError in Path.resolve
-        raise TuningError(f"model: cannot read {ref!r}: {exc}") from None
+                          f"{_offline_names()})")
     if not path.is_dir():
         raise TuningError(f"model: {path} is not a model folder (no config.json): it is a file or a device; "
                           "give the folder that holds config.json")

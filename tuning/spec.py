@@ -65,6 +65,13 @@ class JobSpec(BaseModel):
     sharding: Sharding = Field("none", description="Multi-GPU: none (DDP), zero1/zero2/zero3 (DeepSpeed), fsdp.")
     device: Device = Field("auto", description="auto = cuda when available.")
 
+    @field_validator("model")
+    @classmethod
+    def _resolved_model(cls, value: str) -> str:
+        from tuning.model_ref import resolve_model  # names are pulled, folders made absolute, once
+
+        return resolve_model(value)
+
     @field_validator("data", "output")
     @classmethod
     def _absolute(cls, value: str, info: ValidationInfo) -> str:
