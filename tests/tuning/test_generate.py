@@ -3,22 +3,12 @@ one-at-a-time answers (left padding, float32) on the tiny model and on SmolLM2 w
 questions; each answer has its own token counts; single-request latency is measured apart."""
 import pytest
 
+from bench.bench_offline_models import QUESTIONS  # 8 real questions of different lengths (padded batches)
 from tuning.generate import _answer_length, _batches, generate_answers, measure_latency
 
 pytestmark = pytest.mark.slow
 
 PROMPTS = ["What is 3 plus 4?", "What is 10 plus 20?", "Hi"]
-# Different lengths, so a batch of them is padded (the case where batching could change answers).
-QUESTIONS = [
-    "What is the capital of France?",
-    "Name three primary colors.",
-    "What is 12 times 7?",
-    "Write a SQL query that counts the rows of the table users.",
-    "Who wrote Romeo and Juliet?",
-    "Explain in one sentence what a database index is.",
-    "Translate 'good morning' into Spanish.",
-    "What is the boiling point of water in Celsius?",
-]
 
 
 def test_answers_from_a_run_with_tokens_and_latency(trained_run):
