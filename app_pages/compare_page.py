@@ -22,6 +22,7 @@ from tuning.data import FieldMapping
 from ui.errors import show_errors
 from ui.forms import render_fields
 from ui.handoff import offer, trainable_model, widget_values
+from ui.model_choice import describe_model_field, offline_model_buttons
 
 USER_ERRORS = (ValidationError, ValueError, FileNotFoundError)
 DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
@@ -246,16 +247,15 @@ with st.container(border=True):
 with st.container(border=True):
     st.subheader("Model and arms")
     c1, c2 = st.columns([3, 1])
-    if c2.button("Build the tiny offline model", key="cmp_tiny_btn",
-                 help="A ~140k-parameter Llama for trying the whole comparison on a CPU (no download)."):
-        from tuning.tiny_model import build_tiny_model
-
-        st.session_state["cmp_model"] = str(build_tiny_model(settings.runs_dir / "tiny-model"))
+    with c2:
+        offline_model_buttons("cmp_model")
     # The advice as starting values; what was typed here stays unless the advice changes (ui.handoff).
     offer(st.session_state, widget_values(CompareSpec, "cmp_", {k: advice.get(k) for k in ("model", "gpu")}))
     offer(st.session_state, widget_values(FinetuneSettings, "cmp_ft_", advice.get("finetune") or {}))
     st.session_state.setdefault("cmp_model", "")
-    model = c1.text_input("Base model (hub id or folder)", key="cmp_model")
+    model = c1.text_input("Base model (hub id, folder or offline model name)", key="cmp_model")
+    with c1:
+        describe_model_field(model)
     arms = st.multiselect("Arms", list(ARMS), default=list(ARMS), key="cmp_arms", format_func=ARM_TITLES.get,
                           help="Every arm answers the same held-out questions with the same generation settings.")
     top = render_fields(CompareSpec, "cmp_", fields=["eval_fraction", "eval_count", "seed", "gpu"],

@@ -17,6 +17,7 @@ from tuning.spec import JobSpec
 from ui.errors import show_errors
 from ui.forms import render_fields
 from ui.handoff import offer, trainable_model, widget_values
+from ui.model_choice import describe_model_field, offline_model_buttons
 
 USER_ERRORS = (TuningError, ValidationError, FileNotFoundError, ValueError)
 DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
@@ -142,14 +143,13 @@ with st.container(border=True):
     if prefill:
         st.caption("Pre-filled from the advisor's recommendation; change anything.")
     c1, c2 = st.columns([3, 1])
-    if c2.button("Build the tiny offline model", key="ft_tiny_btn", help="A ~140k-parameter Llama for trying "
-                 "the whole pipeline on a CPU in a minute (no download)."):
-        from tuning.tiny_model import build_tiny_model
-
-        st.session_state["ft_model"] = str(build_tiny_model(settings.home / "models" / "tiny"))
+    with c2:
+        offline_model_buttons("ft_model")
     offer(st.session_state, widget_values(JobSpec, "ft_", prefill))  # what was typed here stays
     st.session_state.setdefault("ft_model", "")
-    model = c1.text_input("Base model (hub id or folder)", key="ft_model")
+    model = c1.text_input("Base model (hub id, folder or offline model name)", key="ft_model")
+    with c1:
+        describe_model_field(model)
     values = render_fields(JobSpec, "ft_", fields=SPEC_FIELDS, defaults=prefill, columns=3)
 
 # ---- check and launch

@@ -16,6 +16,7 @@ from rag_baseline.errors import RagError
 from rag_baseline.ingest import SUPPORTED_SUFFIXES, display_name
 from rag_baseline.models import DEFAULT_COLLECTION, StoreConfig
 from ui.errors import show_errors
+from ui.model_choice import describe_model_field, offline_model_buttons
 
 USER_ERRORS = (RagError, ValidationError, FileNotFoundError)
 settings = load_settings()
@@ -116,7 +117,10 @@ with st.container(border=True):
     min_score = c2.slider("Relevance threshold (cosine)", 0.0, 1.0, 0.2, 0.05, key="rag_min_score",
                           help="Passages below it do not count; with none left, the documents do not cover the question.")
     mmr = c3.checkbox("Diversify (MMR)", key="rag_mmr")
-    model = st.text_input("Model for the answer (hub id or local folder; empty: retrieval only)", key="rag_model")
+    offline_model_buttons("rag_model")
+    model = st.text_input("Model for the answer (hub id, folder or offline model name; empty: retrieval only)",
+                          key="rag_model")
+    describe_model_field(model)
     if st.button("Ask", key="rag_ask_btn", disabled=store is None):
         from rag_baseline.answer import answer
 

@@ -50,7 +50,7 @@ def run_comparison(page, folder: Path) -> None:
     data = folder / "capitals.jsonl"
     data.write_text("".join(json.dumps({"question": f"What is the capital of {c}?", "answer": a}) + "\n"
                             for c, a in CAPITALS))
-    click_button(page, "Build the tiny offline model")
+    click_button(page, "Use the tiny model")
     set_text(page, "…or a file on this machine", str(data))
     set_number(page, "At most this many held-out questions", 4)
     set_number(page, "Stop after this many steps", 10)

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from common.errors import describe_error
 
 # Each module exposes `register(subparsers)`; handlers are set with `set_defaults(func=...)`.
-_SUBCOMMAND_MODULES = ("estimate", "models", "advise", "tune", "data", "runs", "rag", "compare")
+_SUBCOMMAND_MODULES = ("estimate", "models", "advise", "tune", "data", "runs", "rag", "compare", "pull")
 
 
 def build_parser() -> argparse.ArgumentParser:

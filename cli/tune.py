@@ -57,7 +57,8 @@ def register(subparsers) -> None:
 
     tiny = subparsers.add_parser("tiny-model", help="build a tiny offline Llama model (for demos and tests)",
                                  description="Train a small BPE tokenizer on local text and save a randomly "
-                                 "initialised ~140k-parameter Llama model in the standard format.")
+                                 "initialised ~140k-parameter Llama model in the standard format "
+                                 "(the same as `ftadvisor pull tiny --output DIR`).")
     tiny.add_argument("--output", required=True, metavar="DIR", help="folder to write")
     tiny.set_defaults(func=_tiny_model)
 
@@ -101,7 +102,7 @@ def _tune(args: argparse.Namespace) -> int:
 
 
 def _tiny_model(args: argparse.Namespace) -> int:
-    from tuning.tiny_model import build_tiny_model
+    from tuning.offline_models import TINY, pull
 
-    print(build_tiny_model(args.output))
+    print(pull(TINY, args.output).path)
     return 0

@@ -30,9 +30,9 @@ def preflight(spec: CompareSpec) -> int:
         raise CompareError(f"data: {len(loaded.examples)} example(s): a comparison needs at least 2 (train + held-out)")
     if spec.needs_training:
         _refuse_untrainable(spec)
-    local = Path(spec.model)
-    if local.is_dir() and not (local / "config.json").exists():
-        raise CompareError(f"model: {local} has no config.json (give a model folder or a hub id)")
+    from tuning.model_ref import check_available
+
+    check_available(spec.model)  # a folder without config.json, a hub id no hub or cache can give
     from estimator.gpus import load_gpu
 
     load_gpu(spec.gpu)  # an unknown name raises, listing close names

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from common.paths import resolve_user_path
 from compare.scoring.spec import ScorerSpec
@@ -126,7 +126,8 @@ class CompareSpec(BaseModel):
         default_factory=list,
         description="Documents for retrieval (files or folders); none: the training answers become the knowledge base.",
     )
-    model: str = Field(min_length=1, description="Base model: a hub id or a local model folder.")
+    model: str = Field(min_length=1, description="Base model: a hub id, a local model folder, or an offline model "
+                       "(smollm2-135m-instruct, tiny). Stored as an absolute folder or a hub id.")
     arms: list[ArmName] = Field(default_factory=lambda: list(ARMS), min_length=1, description="Arms to run.")
     eval_fraction: float = Field(0.2, gt=0, lt=1, description="Share of the examples held out for the comparison.")
     eval_count: int | None = Field(None, ge=1, le=100_000, description="At most this many held-out questions are answered.")
@@ -149,6 +150,13 @@ class CompareSpec(BaseModel):
     advised: AdvisedArm | None = Field(None, description="The advisor's recommendation for those answers.")
     output: Path = Field(description="The run folder.")
 
+    @field_validator("model")
+    @classmethod
+    def _resolved_model(cls, value: str) -> str:
+        from tuning.model_ref import resolve_model  # names are pulled, folders made absolute, once
+
+        return resolve_model(value)
+
     @model_validator(mode="before")
     @classmethod
     def _dumps_from_docs(cls, data: Any) -> Any:
@@ -168,9 +176,6 @@ class CompareSpec(BaseModel):
         self.output = resolve_user_path(self.output, "output")
         if self.forgetting_text is not None:
             self.forgetting_text = resolve_user_path(self.forgetting_text, "forgetting_text")
-        local = Path(self.model).expanduser()
-        if local.exists():
-            self.model = str(local.resolve())
         self.arms = [a for a in ARMS if a in set(self.arms)]  # canonical order, no repeats
         return self
 

@@ -36,3 +36,14 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs a CUDA GPU (torch sees none)")
     for item in gpu_tests:
         item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir(tmp_path_factory):
+    """SmolLM2-135M-Instruct pulled once per test session (30-80 s on 2 shared cores), into a
+    session home's models folder: point FTADVISOR_HOME at `smollm2_dir.parent.parent` to find it
+    where `pull(name)` and `--model smollm2-135m-instruct` look."""
+    from tuning.offline_models import SMOLLM2, pull
+
+    home = tmp_path_factory.mktemp("offline-home")
+    return pull(SMOLLM2, home / "models" / SMOLLM2).path

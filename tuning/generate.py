@@ -1,16 +1,32 @@
 """Answer a list of prompts with a base model, a fine-tuned run, or a model already loaded.
 
-Used by the RAG answers and the comparison: batched, greedy by default, the chat template
-applied when the tokenizer has one; each answer comes with its token counts and latency.
+Used by the RAG answers and the comparison: batched (default 8 prompts per `generate()` call,
+left-padded, grouped by prompt length so batches hold little padding), greedy by default, the
+chat template applied when the tokenizer has one; each answer has its own token counts.
+
+Batched greedy answers equal one-at-a-time answers in float32, the CPU default (tests on the tiny
+model and on SmolLM2). In bfloat16 they do not: a prompt's logits in a padded batch differ from
+its logits alone by a few bf16 steps (~0.5 on logits of ~30, where one bf16 step at 32 is 0.25),
+enough to flip greedy choices between near-tied tokens, while an unpadded batch gives identical
+logits. So padding changes the reduction lengths of attention (masked keys add exact zeros, but
+in another order), and bf16 rounding turns that into different tokens; positions are right (in
+float32 the same prompts differ by ~4e-5). Measured in README "Offline models".
+
+Latency, honestly: `latency_s` is the wall time of the `generate()` call an answer came from
+(what a request in that batch waited), `share_s` that time over the batch size (its share of the
+machine, not a latency). `measure_latency` times single requests on a small sample.
 """
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_BATCH_SIZE = 8
 
 
 class Generation(BaseModel):
@@ -18,10 +34,24 @@ class Generation(BaseModel):
 
     prompt: str
     text: str = Field(description="The answer, special tokens removed.")
-    prompt_tokens: int = Field(ge=0)
-    completion_tokens: int = Field(ge=0, description="New tokens generated (up to and with the eos).")
+    prompt_tokens: int = Field(ge=0, description="Tokens of this prompt (its padding not counted).")
+    completion_tokens: int = Field(ge=0, description="New tokens of this answer, up to and with its eos.")
     latency_s: float = Field(ge=0, description="Wall time of the generate() call that produced it.")
+    share_s: float = Field(ge=0, description="latency_s / batch_size: this answer's share of the call.")
     batch_size: int = Field(ge=1, description="Prompts answered by that call (latency is shared).")
+
+
+class LatencySample(BaseModel):
+    """Single requests, one after the other, after an untimed warm-up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    requests: int = Field(ge=1)
+    latencies_s: list[float] = Field(description="Wall time of each request, in order.")
+    completion_tokens: list[int]
+    median_latency_s: float = Field(ge=0)
+    max_latency_s: float = Field(ge=0)
+    tokens_per_s: float = Field(ge=0, description="All new tokens over all the requests' time.")
 
 
 def _run_model_dir(run_dir: Path) -> tuple[str, str | None, dict[str, Any]]:
@@ -35,22 +65,23 @@ def _run_model_dir(run_dir: Path) -> tuple[str, str | None, dict[str, Any]]:
     raise FileNotFoundError(f"{run_dir} has no trained model yet (no adapter/, model/ or merged/)")
 
 
-def load_for_inference(model_or_run_dir: Any, *, device: str = "auto") -> tuple[Any, Any]:
-    """(model, tokenizer), in eval mode, from a run folder, a model folder/hub id, a PEFT adapter
-    folder, or a (model, tokenizer) pair (returned as is)."""
+def load_for_inference(model_or_run_dir: Any, *, device: str = "auto", dtype: str | None = None) -> tuple[Any, Any]:
+    """(model, tokenizer), in eval mode, from a run folder, a model folder, a hub id, a known
+    offline model name, a PEFT adapter folder, or a (model, tokenizer) pair (returned as is).
+    `dtype` (a torch dtype name) defaults to the device's: float32 on a CPU."""
     if isinstance(model_or_run_dir, tuple):
         return model_or_run_dir
     from tuning.loading import load_model, load_tokenizer
 
-    source, adapter, quant = str(model_or_run_dir), None, "none"
-    path = Path(source)
+    source, adapter, quant = str(model_or_run_dir).strip(), None, "none"
+    path = Path(source).expanduser()
     if (path / "spec.json").exists():
         source, adapter, spec = _run_model_dir(path)
         if adapter:  # an adapter runs on the base it was trained on (4-bit for QLoRA)
             quant = spec.get("quant") or "none"
     elif (path / "adapter_config.json").exists():
-        source, adapter = json.loads((path / "adapter_config.json").read_text())["base_model_name_or_path"], source
-    model = load_model(source, quant=quant, device=device)
+        source, adapter = json.loads((path / "adapter_config.json").read_text())["base_model_name_or_path"], str(path)
+    model = load_model(source, quant=quant, device=device, dtype=dtype)
     tokenizer = load_tokenizer(adapter or source)
     if adapter:
         from peft import PeftModel
@@ -66,44 +97,85 @@ def _prompt_text(tokenizer: Any, prompt: str, system: str | None, use_chat_templ
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = set(configured if isinstance(configured, list) else [configured])
+    return {i for i in ids | {tokenizer.eos_token_id} if i is not None}
+
+
+def _answer_length(tokens: list[int], eos: set[int]) -> int:
+    """New tokens up to and with the first eos; what follows is padding (often the eos again)."""
+    for n, token in enumerate(tokens, start=1):
+        if token in eos:
+            return n
+    return len(tokens)
+
+
+def _batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Prompt indices grouped by length (longest first), so a batch pads little."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
 def generate_answers(
     model_or_run_dir: Any,
     prompts: list[str],
     max_new_tokens: int = 128,
     *,
-    batch_size: int = 8,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     greedy: bool = True,
     temperature: float = 0.7,
     system: str | None = None,
     use_chat_template: bool = True,
     device: str = "auto",
+    dtype: str | None = None,
 ) -> list[Generation]:
-    """One `Generation` per prompt, in order. Greedy decoding unless `greedy=False`."""
+    """One `Generation` per prompt, in the prompts' order. Greedy decoding unless `greedy=False`."""
     import torch
 
-    model, tokenizer = load_for_inference(model_or_run_dir, device=device)
+    model, tokenizer = load_for_inference(model_or_run_dir, device=device, dtype=dtype)
     tokenizer.padding_side = "left"  # decoder-only batches pad on the left so answers start aligned
     texts = [_prompt_text(tokenizer, p, system, use_chat_template) for p in prompts]
+    special = not use_chat_template  # the chat template already holds the special tokens
+    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=special)["input_ids"]]
     sampling = {"do_sample": False} if greedy else {"do_sample": True, "temperature": temperature}
-    results: list[Generation] = []
-    for start in range(0, len(texts), batch_size):
-        batch = texts[start : start + batch_size]
-        enc = tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=not use_chat_template)
+    eos = _eos_ids(model, tokenizer)
+    results: dict[int, Generation] = {}
+    for batch in _batches(lengths, max(1, batch_size)):
+        enc = tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=special)
         enc = enc.to(model.device)
-        t0 = time.perf_counter()
+        started = time.perf_counter()
         with torch.no_grad():
             out = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id, **sampling)
-        latency = time.perf_counter() - t0
-        new = out[:, enc["input_ids"].shape[1]:]
-        for i, prompt in enumerate(prompts[start : start + batch_size]):
-            tokens = new[i]
-            n_new = int((tokens != tokenizer.pad_token_id).sum()) if tokenizer.pad_token_id is not None else len(tokens)
-            results.append(Generation(
-                prompt=prompt,
-                text=tokenizer.decode(tokens, skip_special_tokens=True).strip(),
-                prompt_tokens=int(enc["attention_mask"][i].sum()),
-                completion_tokens=n_new,
-                latency_s=latency,
-                batch_size=len(batch),
-            ))
-    return results
+        latency = time.perf_counter() - started
+        new = out[:, enc["input_ids"].shape[1]:].tolist()
+        for row, i in enumerate(batch):
+            n_new = _answer_length(new[row], eos)
+            results[i] = Generation(
+                prompt=prompts[i], text=tokenizer.decode(new[row][:n_new], skip_special_tokens=True).strip(),
+                prompt_tokens=lengths[i], completion_tokens=n_new, latency_s=latency,
+                share_s=latency / len(batch), batch_size=len(batch),
+            )
+    return [results[i] for i in range(len(prompts))]
+
+
+def measure_latency(model_or_run_dir: Any, prompts: list[str], max_new_tokens: int = 128, *,
+                    sample: int = 5, **settings: Any) -> LatencySample:
+    """Single-request latency: the first `sample` prompts answered one at a time (batch size 1)
+    after one untimed warm-up request, with the same settings as `generate_answers`."""
+    if not prompts:
+        from tuning.errors import TuningError
+
+        raise TuningError("measure_latency needs at least one prompt")
+    loaded = load_for_inference(model_or_run_dir, device=settings.pop("device", "auto"),
+                                dtype=settings.pop("dtype", None))
+    chosen = prompts[: max(1, sample)]
+    generate_answers(loaded, chosen[:1], max_new_tokens=2, batch_size=1, **settings)  # one-off set-up untimed
+    timed = [generate_answers(loaded, [p], max_new_tokens, batch_size=1, **settings)[0] for p in chosen]
+    latencies = [g.latency_s for g in timed]
+    tokens = [g.completion_tokens for g in timed]
+    return LatencySample(
+        requests=len(timed), latencies_s=latencies, completion_tokens=tokens,
+        median_latency_s=statistics.median(latencies), max_latency_s=max(latencies),
+        tokens_per_s=sum(tokens) / sum(latencies) if sum(latencies) else 0.0,
+    )

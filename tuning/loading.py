@@ -1,6 +1,10 @@
 """Load the base model and tokenizer the standard way (`from_pretrained` on a hub id or a folder),
 with bitsandbytes 4-bit/8-bit quantization when asked, and the CPU QLoRA gradient fix.
 
+Every load first goes through `tuning.model_ref.check_available`: a known offline model name is
+pulled, a folder must hold config.json, and a hub id that neither the cache nor the hub can give
+fails in one line before transformers retries and prints its connection error.
+
 Heavy imports live inside the functions: only the worker (and generate/merge) call these.
 """
 from __future__ import annotations
@@ -50,21 +54,34 @@ def quantization_config(quant: str, double_quant: bool, device: str):
 
 
 def load_tokenizer(model: str):
-    """The model's tokenizer, with a pad token (the eos when it has none) for batching."""
+    """The model's tokenizer, with a pad token (the eos when it has none) for batching. `model`
+    may also be a folder with only a tokenizer (a tuning run's adapter/)."""
+    from pathlib import Path
+
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model)
+    from tuning.model_ref import check_available
+
+    folder = Path(model).expanduser()
+    source = str(folder.resolve()) if (folder / "tokenizer_config.json").is_file() else check_available(model)
+    tokenizer = AutoTokenizer.from_pretrained(source)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
 
 
-def load_model(model: str, *, quant: str = "none", double_quant: bool = True, device: str = "auto") -> Any:
-    """`AutoModelForCausalLM.from_pretrained` on a hub id or folder, placed on `device`."""
+def load_model(model: str, *, quant: str = "none", double_quant: bool = True, device: str = "auto",
+               dtype: str | None = None) -> Any:
+    """`AutoModelForCausalLM.from_pretrained` on a hub id or folder, placed on `device`, in
+    `dtype` (a torch dtype name) or the device's compute dtype."""
+    import torch
     from transformers import AutoModelForCausalLM
 
+    from tuning.model_ref import check_available
+
+    model = check_available(model)
     device = pick_device(device)
-    kwargs: dict[str, Any] = {"dtype": compute_dtype(device)}
+    kwargs: dict[str, Any] = {"dtype": getattr(torch, dtype) if dtype else compute_dtype(device)}
     qconfig = quantization_config(quant, double_quant, device)
     if qconfig is not None:
         kwargs["quantization_config"] = qconfig

@@ -25,7 +25,8 @@ class JobSpec(BaseModel):
 
     schema_version: int = 1
     kind: Literal["tune"] = "tune"
-    model: str = Field(min_length=1, description="Base model: a hub id or a local folder with config.json.")
+    model: str = Field(min_length=1, description="Base model: a hub id, a local folder with config.json, or an "
+                       "offline model (smollm2-135m-instruct, tiny). Stored as an absolute folder or a hub id.")
     data: str = Field(min_length=1, description="Training data file (JSONL, JSON, CSV or Parquet).")
     mapping: FieldMapping | None = Field(None, description="Which columns hold prompt/completion/...; None = detect.")
     output: str = Field(min_length=1, description="The run folder to create.")
@@ -63,6 +64,13 @@ class JobSpec(BaseModel):
     gpus: int = Field(1, ge=1, le=1024, description="GPUs; more than 1 launches through accelerate.")
     sharding: Sharding = Field("none", description="Multi-GPU: none (DDP), zero1/zero2/zero3 (DeepSpeed), fsdp.")
     device: Device = Field("auto", description="auto = cuda when available.")
+
+    @field_validator("model")
+    @classmethod
+    def _resolved_model(cls, value: str) -> str:
+        from tuning.model_ref import resolve_model  # names are pulled, folders made absolute, once
+
+        return resolve_model(value)
 
     @field_validator("data", "output")
     @classmethod

@@ -69,6 +69,7 @@ def test_a_model_folder_without_config_is_refused(qa_file, tmp_path, capsys):
 def test_the_dataset_rows_are_read_with_the_mapping(tmp_path, capsys):
     data = tmp_path / "sql.csv"
     data.write_text("question,query\nhow many users?,SELECT COUNT(*) FROM users;\nnames?,SELECT name FROM users;\n")
+    (tmp_path / "config.json").write_text(json.dumps({}))  # a model folder: checked for config.json only
     code = main(["compare", "--data", str(data), "--model", str(tmp_path), "--output", str(tmp_path / "run")])
     assert code == 2 and "no recognised shape" in capsys.readouterr().err  # needs --prompt-field/--completion-field
     from compare.launch import preflight
@@ -76,5 +77,4 @@ def test_the_dataset_rows_are_read_with_the_mapping(tmp_path, capsys):
 
     spec = spec_from_args(_args("--data", str(data), "--prompt-field", "question", "--completion-field", "query",
                                 "--model", str(tmp_path), "--output", str(tmp_path / "run")))
-    (tmp_path / "config.json").write_text(json.dumps({}))
     assert preflight(spec) == 2

@@ -23,6 +23,7 @@ MAX_STEPS = 40
 
 
 def _run_dir(qa_file, tmp_path):
+    (tmp_path / "config.json").write_text("{}")  # a model folder (nothing is loaded before split fails)
     spec = CompareSpec(data=qa_file, model=str(tmp_path), output=tmp_path / "run", arms=["base"])
     return runs.create_run(spec)
 

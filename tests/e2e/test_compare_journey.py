@@ -46,7 +46,7 @@ def test_launch_the_comparison_watch_it_and_read_the_results(app_url, app_home, 
     data = _qa_file(tmp_path)
     open_page(page, app_url)
     go_to(page, "Compare")
-    click_button(page, "Build the tiny offline model")
+    click_button(page, "Use the tiny model")
     assert Path(text_value(page, "Base model")).is_dir()
     set_text(page, "…or a file on this machine", str(data))
     set_number(page, "At most this many held-out questions", 2)

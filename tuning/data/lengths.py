@@ -42,8 +42,11 @@ def load_tokenizer(tokenizer: Any) -> tuple[Any, str | None]:
         return tokenizer, getattr(tokenizer, "name_or_path", None) or type(tokenizer).__name__
     from transformers import AutoTokenizer  # lazily: transformers takes seconds to import
 
+    from tuning.model_ref import check_available
+
+    source = check_available(str(tokenizer))  # one line for a hub id no hub or cache can give
     try:
-        return AutoTokenizer.from_pretrained(str(tokenizer)), str(tokenizer)
+        return AutoTokenizer.from_pretrained(source), str(tokenizer)
     except (OSError, ValueError) as exc:
         raise TuningError(f"cannot load the tokenizer of {str(tokenizer)!r} ({exc})") from exc
 
