@@ -1,86 +1,70 @@
-"""Compare page: a Q/A dataset (upload or path), documents (optional), a model (or the tiny
-offline one) and the arms' settings (pre-filled from the advisor) -> launch a detached
-comparison run -> its stages live -> the metric table, a chart per metric, the answers side by
-side with the reference, and estimated vs measured memory and cost. Thin: each action is one
-call into `compare` or `runs`."""
+"""Compare page: a Q/A dataset (upload or path), documents (optional), a model (the offline
+SmolLM2 one click away) and the arms' settings (pre-filled from the advisor) -> launch a detached
+comparison run -> its stages live -> what the evidence shows (ui.comparison_view). Thin: each
+action is one call into `compare`, `runs` or `common`."""
 from __future__ import annotations
 
-import re
-import uuid
+import hashlib
 from pathlib import Path
 
 import streamlit as st
 from pydantic import ValidationError
 
+import runs
+from common.paths import readable_on_a_page
 from common.settings import load_settings
-from compare.launch import defaults_from_advice, launch_comparison
-from compare.results import METRIC_LABELS, answers_key, load_results, metric_rows, read_side_by_side
+from common.uploads import save_upload
+from compare.launch import advised_arm, defaults_from_advice, launch_comparison
+from compare.results import answers_key
 from compare.spec import ARM_TITLES, ARMS, CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
 from estimator import list_gpus
-import runs
 from tuning.data import FieldMapping
+from tuning.model_ref import looks_like_path
+from ui.comparison_view import show_results
 from ui.errors import show_errors
 from ui.forms import render_fields
 from ui.handoff import offer, trainable_model, widget_values
 from ui.model_choice import describe_model_field, offline_model_buttons
+from ui.runs import past_runs, progress_bar, run_panel
 
 USER_ERRORS = (ValidationError, ValueError, FileNotFoundError)
 DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
 DOC_SUFFIXES = (".txt", ".md", ".csv", ".json", ".jsonl", ".sql", ".html", ".htm", ".pdf")
+SCORERS = ("json", "sql-exec")
 STAGE_ICONS = {"completed": ":green[:material/check_circle:]", "running": ":blue[:material/progress_activity:]",
                "pending": ":gray[:material/radio_button_unchecked:]", "cancelled": ":orange[:material/stop_circle:]",
                "failed": ":red[:material/error:]"}
 settings = load_settings()
 
 
-def too_big(upload) -> bool:
-    if upload.size > settings.max_upload_mb * 1024 * 1024:
-        st.error(f"{upload.name} is {upload.size / 2**20:.0f} MB: the limit is {settings.max_upload_mb} MB")
-        return True
-    return False
-
-
-def safe_name(name: str, index: int) -> str:
-    """A file name made only of letters, digits, '.', '_' and '-' (the user's name is never used
-    as a path as is); its stem is kept so hit@k can match a column naming the document."""
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(name).stem).strip("_")[:80] or f"doc{index}"
-    return f"{stem}{Path(name).suffix.lower()}"
-
-
-def saved_data(upload) -> Path | None:
-    """Save the dataset upload once, under a generated name."""
-    suffix = Path(upload.name).suffix.lower()
-    if suffix not in DATA_SUFFIXES:
-        st.error(f"{upload.name}: use a {', '.join(DATA_SUFFIXES)} file")
+def saved(upload, folder: Path, suffixes: tuple[str, ...]) -> Path | None:
+    try:
+        return save_upload(upload.name, upload.getvalue(), folder, max_bytes=settings.max_upload_mb * 2**20,
+                           suffixes=suffixes)
+    except ValueError as exc:
+        st.error(str(exc))
         return None
-    if too_big(upload):
-        return None
-    key = f"cmp_saved_{upload.file_id}"
-    if key not in st.session_state:
-        folder = settings.home / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}{suffix}"
-        path.write_bytes(upload.getvalue())
-        st.session_state[key] = str(path)
-    return Path(st.session_state[key])
 
 
 def saved_docs(uploads) -> Path | None:
-    """Save the document uploads once into a new folder under generated, sanitised names."""
-    kept = [u for u in uploads if Path(u.name).suffix.lower() in DOC_SUFFIXES and not too_big(u)]
-    if not kept:
+    """The uploaded documents in one folder of their own (named by their contents: the same set
+    uploaded again is the same folder), their names kept so hit@k can match a column to them."""
+    digest = hashlib.sha256(b"".join(hashlib.sha256(u.name.encode() + u.getvalue()).digest()
+                                     for u in sorted(uploads, key=lambda u: u.name))).hexdigest()[:16]
+    folder = settings.uploads_dir / "documents" / digest
+    kept = [saved(u, folder, DOC_SUFFIXES) for u in uploads]
+    return folder if any(kept) else None
+
+
+def typed_path(value: str, field: str, also: tuple[Path, ...] = ()) -> Path | None:
+    """A path typed on the page, if it lies where this app may read (common.paths)."""
+    if not value.strip():
         return None
-    key = "cmp_saved_docs_" + "_".join(sorted(u.file_id for u in kept))
-    if key not in st.session_state:
-        folder = settings.home / "uploads" / uuid.uuid4().hex
-        folder.mkdir(parents=True, exist_ok=True)
-        for i, upload in enumerate(kept):
-            name = safe_name(upload.name, i)
-            if (folder / name).exists():
-                name = f"{i}-{name}"
-            (folder / name).write_bytes(upload.getvalue())
-        st.session_state[key] = str(folder)
-    return Path(st.session_state[key])
+    try:
+        return readable_on_a_page(value, field, settings, also)
+    except ValueError as exc:
+        show_errors(exc)
+        return None
 
 
 def prefill() -> dict:
@@ -94,125 +78,36 @@ def prefill() -> dict:
     return out
 
 
-def advice_key() -> str | None:
-    """Links the run to the advisor's answers, so the advisor's report can find it."""
-    answers = st.session_state.get("answers")
-    return answers_key(answers) if answers is not None else None
-
-
-def show_stages(status) -> None:
+def show_stages(run_dir: Path, status) -> None:
     """The stages as a line of icons, and the current stage's progress bar."""
     st.markdown("&nbsp;&nbsp;".join(f"{STAGE_ICONS.get(state, '')} {name}" for name, state in status.stages.items())
                 or "queued")
     if status.state == "running" and status.stage:
-        total = status.total_steps or 0
-        text = f"{status.stage}: {status.step}/{total or '?'}"
-        if status.loss is not None:
-            text += f", loss {status.loss:.3f}"
-        if status.eta_s is not None:
-            text += f", about {status.eta_s:.0f} s left"
-        st.progress(min(status.step / total, 1.0) if total else 0.0, text=text)
-    if status.error:
-        (st.warning if status.state == "cancelled" else st.error)(status.error)
+        loss = f", loss {status.loss:.3f}" if status.loss is not None else ""
+        progress_bar(status, f"{status.stage}: {status.step}/{status.total_steps or '?'}{loss}")
 
 
-def run_controls(run_dir: Path, status) -> None:
-    """Cancel while it runs; resume once cancelled or failed; the log tail until it completes."""
-    c1, c2 = st.columns(2)
-    if not status.done and c1.button("Cancel", key="cmp_cancel_btn",
-                                     help="Stops after the current question or training step; resume later."):
-        with st.spinner("Stopping…"):
-            runs.cancel(run_dir, grace_s=30)
-        st.rerun()
-    if status.state in ("cancelled", "failed") and c2.button("Resume", key="cmp_resume_btn",
-                                                             help="Continue from the stage it reached."):
-        try:
-            runs.resume(run_dir)
-        except USER_ERRORS as exc:
-            show_errors(exc)
-        st.rerun()
-    if status.state != "completed":
-        tail = runs.tail_log(run_dir, 8)
-        if tail:
-            st.code(tail, language=None)
-
-
-@st.fragment(run_every=2)
-def live_run(run_dir: Path) -> None:
-    """Reruns every 2 s on its own (not the whole page) while the run goes on; when it ends,
-    the whole page reruns once and shows the run statically (no more polling)."""
-    status = runs.refresh_status(run_dir)
-    if status.done:
-        st.rerun()
-    st.caption(f"{status.state} · `{run_dir}`")
-    show_stages(status)
-    run_controls(run_dir, status)
-
-
-def show_run(run_dir: Path) -> None:
-    status = runs.refresh_status(run_dir)
-    if not status.done:
-        live_run(run_dir)
-        return
-    st.caption(f"{status.state} · `{run_dir}`")
-    show_stages(status)
-    run_controls(run_dir, status)
-    if status.state == "completed":
-        show_results(run_dir)
-
-
-def show_results(run_dir: Path) -> None:
-    import pandas as pd
-
-    try:
-        results = load_results(run_dir)
-    except USER_ERRORS as exc:
-        show_errors(exc)
-        return
-    st.subheader("Metrics")
-    st.caption(f"{results.eval_examples} held-out questions, trained on {results.train_examples}; "
-               f"the same generation settings for every arm.")
-    table = pd.DataFrame(metric_rows(results)).set_index("arm")
-    st.dataframe(table, width="stretch")
-    if results.hit_definition:
-        st.caption(f"hit@k: {results.hit_definition}")
-    cols = st.columns(4)
-    for i, label in enumerate(METRIC_LABELS.values()):
-        series = table[label].dropna()
-        if series.empty:
-            continue
-        with cols[i % 4]:
-            st.markdown(f"**{label}**")
-            st.bar_chart(series, height=180, x_label="", y_label="")
-    st.subheader("Answers side by side")
-    st.dataframe(pd.DataFrame(read_side_by_side(run_dir)), width="stretch", hide_index=True)
-    st.subheader("Memory, time and cost")
-    t = results.training
-    if t is not None:
-        st.dataframe(pd.DataFrame([
-            {"figure": "peak memory here (GiB)", "measured": t.measured_peak_gib, "estimated": t.estimated_peak_gib},
-            {"figure": f"peak memory at {results.costs.gpu if results.costs else 'GPU'} (GiB)", "measured": None,
-             "estimated": t.estimated_peak_gib_at_gpu},
-            {"figure": "training time (s)", "measured": t.seconds,
-             "estimated": t.estimated_hours_at_gpu * 3600 if t.estimated_hours_at_gpu is not None else None},
-            {"figure": "training cost ($)", "measured": t.cost_usd, "estimated": t.estimated_cost_usd},
-        ]), hide_index=True)
-        if t.measured_kind:
-            st.caption(f"Measured: {t.measured_kind}. Estimated here: the estimator for the same setup on this "
-                       "device; at the GPU: the estimator at the chosen GPU.")
-    c = results.costs
-    if c is not None and c.usd_per_hour is not None:
-        st.dataframe(pd.DataFrame([{"arm": a, "$ / 1k queries": x.per_1k_queries_usd, "fixed $": x.fixed_usd}
-                                   for a, x in c.arms.items()]), hide_index=True)
-        st.caption(f"{c.gpu} at ${c.usd_per_hour:.2f}/h. {c.basis}")
-        for b in c.break_even:
-            st.markdown(f"- {b.note}")
-    for note in results.notes:
-        st.caption(note)
-    d1, d2 = st.columns(2)
-    d1.download_button("results.json", results.model_dump_json(indent=2), "results.json", "application/json",
-                       key="cmp_results_download")
-    d2.download_button("metrics.md", results.to_markdown(), "metrics.md", "text/markdown", key="cmp_metrics_download")
+def scoring_inputs() -> dict | None:
+    """The task-aware scorers chosen (compare.scoring.ScorerSpec fields), or None."""
+    with st.expander("Task-aware scorers (next to exact match, token F1 and ROUGE-L)"):
+        c1, c2 = st.columns(2)
+        names = c1.multiselect("Scorers", list(SCORERS), key="cmp_scorers", help="json: the answer parses as "
+                               "JSON; sql-exec: the query runs on PostgreSQL and returns the reference's rows "
+                               "(the .sql documents are loaded into a private server).")
+        db_field = c2.text_input("Column naming each question's database (sql-exec)", key="cmp_sql_db_field")
+        schema = c1.text_input("JSON Schema file every answer must satisfy (json)", key="cmp_json_schema")
+        user = c2.text_input("Your scorer: a .py file and its function, FILE.py:FUNCTION", key="cmp_user_scorer",
+                             help="(question, answer, reference, row) -> a score in 0..1, run in the worker.")
+    chosen: dict = {"names": list(names)}
+    if db_field.strip():
+        chosen["sql_db_field"] = db_field.strip()
+    if schema.strip() and (path := typed_path(schema, "json_schema")):
+        chosen["json_schema"] = path
+    if user.strip():
+        file, _, function = user.strip().rpartition(":")
+        if (path := typed_path(file, "scorer file")) is not None:
+            chosen["names"].append(f"python:{path}:{function}")
+    return chosen if chosen["names"] else None
 
 
 st.title("Compare")
@@ -227,8 +122,10 @@ with st.container(border=True):
     st.subheader("Questions and answers")
     upload = st.file_uploader(f"Upload a dataset (up to {settings.max_upload_mb} MB)",
                               type=[s.lstrip(".") for s in DATA_SUFFIXES], key="cmp_data_upload")
-    typed = st.text_input("…or a file on this machine", key="cmp_data_path", placeholder="/path/to/qa.csv")
-    data_path = saved_data(upload) if upload is not None else (Path(typed.strip()) if typed.strip() else None)
+    typed = st.text_input("…or a file on this machine", key="cmp_data_path",
+                          placeholder=f"a file under {settings.data_dir}")
+    data_path = (saved(upload, settings.uploads_dir, DATA_SUFFIXES) if upload is not None
+                 else typed_path(typed, "data"))
     with st.expander("Column mapping (only for columns that are not a recognised shape)"):
         c1, c2, c3 = st.columns(3)
         prompt_field = c1.text_input("Question column", key="cmp_prompt_field").strip()
@@ -242,7 +139,7 @@ with st.container(border=True):
                                    accept_multiple_files=True, key="cmp_docs_upload")
     docs_typed = st.text_input("…or a file or folder on this machine", key="cmp_docs_path",
                                placeholder="empty: the training answers become the knowledge base")
-    docs_path = saved_docs(doc_uploads) if doc_uploads else (Path(docs_typed.strip()) if docs_typed.strip() else None)
+    docs_path = saved_docs(doc_uploads) if doc_uploads else typed_path(docs_typed, "docs")
 
 with st.container(border=True):
     st.subheader("Model and arms")
@@ -258,24 +155,34 @@ with st.container(border=True):
         describe_model_field(model)
     arms = st.multiselect("Arms", list(ARMS), default=list(ARMS), key="cmp_arms", format_func=ARM_TITLES.get,
                           help="Every arm answers the same held-out questions with the same generation settings.")
-    top = render_fields(CompareSpec, "cmp_", fields=["eval_fraction", "eval_count", "seed", "gpu"],
+    top = render_fields(CompareSpec, "cmp_", fields=["eval_fraction", "eval_count", "seed", "gpu", "concurrency"],
                         defaults={k: v for k, v in advice.items() if k == "gpu"},
-                        options={"gpu": [g.name for g in list_gpus()]}, columns=4)
+                        options={"gpu": [g.name for g in list_gpus()]}, columns=5)
     st.markdown("**Fine-tuned arms**")
+    st.caption("Method auto trains QLoRA on a GPU and LoRA on a CPU: bitsandbytes' 4-bit layers dequantize every "
+               "weight at every step on a CPU, several times slower than 16-bit LoRA, for a memory saving a machine "
+               "with RAM to spare does not need. Each fine-tuned arm gets its own adapter, trained on the prompts it "
+               "answers (the hybrid's on retrieval prompts).")
     finetune = render_fields(FinetuneSettings, "cmp_ft_", defaults=advice.get("finetune"), columns=4)
     st.markdown("**Retrieval and generation (the same for every arm)**")
     rag = render_fields(RagSettings, "cmp_rag_", columns=4)
-    generation = render_fields(GenerationSettings, "cmp_gen_", fields=["max_new_tokens", "greedy", "temperature"],
-                               columns=3)
+    generation = render_fields(GenerationSettings, "cmp_gen_", fields=["max_new_tokens", "greedy", "temperature",
+                                                                        "batch_size", "latency_sample"], columns=5)
+    scoring = scoring_inputs()
 
 spec = None
-if data_path is not None and model.strip() and arms:
+typed_folder = looks_like_path(model.strip()) or Path(model.strip()).expanduser().exists()
+model_ok = bool(model.strip()) and (not typed_folder or typed_path(model, "model", (settings.models_dir,)) is not None)
+if data_path is not None and model_ok and arms:
     try:
         mapping_given = {k: v for k, v in (("prompt_field", prompt_field), ("completion_field", completion_field)) if v}
+        answers = st.session_state.get("answers")
         spec = CompareSpec(
             data=data_path, mapping=FieldMapping(**mapping_given) if mapping_given else None,
             relevant_field=relevant_field or None, docs=[docs_path] if docs_path else [], model=model.strip(),
-            arms=arms, finetune=finetune, rag=rag, generation=generation, answers_key=advice_key(),
+            arms=arms, finetune=finetune, rag=rag, generation=generation, scoring=scoring,
+            answers_key=answers_key(answers) if answers is not None else None,
+            advised=advised_arm(st.session_state.get("recommendation")),
             output=settings.new_run_dir("compare"), **top,
         )
     except USER_ERRORS as exc:
@@ -294,19 +201,13 @@ linked = st.query_params.get("run")  # ?run=NAME opens a past run (only names of
 if linked and not st.session_state.get("cmp_run"):
     st.session_state["cmp_run"] = next((r.run_dir for r in past if Path(r.run_dir).name == linked), None)
 if st.session_state.get("cmp_run"):
+    current = Path(st.session_state["cmp_run"])
     with st.container(border=True):
-        st.subheader(f"Run {Path(st.session_state['cmp_run']).name}")
-        show_run(Path(st.session_state["cmp_run"]))
+        st.subheader(f"Run {current.name}")
+        run_panel(current, "cmp_", show_stages)
+        if runs.load_status(current).state == "completed":
+            show_results(current)
 
 with st.container(border=True):
     st.subheader("Comparison runs")
-    if not past:
-        st.caption("No comparison runs yet.")
-    else:
-        st.dataframe([{"run": Path(r.run_dir).name, "state": r.status.state, "stage": r.status.stage,
-                       "model": r.model} for r in past], hide_index=True)
-        names = [Path(r.run_dir).name for r in past]
-        picked = st.selectbox("Open a run", ["—"] + names, key="cmp_open_run")
-        if picked != "—" and st.button("Show it above", key="cmp_open_btn"):
-            st.session_state["cmp_run"] = next(r.run_dir for r in past if Path(r.run_dir).name == picked)
-            st.rerun()
+    past_runs(past, "cmp_", lambda r: {"state": r.state, "stage": r.status.stage, "model": r.model})

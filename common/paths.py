@@ -42,13 +42,14 @@ class PathNotAllowed(ValueError):
     """A path typed on a page outside the folders the settings let a page read."""
 
 
-def readable_on_a_page(value: str, field: str, settings) -> Path:
+def readable_on_a_page(value: str, field: str, settings, also: tuple[Path, ...] = ()) -> Path:
     """A path typed on a page, resolved, if it lies inside one of `settings.readable_dirs` (the
     home's data/ and uploads/ folders, and FTADVISOR_DATA_DIRS); else PathNotAllowed saying how to
     allow it. The command line reads any path its user can: a page serves whoever opens it, so it
-    reads only what was put where it may (README, The app: what a page may read)."""
+    reads only what was put where it may (README, The app: what a page may read). `also`: more
+    roots for this field (the models folder for a model field)."""
     path = resolve_user_path(value.strip(), field)
-    allowed = [resolve_user_path(d, "FTADVISOR_DATA_DIRS") for d in settings.readable_dirs]
+    allowed = [resolve_user_path(d, "FTADVISOR_DATA_DIRS") for d in (*settings.readable_dirs, *also)]
     if any(path == root or path.is_relative_to(root) for root in allowed):
         return path
     raise PathNotAllowed(

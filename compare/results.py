@@ -238,7 +238,7 @@ METRIC_LABELS: dict[str, str] = {
     "token_f1": "token F1",
     "rouge_l": "ROUGE-L",
     "hit_at_k": "hit@k",
-    "latency_p50_s": "latency p50 (s)",
+    "latency_p50_s": "latency p50 here (s)",
     "latency_p95_s": "latency p95 (s)",
     "generated_tokens_mean": "tokens / answer",
     "cost_per_1k_queries_usd": "$ / 1k queries",
@@ -246,8 +246,11 @@ METRIC_LABELS: dict[str, str] = {
 
 
 def metric_rows(results: Results) -> list[dict]:
-    """One row per arm: the arm and each metric of METRIC_LABELS (None where it does not apply)."""
-    return [{"arm": name, **{label: getattr(m, field) for field, label in METRIC_LABELS.items()}}
+    """One row per arm, in the arms' order: the arm, each task-aware scorer's mean, then each metric
+    of METRIC_LABELS (None where it does not apply)."""
+    return [{"arm": name,
+             **{SCORER_LABELS.get(s, s): (m.scores[s].mean if s in m.scores else None) for s in results.scorers},
+             **{label: getattr(m, field) for field, label in METRIC_LABELS.items()}}
             for name, m in results.arms.items()]
 
 

@@ -30,7 +30,7 @@ def _offline_names() -> str:
     return ", ".join(OFFLINE_MODELS)
 
 
-def _looks_like_path(ref: str) -> bool:
+def looks_like_path(ref: str) -> bool:
     """A path even when missing: a hub id is NAME or ORG/NAME, never more slashes or a prefix."""
     return ref.startswith(_PATH_PREFIXES) or ref in (".", "..") or ref.endswith("/") or ref.count("/") > 1
 
@@ -62,7 +62,7 @@ def resolve_model(ref: str) -> str:
     ref = ref.strip()
     if ref in OFFLINE_MODELS:
         return str(pull(ref).path)
-    if _looks_like_path(ref) or Path(ref).expanduser().exists():
+    if looks_like_path(ref) or Path(ref).expanduser().exists():
         return str(model_folder(ref))
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 

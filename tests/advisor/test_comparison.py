@@ -49,7 +49,7 @@ def test_markdown_section_has_the_paragraph_first_then_the_table_and_the_costs(a
     assert ("_execution accuracy against serving cost per 1k queries: the picture is in the HTML and PDF "
             "versions of this report (run 20250101-120000-compare)._") in section
     assert "](" not in section and "<img" not in section
-    assert "| arm | execution accuracy | exact match | token F1 | ROUGE-L | hit@k | latency p50 (s) |" in section
+    assert "| arm | execution accuracy | exact match | token F1 | ROUGE-L | hit@k | latency p50 here (s) |" in section
     # The arms in their logical order with their titles, though results.arms starts with the hybrid.
     assert next(iter(results.arms)) == "finetuned_rag"
     assert _in_order(section, [f"| {t} |" for t in TITLES])

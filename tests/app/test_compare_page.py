@@ -53,8 +53,22 @@ def test_prefilled_from_the_advisor():
     assert at.text_input(key="cmp_model").value == trainable_model(rec.finetune.model)  # the hub id
 
 
+def test_a_typed_path_outside_the_readable_folders_is_refused(page, tmp_path):
+    secret = tmp_path / "elsewhere" / "credentials.json"
+    secret.parent.mkdir()
+    secret.write_text("{}")
+    page.text_input(key="cmp_data_path").set_value(str(secret)).run()
+    assert not page.exception
+    assert [e.value for e in page.error] == [
+        e.value for e in page.error if e.value.startswith(f"data: {secret} is outside the folders this app may read")]
+    assert len(page.error) == 1 and "FTADVISOR_DATA_DIRS" in page.error[0].value
+    assert page.button(key="cmp_launch_btn").disabled
+
+
 @pytest.mark.slow
-def test_launch_from_the_page_and_see_the_results(page, tiny_model_dir, tmp_path):
+def test_launch_from_the_page_and_see_the_results(page, tiny_model_dir, tmp_path, monkeypatch):
+    # The page reads typed paths only from allowed folders: the test's data and the session's tiny model.
+    monkeypatch.setenv("FTADVISOR_DATA_DIRS", f"{tmp_path}:{tiny_model_dir}")
     data = tmp_path / "qa.jsonl"
     data.write_text("".join(json.dumps({"question": f"What is {i} plus {i}?", "answer": str(2 * i)}) + "\n"
                             for i in range(10)))
@@ -74,7 +88,9 @@ def test_launch_from_the_page_and_see_the_results(page, tiny_model_dir, tmp_path
     assert not page.exception and not page.error
     tables = [df.value for df in page.dataframe]
     metric_table = next(t for t in tables if "exact match" in t.columns)
-    assert list(metric_table.index) == ["base"]
+    assert list(metric_table.index) == ["Base model (prompting)"]  # arms by their titles
+    assert any("scores best on token F1" in i.value for i in page.info)  # the evidence, first
+    assert page.get("image")  # the quality-against-cost picture
     side_by_side = next(t for t in tables if "reference" in t.columns)
-    assert len(side_by_side) == 2 and "base" in side_by_side.columns
+    assert len(side_by_side) == 2 and "Base model (prompting)" in side_by_side.columns
     assert any("Comparison runs" in s.value for s in page.subheader)
