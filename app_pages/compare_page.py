@@ -13,19 +13,19 @@ from pydantic import ValidationError
 import runs
 from common.paths import readable_on_a_page
 from common.settings import load_settings
-from common.uploads import save_upload
 from compare.launch import advised_arm, defaults_from_advice, launch_comparison
 from compare.results import answers_key
 from compare.spec import ARM_TITLES, ARMS, CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
 from estimator import list_gpus
 from tuning.data import FieldMapping
-from tuning.model_ref import looks_like_path
+from tuning.model_ref import readable_model_ref
 from ui.comparison_view import show_results
 from ui.errors import show_errors
 from ui.forms import render_fields
 from ui.handoff import offer, trainable_model, widget_values
 from ui.model_choice import describe_model_field, offline_model_buttons
 from ui.runs import past_runs, progress_bar, run_panel
+from ui.uploads import kept_upload
 
 USER_ERRORS = (ValidationError, ValueError, FileNotFoundError)
 DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
@@ -37,10 +37,9 @@ STAGE_ICONS = {"completed": ":green[:material/check_circle:]", "running": ":blue
 settings = load_settings()
 
 
-def saved(upload, folder: Path, suffixes: tuple[str, ...]) -> Path | None:
+def saved(upload, suffixes: tuple[str, ...], folder: Path | None = None) -> Path | None:
     try:
-        return save_upload(upload.name, upload.getvalue(), folder, max_bytes=settings.max_upload_mb * 2**20,
-                           suffixes=suffixes)
+        return kept_upload(upload, suffixes, settings, folder)
     except ValueError as exc:
         st.error(str(exc))
         return None
@@ -52,16 +51,16 @@ def saved_docs(uploads) -> Path | None:
     digest = hashlib.sha256(b"".join(hashlib.sha256(u.name.encode() + u.getvalue()).digest()
                                      for u in sorted(uploads, key=lambda u: u.name))).hexdigest()[:16]
     folder = settings.uploads_dir / "documents" / digest
-    kept = [saved(u, folder, DOC_SUFFIXES) for u in uploads]
+    kept = [saved(u, DOC_SUFFIXES, folder) for u in uploads]
     return folder if any(kept) else None
 
 
-def typed_path(value: str, field: str, also: tuple[Path, ...] = ()) -> Path | None:
+def typed_path(value: str, field: str) -> Path | None:
     """A path typed on the page, if it lies where this app may read (common.paths)."""
     if not value.strip():
         return None
     try:
-        return readable_on_a_page(value, field, settings, also)
+        return readable_on_a_page(value, field, settings)
     except ValueError as exc:
         show_errors(exc)
         return None
@@ -124,7 +123,7 @@ with st.container(border=True):
                               type=[s.lstrip(".") for s in DATA_SUFFIXES], key="cmp_data_upload")
     typed = st.text_input("…or a file on this machine", key="cmp_data_path",
                           placeholder=f"a file under {settings.data_dir}")
-    data_path = (saved(upload, settings.uploads_dir, DATA_SUFFIXES) if upload is not None
+    data_path = (saved(upload, DATA_SUFFIXES) if upload is not None
                  else typed_path(typed, "data"))
     with st.expander("Column mapping (only for columns that are not a recognised shape)"):
         c1, c2, c3 = st.columns(3)
@@ -171,15 +170,19 @@ with st.container(border=True):
     scoring = scoring_inputs()
 
 spec = None
-typed_folder = looks_like_path(model.strip()) or Path(model.strip()).expanduser().exists()
-model_ok = bool(model.strip()) and (not typed_folder or typed_path(model, "model", (settings.models_dir,)) is not None)
-if data_path is not None and model_ok and arms:
+model_ref = None
+if model.strip():
+    try:
+        model_ref = readable_model_ref(model, settings)
+    except ValueError as exc:
+        show_errors(exc)
+if data_path is not None and model_ref and arms:
     try:
         mapping_given = {k: v for k, v in (("prompt_field", prompt_field), ("completion_field", completion_field)) if v}
         answers = st.session_state.get("answers")
         spec = CompareSpec(
             data=data_path, mapping=FieldMapping(**mapping_given) if mapping_given else None,
-            relevant_field=relevant_field or None, docs=[docs_path] if docs_path else [], model=model.strip(),
+            relevant_field=relevant_field or None, docs=[docs_path] if docs_path else [], model=model_ref,
             arms=arms, finetune=finetune, rag=rag, generation=generation, scoring=scoring,
             answers_key=answers_key(answers) if answers is not None else None,
             advised=advised_arm(st.session_state.get("recommendation")),

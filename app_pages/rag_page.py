@@ -10,16 +10,25 @@ import streamlit as st
 from pydantic import ValidationError
 
 from common.errors import describe_error
+from common.paths import readable_on_a_page
 from common.settings import load_settings
 from rag_baseline.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE
 from rag_baseline.errors import RagError
-from rag_baseline.ingest import SUPPORTED_SUFFIXES, display_name
+from rag_baseline.ingest import SUPPORTED_SUFFIXES
 from rag_baseline.models import DEFAULT_COLLECTION, StoreConfig
+from tuning.model_ref import readable_model_ref
 from ui.errors import show_errors
 from ui.model_choice import describe_model_field, offline_model_buttons
+from ui.uploads import kept_upload
 
-USER_ERRORS = (RagError, ValidationError, FileNotFoundError)
+USER_ERRORS = (RagError, ValidationError, FileNotFoundError, ValueError)  # ValueError: a path refused, an upload
 settings = load_settings()
+
+
+def shown(source: str) -> str:
+    """An upload by its file name (common.uploads keeps the name's stem), any other file by its path."""
+    path = Path(source)
+    return path.name if path.parent == settings.uploads_dir else source
 
 
 st.title("RAG baseline")
@@ -40,9 +49,10 @@ with st.container(border=True):
                             help="Start one with: chroma run --path DIR --host 127.0.0.1 --port 8000")
         store_dir = None
     collection = c2.text_input("Collection", value=DEFAULT_COLLECTION, key="rag_collection")
-    try:
-        store = StoreConfig(path=Path(store_dir) if store_dir else None, url=url or None, collection=collection)
-    except ValidationError as exc:
+    try:  # a store folder lies in the stores folder or where a page may read
+        path = readable_on_a_page(store_dir, "store", settings, also=(settings.stores_dir,)) if store_dir else None
+        store = StoreConfig(path=path, url=url or None, collection=collection)
+    except (ValidationError, ValueError) as exc:
         store = None
         show_errors(exc)
 
@@ -60,15 +70,11 @@ with st.container(border=True):
                                     key="rag_chunk_overlap")
     if st.button("Index", type="primary", key="rag_index_btn", disabled=store is None):
         from rag_baseline.index import index_documents
-        from rag_baseline.ingest import save_upload
 
-        paths: list[Path] = []
         try:
-            for upload in uploads or []:  # saved under a hash of their bytes, never their names
-                paths.append(save_upload(upload.name, upload.getvalue(), settings.home / "uploads" / collection,
-                                         settings.max_upload_mb * 2**20))
+            paths = [kept_upload(upload, SUPPORTED_SUFFIXES, settings) for upload in uploads or []]
             if docs_dir.strip():
-                paths.append(Path(docs_dir.strip()))
+                paths.append(readable_on_a_page(docs_dir, "docs", settings))
             if not paths:
                 raise RagError("upload documents or give a folder first")
             bar = st.progress(0.0, text="Reading and chunking…")
@@ -78,17 +84,16 @@ with st.container(border=True):
                                                              text=f"Embedding {done}/{total} chunks"),
             )
             bar.progress(1.0, text="Done")
-            st.session_state["rag_last_report"] = report.model_dump()
+            st.session_state["rag_last_report"] = report.summary()
         except USER_ERRORS as exc:
             show_errors(exc)
 
     last = st.session_state.get("rag_last_report")
     if last:
-        st.success(f"{len(last['files_indexed'])} file(s) indexed, {len(last['files_unchanged'])} unchanged, "
-                   f"{len(last['sources_removed'])} removed; +{last['chunks_added']} / -{last['chunks_deleted']} chunks "
-                   f"in {last['seconds']:.1f} s")
-        for skipped in last["files_skipped"]:
-            st.warning(f"Skipped {display_name(skipped['path'])}: {skipped['reason']}")
+        done, *skipped = last.splitlines()  # IndexReport.summary(): the counts, then one line per skipped file
+        st.success(done)
+        for line in skipped:
+            st.warning(line)
 
 # ---- the collection
 with st.container(border=True):
@@ -103,7 +108,7 @@ with st.container(border=True):
             c2.metric("Files", len(stats.sources))
             c3.metric("Embedding", f"{stats.embedding_model} ({stats.embedding_dim})")
             if stats.sources:
-                st.dataframe([{"file": display_name(s.source), "chunks": s.chunks} for s in stats.sources],
+                st.dataframe([{"file": shown(s.source), "chunks": s.chunks} for s in stats.sources],
                              hide_index=True, width="stretch")
         except USER_ERRORS as exc:
             st.info(describe_error(exc)[0])
@@ -127,9 +132,9 @@ with st.container(border=True):
         try:
             if not question.strip():
                 raise RagError("type a question first")
-            with st.spinner("Retrieving" + (" and generating…" if model.strip() else "…")):
-                result = answer(question, store, model.strip() or None, k=int(k), min_score=float(min_score),
-                                mmr=bool(mmr))
+            lm = readable_model_ref(model, settings) or None  # a typed folder must lie where a page may read
+            with st.spinner("Retrieving" + (" and generating…" if lm else "…")):
+                result = answer(question, store, lm, k=int(k), min_score=float(min_score), mmr=bool(mmr))
             st.session_state["rag_last_answer"] = result.model_dump()
         except USER_ERRORS as exc:
             show_errors(exc)
@@ -147,5 +152,5 @@ with st.container(border=True):
         else:
             st.caption(f"retrieve {t['retrieve_s'] * 1000:.0f} ms · retrieval only (no model given)")
         for n, hit in enumerate(result["hits"], start=1):
-            with st.expander(f"[{n}] {hit['score']:.3f} · {display_name(hit['source'])}", expanded=n == 1):
+            with st.expander(f"[{n}] {hit['score']:.3f} · {shown(hit['source'])}", expanded=n == 1):
                 st.code(hit["text"], language="sql" if hit["source"].endswith(".sql") else None, wrap_lines=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -42,16 +43,18 @@ class PathNotAllowed(ValueError):
     """A path typed on a page outside the folders the settings let a page read."""
 
 
-def readable_on_a_page(value: str, field: str, settings, also: tuple[Path, ...] = ()) -> Path:
+def readable_on_a_page(value: str, field: str, settings, *, also: Sequence[Path] = ()) -> Path:
     """A path typed on a page, resolved, if it lies inside one of `settings.readable_dirs` (the
-    home's data/ and uploads/ folders, and FTADVISOR_DATA_DIRS); else PathNotAllowed saying how to
-    allow it. The command line reads any path its user can: a page serves whoever opens it, so it
-    reads only what was put where it may (README, The app: what a page may read). `also`: more
-    roots for this field (the models folder for a model field)."""
+    home's data/ and uploads/ folders, and FTADVISOR_DATA_DIRS) or of `also` (folders the app
+    fills itself: the stores folder for a store, the models folder for a model); else
+    PathNotAllowed saying how to allow it. The command line reads any path its user can: a page
+    serves whoever opens it, so it reads only what was put where it may (README, The app: what a
+    page may read)."""
     path = resolve_user_path(value.strip(), field)
-    allowed = [resolve_user_path(d, "FTADVISOR_DATA_DIRS") for d in (*settings.readable_dirs, *also)]
+    allowed = [resolve_user_path(d, "FTADVISOR_DATA_DIRS") for d in (*also, *settings.readable_dirs)]
     if any(path == root or path.is_relative_to(root) for root in allowed):
         return path
+    upload = "" if also else "upload the file, "  # a store or a model folder cannot be uploaded
     raise PathNotAllowed(
         f"{field}: {path} is outside the folders this app may read ({', '.join(str(d) for d in allowed)}): "
-        f"upload the file, copy it into {allowed[0]}, or add its folder to FTADVISOR_DATA_DIRS and restart the app")
+        f"{upload}copy it into {allowed[0]}, or add its folder to FTADVISOR_DATA_DIRS and restart the app")

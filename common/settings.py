@@ -57,7 +57,7 @@ class Settings(BaseModel):
 
     @property
     def readable_dirs(self) -> list[Path]:
-        """Folders a typed path on a page may point into (see `common.paths.allowed_path`)."""
+        """Folders a typed path on a page may point into (see `common.paths.readable_on_a_page`)."""
         return [self.data_dir, self.uploads_dir, *self.data_dirs]
 
     def new_run_dir(self, kind: str) -> Path:

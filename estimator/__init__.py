@@ -7,3 +7,8 @@ from estimator.fit import GpuFit, fit_table
 from estimator.gpus import Gpu, list_gpus, load_gpu
 from estimator.request import EstimateRequest
 from estimator.serving import ServingEstimate, ServingRequest, serving_estimate
+
+__all__ = [
+    "Estimate", "EstimateRequest", "Gpu", "GpuFit", "LinearModule", "ModelSpec", "ServingEstimate", "ServingRequest",
+    "estimate", "fit_table", "list_gpus", "list_models", "load_gpu", "load_model_spec", "serving_estimate",
+]

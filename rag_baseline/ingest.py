@@ -220,38 +220,3 @@ def read_documents(paths: list[str | Path]) -> tuple[list[Document], list[Skippe
             skipped.append(SkippedFile(path=str(path), reason=str(exc)))
     return documents, skipped
 
-
-def save_upload(name: str, data: bytes, folder: Path, max_bytes: int) -> Path:
-    """Keep an uploaded document under `folder` as `<sha256 of its bytes><suffix>`.
-
-    The uploaded name is never used as a path: only its suffix, checked against the readers,
-    is kept, and the name goes into `.names.json` next to the files for display. The same bytes
-    uploaded twice land in the same file (so re-indexing them adds nothing)."""
-    suffix = Path(name).suffix.lower()
-    if suffix not in READERS:
-        raise RagError(f"{name!r}: unsupported file type (supported: {' '.join(SUPPORTED_SUFFIXES)})")
-    if len(data) > max_bytes:
-        raise RagError(f"{name!r} is {len(data) / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB")
-    import hashlib
-
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
-    if not target.exists():
-        tmp = target.with_suffix(target.suffix + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    names_file = folder / ".names.json"
-    names = json.loads(names_file.read_text()) if names_file.exists() else {}
-    names[target.name] = name[-200:]
-    names_file.write_text(json.dumps(names, indent=1, ensure_ascii=False))
-    return target
-
-
-def display_name(source: str) -> str:
-    """The uploaded name of a saved upload (see `save_upload`), else the path itself."""
-    path = Path(source)
-    names_file = path.parent / ".names.json"
-    try:
-        return json.loads(names_file.read_text()).get(path.name, source) if names_file.exists() else source
-    except (OSError, ValueError):
-        return source

@@ -30,9 +30,30 @@ def _offline_names() -> str:
     return ", ".join(OFFLINE_MODELS)
 
 
-def looks_like_path(ref: str) -> bool:
+def _looks_like_path(ref: str) -> bool:
     """A path even when missing: a hub id is NAME or ORG/NAME, never more slashes or a prefix."""
     return ref.startswith(_PATH_PREFIXES) or ref in (".", "..") or ref.endswith("/") or ref.count("/") > 1
+
+
+def names_a_folder(ref: str) -> bool:
+    """True when `resolve_model` takes `ref` for a model folder rather than an offline model's
+    name or a hub id."""
+    from tuning.offline_models import OFFLINE_MODELS
+
+    ref = ref.strip()
+    return bool(ref) and ref not in OFFLINE_MODELS and (_looks_like_path(ref) or Path(ref).expanduser().exists())
+
+
+def readable_model_ref(ref: str, settings) -> str:
+    """A model field typed on a page: a folder only where a page may read (the settings' readable
+    folders, the models folder that `pull` fills, the runs folder that training fills;
+    common.paths.readable_on_a_page), resolved; a name or a hub id as it is. Raises
+    PathNotAllowed (a ValueError) with one line."""
+    if not names_a_folder(ref):
+        return ref.strip()
+    from common.paths import readable_on_a_page
+
+    return str(readable_on_a_page(ref, "model", settings, also=(settings.models_dir, settings.runs_dir)))
 
 
 def model_folder(ref: str) -> Path:
@@ -62,7 +83,7 @@ def resolve_model(ref: str) -> str:
     ref = ref.strip()
     if ref in OFFLINE_MODELS:
         return str(pull(ref).path)
-    if looks_like_path(ref) or Path(ref).expanduser().exists():
+    if names_a_folder(ref):
         return str(model_folder(ref))
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 

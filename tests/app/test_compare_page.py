@@ -66,9 +66,7 @@ def test_a_typed_path_outside_the_readable_folders_is_refused(page, tmp_path):
 
 
 @pytest.mark.slow
-def test_launch_from_the_page_and_see_the_results(page, tiny_model_dir, tmp_path, monkeypatch):
-    # The page reads typed paths only from allowed folders: the test's data and the session's tiny model.
-    monkeypatch.setenv("FTADVISOR_DATA_DIRS", f"{tmp_path}:{tiny_model_dir}")
+def test_launch_from_the_page_and_see_the_results(pages_may_read, page, tiny_model_dir, tmp_path):
     data = tmp_path / "qa.jsonl"
     data.write_text("".join(json.dumps({"question": f"What is {i} plus {i}?", "answer": str(2 * i)}) + "\n"
                             for i in range(10)))

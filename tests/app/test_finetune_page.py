@@ -43,7 +43,7 @@ def test_prefilled_from_the_advisors_recommendation():
     assert page.text_input(key="ft_model").value == "meta-llama/Llama-3.1-8B"  # the hub id to train
 
 
-def test_dataset_problems_are_shown_one_line_each(page, tiny_model_dir, tmp_path):
+def test_dataset_problems_are_shown_one_line_each(pages_may_read, page, tiny_model_dir, tmp_path):
     data = tmp_path / "bad.jsonl"
     data.write_text('{"prompt": "p", "completion": "c"}\n{"prompt": "p"}\n')
     page.text_input(key="ft_data_path").set_value(str(data))
@@ -57,7 +57,7 @@ def test_dataset_problems_are_shown_one_line_each(page, tiny_model_dir, tmp_path
 
 
 @pytest.mark.slow
-def test_launch_shows_progress_and_lists_the_run(page, tiny_model_dir, sft_data, tmp_path):
+def test_launch_shows_progress_and_lists_the_run(pages_may_read, page, tiny_model_dir, sft_data, tmp_path):
     page.text_input(key="ft_data_path").set_value(str(sft_data))
     page.text_input(key="ft_model").set_value(str(tiny_model_dir))
     page.number_input(key="ft_max_steps").set_value(3)

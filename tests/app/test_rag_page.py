@@ -19,25 +19,26 @@ def docs(tmp_path) -> Path:
     return folder
 
 
-def test_index_stats_and_ask(tmp_path, docs, tiny_model_dir):
+def test_index_stats_and_ask(pages_may_read, tmp_path, docs, tiny_model_dir):
     at = AppTest.from_file(str(PAGE), default_timeout=180).run()
     assert not at.exception
     at.text_input(key="rag_store_dir").set_value(str(tmp_path / "store"))
     at.text_input(key="rag_docs_dir").set_value(str(docs))
     at.file_uploader(key="rag_upload").set_value(("../shipping notes.txt", b"We ship to France and Spain.", "text/plain"))
     at.button(key="rag_index_btn").click().run()
-    assert not at.exception and not at.error
+    assert not at.exception and not at.error, [e.value for e in at.error]
     assert "2 file(s) indexed" in at.success[0].value
     assert any("blob.txt" in w.value and "binary" in w.value for w in at.warning)
     assert at.get("progress")  # the bar
     assert at.metric[0].value == "2"  # chunks
     files = at.dataframe[0].value["file"].tolist()
-    assert "../shipping notes.txt" in files  # shown by its uploaded name, stored under a hash
-    assert not any("shipping" in p.name for p in (tmp_path / "ftadvisor-home" / "uploads").rglob("*"))
+    assert "shipping_notes.txt" in files  # shown by its file name, never its path
+    uploads = tmp_path / "ftadvisor-home" / "uploads"
+    assert [p.name for p in uploads.iterdir()] == ["shipping_notes.txt"]  # "../" never used as a path
 
     at.text_input(key="rag_question").set_value("How long do refunds take?")
     at.button(key="rag_ask_btn").click().run()
-    assert not at.exception and not at.error
+    assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.expander[0].label.startswith("[1] 0.") and "refunds.md" in at.expander[0].label
     assert "retrieval only" in at.caption[-1].value
 
@@ -48,7 +49,15 @@ def test_index_stats_and_ask(tmp_path, docs, tiny_model_dir):
     assert "new tokens" in at.caption[-1].value
 
 
-def test_bad_input_shows_clear_errors(tmp_path):
+def test_a_typed_folder_outside_the_readable_folders_is_refused(tmp_path):
+    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    at.text_input(key="rag_docs_dir").set_value(str(tmp_path))
+    at.button(key="rag_index_btn").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and at.error[0].value.startswith(f"docs: {tmp_path} is outside the folders")
+
+
+def test_bad_input_shows_clear_errors(pages_may_read, tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "todo.txt").write_text("milk")
     at = AppTest.from_file(str(PAGE), default_timeout=60).run()

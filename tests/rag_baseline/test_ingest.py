@@ -6,7 +6,7 @@ import json
 import pytest
 
 from rag_baseline.errors import RagError
-from rag_baseline.ingest import read_document, read_documents, save_upload
+from rag_baseline.ingest import read_document, read_documents
 
 
 def _pdf(path, lines):
@@ -72,13 +72,3 @@ def test_empty_folder_and_missing_path_are_clear_errors(tmp_path):
         read_documents([tmp_path])
     with pytest.raises(RagError, match="no such file or folder"):
         read_documents([tmp_path / "nope"])
-
-
-def test_uploads_are_saved_under_their_hash_never_their_name(tmp_path):
-    target = save_upload("../../etc/passwd.md", b"# hi\n\ntext", tmp_path / "up", max_bytes=1000)
-    assert target.parent == tmp_path / "up" and target.suffix == ".md" and "passwd" not in target.name
-    assert save_upload("other name.md", b"# hi\n\ntext", tmp_path / "up", 1000) == target  # same bytes, same file
-    with pytest.raises(RagError, match="limit is"):
-        save_upload("big.txt", b"x" * 2000, tmp_path / "up", max_bytes=1000)
-    with pytest.raises(RagError, match="unsupported"):
-        save_upload("run.exe", b"MZ", tmp_path / "up", max_bytes=1000)

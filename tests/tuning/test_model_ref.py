@@ -101,3 +101,19 @@ def test_a_hub_that_refuses_connections_fails_at_once_in_one_line(tmp_path):
     assert done.stdout.strip().endswith("(`ftadvisor pull NAME`)") and len(done.stdout.splitlines()) == 1
     assert f"{UNREACHABLE} (http://127.0.0.1:{port}: ConnectError)" in done.stdout
     assert "Retry" not in done.stderr
+
+
+def test_a_page_reads_a_model_folder_only_where_it_may(tmp_path, monkeypatch):
+    from common.paths import PathNotAllowed
+    from common.settings import load_settings
+    from tuning.model_ref import readable_model_ref
+
+    monkeypatch.chdir(tmp_path)  # "" and "." name the working folder: an empty field is no folder
+    settings = load_settings()
+    assert readable_model_ref("", settings) == ""
+    assert readable_model_ref(" smollm2-135m-instruct ", settings) == "smollm2-135m-instruct"
+    assert readable_model_ref("HuggingFaceTB/SmolLM2-135M-Instruct", settings) == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    pulled = settings.models_dir / "mine"
+    assert readable_model_ref(str(pulled), settings) == str(pulled)  # the folder `pull` fills
+    with pytest.raises(PathNotAllowed, match=r"^model: .* is outside the folders this app may read"):
+        readable_model_ref(str(tmp_path / "elsewhere"), settings)
