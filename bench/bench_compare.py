@@ -28,7 +28,7 @@ def command(output: Path) -> list[str]:
 def main() -> str:
     from cli.main import main as cli
     from compare.results import load_results
-    from runs import refresh_status, wait
+    from runs import refresh_status, tail_log, wait
 
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "sql-eval"
@@ -38,7 +38,7 @@ def main() -> str:
         status = wait(run_dir, timeout_s=3 * 3600, poll_s=2)
         wall = time.time() - t0
         if status.state != "completed":
-            raise SystemExit(f"the comparison ended {status.state}: {status.error}")
+            raise SystemExit(f"the comparison ended {status.state}: {status.error}\n{tail_log(run_dir, 40)}")
         results = load_results(run_dir)
         stage_s = refresh_status(run_dir).detail.get("stage_seconds", {})
         rows = [json.loads(line) for line in (run_dir / "answers.jsonl").read_text().splitlines()]

@@ -103,7 +103,12 @@ def _retrieval_prompt(spec: Any, row: TrainItem, hits: list, tokenizer: Any) -> 
     """The hybrid arm's prompt for this question, fitted so prompt + answer stay within max_seq_len."""
     answer_tokens = len(tokenizer(training_target(spec, row.reference), add_special_tokens=False)["input_ids"])
     budget = max(16, spec.finetune.max_seq_len - answer_tokens - TEMPLATE_MARGIN_TOKENS)
-    return arm_prompt("finetuned_rag", row.question, hits, tokenizer, budget)
+    from rag_baseline.errors import RagError
+
+    try:
+        return arm_prompt("finetuned_rag", row.question, hits, tokenizer, budget)
+    except RagError:  # the answer leaves no room for a passage: train this row without (RAFT does for some)
+        return arm_prompt("finetuned_rag", row.question, [])
 
 
 def _record(question: str, target: str, system: str | None) -> dict:

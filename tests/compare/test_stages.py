@@ -91,3 +91,26 @@ def test_training_rows_follow_the_prompt_style(compare_inputs, tiny_model_dir, t
         assert len(tok(text, add_special_tokens=False)["input_ids"]) <= 256
         assert "/" not in row["prompt"].split("Question:")[0].split("source: ")[-1].split(")")[0]
     assert {r["completion"] for r in rows} == {t.reference for t in split.train}
+
+
+def test_an_answer_that_leaves_no_room_for_passages_still_trains(compare_inputs, tiny_model_dir, tmp_path):
+    # sql-eval has references of 380 tokens: at --seq-len 512 the prompt keeps ~110 tokens, less than
+    # the instructions and the question need; the row trains without passages (RAFT trains some
+    # rows without the oracle document too) and the data check judges its length.
+    qa, docs = compare_inputs
+    rows = [json.loads(line) for line in qa.read_text().splitlines()]
+    rows[0]["answer"] = " ".join(["Paris"] * 200)
+    long_qa = tmp_path / "qa.jsonl"
+    long_qa.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    spec = CompareSpec(data=long_qa, docs=[docs], model=str(tiny_model_dir), output=tmp_path / "run",
+                       eval_fraction=0.25, seed=1, finetune={"train_prompts": "retrieval", "max_seq_len": 128})
+    p = Pipeline(runs.create_run(spec))
+    p.run_stage("split")
+    p.run_stage("index")
+    split = p.read("split.json", Split)
+    assert rows[0]["answer"] in {t.reference for t in split.train}
+    [adapter] = adapters(spec)
+    assert write_training_file(p, adapter) == len(split.train)
+    written = [json.loads(line) for line in p.path(adapter.data_file).read_text().splitlines()]
+    long_row = next(r for r in written if r["completion"] == rows[0]["answer"])
+    assert "Passages:\n\n" in long_row["prompt"] and "(source:" not in long_row["prompt"]
