@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,14 +28,13 @@ def command(output: Path) -> list[str]:
 
 
 def main() -> str:
-    from cli.main import main as cli
     from compare.results import load_results
     from runs import refresh_status, tail_log, wait
 
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "sql-eval"
         t0 = time.time()
-        if cli(command(run_dir)) != 0:
+        if subprocess.run([sys.executable, "-m", "cli", *command(run_dir)]).returncode != 0:
             raise SystemExit("the comparison did not start")
         status = wait(run_dir, timeout_s=3 * 3600, poll_s=2)
         wall = time.time() - t0

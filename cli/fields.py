@@ -38,7 +38,11 @@ def _bounds(info: FieldInfo) -> str:
         high = getattr(meta, "lt", None) if high is None and getattr(meta, "lt", None) is not None else high
     if low is None and high is None:
         return ""
-    return f"{'' if low is None else f'{low:g}'}..{'' if high is None else f'{high:g}'}"
+    return f"{_number(low)}..{_number(high)}"
+
+
+def _number(value: float | int | None) -> str:
+    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _default_text(info: FieldInfo) -> str | None:

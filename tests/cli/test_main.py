@@ -40,6 +40,23 @@ def test_each_command_has_its_own_help(command, capsys):
     assert exit_.value.code == 0 and f"ftadvisor {command}" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("command, flag, field", [
+    ("tune", "--rank", ("tuning.spec", "JobSpec", "lora_rank")),
+    ("tune", "--seq-len", ("tuning.spec", "JobSpec", "max_seq_len")),
+    ("compare", "--answer-batch-size", ("compare.spec", "GenerationSettings", "batch_size")),
+])
+def test_flag_help_states_the_fields_own_default_and_bounds(command, flag, field, capsys):
+    import importlib
+
+    info = getattr(importlib.import_module(field[0]), field[1]).model_fields[field[2]]
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split("options:", 1)[1].split())
+    bounds = [m for m in info.metadata if hasattr(m, "ge")][0].ge
+    assert f"{flag} N {info.description.rstrip('.')} ({bounds}.." in help_text
+    assert f"default: {info.default})" in help_text.split(f"{flag} N", 1)[1].split("--", 1)[0]
+
+
 def test_the_parser_loads_no_heavy_library():
     # torch & co take seconds to import; numpy alone was 65 ms of a 0.3 s `ftadvisor --help`.
     heavy = ("torch", "transformers", "peft", "trl", "bitsandbytes", "accelerate", "chromadb",
