@@ -49,7 +49,7 @@ _SPEC_FLAGS = {"relevant_field": "--relevant-field", "eval_fraction": "--eval-fr
                "concurrency": "--concurrency"}
 _FINETUNE_FLAGS = {"method": "--method", "max_steps": "--max-steps", "epochs": "--epochs", "lora_rank": "--rank",
                    "learning_rate": "--lr", "batch_size": "--batch-size", "max_seq_len": "--seq-len",
-                   "train_prompts": "--train-prompts"}
+                   "train_prompts": "--train-prompts", "cpu_step_budget": "--cpu-step-budget"}
 _GENERATION_FLAGS = {"max_new_tokens": "--max-new-tokens", "temperature": "--temperature",
                      "system_prompt": "--system-prompt", "batch_size": "--answer-batch-size",
                      "latency_sample": "--latency-sample"}

@@ -76,6 +76,7 @@ def summarize_evidence(results, per_question: dict[str, list[float]], metric: st
     text = [f"On {results.eval_examples} held-out questions, {_title(best)} scores best on {metric_label}: "
             f"{scores[best]:.2f}" + (", against " + "; ".join(parts) if parts else "") + "."]
     text += _cost_sentences(results, scores, best)
+    text += _training_sentences(results)
     agrees = verdict = None
     if advised is not None:
         arm = advised.arm
@@ -111,6 +112,18 @@ def _cost_sentences(results, scores: dict[str, float], best: str) -> list[str]:
         if {even.cheaper_after, even.than} == {best, runner}:
             out.append(_break_even_sentence(even))
     return out
+
+
+def _training_sentences(results) -> list[str]:
+    """Say when an adapter stopped before its epochs (the CPU budget, or max_steps): its arm's
+    score is then what a short training gives, a lower bound for a full one."""
+    cut = [(name, t) for name, t in results.trainings.items() if t.epoch_steps and t.steps < t.epoch_steps]
+    if not cut:
+        return []
+    arms = " and ".join(_title(arm) for _, t in cut for arm in t.arms)
+    steps = ", ".join(f"{t.steps} of {t.epoch_steps}" for _, t in cut)
+    return [f"{arms} trained {steps} steps (a step limit stopped {'them' if len(cut) > 1 else 'it'} before "
+            f"the epochs): more training may score higher."]
 
 
 def _break_even_sentence(even) -> str:

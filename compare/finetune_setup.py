@@ -18,6 +18,8 @@ one at the same 30 steps, and 0.75 with a mixed one at 60 steps (the compute of 
 """
 from __future__ import annotations
 
+import math
+
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -76,9 +78,25 @@ def finetune_method(spec: Any) -> str:
     that matters on a machine with RAM to spare)."""
     if spec.finetune.method != "auto":
         return spec.finetune.method
+    return "qlora" if _on_gpu() else "lora"
+
+
+def step_limit(spec: Any, rows: int) -> tuple[int | None, int]:
+    """(max_steps for the adapter's tuning run, the steps its epochs would take): the spec's
+    max_steps, else on a CPU `cpu_step_budget` when the epochs would take more, else None."""
+    ft = spec.finetune
+    epoch_steps = math.ceil(math.ceil(rows / ft.batch_size) * ft.epochs)
+    if ft.max_steps is not None:
+        return ft.max_steps, epoch_steps
+    if ft.cpu_step_budget and epoch_steps > ft.cpu_step_budget and not _on_gpu():
+        return ft.cpu_step_budget, epoch_steps
+    return None, epoch_steps
+
+
+def _on_gpu() -> bool:
     import torch
 
-    return "qlora" if torch.cuda.is_available() else "lora"
+    return torch.cuda.is_available()
 
 
 def write_training_file(p: Pipeline, adapter: Adapter) -> int:

@@ -95,6 +95,8 @@ class TrainRecord(_Record):
     adapter_dir: str
     method: str
     steps: int
+    epoch_steps: int | None = Field(None, description="Steps its epochs would take (more than `steps` when a step "
+                                    "limit stopped it: the CPU budget or max_steps).")
     prompts: str = Field("bare", description="What it trained on: bare, retrieval or mix prompts.")
     arms: list[str] = Field(default_factory=lambda: ["finetuned", "finetuned_rag"], description="Arms it answers for.")
     train_examples: int

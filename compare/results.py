@@ -54,6 +54,7 @@ class TrainingFigures(BaseModel):
     prompts: str = Field("bare", description="What the adapter trained on: bare, retrieval or mix prompts.")
     arms: list[str] = Field(default_factory=list, description="The fine-tuned arms it answers for.")
     steps: int
+    epoch_steps: int | None = Field(None, description="Steps its epochs would take, when a step limit stopped it earlier.")
     train_examples: int
     seconds: float = Field(description="Wall time of the training run.")
     measured_peak_gib: float | None = Field(None, description="Peak memory measured during training.")

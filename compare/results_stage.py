@@ -76,7 +76,7 @@ def _training_figures(name: str, train: TrainRecord, costs: CostFigures) -> Trai
     est = costs.training_estimates.get(name) or TrainingEstimate()
     usd = costs.usd_per_hour
     return TrainingFigures(
-        method=train.method, prompts=train.prompts, arms=train.arms, steps=train.steps,
+        method=train.method, prompts=train.prompts, arms=train.arms, steps=train.steps, epoch_steps=train.epoch_steps,
         train_examples=train.train_examples, seconds=train.seconds,
         measured_peak_gib=measured, measured_kind=memory.get("measured"), estimated_peak_gib=estimated,
         estimate_error_pct=(estimated - measured) / measured * 100 if measured and estimated else None,

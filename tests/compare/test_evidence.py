@@ -53,3 +53,19 @@ def test_costs_of_the_winner_and_the_runner_up_with_their_break_even():
             in ev.paragraph)
     # $2 of training repaid at 0.25 s x $2/h = $0.000139 saved per query: 14,400 queries.
     assert "Fine-tuned + RAG (hybrid) costs less than Base + RAG in total after 14,400 queries." in ev.paragraph
+
+
+def test_an_adapter_stopped_before_its_epochs_is_said_to_be_a_lower_bound():
+    from compare.results import TrainingFigures
+
+    results = _results(10)
+    results.trainings = {
+        "train": TrainingFigures(method="lora", prompts="bare", arms=["finetuned"], steps=30, epoch_steps=84,
+                                 train_examples=168, seconds=200.0),
+        "train_rag": TrainingFigures(method="lora", prompts="retrieval", arms=["finetuned_rag"], steps=12,
+                                     epoch_steps=12, train_examples=48, seconds=300.0),
+    }
+    ev = summarize_evidence(results, {"base": [0.0] * 10, "finetuned": [0.5] * 10}, "token_f1", "token F1")
+    assert ("Fine-tuned trained 30 of 84 steps (a step limit stopped it before the epochs): "
+            "more training may score higher.") in ev.paragraph
+    assert "hybrid) trained" not in ev.paragraph  # it ran its epochs

@@ -114,3 +114,17 @@ def test_an_answer_that_leaves_no_room_for_passages_still_trains(compare_inputs,
     written = [json.loads(line) for line in p.path(adapter.data_file).read_text().splitlines()]
     long_row = next(r for r in written if r["completion"] == rows[0]["answer"])
     assert "Passages:\n\n" in long_row["prompt"] and "(source:" not in long_row["prompt"]
+
+
+def test_a_cpu_trains_each_adapter_at_most_the_step_budget(qa_file, tmp_path):
+    from compare.finetune_setup import step_limit
+
+    def limit(rows, **finetune):
+        return step_limit(CompareSpec(data=qa_file, model="m", output=tmp_path / "r", finetune=finetune), rows)
+
+    # sql-eval: 168 training rows, batch 4, 2 epochs -> 84 steps; the CPU budget (30) stops it earlier.
+    assert limit(168) == (30, 84)
+    assert limit(18) == (None, 10)  # fewer steps than the budget: the epochs as asked
+    assert limit(168, cpu_step_budget=0) == (None, 84)
+    assert limit(168, max_steps=50) == (50, 84)  # the user's max_steps wins
+    assert limit(168, epochs=0.5, batch_size=8) == (None, 11)
