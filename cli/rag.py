@@ -18,7 +18,7 @@ def _add_store_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _store(args: argparse.Namespace):
     from common.settings import load_settings
-    from rag_baseline.models import StoreConfig
+    from rag_baseline.schemas import StoreConfig
 
     if args.url:  # the server holds the data; a --store given as well is not used
         if args.store:

@@ -58,9 +58,9 @@ def _usd(value: float | None) -> str:
 
 
 def summarize_evidence(results, per_question: dict[str, list[float]], metric: str, metric_label: str,
-                       advised: AdvisedArm | None = None) -> Evidence:
+                       advised: AdvisedArm | None = None, preface: str = "") -> Evidence:
     """The Evidence for `results` (compare.results.Results) ranked by `metric`, whose per-question
-    scores per arm are `per_question`."""
+    scores per arm are `per_question`; `preface` (why this metric) opens the paragraph."""
     scores = {arm: sum(v) / len(v) if v else 0.0 for arm, v in per_question.items()}
     best = max(scores, key=lambda arm: (scores[arm], -list(scores).index(arm)))  # ties: the earlier (simpler) arm
     clear = {}
@@ -73,7 +73,8 @@ def summarize_evidence(results, per_question: dict[str, list[float]], metric: st
         parts.append(f"{scores[arm]:.2f} for {_title(arm)} ({'+' if diff >= 0 else ''}{diff:.2f}, "
                      f"{'beyond' if clear[arm] else 'within'} the noise of {len(per_question[arm])} questions: "
                      f"2 standard errors = {noise:.2f})")
-    text = [f"On {results.eval_examples} held-out questions, {_title(best)} scores best on {metric_label}: "
+    text = [preface] if preface else []
+    text += [f"On {results.eval_examples} held-out questions, {_title(best)} scores best on {metric_label}: "
             f"{scores[best]:.2f}" + (", against " + "; ".join(parts) if parts else "") + "."]
     text += _cost_sentences(results, scores, best)
     text += _training_sentences(results)
@@ -121,8 +122,10 @@ def _training_sentences(results) -> list[str]:
     if not cut:
         return []
     arms = " and ".join(_title(arm) for _, t in cut for arm in t.arms)
-    steps = ", ".join(f"{t.steps} of {t.epoch_steps}" for _, t in cut)
-    return [f"{arms} trained {steps} steps (a step limit stopped {'them' if len(cut) > 1 else 'it'} before "
+    counts = {(t.steps, t.epoch_steps) for _, t in cut}
+    steps = (f"{cut[0][1].steps} of {cut[0][1].epoch_steps} steps" + (" each" if len(cut) > 1 else "")
+             if len(counts) == 1 else ", ".join(f"{t.steps} of {t.epoch_steps}" for _, t in cut) + " steps")
+    return [f"{arms} trained {steps} (a step limit stopped {'them' if len(cut) > 1 else 'it'} before "
             f"the epochs): more training may score higher."]
 
 

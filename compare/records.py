@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag_baseline.models import SearchHit, SkippedFile
+from rag_baseline.schemas import SearchHit, SkippedFile
 
 
 class _Record(BaseModel):

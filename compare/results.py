@@ -188,7 +188,7 @@ class Results(BaseModel):
         return [
             "",
             f"## Training: the adapter of {', '.join(t.arms) or 'the fine-tuned arms'} ({t.method} on {t.prompts} "
-            f"prompts, {t.steps} steps on {t.train_examples} examples)",
+            f"prompts, {t.steps} steps{of_epochs(t)} on {t.train_examples} examples)",
             "",
             "| figure | measured | estimated |",
             "|---|---|---|",
@@ -234,6 +234,11 @@ def load_results(run_dir_or_file: str | Path) -> Results:
 SCORER_LABELS: dict[str, str] = {"json": "valid JSON", "sql-exec": "execution accuracy"}
 
 # Metrics shown as columns and charts, with their labels (page, report).
+def of_epochs(t: TrainingFigures) -> str:
+    """` of the 84 its epochs take` when a step limit stopped the adapter earlier."""
+    return f" of the {t.epoch_steps} its epochs take" if t.epoch_steps and t.steps < t.epoch_steps else ""
+
+
 METRIC_LABELS: dict[str, str] = {
     "exact_match": "exact match",
     "token_f1": "token F1",

@@ -117,25 +117,33 @@ def results_stage(p: Pipeline) -> None:
         database=scores.database if scores else None,
         notes=_notes(list(trains.values())),
     )
-    metric, label, per_question = _main_metric(split.eval, answers, scores)
-    results.evidence = summarize_evidence(results, per_question, metric, label, spec.advised)
+    metric, label, per_question, preface = _main_metric(split.eval, answers, scores)
+    results.evidence = summarize_evidence(results, per_question, metric, label, spec.advised, preface=preface)
     _write_side_by_side(p, split.eval, answers, retrieval, scores)
     write_atomic(p.path("metrics.md"), results.to_markdown())
     write_atomic(p.path("results.json"), results.model_dump_json(indent=2))
 
 
 def _main_metric(eval_items: list[EvalItem], answers: dict[str, dict[int, AnswerRecord]],
-                 scores: Scores | None) -> tuple[str, str, dict[str, list[float]]]:
-    """(metric, label, arm -> per-question scores) the evidence ranks by: the first task-aware
-    scorer when there is one (questions it excluded for every arm left out), else token F1."""
-    if scores and scores.scorers:
-        name = scores.scorers[0]
-        verdicts = {arm: [a[name].score for a in r.per_answer] for arm, r in scores.arms.items()}
-        kept = [i for i in range(len(eval_items)) if all(v[i] is not None for v in verdicts.values())]
-        return name, SCORER_LABELS.get(name, name), {arm: [v[i] for i in kept] for arm, v in verdicts.items()}
-    return "token_f1", "token F1", {
-        arm: [metrics.token_f1(a[row.id].answer if row.id in a else "", row.reference) for row in eval_items]
-        for arm, a in answers.items()}
+                 scores: Scores | None) -> tuple[str, str, dict[str, list[float]], str]:
+    """(metric, label, arm -> per-question scores, a preface) the evidence ranks by: the first
+    task-aware scorer when there is one (questions it excluded for every arm left out), else token
+    F1; token F1 too when the scorer gives every arm the same score on every question (0 for all:
+    it cannot rank them), and the preface says so."""
+    f1 = {arm: [metrics.token_f1(a[row.id].answer if row.id in a else "", row.reference) for row in eval_items]
+          for arm, a in answers.items()}
+    if not (scores and scores.scorers):
+        return "token_f1", "token F1", f1, ""
+    name = scores.scorers[0]
+    label = SCORER_LABELS.get(name, name)
+    verdicts = {arm: [a[name].score for a in r.per_answer] for arm, r in scores.arms.items()}
+    kept = [i for i in range(len(eval_items)) if all(v[i] is not None for v in verdicts.values())]
+    per_question = {arm: [v[i] for i in kept] for arm, v in verdicts.items()}
+    values = {x for v in per_question.values() for x in v}
+    if len(values) > 1:
+        return name, label, per_question, ""
+    same = f"{next(iter(values)):.2f}" if values else "undefined"
+    return "token_f1", "token F1", f1, f"{label[0].upper()}{label[1:]} is {same} for every arm on every question, so it ranks none: the arms are ranked by token F1."
 
 
 def _notes(trains: list[TrainRecord]) -> list[str]:

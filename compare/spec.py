@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from common.paths import resolve_user_path
 from compare.scoring.spec import ScorerSpec
 from common.vocabulary import DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR
-from tuning.data.models import FieldMapping
+from tuning.data.schemas import FieldMapping
 
 ArmName = Literal["base", "rag", "finetuned", "finetuned_rag"]
 ARMS: tuple[str, ...] = ("base", "rag", "finetuned", "finetuned_rag")

@@ -5,7 +5,7 @@ Importing this package is light: chromadb, torch and sentence_transformers load 
 functions that need them.
 """
 from rag_baseline.errors import RagError
-from rag_baseline.models import Answer, Chunk, IndexReport, SearchHit, StoreConfig, StoreStats, Timings
+from rag_baseline.schemas import Answer, Chunk, IndexReport, SearchHit, StoreConfig, StoreStats, Timings
 
 __all__ = [
     "Answer", "Chunk", "IndexReport", "RagError", "SearchHit", "StoreConfig", "StoreStats", "Timings",

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rag_baseline.errors import RagError
-from rag_baseline.models import Answer, SearchHit, StoreConfig, Timings
+from rag_baseline.schemas import Answer, SearchHit, StoreConfig, Timings
 from rag_baseline.retrieve import DEFAULT_K, search
 
 # MiniLM cosine: unrelated text scores ~0.0-0.15, on-topic passages ~0.3 and up (sql-eval:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from rag_baseline.errors import RagError
 from rag_baseline.ingest import Document
-from rag_baseline.models import Chunk
+from rag_baseline.schemas import Chunk
 
 DEFAULT_CHUNK_SIZE = 800
 DEFAULT_CHUNK_OVERLAP = 100

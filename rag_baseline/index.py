@@ -14,7 +14,7 @@ from typing import Callable
 from rag_baseline.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, chunk_document, validate_sizes
 from rag_baseline.errors import RagError
 from rag_baseline.ingest import read_documents
-from rag_baseline.models import Chunk, IndexReport, StoreConfig
+from rag_baseline.schemas import Chunk, IndexReport, StoreConfig
 from rag_baseline.store import open_collection, write_lock
 
 ADD_BATCH = 256  # chunks embedded and written per Chroma call (its own cap is ~5,000)

@@ -18,7 +18,7 @@ from typing import Callable, Literal
 from common.paths import resolve_user_path
 from common.text import bad_byte, utf8_text
 from rag_baseline.errors import RagError
-from rag_baseline.models import SkippedFile
+from rag_baseline.schemas import SkippedFile
 
 Kind = Literal["markdown", "sql", "records"]
 MAX_FILE_BYTES = 50 * 1024 * 1024  # bigger files are skipped: likely data dumps, not documents

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rag_baseline.errors import RagError
-from rag_baseline.models import SearchHit, StoreConfig
+from rag_baseline.schemas import SearchHit, StoreConfig
 from rag_baseline.store import open_collection
 
 if TYPE_CHECKING:

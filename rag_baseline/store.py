@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from common.paths import resolve_user_path
 from rag_baseline.errors import RagError
-from rag_baseline.models import StoreConfig
+from rag_baseline.schemas import StoreConfig
 
 CHROMA_DB_FILE = "chroma.sqlite3"
 LOCK_FILE = ".ftadvisor-write.lock"
@@ -158,7 +158,7 @@ def store_stats(store: StoreConfig) -> "StoreStats":
     from collections import Counter
 
     from rag_baseline.embeddings import EMBEDDING_DIM, EMBEDDING_MODEL_NAME
-    from rag_baseline.models import SourceStats, StoreStats
+    from rag_baseline.schemas import SourceStats, StoreStats
 
     collection = open_collection(store)
     counts: Counter[str] = Counter()

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from common.paths import resolve_user_path
-from tuning.data.models import FieldMapping
+from tuning.data.schemas import FieldMapping
 
 from common.vocabulary import (DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR, AdapterMethod,
                                 Device, JobMethod, Quant, Sharding, TrainMethod)

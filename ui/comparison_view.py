@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from compare.chart import quality_cost_chart
-from compare.results import Results, load_results, metric_rows, read_side_by_side
+from compare.results import Results, load_results, metric_rows, of_epochs, read_side_by_side
 from compare.spec import ARM_TITLES
 from ui.errors import show_errors
 
@@ -57,7 +57,7 @@ def _training_and_costs(results: Results) -> None:
     gpu = results.costs.gpu if results.costs else "the GPU"
     for name, t in results.trainings.items():
         arms = ", ".join(ARM_TITLES.get(a, a) for a in t.arms)
-        st.markdown(f"**Adapter of {arms}** ({t.method} on {t.prompts} prompts, {t.steps} steps)")
+        st.markdown(f"**Adapter of {arms}** ({t.method} on {t.prompts} prompts, {t.steps} steps{of_epochs(t)})")
         st.dataframe(pd.DataFrame([
             {"figure": "peak memory here (GiB)", "measured": t.measured_peak_gib, "estimated": t.estimated_peak_gib},
             {"figure": f"peak memory at {gpu} (GiB)", "measured": None, "estimated": t.estimated_peak_gib_at_gpu},

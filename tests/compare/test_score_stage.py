@@ -17,7 +17,7 @@ import runs
 QUESTIONS = [  # (question, reference, the base arm's answer, expected execution accuracy)
     ("How many people live in Paris?", "SELECT COUNT(*) FROM people WHERE city = 'Paris';",
      "SELECT count(id) FROM people WHERE city='Paris'", 1.0),  # spelled differently, same result
-    ("Who is 25?", "SELECT name FROM people WHERE age = 25;", "```sql\nSELECT name FROM people WHERE age = 26\n```", 0.0),
+    ("Who is 25?", "SELECT name FROM people WHERE age = 25;", "```sql\nSELECT name FROM people WHERE 25 = age\n```", 1.0),
     ("Oldest person?", "SELECT name FROM people ORDER BY age DESC LIMIT 1;", "SELECT nme FROM people", 0.0),  # errors
     ("Cities?", "SELECT DISTINCT city FROM people;", "DELETE FROM people", 0.0),  # refused: read-only
 ] * 2  # 8 rows: 4 train, 4 held out (each reference appears on both sides, which does not matter here)
@@ -67,3 +67,18 @@ def test_execution_accuracy_per_arm_and_per_answer(scored_run):
     assert results.evidence.metric == "sql-exec" and results.database.embedded and results.database.load_s
     table = scored_run.path("metrics.md").read_text()
     assert "execution accuracy" in table and "private PostgreSQL" in table
+
+
+def test_a_scorer_that_gives_every_arm_zero_ranks_nothing_and_token_f1_decides(scored_run):
+    # sql-eval with a 135M model: execution accuracy 0.00 for every arm, so it cannot say which is best.
+    p = scored_run
+    rows = [json.loads(x) for x in p.path("answers/base.jsonl").read_text().splitlines()]
+    p.path("answers/base.jsonl").write_text("".join(json.dumps({**r, "answer": "SELECT 42"}) + "\n" for r in rows))
+    for name in ("scores.json", "costs.json", "results.json"):
+        p.path(name).unlink()
+    for stage in ("score", "costs", "results"):
+        p.run_stage(stage)
+    evidence = load_results(p.run_dir).evidence
+    assert evidence.metric == "token_f1"
+    assert evidence.paragraph.startswith("Execution accuracy is 0.00 for every arm on every question, so it ranks "
+                                         "none: the arms are ranked by token F1. On 4 held-out questions")

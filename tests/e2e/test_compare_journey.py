@@ -1,10 +1,11 @@
-"""Journey 3, in a real browser: on the Compare page, build the tiny offline model, point at a
-small question/answer file, launch the comparison, watch its stages progress, and read the
-result table (every arm, the same numbers as the run's results.json)."""
+"""Journey 3, in a real browser: on the Compare page, take SmolLM2-135M-Instruct with its button,
+point at a question/answer file (facts only the documents hold), launch the comparison, watch its
+stages progress, and read the result table (every arm, the same numbers as the run's results.json)."""
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,21 +17,9 @@ from tests.e2e.streamlit_driver import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CAPITALS = [("France", "Paris"), ("Italy", "Rome"), ("Spain", "Madrid"), ("Germany", "Berlin"),
-            ("Portugal", "Lisbon"), ("Austria", "Vienna"), ("Poland", "Warsaw"), ("Greece", "Athens"),
-            ("Norway", "Oslo"), ("Sweden", "Stockholm"), ("Finland", "Helsinki"), ("Ireland", "Dublin"),
-            ("Hungary", "Budapest"), ("Denmark", "Copenhagen"), ("Belgium", "Brussels"),
-            ("Czechia", "Prague"), ("Egypt", "Cairo"), ("Japan", "Tokyo"), ("Kenya", "Nairobi"),
-            ("Peru", "Lima")]
+FACTS = Path(__file__).resolve().parents[2] / "bench" / "data" / "fictional_facts" / "qa.jsonl"
 ARMS = {"base", "rag", "finetuned", "finetuned_rag"}
 RUN_TIMEOUT_MS = 600_000  # four arms on 2 shared cores: ~1 min idle, ~4 min under heavy load
-
-
-def _qa_file(folder: Path) -> Path:
-    path = folder / "capitals.jsonl"
-    path.write_text("".join(json.dumps({"question": f"What is the capital of {c}?", "answer": a}) + "\n"
-                            for c, a in CAPITALS))
-    return path
 
 
 def _grid(table) -> list[dict[str, str]]:
@@ -42,16 +31,21 @@ def _grid(table) -> list[dict[str, str]]:
     return rows
 
 
-def test_launch_the_comparison_watch_it_and_read_the_results(app_url, app_home, page, shots_dir, tmp_path):
-    data = _qa_file(tmp_path)
+def test_launch_the_comparison_watch_it_and_read_the_results(app_url, app_home, page, shots_dir, smollm2_dir):
+    # The data where a page may read it (the home's data/ folder); the model already pulled into
+    # the app's models folder, as a first click on its button leaves it (a pull takes 30-80 s).
+    data = app_home / "data" / "facts.jsonl"
+    data.parent.mkdir(exist_ok=True)
+    shutil.copy(FACTS, data)
+    shutil.copytree(smollm2_dir, app_home / "models" / smollm2_dir.name, dirs_exist_ok=True)
     open_page(page, app_url)
     go_to(page, "Compare")
-    click_button(page, "Use the tiny model")
-    assert Path(text_value(page, "Base model")).is_dir()
+    click_button(page, "Use SmolLM2-135M-Instruct")
+    assert Path(text_value(page, "Base model")) == app_home / "models" / smollm2_dir.name
     set_text(page, "…or a file on this machine", str(data))
     set_number(page, "At most this many held-out questions", 2)
-    set_number(page, "Stop after this many steps", 3)
-    set_number(page, "Most tokens generated per answer", 4)
+    set_number(page, "Stop after this many steps", 2)
+    set_number(page, "Most tokens generated per answer", 12)
     assert page.locator(EXCEPTION_BOX).count() == 0
     click_button(page, "Launch the comparison")
     started = page.locator('[data-testid="stAlertContentSuccess"]', has_text="Started:").inner_text()

@@ -5,7 +5,7 @@ import pytest
 
 from rag_baseline.answer import build_rag_prompt, generate_answers_for, load_generator
 from rag_baseline.errors import RagError
-from rag_baseline.models import SearchHit
+from rag_baseline.schemas import SearchHit
 
 
 def _hit(rank: int, text: str) -> SearchHit:

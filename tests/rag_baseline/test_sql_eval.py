@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag_baseline.index import index_documents
-from rag_baseline.models import StoreConfig
+from rag_baseline.schemas import StoreConfig
 from rag_baseline.retrieve import search
 
 # Measured 0.886 (186/210); 20 questions are about 4 databases whose dumps are not in the set

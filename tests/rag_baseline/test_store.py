@@ -12,7 +12,7 @@ import pytest
 from cli.main import main
 from rag_baseline import store as store_module
 from rag_baseline.errors import RagError
-from rag_baseline.models import StoreConfig
+from rag_baseline.schemas import StoreConfig
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from tuning.data.models import Example
+from tuning.data.schemas import Example
 
 
 def text_key(example: Example) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tuning.data.models import Example
+from tuning.data.schemas import Example
 from tuning.errors import TuningError
 
 

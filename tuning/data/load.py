@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tuning.data.models import FieldMapping, Kind, LoadedDataset, Problem
+from tuning.data.schemas import FieldMapping, Kind, LoadedDataset, Problem
 from tuning.data.readers import read_records
 from tuning.data.shapes import Shape, detect_shape, normalise, shape_from_mapping, shape_hint
 

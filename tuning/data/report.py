@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tuning.data.lengths import SeqLength
-from tuning.data.models import FieldMapping, Kind, Problem
+from tuning.data.schemas import FieldMapping, Kind, Problem
 from tuning.errors import DatasetError
 
 REPORT_FILE = "dataset_report.json"

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuning.data.models import ROLES, Example, FieldMapping, Kind, template_fields
+from tuning.data.schemas import ROLES, Example, FieldMapping, Kind, template_fields
 from tuning.errors import DatasetError
 
 

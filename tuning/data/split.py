@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from tuning.data.dedup import exact_duplicate_groups
-from tuning.data.models import Example
+from tuning.data.schemas import Example
 from tuning.errors import TuningError
 
 

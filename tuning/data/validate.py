@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from tuning.data.dedup import exact_duplicate_groups, near_duplicate_pairs
 from tuning.data.lengths import example_lengths, load_tokenizer
 from tuning.data.load import load_examples
-from tuning.data.models import Example, FieldMapping, Kind, LoadedDataset, Problem
+from tuning.data.schemas import Example, FieldMapping, Kind, LoadedDataset, Problem
 from tuning.data.report import Counts, DatasetReport, NearDuplicate, TooLong, length_stats, too_long
 from tuning.data.split import check_eval_fraction, split_examples
 from tuning.errors import TuningError
