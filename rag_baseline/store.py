@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from common.paths import resolve_user_path
 from rag_baseline.errors import RagError
-from rag_baseline.schemas import StoreConfig
+from rag_baseline.schemas import StoreConfig, StoreStats
 
 CHROMA_DB_FILE = "chroma.sqlite3"
 LOCK_FILE = ".ftadvisor-write.lock"
@@ -153,12 +153,12 @@ def write_lock(store: StoreConfig) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def store_stats(store: StoreConfig) -> "StoreStats":
+def store_stats(store: StoreConfig) -> StoreStats:
     """How many chunks the collection holds, per source file, and how it is embedded."""
     from collections import Counter
 
     from rag_baseline.embeddings import EMBEDDING_DIM, EMBEDDING_MODEL_NAME
-    from rag_baseline.schemas import SourceStats, StoreStats
+    from rag_baseline.schemas import SourceStats
 
     collection = open_collection(store)
     counts: Counter[str] = Counter()
