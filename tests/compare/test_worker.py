@@ -50,6 +50,7 @@ def test_a_cancel_request_stops_before_the_next_stage(qa_file, tmp_path):
 def test_resume_refuses_to_start_a_second_worker_on_train(qa_file, tmp_path, monkeypatch):
     p = Pipeline(_run_dir(qa_file, tmp_path))
     adapter = Adapter("train", "bare", ("finetuned",))
+    p.path(adapter.data_file).write_text('{"prompt": "q", "completion": "a"}\n')  # as write_training_file leaves it
     train_dir = runs.create_run(training.job_spec(p, adapter), p.path(adapter.name))
     monkeypatch.setattr(training, "CHILD_EXIT_WAIT_S", 0.2)
     with runs.worker_lock(train_dir):  # a tuning worker still training there
