@@ -18,9 +18,8 @@ one at the same 30 steps, and 0.75 with a mixed one at 60 steps (the compute of 
 """
 from __future__ import annotations
 
-import math
-
 import json
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -81,16 +80,20 @@ def finetune_method(spec: Any) -> str:
     return "qlora" if _on_gpu() else "lora"
 
 
+def epoch_steps(spec: Any, rows: int) -> int:
+    """Optimizer steps the spec's epochs take over `rows` training rows."""
+    return math.ceil(math.ceil(rows / spec.finetune.batch_size) * spec.finetune.epochs)
+
+
 def step_limit(spec: Any, rows: int) -> tuple[int | None, int]:
     """(max_steps for the adapter's tuning run, the steps its epochs would take): the spec's
     max_steps, else on a CPU `cpu_step_budget` when the epochs would take more, else None."""
-    ft = spec.finetune
-    epoch_steps = math.ceil(math.ceil(rows / ft.batch_size) * ft.epochs)
+    ft, full = spec.finetune, epoch_steps(spec, rows)
     if ft.max_steps is not None:
-        return ft.max_steps, epoch_steps
-    if ft.cpu_step_budget and epoch_steps > ft.cpu_step_budget and not _on_gpu():
-        return ft.cpu_step_budget, epoch_steps
-    return None, epoch_steps
+        return ft.max_steps, full
+    if ft.cpu_step_budget and full > ft.cpu_step_budget and not _on_gpu():
+        return ft.cpu_step_budget, full
+    return None, full
 
 
 def _on_gpu() -> bool:

@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING
 
 import runs
 from compare.errors import Cancelled, CompareError
-from compare.finetune_setup import Adapter, adapter_named, finetune_method, step_limit, write_training_file
+from compare.finetune_setup import (
+    Adapter, adapter_named, epoch_steps, finetune_method, step_limit, write_training_file,
+)
 from compare.records import Split, TrainRecord
 
 if TYPE_CHECKING:
@@ -40,9 +42,9 @@ def job_spec(p: Pipeline, adapter: Adapter):
     from tuning.spec import JobSpec
 
     ft = p.spec.finetune
-    max_steps, epoch_steps = step_limit(p.spec, _rows(p, adapter))
+    max_steps, full = step_limit(p.spec, _rows(p, adapter))
     if max_steps is not None and ft.max_steps is None:
-        p.log(f"{adapter.name}: a CPU budget of {max_steps} steps, of the {epoch_steps} that {ft.epochs:g} epochs "
+        p.log(f"{adapter.name}: a CPU budget of {max_steps} steps, of the {full} that {ft.epochs:g} epochs "
               "take (--cpu-step-budget 0 or --max-steps to change)")
     return JobSpec(
         model=p.spec.model,
@@ -121,7 +123,8 @@ def train_adapter(p: Pipeline, adapter: Adapter) -> None:
     memory = json.loads((train_dir / "memory.json").read_text()) if (train_dir / "memory.json").exists() else {}
     p.write(adapter.record_file, TrainRecord(
         run_dir=str(train_dir), adapter_dir=str(adapter_dir), method=runs.read_spec(train_dir)["method"],
-        steps=status.step, epoch_steps=step_limit(p.spec, _rows(p, adapter))[1], prompts=adapter.prompts, arms=list(adapter.arms),
+        steps=status.step, epoch_steps=epoch_steps(p.spec, _rows(p, adapter)), prompts=adapter.prompts,
+        arms=list(adapter.arms),
         train_examples=len(p.read("split.json", Split).train), seconds=spent, final_loss=status.loss, memory=memory,
     ))
 
