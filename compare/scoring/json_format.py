@@ -39,6 +39,8 @@ def parse_json(text: str) -> tuple[Any, str | None]:
         return json.loads(body), None
     except json.JSONDecodeError as exc:
         return None, f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+    except RecursionError:  # json's decoder recurses once per level
+        return None, "not scored: JSON nested too deeply"
 
 
 def leaves(value: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
@@ -88,7 +90,9 @@ class JsonScorer:
         if schema is not None:
             from jsonschema import validators
 
-            self._validator = validators.validator_for(schema)(schema)
+            from compare.scoring.json_refs import local_registry
+
+            self._validator = validators.validator_for(schema)(schema, registry=local_registry())
 
     def __call__(self, row: ScoringRow) -> AnswerScore:
         value, parse_error = parse_json(row.answer)
@@ -109,8 +113,14 @@ class JsonScorer:
                 return f"missing key(s): {', '.join(missing)}"
         if self._validator is not None:
             from jsonschema.exceptions import best_match
+            from referencing.exceptions import Unresolvable
 
-            found = best_match(self._validator.iter_errors(value))
+            try:
+                found = best_match(self._validator.iter_errors(value))
+            except Unresolvable as exc:  # load_json_schema refuses such a schema; this scorer never fetches
+                return f"schema: $ref {exc.ref!r} not followed: it points outside the schema"
+            except RecursionError:
+                return "not scored: JSON nested too deeply"
             if found is not None:
                 where = "/".join(str(p) for p in found.absolute_path) or "(root)"
                 return f"schema: at {where}: {found.message}"

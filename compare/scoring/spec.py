@@ -132,8 +132,11 @@ def expand_dumps(paths: list[Path]) -> list[Path]:
 
 
 def load_json_schema(path: Path) -> dict[str, Any] | bool:
-    """The schema in `path`, checked against its metaschema (jsonschema's `check_schema`)."""
+    """The schema in `path`, checked against its metaschema (jsonschema's `check_schema`), with
+    every `$ref` resolving inside the file (`json_refs`: no other file, no network)."""
     from jsonschema import exceptions, validators
+
+    from compare.scoring.json_refs import outside_refs
 
     if not path.is_file():
         raise ValueError(f"json_schema: no file {path}")
@@ -141,10 +144,15 @@ def load_json_schema(path: Path) -> dict[str, Any] | bool:
         schema = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"json_schema: {path.name} is not JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"json_schema: {path.name} is nested too deeply to read") from None
     if not isinstance(schema, (dict, bool)):
         raise ValueError(f"json_schema: {path.name} must hold a JSON object, got {type(schema).__name__}")
     try:
         validators.validator_for(schema).check_schema(schema)
     except exceptions.SchemaError as exc:
         raise ValueError(f"json_schema: {path.name} is not a valid JSON Schema: {exc.message}") from None
+    for ref in outside_refs(schema)[:1]:
+        raise ValueError(f"json_schema: {path.name}: $ref {ref!r} does not point inside the file: only references "
+                         "within the schema file are followed (no other file, no network)")
     return schema

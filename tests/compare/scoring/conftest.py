@@ -53,3 +53,34 @@ def pg(tmp_path_factory, sql_eval) -> PrivateServer:
         for name in ("restaurants", "geography"):
             server.load_dump(sql_eval / "schemas" / f"{name}.sql")
         yield server
+
+
+@pytest.fixture
+def loopback_http():
+    """A real HTTP server on 127.0.0.1 that serves a JSON Schema at every path and records each
+    request it gets: `server.url`, `server.hits` (the paths asked for)."""
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the name http.server calls
+            hits.append(self.path)
+            body = b'{"type": "string", "const": "FROM-THE-NETWORK"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url, server.hits = f"http://127.0.0.1:{server.server_address[1]}", hits
+    yield server
+    server.shutdown()
+    server.server_close()

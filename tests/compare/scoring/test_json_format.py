@@ -77,3 +77,23 @@ def test_field_agreement_is_reported_only_when_the_reference_is_json():
 def test_strip_fence_leaves_other_text_alone():
     assert strip_fence(" plain ") == "plain"
     assert strip_fence("```json\n{}\n```") == "{}"
+
+
+def test_scoring_never_follows_a_ref_out_of_the_schema(tmp_path, loopback_http):
+    # A schema that did not go through load_json_schema (which refuses it): the scorer still
+    # reads no file and asks no server, and the answer gets an error note, not the stage.
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"type": "string", "const": "PASSWORD=hunter2"}))
+    schema = {"type": "object", "properties": {"a": {"$ref": secret.as_uri()},
+                                               "b": {"$ref": f"{loopback_http.url}/b.json"}}}
+    for answer in ('{"a": "x"}', '{"b": "x"}'):
+        result = _score(answer, schema=schema)
+        assert result.status == "error" and result.error.startswith("schema: $ref ")
+        assert "not followed" in result.error and "PASSWORD" not in result.error
+    assert loopback_http.hits == []
+
+
+@pytest.mark.parametrize("depth", [10_000, 100_000])
+def test_a_deeply_nested_answer_scores_0_with_a_note(depth):
+    result = _score("[" * depth + "]" * depth, reference="[" * depth + "]" * depth)
+    assert (result.score, result.status) == (0.0, "error") and "nested" in result.error

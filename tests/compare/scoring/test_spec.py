@@ -72,3 +72,43 @@ def test_user_scorers_are_listed_with_absolute_paths(tmp_path, monkeypatch):
     spec = ScorerSpec(names="json,python:mine.py:grade")
     assert spec.user_scorers == [f"python:{tmp_path / 'mine.py'}:grade"]
     assert not spec.embedded_database
+
+
+SECRET = "PASSWORD=hunter2"
+
+
+@pytest.fixture
+def outside_secret(tmp_path):
+    """A schema-shaped file outside the schema's folder whose content must never show."""
+    secret = tmp_path / "outside" / "secret.json"
+    secret.parent.mkdir()
+    secret.write_text(json.dumps({"type": "string", "const": SECRET}))
+    return secret
+
+
+@pytest.mark.parametrize("ref", ["FILE_URI", "../outside/secret.json", "/outside/secret.json", "HTTP",
+                                 "#/$defs/missing"])
+def test_a_json_schema_ref_that_leaves_the_file_is_refused_in_one_line(tmp_path, outside_secret, loopback_http, ref):
+    ref = {"FILE_URI": outside_secret.as_uri(), "HTTP": f"{loopback_http.url}/defs.json"}.get(ref, ref)
+    folder = tmp_path / "schemas"
+    folder.mkdir()
+    path = folder / "answer.schema.json"
+    path.write_text(json.dumps({"type": "object", "$defs": {"city": {"type": "string"}},
+                                "properties": {"a": {"$ref": ref}}}))
+    line = _error(names="json", json_schema=path)
+    assert line.endswith(f"json_schema: answer.schema.json: $ref {ref!r} does not point inside the file: only "
+                         "references within the schema file are followed (no other file, no network)")
+    assert loopback_http.hits == [] and SECRET not in line
+
+
+def test_json_schema_refs_inside_the_file_are_kept(tmp_path, loopback_http):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({
+        "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://example.com/answer",
+        "type": "object",
+        "properties": {"city": {"$ref": "#/$defs/city"}, "when": {"$ref": "https://example.com/when"},
+                       "nested": {"$ref": "#"}, "meta": {"$ref": "https://json-schema.org/draft/2020-12/schema"}},
+        "$defs": {"city": {"type": "string"}, "when": {"$id": "https://example.com/when", "type": "integer"}},
+    }))
+    assert ScorerSpec(names="json", json_schema=path).json_schema == path  # embedded ids and bundled metaschemas
+    assert loopback_http.hits == []
