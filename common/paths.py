@@ -39,6 +39,21 @@ def _loop(field: str, value: str | os.PathLike) -> str:
     return f"{field}: {value} is a symlink loop (a link that leads back to itself): give the real file or folder"
 
 
+def leads_out(entry: Path, folder: Path) -> bool:
+    """True when `entry`, found by walking `folder` (resolved), resolves outside it: a symlink
+    (or one on the way) that a folder walk must not follow, also when it dangles or loops. A
+    folder the user named is what they let us read, not what its links point at (README, What a
+    page may read)."""
+    try:
+        target = entry.resolve()
+        os.stat(target)  # a loop: ELOOP (resolve() leaves it unresolved from Python 3.13)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except (OSError, RuntimeError):  # a loop (RuntimeError before 3.13), a folder that cannot be searched
+        return True
+    return not target.is_relative_to(folder)
+
+
 class PathNotAllowed(ValueError):
     """A path typed on a page outside the folders the settings let a page read."""
 

@@ -9,7 +9,9 @@ so a page that reruns (Streamlit reruns the script on every click) saves nothing
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import secrets
 from pathlib import Path
 
 
@@ -34,11 +36,25 @@ def save_upload(name: str, data: bytes, folder: Path, *, max_bytes: int, suffixe
     stem, n = safe_stem(name), 1
     while True:
         target = folder / f"{stem}{'' if n == 1 else f'-{n}'}{suffix}"
-        if not target.exists():
-            tmp = target.with_name(f".{target.name}.part")
-            tmp.write_bytes(data)
-            tmp.replace(target)  # readers never see half a file
+        if not target.exists() and not target.is_symlink():
+            _write_new(target, data)
             return target
-        if hashlib.sha256(target.read_bytes()).digest() == digest:
+        # A link (even a dangling one) is someone else's file: never read or written through.
+        if not target.is_symlink() and hashlib.sha256(target.read_bytes()).digest() == digest:
             return target
         n += 1
+
+
+def _write_new(target: Path, data: bytes) -> None:
+    """`data` into `target` through a temporary file of our own (O_EXCL | O_NOFOLLOW: a name
+    planted in the folder, a link included, is never written through), then renamed: readers
+    never see half a file."""
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable, Literal
 
-from common.paths import resolve_user_path
+from common.paths import leads_out, resolve_user_path
 from common.text import bad_byte, utf8_text
 from rag_baseline.errors import RagError
 from rag_baseline.schemas import SkippedFile
@@ -180,8 +180,9 @@ def read_document(path: Path) -> Document:
 def find_files(paths: list[str | Path]) -> tuple[list[Path], list[SkippedFile]]:
     """Expand folders (recursively, hidden entries left out) into files; missing paths are an error.
 
-    Files in folders with an unsupported suffix are skipped and listed; a file named explicitly
-    is always tried (and skipped with its reason if it cannot be read).
+    Files in folders with an unsupported suffix, and symlinks that lead out of the folder, are
+    skipped and listed; a file named explicitly is always tried (and skipped with its reason if it
+    cannot be read).
     """
     if not paths:
         raise RagError("no documents given: pass files or folders")
@@ -197,7 +198,13 @@ def find_files(paths: list[str | Path]) -> tuple[list[Path], list[SkippedFile]]:
         found = 0
         for child in sorted(path.rglob("*")):
             rel = child.relative_to(path)
-            if any(part.startswith(".") for part in rel.parts) or not child.is_file():
+            if any(part.startswith(".") for part in rel.parts):
+                continue
+            if leads_out(child, path):
+                found += 1
+                skipped.append(SkippedFile(path=str(child), reason=f"a symlink that leads out of {path}: not followed"))
+                continue
+            if not child.is_file():
                 continue
             found += 1
             if child.suffix.lower() in READERS:

@@ -70,3 +70,23 @@ def test_bad_input_shows_clear_errors(pages_may_read, tmp_path):
     at.text_input(key="rag_collection").set_value("x")
     at.run()
     assert "collection must be 3-512 characters" in at.error[0].value
+
+
+def test_a_link_in_a_readable_folder_that_leads_out_is_not_indexed(pages_may_read, tmp_path, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("elsewhere") / "secrets.txt"  # not under FTADVISOR_DATA_DIRS' tmp_path
+    outside.write_text("PASSWORD=hunter2 is the admin password.\n")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "refunds.md").write_text("# Refunds\n\nRefunds are paid within 14 days.\n")
+    (docs / "password.txt").symlink_to(outside)
+    at = AppTest.from_file(str(PAGE), default_timeout=180).run()
+    at.text_input(key="rag_store_dir").set_value(str(tmp_path / "store"))
+    at.text_input(key="rag_docs_dir").set_value(str(docs))
+    at.button(key="rag_index_btn").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "1 file(s) indexed" in at.success[0].value
+    assert [w.value for w in at.warning] == [f"skipped {docs / 'password.txt'}: a symlink that leads out of {docs}: "
+                                             "not followed"]
+    at.text_input(key="rag_question").set_value("What is the admin password?")
+    at.button(key="rag_ask_btn").click().run()
+    assert not at.exception and "PASSWORD" not in str([e.label for e in at.expander] + [m.value for m in at.markdown])

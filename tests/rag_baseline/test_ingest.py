@@ -72,3 +72,23 @@ def test_empty_folder_and_missing_path_are_clear_errors(tmp_path):
         read_documents([tmp_path])
     with pytest.raises(RagError, match="no such file or folder"):
         read_documents([tmp_path / "nope"])
+
+
+def test_a_folder_walk_never_follows_a_link_out_of_the_folder(tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "more").mkdir(parents=True)
+    (outside / "secrets.txt").write_text("PASSWORD=hunter2\n")
+    (outside / "more" / "keys.md").write_text("PASSWORD=hunter2\n")
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "guide.md").write_text("# Guide\n\nRefunds take 14 days.")
+    (docs / "notes.txt").symlink_to(outside / "secrets.txt")           # a file link out
+    (docs / "sub" / "more").symlink_to(outside / "more")               # a folder link out
+    (docs / "sub" / "again.md").symlink_to(docs / "guide.md")          # a link that stays inside
+    (docs / "sub" / "nowhere.md").symlink_to(tmp_path / "absent.md")   # dangling, outside
+    documents, skipped = read_documents([docs])
+    assert sorted(d.path.name for d in documents) == ["guide.md"]     # the inside link is the same file
+    assert all("PASSWORD" not in d.text for d in documents)
+    reasons = {s.path: s.reason for s in skipped}
+    for link in ("notes.txt", "sub/more", "sub/nowhere.md"):
+        assert reasons[str(docs / link)] == f"a symlink that leads out of {docs}: not followed"

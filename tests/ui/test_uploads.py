@@ -29,3 +29,15 @@ def test_refused_uploads_say_why_in_one_line(tmp_path, name, data, message):
     with pytest.raises(UploadError, match=message.replace(".", r"\.")):
         save_upload(name, data, tmp_path, max_bytes=100, suffixes=SUFFIXES)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_planted_link_in_the_uploads_folder_is_neither_read_nor_written_through(tmp_path):
+    folder, outside = tmp_path / "uploads", tmp_path / "outside.jsonl"
+    folder.mkdir()
+    outside.write_text('{"secret": 1}\n')
+    (folder / "qa.jsonl").symlink_to(outside)          # same bytes as the upload: it must not be taken as it
+    (folder / ".qa-2.jsonl.part").symlink_to(outside)  # a temporary name: writing must not go through it
+    path = save_upload("qa.jsonl", b'{"secret": 1}\n', folder, max_bytes=100, suffixes=SUFFIXES)
+    assert path == folder / "qa-2.jsonl" and not path.is_symlink() and path.read_bytes() == b'{"secret": 1}\n'
+    other = save_upload("qa.jsonl", b"{}\n", folder, max_bytes=100, suffixes=SUFFIXES)
+    assert other == folder / "qa-3.jsonl" and outside.read_text() == '{"secret": 1}\n'
