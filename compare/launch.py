@@ -12,7 +12,8 @@ from compare.spec import AdvisedArm, CompareSpec
 
 def preflight(spec: CompareSpec) -> int:
     """Fail before launching on what the user can fix: missing files, a dataset with problems
-    (file, line, field), an unknown column, an unknown GPU, a model folder without config.json.
+    (file, line, field), an unknown column, an unknown GPU, a model folder without config.json,
+    a user scorer that does not import or define its function.
     Returns the number of usable examples."""
     from tuning.data import load_examples
 
@@ -36,6 +37,11 @@ def preflight(spec: CompareSpec) -> int:
     from estimator.gpus import load_gpu
 
     load_gpu(spec.gpu)  # an unknown name raises, listing close names
+    if spec.scoring is not None:
+        from compare.scoring.user_scorer import check_user_scorer
+
+        for name in spec.scoring.user_scorers:  # imported now, not after the answering and training
+            check_user_scorer(name)
     return len(loaded.examples)
 
 

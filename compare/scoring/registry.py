@@ -52,11 +52,26 @@ def is_path(module: str) -> bool:
 
 
 def resolve_user_scorer(name: str) -> str:
-    """The same name with a file MODULE made absolute (the worker may run elsewhere); the file must exist."""
+    """The same name with a file MODULE made absolute (the worker may run elsewhere); the file must
+    exist, be named *.py and compile (checked without running it: `check_source`)."""
     module, function = split_user_scorer(name)
     if not is_path(module):
         return name
     path = Path(module).expanduser().resolve()
     if not path.is_file():
         raise ScoringError(f"scorer {name!r}: no file {path}")
+    check_source(name, path)
     return f"{USER_SCORER_PREFIX}{path}:{function}"
+
+
+def check_source(name: str, path: Path) -> None:
+    """A scorer file must be Python source named *.py (Python imports nothing else) that compiles;
+    compiling runs none of it. ScoringError naming the file, and the line of a syntax error."""
+    if path.suffix != ".py":
+        raise ScoringError(f"scorer {name!r}: {path.name} is not a .py file (a scorer is Python source named *.py)")
+    try:
+        compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise ScoringError(f"scorer {name!r}: {path.name} line {exc.lineno}: syntax error: {exc.msg}") from None
+    except ValueError as exc:  # Python 3.11: NUL bytes in the source
+        raise ScoringError(f"scorer {name!r}: {path.name}: {exc}") from None

@@ -78,3 +78,25 @@ def test_the_dataset_rows_are_read_with_the_mapping(tmp_path, capsys):
     spec = spec_from_args(_args("--data", str(data), "--prompt-field", "question", "--completion-field", "query",
                                 "--model", str(tmp_path), "--output", str(tmp_path / "run")))
     assert preflight(spec) == 2
+
+
+@pytest.mark.parametrize("name, source, function, expected", [
+    ("scores.py", "def grade(q, a, r, row):\n    return 1 if a == r else 0 +\n", "grade", "scores.py line 2: syntax error"),
+    ("scores.py", "def other(q, a, r, row):\n    return 1\n", "grade", "scores.py has no function 'grade'"),
+    ("scores.py", "GRADE = 1\n", "GRADE", "scores.py has no function 'GRADE'"),
+    ("scores.txt", "def grade(q, a, r, row):\n    return 1\n", "grade", "scores.txt is not a .py file"),
+    ("scores.py", "import no_such_module_xyz\n", "grade", "cannot import scores.py: ModuleNotFoundError"),
+    ("scores.py", "raise SystemExit(0)\n", "grade", "scores.py exited while being imported"),
+])
+def test_a_broken_scorer_file_exits_2_before_any_run(name, source, function, expected, qa_file, tmp_path, capsys):
+    scorer = tmp_path / name
+    scorer.write_text(source)
+    output, model = tmp_path / "run", tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    code = main(["compare", "--data", str(qa_file), "--model", str(model), "--output", str(output),
+                 "--scorer", f"python:{scorer}:{function}"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("ftadvisor compare: error:") and expected in err, err
+    assert not output.exists()

@@ -81,3 +81,21 @@ def test_loading_problems_are_one_line_errors(scores_file, tmp_path):
         load_user_scorer(f"python:{tmp_path}/absent.py:grade")
     with pytest.raises(ScoringError, match="cannot import no_such_module_xyz"):
         load_user_scorer("python:no_such_module_xyz:grade")
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import time\nwhile True:\n    time.sleep(0.01)\n", "importing it took more than 1 s"),
+    ("import os\nos._exit(0)\n", "importing it ended the process (code 0)"),
+    ("def grade(q, a, r, row):\n    return 1\n", None),
+])
+def test_the_launch_check_imports_the_scorer_in_a_child(tmp_path, source, expected):
+    from compare.scoring.user_scorer import check_user_scorer
+
+    path = tmp_path / "slow.py"
+    path.write_text(source)
+    if expected is None:
+        check_user_scorer(f"python:{path}:grade", timeout_s=30)
+        return
+    with pytest.raises(ScoringError) as info:
+        check_user_scorer(f"python:{path}:grade", timeout_s=1)
+    assert str(info.value) == f"scorer 'python:{path}:grade': {expected}"
