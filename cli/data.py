@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from common.text import one_line
+
 _MAPPING_FLAGS = {
     "prompt_field": "column holding the prompt (e.g. question)",
     "completion_field": "column holding the answer to train on (e.g. query)",
@@ -70,7 +72,7 @@ def _check(args: argparse.Namespace) -> int:
     )
     print(report.model_dump_json(indent=2) if args.json else report.to_markdown().rstrip("\n"))
     if not report.ok:  # the problems are in the report; stderr says why the exit status is 2
-        print(f"ftadvisor data: error: {report.file}: {report.problems_total} problem(s) block training",
+        print(f"ftadvisor data: error: {one_line(report.file)}: {report.problems_total} problem(s) block training",
               file=sys.stderr)
         return 2
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from common.text import one_line
+
 # kind -> the file a completed run of that kind prints (a comparison's metrics table).
 _RESULT_FILES = {"compare": "metrics.md"}
 
@@ -66,7 +68,8 @@ def follow(run_dir: Path, command: str | None = None) -> int:
     if tty:
         print()
     if status.state == "failed":
-        print(f"ftadvisor {command or status.kind}: error: {status.error} (log: {Path(run_dir) / runs.LOG_FILE})",
+        print(f"ftadvisor {command or status.kind}: error: {one_line(status.error)} "
+              f"(log: {one_line(Path(run_dir) / runs.LOG_FILE)})",
               file=sys.stderr)
         return 1
     if status.state != "completed":

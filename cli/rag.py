@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from common.text import one_line
+
 
 def _add_store_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", metavar="DIR", help="Chroma store folder (default: FTADVISOR_HOME/stores/default)")
@@ -162,7 +164,7 @@ def _search(args: argparse.Namespace) -> int:
         print(f"? {question}")
         for hit in hits:
             snippet = " ".join(hit.text.split())[:160]
-            print(f"  {hit.rank}. {hit.score:.3f}  {hit.source}  {snippet}")
+            print(f"  {hit.rank}. {hit.score:.3f}  {one_line(hit.source)}  {one_line(snippet)}")
         if not hits:
             print("  (no chunk reached the threshold)")
     return 0
@@ -183,7 +185,7 @@ def _ask(args: argparse.Namespace) -> int:
         print(result.answer)
     t = result.timings
     for n, hit in enumerate(result.hits, start=1):
-        print(f"[{n}] {hit.score:.3f}  {hit.source}  {' '.join(hit.text.split())[:160]}")
+        print(f"[{n}] {hit.score:.3f}  {one_line(hit.source)}  {one_line(' '.join(hit.text.split())[:160])}")
     timing = f"retrieve {t.retrieve_s * 1000:.0f} ms"
     if args.model and result.covered:
         timing += f", generate {t.generate_s:.2f} s, {t.prompt_tokens} prompt + {t.new_tokens} new tokens"
@@ -201,5 +203,5 @@ def _stats(args: argparse.Namespace) -> int:
     print(f"{stats.store} [{stats.collection}]: {stats.chunks} chunks from {len(stats.sources)} file(s); "
           f"{stats.embedding_model} ({stats.embedding_dim} dims, {stats.space})")
     for source in stats.sources:
-        print(f"  {source.chunks:6d}  {source.source}")
+        print(f"  {source.chunks:6d}  {one_line(source.source)}")
     return 0

@@ -7,6 +7,8 @@ import json
 import time
 from pathlib import Path
 
+from common.text import one_line
+
 
 def _lines(value: str) -> int:
     """`--log-lines`: a count of lines, 0 for none."""
@@ -80,14 +82,14 @@ def _list(args: argparse.Namespace) -> int:
     rows = [("RUN", "KIND", "STATE", "STEP", "LOSS", "EVAL", "METHOD", "MODEL")]
     for r in found:
         steps = f"{r.status.step}/{r.status.total_steps or '?'}"
-        rows.append((Path(r.run_dir).name, r.kind, r.state, steps,
-                     _fmt(r.final_loss), _fmt(r.eval_loss), r.method or "-", r.model or "-"))
+        rows.append((one_line(Path(r.run_dir).name), one_line(r.kind), r.state, steps,  # a name is one line
+                     _fmt(r.final_loss), _fmt(r.eval_loss), one_line(r.method or "-"), one_line(r.model or "-")))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
     for r in found:
         if r.damaged:
-            print(f"damaged: {r.damaged}")
+            print(f"damaged: {one_line(r.damaged)}")
     return 0
 
 
@@ -104,10 +106,11 @@ def _show(args: argparse.Namespace) -> int:
                           "spec": runs.read_spec(run_dir), "metrics": metrics[-5:], "memory": memory}, indent=2))
         return 0
     spec = runs.read_spec(run_dir)
-    print(f"run      {run_dir}")
+    print(f"run      {one_line(run_dir)}")
     print(f"kind     {status.kind}   state {status.state}   step {status.step}/{status.total_steps or '?'}"
           + (f"   stage {status.stage}" if status.stage else ""))
-    print(f"model    {spec.get('model')}   method {runs.spec_method(spec) or '-'}   data {spec.get('data')}")
+    print(f"model    {one_line(spec.get('model'))}   method {one_line(runs.spec_method(spec) or '-')}   "
+          f"data {one_line(spec.get('data'))}")
     if status.started_at:
         end = status.finished_at or time.time()
         print(f"time     {end - status.started_at:.0f} s" + (f"   eta {status.eta_s:.0f} s" if status.eta_s else ""))
@@ -124,7 +127,7 @@ def _show(args: argparse.Namespace) -> int:
         where = status.detail.get("resumed_from") or "step 0 (no complete checkpoint was left)"
         print(f"resumed  from {where}")
     if status.error:
-        print(f"error    {status.error}")
+        print(f"error    {one_line(status.error)}")
     tail = runs.tail_log(run_dir, args.log_lines)
     if tail:
         print("log (last lines):\n" + tail)

@@ -12,31 +12,46 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from common.text import one_line
+
+
+MAX_PATH_CHARS = 4096  # Linux PATH_MAX (linux/limits.h): no longer path names a file
+SHOWN_CHARS = 100  # the most of a typed path an error line echoes
+
 
 def resolve_user_path(value: str | os.PathLike, field: str) -> Path:
     """`value` with `~` expanded and symlinks resolved, absolute. Raises ValueError starting
-    with `field` for a symlink loop, a folder on the way that cannot be searched, or an unknown
-    home folder."""
+    with `field` for a NUL byte, a path longer than PATH_MAX (refused before any system call:
+    resolving 100,000 characters took 13 s), a symlink loop, a name longer than the file system
+    takes, a folder on the way that cannot be searched, or an unknown home folder. The path is
+    echoed on one line, at most SHOWN_CHARS of it."""
+    text = os.fspath(value)
+    shown = one_line(text, SHOWN_CHARS)
+    if "\x00" in text:
+        raise ValueError(f"{field}: {shown} holds a NUL byte (\\x00), which no path can hold")
+    if len(text) > MAX_PATH_CHARS:
+        raise ValueError(f"{field}: the path is {len(text):,} characters long: at most {MAX_PATH_CHARS:,} (PATH_MAX) "
+                         f"can name a file ({shown})")
     try:
-        path = Path(value).expanduser().resolve()
+        path = Path(text).expanduser().resolve()
         os.stat(path)  # from Python 3.13 resolve() no longer raises for a loop: stat() still does
     except RuntimeError as exc:
         if "Symlink loop" in str(exc):
-            raise ValueError(_loop(field, value)) from None
-        raise ValueError(f"{field}: cannot use {value} ({exc})") from None
+            raise ValueError(_loop(field, shown)) from None
+        raise ValueError(f"{field}: cannot use {shown} ({one_line(exc, SHOWN_CHARS)})") from None
     except (FileNotFoundError, NotADirectoryError):
         return path
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise ValueError(_loop(field, value)) from None
+            raise ValueError(_loop(field, shown)) from None
         if exc.errno in (errno.EACCES, errno.EPERM):
-            raise ValueError(f"{field}: cannot read {value} (permission denied)") from None
-        raise ValueError(f"{field}: cannot use {value} ({exc.strerror or exc})") from None
+            raise ValueError(f"{field}: cannot read {shown} (permission denied)") from None
+        raise ValueError(f"{field}: cannot use {shown} ({exc.strerror or exc})") from None
     return path
 
 
-def _loop(field: str, value: str | os.PathLike) -> str:
-    return f"{field}: {value} is a symlink loop (a link that leads back to itself): give the real file or folder"
+def _loop(field: str, shown: str) -> str:
+    return f"{field}: {shown} is a symlink loop (a link that leads back to itself): give the real file or folder"
 
 
 def leads_out(entry: Path, folder: Path) -> bool:
@@ -71,5 +86,5 @@ def readable_on_a_page(value: str, field: str, settings, *, also: Sequence[Path]
         return path
     upload = "" if also else "upload the file, "  # a store or a model folder cannot be uploaded
     raise PathNotAllowed(
-        f"{field}: {path} is outside the folders this app may read ({', '.join(str(d) for d in allowed)}): "
+        f"{field}: {one_line(path)} is outside the folders this app may read ({', '.join(str(d) for d in allowed)}): "
         f"{upload}copy it into {allowed[0]}, or add its folder to FTADVISOR_DATA_DIRS and restart the app")

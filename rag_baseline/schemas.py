@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from common.text import one_line
+
 DEFAULT_COLLECTION = "documents"
 # Chroma: 3-512 characters of [a-zA-Z0-9._-], starting and ending with a letter or digit.
 _COLLECTION_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{1,510})[A-Za-z0-9]$")
@@ -108,7 +110,7 @@ class IndexReport(BaseModel):
             f"{len(self.files_skipped)} skipped; +{self.chunks_added} / -{self.chunks_deleted} chunks, "
             f"{self.chunks_total} in total ({self.seconds:.1f} s)"
         ]
-        lines += [f"skipped {s.path}: {s.reason}" for s in self.files_skipped]
+        lines += [one_line(f"skipped {s.path}: {s.reason}") for s in self.files_skipped]  # a file name is one line
         return "\n".join(lines)
 
 

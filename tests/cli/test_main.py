@@ -126,3 +126,27 @@ def test_data_whose_prompts_fill_seq_len_is_refused_before_any_model_loads(comma
         assert "lines 1, 2, 3, 4: the prompt alone is " in err and "tokens, which fills --seq-len 64" in err
         assert "--seq-len must be at least" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["data check {path}", "tune --model m --data {path} --output {out}",
+                                     "compare --model m --data {path} --output {out}",
+                                     "rag index --docs {path} --store {out}"])
+@pytest.mark.parametrize("path", ["/tmp/{long_name}.jsonl", "/tmp/bad\x00name.jsonl", "/tmp/" + "a/" * 3000])
+def test_a_nul_byte_or_an_overlong_path_is_one_short_line(command, path, tmp_path, capsys):
+    path = path.format(long_name="n" * 300)
+    argv = [part.format(path=path, out=tmp_path / "out") for part in command.split()]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    field = "docs" if argv[0] == "rag" else "data"
+    assert len(err.splitlines()) == 1 and len(err) < 300 and f"error: {field}: " in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_name_cannot_forge_an_output_line(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.md").write_text("# Notes\n\nRefunds take 14 days.\n")
+    (docs / "x.png\nftadvisor: all 99 files indexed, 0 skipped.bin").write_bytes(b"\x89PNG")
+    assert main(["rag", "index", "--docs", str(docs), "--store", str(tmp_path / "store")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[1].startswith(f"skipped {docs}/x.png\\nftadvisor: all 99 files indexed"), out

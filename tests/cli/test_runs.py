@@ -55,3 +55,10 @@ def test_runs_show_says_where_a_resumed_run_continued(run_dir, capsys, detail, l
     runs.merge_detail(run_dir, **detail)
     assert main(["runs", "show", str(run_dir)]) == 0
     assert line in capsys.readouterr().out.splitlines()
+
+
+def test_a_run_named_with_a_newline_is_listed_on_one_line(tmp_path, capsys):
+    runs.create_run(FakeSpec(output=str(tmp_path / "runs" / "r2\nr3  fake  completed"), mode="x"))
+    assert main(["runs", "list", "--root", str(tmp_path / "runs")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and out[1].startswith("r2\\nr3  fake  completed  fake  queued"), out

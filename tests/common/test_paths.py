@@ -76,3 +76,33 @@ def test_a_page_reads_only_inside_the_allowed_folders(tmp_path, monkeypatch):
     for typed in (outside / "credentials.json", home / "data" / "sneaky.json", home / "data" / ".." / ".." / "secrets"):
         with pytest.raises(PathNotAllowed, match=r"^data: .* is outside the folders this app may read .*FTADVISOR_DATA_DIRS"):
             readable_on_a_page(str(typed), "data", settings)
+
+
+def test_a_nul_byte_is_one_line_naming_the_field():
+    with pytest.raises(ValueError) as exc:
+        resolve_user_path("/data/train\x00.jsonl", "data")
+    assert str(exc.value) == "data: /data/train\\x00.jsonl holds a NUL byte (\\x00), which no path can hold"
+
+
+@pytest.mark.parametrize("value", ["/tmp/" + "a" * 100_000, "/tmp/" + "a/" * 50_000 + "x.jsonl"])
+def test_a_path_longer_than_path_max_is_refused_at_once_and_echoed_short(value):
+    with pytest.raises(ValueError) as exc:
+        resolve_user_path(value, "data")
+    message = str(exc.value)
+    assert message.startswith(f"data: the path is {len(value):,} characters long: at most 4,096 (PATH_MAX) ")
+    assert len(message) < 200
+
+
+def test_a_name_longer_than_name_max_is_one_short_line(tmp_path):
+    with pytest.raises(ValueError) as exc:
+        resolve_user_path(tmp_path / ("b" * 300 + ".jsonl"), "data")
+    message = str(exc.value)
+    assert message.startswith("data: cannot use ") and message.endswith("(File name too long)")
+    assert len(message) < 200
+
+
+def test_control_characters_in_a_refused_path_are_escaped(tmp_path):
+    (tmp_path / "loop\nok").symlink_to(tmp_path / "loop\nok")
+    with pytest.raises(ValueError) as exc:
+        resolve_user_path(tmp_path / "loop\nok", "data")
+    assert "\n" not in str(exc.value) and "loop\\nok is a symlink loop" in str(exc.value)

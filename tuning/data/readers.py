@@ -49,12 +49,12 @@ def detect_format(path: Path) -> str:
 
 
 def read_records(path: str | Path) -> RawData:
+    resolve_user_path(path, "data")  # a NUL byte, an overlong path or name: one line before any system call
     path = Path(path)
     if path.is_dir():
         raise DatasetError("is a folder: give a file (.jsonl, .json, .csv or .parquet)", file=str(path))
     fmt = detect_format(path)
-    if not path.is_file():
-        resolve_user_path(path, "data")  # a symlink loop says so (ValueError), not "no such file"
+    if not path.is_file():  # a symlink loop was said above (ValueError), not "no such file"
         raise DatasetError("no such file", file=str(path))
     return {"jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv, "parquet": _read_parquet}[fmt](path)
 

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from common.text import one_line
 from tuning.data.lengths import SeqLength
 from tuning.data.schemas import FieldMapping, Kind, Problem
 from tuning.errors import DatasetError
@@ -144,12 +145,12 @@ class DatasetReport(BaseModel):
         c = self.counts
         verdict = "OK: ready to train" if self.ok else f"NOT OK: {self.problems_total} problem(s) block training"
         out = [
-            f"# Dataset report: {self.file}",
+            f"# Dataset report: {one_line(self.file)}",
             "",
             f"**{verdict}**",
             "",
             f"- format: {self.format}, kind: {self.kind}, shape: {self.shape or 'unknown'}",
-            f"- columns: {', '.join(self.columns) or 'none'}",
+            f"- columns: {one_line(', '.join(self.columns)) or 'none'}",
             f"- examples: {c.valid} valid of {c.total} read ({c.invalid} invalid"
             f"{f', {c.unusable} unusable: see Lengths' if c.unusable else ''}); "
             f"split: {c.train} train / {c.eval} eval (eval_fraction {self.eval_fraction}, seed {self.seed})",

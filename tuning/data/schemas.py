@@ -6,6 +6,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from common.text import one_line
+
 Kind = Literal["sft", "dpo"]
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -134,7 +136,7 @@ class Problem(BaseModel):
 
     def __str__(self) -> str:
         where = f"{self.file} line {self.line}" if self.line else self.file
-        return f"{where}: {self.message}"
+        return one_line(f"{where}: {self.message}")  # a file name or a column cannot start a line of its own
 
 
 class LoadedDataset(BaseModel):
