@@ -18,10 +18,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from common.paths import SHOWN_CHARS
+from common.text import one_line
 from tuning.errors import TuningError
 
 HUB_TIMEOUT_S = 10.0  # huggingface_hub's own HF_HUB_ETAG_TIMEOUT default for a metadata request
 _PATH_PREFIXES = ("/", "./", "../", "~")
+
+
+def _shown(ref: str) -> str:
+    """`ref` quoted for one line of an error, at most SHOWN_CHARS of it."""
+    return one_line(repr(ref), SHOWN_CHARS)
 
 
 def _offline_names() -> str:
@@ -41,7 +48,14 @@ def names_a_folder(ref: str) -> bool:
     from tuning.offline_models import OFFLINE_MODELS
 
     ref = ref.strip()
-    return bool(ref) and ref not in OFFLINE_MODELS and (_looks_like_path(ref) or Path(ref).expanduser().exists())
+    return bool(ref) and ref not in OFFLINE_MODELS and (_looks_like_path(ref) or _exists(ref))
+
+
+def _exists(ref: str) -> bool:
+    try:
+        return Path(ref).expanduser().exists()
+    except (OSError, ValueError):  # a name longer than the file system takes, a NUL byte: no folder
+        return False
 
 
 def readable_model_ref(ref: str, settings) -> str:
@@ -65,7 +79,7 @@ def model_folder(ref: str) -> Path:
     except ValueError as exc:  # a symlink loop, a folder that cannot be searched
         raise TuningError(str(exc)) from None
     if not path.exists():
-        raise TuningError(f"model: no such folder {ref!r} (give a model folder, a hub id or one of "
+        raise TuningError(f"model: no such folder {_shown(ref)} (give a model folder, a hub id or one of "
                           f"{_offline_names()})")
     if not path.is_dir():
         raise TuningError(f"model: {path} is not a model folder (no config.json): it is a file or a device; "
@@ -90,8 +104,8 @@ def resolve_model(ref: str) -> str:
     try:
         validate_repo_id(ref)
     except HFValidationError:
-        raise TuningError(f"model: {ref!r} is neither a folder, a hub id (ORG/NAME) nor one of "
-                          f"{_offline_names()}") from None
+        raise TuningError(f"model: {_shown(ref)} is neither a folder, a hub id (ORG/NAME, at "
+                          f"most 96 characters) nor one of {_offline_names()}") from None
     return ref
 
 
@@ -102,7 +116,7 @@ def hub_offline() -> bool:
 
 
 def _unreachable(ref: str, why: str) -> TuningError:
-    return TuningError(f"model: {ref!r} is not in the local Hugging Face cache and no model hub is reachable "
+    return TuningError(f"model: {_shown(ref)} is not in the local Hugging Face cache and no model hub is reachable "
                        f"({why}): give a model folder or one of {_offline_names()} (`ftadvisor pull NAME`)")
 
 
@@ -124,10 +138,10 @@ def check_available(ref: str) -> str:
     try:
         get_hf_file_metadata(hf_hub_url(ref, "config.json"), timeout=HUB_TIMEOUT_S, retry_on_errors=False)
     except GatedRepoError:
-        raise TuningError(f"model: {ref!r} is gated on the hub: accept its licence there and log in "
+        raise TuningError(f"model: {_shown(ref)} is gated on the hub: accept its licence there and log in "
                           "(`hf auth login`), or give a model folder") from None
     except RepositoryNotFoundError:
-        raise TuningError(f"model: the hub has no model {ref!r} (or it is private): check the id") from None
+        raise TuningError(f"model: the hub has no model {_shown(ref)} (or it is private): check the id") from None
     except HfHubHTTPError as exc:
         raise _unreachable(ref, f"{constants.ENDPOINT} answered {exc.response.status_code}") from None
     except (httpx2.HTTPError, OSError) as exc:  # no route, refused, timed out

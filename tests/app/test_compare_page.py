@@ -92,3 +92,15 @@ def test_launch_from_the_page_and_see_the_results(pages_may_read, page, tiny_mod
     side_by_side = next(t for t in tables if "reference" in t.columns)
     assert len(side_by_side) == 2 and "Base model (prompting)" in side_by_side.columns
     assert any("Comparison runs" in s.value for s in page.subheader)
+
+
+@pytest.mark.parametrize("model", ["m" * 300, "org/" + "m" * 300, "./" + "m" * 300, "a\x00b", "/" + "m/" * 3000])
+def test_an_impossible_model_name_is_one_short_line(pages_may_read, page, tmp_path, model):
+    data = tmp_path / "qa.jsonl"
+    data.write_text("".join(json.dumps({"question": f"q{i}?", "answer": f"a{i}"}) + "\n" for i in range(4)))
+    page.text_input(key="cmp_data_path").set_value(str(data))
+    page.text_input(key="cmp_model").set_value(model).run()
+    assert not page.exception, page.exception
+    assert len(page.error) == 1 and page.error[0].value.startswith("model: ") and len(page.error[0].value) < 400, \
+        [e.value for e in page.error]
+    assert page.button(key="cmp_launch_btn").disabled
