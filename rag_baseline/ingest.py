@@ -22,6 +22,7 @@ from rag_baseline.schemas import SkippedFile
 
 Kind = Literal["markdown", "sql", "records"]
 MAX_FILE_BYTES = 50 * 1024 * 1024  # bigger files are skipped: likely data dumps, not documents
+_TOO_DEEP = "nested too deeply (more levels than Python's JSON reader takes)"
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ def read_json(path: Path) -> tuple[Kind, str]:
         data = json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
         raise UnreadableFile(f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:  # json's decoder recurses once per level
+        raise UnreadableFile(f"invalid JSON: {_TOO_DEEP}") from None
     records = data if isinstance(data, list) else [data]
     return "records", "\n\n".join(_record_text(r) for r in records)
 
@@ -87,6 +90,8 @@ def read_jsonl(path: Path) -> tuple[Kind, str]:
             records.append(_record_text(json.loads(line)))
         except json.JSONDecodeError as exc:
             raise UnreadableFile(f"invalid JSON on line {number}: {exc.msg}") from None
+        except RecursionError:
+            raise UnreadableFile(f"invalid JSON on line {number}: {_TOO_DEEP}") from None
     return "records", "\n\n".join(records)
 
 

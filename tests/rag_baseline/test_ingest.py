@@ -92,3 +92,14 @@ def test_a_folder_walk_never_follows_a_link_out_of_the_folder(tmp_path):
     reasons = {s.path: s.reason for s in skipped}
     for link in ("notes.txt", "sub/more", "sub/nowhere.md"):
         assert reasons[str(docs / link)] == f"a symlink that leads out of {docs}: not followed"
+
+
+def test_a_deeply_nested_json_document_is_skipped_with_why(tmp_path):
+    (tmp_path / "good.md").write_text("# Fine\n\nReadable text.")
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "deep.jsonl").write_text('{"q": "one"}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
+    docs, skipped = read_documents([tmp_path])
+    assert [d.path.name for d in docs] == ["good.md"]
+    reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in skipped}
+    assert reasons["deep.json"] == "invalid JSON: nested too deeply (more levels than Python's JSON reader takes)"
+    assert reasons["deep.jsonl"] == "invalid JSON on line 2: nested too deeply (more levels than Python's JSON reader takes)"

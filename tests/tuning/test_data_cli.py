@@ -54,3 +54,31 @@ def test_the_installed_command_runs(tmp_path):
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert "no recognised shape: columns found: foo" in proc.stdout
+
+
+DEEP = "invalid JSON (nested too deeply: more levels than Python's JSON reader takes, about 1,000)"
+
+
+def test_a_deeply_nested_json_line_is_a_problem_on_its_line(tmp_path, capsys):
+    deep = "[" * 100_000 + "]" * 100_000
+    rows = ['{"prompt": "p1", "completion": "c"}', '{"prompt": ' + deep + ', "completion": "c"}',
+            '{"prompt": "p3", "completion": "c", "meta": ' + "[" * 900 + "]" * 900 + "}",  # deep, still readable
+            '{"prompt": "p4", "completion": "c"}']
+    path = write_jsonl(tmp_path / "deep.jsonl", rows)
+    assert main(["data", "check", path, "--no-near-dup", "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"]["valid"] == 3
+    assert [(p["line"], p["message"]) for p in report["problems"]] == [(2, DEEP)]
+
+
+def test_a_deeply_nested_json_file_or_csv_cell_is_one_problem(tmp_path, capsys):
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["data", "check", str(tmp_path / "deep.json"), "--no-near-dup", "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert [p["message"] for p in report["problems"]] == [DEEP]
+    cell = '"[' + "[" * 100_000 + "]" * 100_000 + ']"'
+    (tmp_path / "chat.csv").write_text(f"messages\n{cell}\n")
+    assert main(["data", "check", str(tmp_path / "chat.csv"), "--messages-field", "messages", "--no-near-dup",
+                 "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert [(p["line"], p["field"], p["message"]) for p in report["problems"]] == [(2, "messages", f"field 'messages': {DEEP}")]

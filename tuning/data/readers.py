@@ -73,6 +73,11 @@ def _json_error(exc: json.JSONDecodeError) -> str:
     return f"invalid JSON ({exc.msg} at column {exc.colno})"
 
 
+# json's decoder recurses once per level and raises RecursionError past the interpreter's limit
+# (sys.getrecursionlimit(), 1,000 by default, less what the stack already holds).
+TOO_DEEP = "invalid JSON (nested too deeply: more levels than Python's JSON reader takes, about 1,000)"
+
+
 def _read_jsonl(path: Path) -> RawData:
     data = RawData("jsonl")
     with path.open("rb") as f:
@@ -90,6 +95,9 @@ def _read_jsonl(path: Path) -> RawData:
             except json.JSONDecodeError as exc:
                 data.problems.append((line_no, _json_error(exc)))
                 data.unreadable += 1
+            except RecursionError:
+                data.problems.append((line_no, TOO_DEEP))
+                data.unreadable += 1
     return data
 
 
@@ -103,6 +111,9 @@ def _read_json(path: Path) -> RawData:
         return data
     except json.JSONDecodeError as exc:
         data.problems.append((exc.lineno, _json_error(exc)))
+        return data
+    except RecursionError:
+        data.problems.append((None, TOO_DEEP))
         return data
     if isinstance(value, dict) and isinstance(value.get("data"), list):
         value = value["data"]

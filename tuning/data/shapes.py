@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from tuning.data.readers import TOO_DEEP
 from tuning.data.schemas import ROLES, Example, FieldMapping, Kind, template_fields
 from tuning.errors import DatasetError
 
@@ -136,6 +137,9 @@ def _messages(record: dict, column: str, role: str, shape: Shape, problems: list
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             problems.append((column, f"field '{column}' is not a JSON list of messages ({exc.msg})"))
+            return None
+        except RecursionError:
+            problems.append((column, f"field '{column}': {TOO_DEEP}"))
             return None
     if not isinstance(value, list):
         got = _type_name(value)
