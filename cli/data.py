@@ -69,6 +69,7 @@ def _check(args: argparse.Namespace) -> int:
         args.file, mapping_from_args(args), kind=args.kind, tokenizer=args.model, max_seq_len=args.seq_len,
         near_dup=args.near_dup, near_dup_threshold=args.near_dup_threshold, eval_fraction=args.eval_fraction,
         seed=args.seed, max_problems=args.max_problems,
+        on_notice=lambda line: print(f"ftadvisor data: note: {line}", file=sys.stderr, flush=True),
     )
     print(report.model_dump_json(indent=2) if args.json else report.to_markdown().rstrip("\n"))
     if not report.ok:  # the problems are in the report; stderr says why the exit status is 2

@@ -21,14 +21,15 @@ from tuning.spec import JobSpec
 REPORT_JSON = "dataset_report.json"  # with dataset_report.md beside it (DatasetReport.write)
 
 
-def validate(spec: JobSpec):
-    """The DatasetReport for the spec's data (the tokenizer of `spec.model` measures lengths)."""
+def validate(spec: JobSpec, on_notice=None):
+    """The DatasetReport for the spec's data (the tokenizer of `spec.model` measures lengths);
+    `on_notice(line)` hears of a long near-duplicate check before it starts."""
     from tuning.data import validate_dataset
 
     return validate_dataset(
         spec.data, spec.mapping, kind=spec.kind_of_data, tokenizer=spec.model, max_seq_len=spec.max_seq_len,
         near_dup=spec.near_dup_threshold is not None, near_dup_threshold=spec.near_dup_threshold or 0.9,
-        eval_fraction=spec.eval_fraction, seed=spec.seed,
+        eval_fraction=spec.eval_fraction, seed=spec.seed, on_notice=on_notice,
     )
 
 
@@ -41,7 +42,7 @@ def ensure_report(spec: JobSpec, run_dir: Path):
     if path.exists():
         report = DatasetReport.model_validate_json(path.read_text())
     else:
-        report = validate(spec)
+        report = validate(spec, on_notice=lambda line: print(f"note: {line}", flush=True))  # into log.txt
         report.write(run_dir)
     if not report.ok:
         raise DatasetRefused(report, file=spec.data)

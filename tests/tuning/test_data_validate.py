@@ -3,12 +3,15 @@ leak-free split, lengths with a real tokenizer, the report, and the real sql-eva
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tuning.data import DatasetReport, Example, FieldMapping, prepare_dataset, split_examples, validate_dataset
 
+REPO = Path(__file__).resolve().parents[2]
 SQL_EVAL = Path(__file__).parents[2].parent / "shared/datasets/sql-eval"
 SQL_MAPPING = FieldMapping(prompt_field="question", completion_field="query")
 
@@ -151,3 +154,28 @@ def test_real_sql_eval_csv_loads_with_a_mapping_and_validates(tiny_model_dir):
     templ = FieldMapping(prompt_template="{question}\n-- database: {db_name}", completion_field="query")
     prepared = prepare_dataset(csv_path, templ, near_dup=False)
     assert prepared.report.ok and prepared.train[0].prompt.endswith("-- database: academic")
+
+
+@pytest.mark.parametrize("distinct, notice", [
+    (200, None),
+    (2_000, "near-duplicate check: 2,000 distinct examples, about 3 min at ~12 examples/s on 2 CPU cores "
+            "(switch the near-duplicate check off to skip it)"),
+    (1_000_000, "near-duplicates not checked: 1,000,000 distinct examples would take about 27.8 h at ~12 "
+                "examples/s on 2 CPU cores (the check stops at 20,000); exact duplicates were checked"),
+])
+def test_a_long_near_duplicate_check_is_announced_with_its_expected_time(distinct, notice):
+    from tuning.data.dedup import near_dup_notice
+
+    assert near_dup_notice(distinct) == notice
+
+
+def test_too_many_examples_skip_the_near_duplicate_check_and_say_so(tmp_path):
+    # In a child Python: the skipped check must not even load the embedding model (torch).
+    path = write_jsonl(tmp_path / "big.jsonl", [{"prompt": f"q{i}", "completion": f"a{i}"} for i in range(20_001)])
+    code = ("import sys; from tuning.data import validate_dataset; heard = []; "
+            f"r = validate_dataset({str(path)!r}, on_notice=heard.append); "
+            "print(r.near_dup_checked, 'torch' in sys.modules, heard == r.notes[-1:], r.notes[-1])")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("False False True near-duplicates not checked: 20,001 distinct examples would "
+                                  "take about 28 min"), done.stdout

@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from tuning.data.dedup import exact_duplicate_groups, near_duplicate_pairs
+from tuning.data.dedup import (
+    NEAR_DUP_MAX_EXAMPLES, distinct_texts, exact_duplicate_groups, near_dup_notice, near_duplicate_pairs,
+)
 from tuning.data.lengths import example_lengths, load_tokenizer
 from tuning.data.load import load_examples
 from tuning.data.schemas import Example, FieldMapping, Kind, LoadedDataset, Problem
@@ -42,12 +44,15 @@ def prepare_dataset(
     seed: int = 42,
     max_problems: int = 50,
     on_progress: Callable[[int, int], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> PreparedDataset:
     """Load and check the dataset, then split it (seeded, duplicate groups on one side).
 
     `tokenizer`: None (lengths in whitespace words, an approximation), a model folder or hub id,
     or a loaded tokenizer. `near_dup=False` skips the embedding model (~10 s to load, then about
-    20-50 examples/s on 2 CPU cores; `on_progress(done, total)` follows it).
+    10-30 examples/s on 2 CPU cores; `on_progress(done, total)` follows it); a long check is
+    announced with its expected time through `on_notice(line)` before it starts, and more than
+    NEAR_DUP_MAX_EXAMPLES distinct texts are not checked (said in the notes too).
     Raises `DatasetError` only for a file that cannot be read, `TuningError` for bad options.
     """
     _check_options(max_seq_len, near_dup_threshold, eval_fraction, max_problems)
@@ -70,6 +75,13 @@ def prepare_dataset(
             problems = [*problems, Problem(file=Path(path).name, message=message)]
             problems_total += 1
     exact = exact_duplicate_groups(usable)
+    if near_dup:
+        distinct = distinct_texts(usable)
+        if notice := near_dup_notice(distinct):
+            notes.append(notice)
+            if on_notice is not None:
+                on_notice(notice)
+        near_dup = distinct <= NEAR_DUP_MAX_EXAMPLES
     pairs = near_duplicate_pairs(usable, near_dup_threshold, on_progress=on_progress) if near_dup else []
     train, held_out = split_examples(usable, eval_fraction, seed, groups=[[a, b] for a, b, _ in pairs])
     asked = round(len(usable) * eval_fraction)
