@@ -10,7 +10,7 @@ Modules, one job each: `files` (atomic writes, JSONL), `status` (the model, read
 `control` (cancel, resume, wait), `listing` (list runs), `worker` (the worker's life).
 """
 from runs.control import cancel, cancel_requested, request_cancel, reset_for_resume, resume, wait
-from runs.errors import RunBusy, RunDamaged, RunsError
+from runs.errors import RunBusy, RunDamaged, RunsError, RunWriteError
 from runs.files import (
     CANCEL_FILE, EXIT_CODE_FILE, LOG_FILE, METRICS_FILE, SPEC_FILE, STATUS_FILE, append_jsonl, append_metrics,
     keep_jsonl, read_jsonl, read_metrics, read_spec, tail_log, write_atomic,
@@ -26,7 +26,8 @@ from runs.worker import EXIT_BUSY, describe_failure, run_worker
 
 __all__ = [
     "CANCEL_FILE", "EXIT_BUSY", "EXIT_CODE_FILE", "LOG_FILE", "METRICS_FILE", "SPEC_FILE", "STATUS_FILE",
-    "TERMINAL_STATES", "WORKERS", "RunBusy", "RunDamaged", "RunStatus", "RunSummary", "RunsError", "State",
+    "TERMINAL_STATES", "WORKERS", "RunBusy", "RunDamaged", "RunStatus", "RunSummary", "RunWriteError", "RunsError",
+    "State",
     "append_jsonl", "append_metrics", "cancel", "cancel_requested", "change_status", "create_run",
     "describe_failure", "group_alive", "keep_jsonl", "launch", "list_runs", "load_status", "lock_holder",
     "merge_detail", "read_jsonl", "read_metrics", "read_spec", "record_exit", "refresh_status", "request_cancel",

@@ -12,3 +12,12 @@ class RunBusy(RunsError):
 
 class RunDamaged(RunsError):
     """A run file (status.json, spec.json) that is not whole or not what it should be."""
+
+
+class RunWriteError(RunsError):
+    """A run file the disk would not take (full, read-only, ...): `errno` and `strerror` as the
+    OSError had them, the message one line naming the file and what to do."""
+
+    def __init__(self, message: str, errno: int | None = None, strerror: str | None = None):
+        super().__init__(message)
+        self.errno, self.strerror = errno, strerror

@@ -7,27 +7,71 @@ cache. Surviving a power loss would also need fsync, which these files do not pa
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from runs.errors import RunDamaged
+from runs.errors import RunDamaged, RunWriteError
 
 SPEC_FILE, STATUS_FILE, METRICS_FILE, LOG_FILE = "spec.json", "status.json", "metrics.jsonl", "log.txt"
 CANCEL_FILE = "cancel_requested"  # its presence asks the worker to stop at the end of the step
 EXIT_CODE_FILE = "exit_code"  # how the worker process ended, written by whoever waited for it
 _TAIL_BYTES = 64 * 1024  # the most of log.txt a tail reads
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_WHAT_TO_DO = {errno.ENOSPC: "free space on that disk (or choose another output folder)",
+               errno.EDQUOT: "free space on that disk (or choose another output folder)",
+               errno.EROFS: "choose an output folder on a disk that can be written"}
+
+
+def cannot_write(where: str | Path, exc: OSError) -> RunWriteError:
+    """One line for a write the system refused: where, why, and what to do about it."""
+    line = f"cannot write {where}: {exc.strerror or exc}"
+    if exc.errno in _WHAT_TO_DO:
+        line += f": {_WHAT_TO_DO[exc.errno]}"
+    return RunWriteError(line, exc.errno, exc.strerror)
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    """Write a file so readers (and resume) see all of it or none of it (tmp + os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a file so readers (and resume) see all of it or none of it (tmp + os.replace).
+    A write the disk refuses (full, read-only) removes its temporary file and raises
+    RunWriteError with one line."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)  # atomic on POSIX: readers see the old or the new file, never half
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text)
+        os.replace(tmp, path)  # atomic on POSIX: readers see the old or the new file, never half
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only disk: it was never made
+        raise cannot_write(path, exc) from None
     return path
+
+
+def overwrite_in_place(path: Path, text: str) -> bool:
+    """Last resort on a full disk: `text` written over `path`'s own blocks, which needs no new
+    block when it is no longer than what the file already holds on disk (st_blocks). Not
+    atomic: a reader may meet a half-written file (read as damaged) for those microseconds.
+    False when it cannot be done."""
+    data = text.encode()
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except OSError:
+        return False
+    try:
+        if len(data) > os.fstat(fd).st_blocks * 512:
+            return False
+        os.pwrite(fd, data, 0)
+        os.ftruncate(fd, len(data))
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def read_json_file(path: Path, what: str) -> Any:
@@ -36,6 +80,8 @@ def read_json_file(path: Path, what: str) -> Any:
         raise FileNotFoundError(f"{path.parent} is not a run folder (no {path.name})")
     try:
         return json.loads(path.read_text())
+    except OSError as exc:  # a folder in its place, an I/O error, no permission
+        raise RunDamaged(f"{path} cannot be read ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RunDamaged(f"{path} is damaged ({what} is not whole JSON: {exc}): it was cut short or edited; "
                          "this run cannot be followed or resumed") from None

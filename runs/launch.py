@@ -18,9 +18,9 @@ import psutil
 from pydantic import BaseModel
 
 from runs.errors import RunsError
-from runs.files import EXIT_CODE_FILE, LOG_FILE, SPEC_FILE, STATUS_FILE, read_spec, write_atomic
+from runs.files import EXIT_CODE_FILE, LOG_FILE, SPEC_FILE, STATUS_FILE, cannot_write, read_spec, write_atomic
 from runs.liveness import PARENT_PID_ENV
-from runs.lock import control_lock
+from runs.lock import CONTROL_LOCK, control_lock
 from runs.status import RunStatus, change_status, update_status, write_status
 
 # kind -> worker module run as `python -m MODULE RUN_DIR` (the spec's `kind` picks it).
@@ -107,7 +107,11 @@ def record_exit(run_dir: str | Path, returncode: int) -> None:
 def create_run(spec: BaseModel, run_dir: str | Path | None = None) -> Path:
     """Write a queued run folder for `spec` (which has `kind` and `output`) without starting it."""
     run_dir = Path(run_dir or getattr(spec, "output")).expanduser().resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / CONTROL_LOCK).touch()  # control_lock opens it for writing: a read-only disk says so here
+    except OSError as exc:
+        raise cannot_write(exc.filename or run_dir, exc) from None
     with control_lock(run_dir):  # two launches into one folder: exactly one creates it
         if (run_dir / STATUS_FILE).exists():
             raise RunsError(f"{run_dir} already holds a run: choose another --output, or resume it")

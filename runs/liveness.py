@@ -17,7 +17,8 @@ from pathlib import Path
 
 import psutil
 
-from runs.files import EXIT_CODE_FILE, tail_log
+from runs.errors import RunWriteError
+from runs.files import EXIT_CODE_FILE, STATUS_FILE, tail_log
 from runs.lock import lock_holder
 from runs.status import RunStatus, change_status, load_status
 
@@ -101,8 +102,13 @@ def refresh_status(run_dir: str | Path) -> RunStatus:
     if not worker_gone(run_dir, status):
         return status
     # Decide again under the status lock: the worker may have recorded its end meanwhile.
-    return change_status(run_dir, lambda s: s.ended("failed", death_reason(run_dir, s))
-                         if worker_gone(run_dir, s) else None)
+    try:
+        return change_status(run_dir, lambda s: s.ended("failed", death_reason(run_dir, s))
+                             if worker_gone(run_dir, s) else None)
+    except (OSError, RunWriteError) as exc:  # a read-only or full disk: the verdict, unrecorded
+        why = getattr(exc, "strerror", None) or str(exc)
+        return status.ended("failed", f"{death_reason(run_dir, status)}; {run_dir / STATUS_FILE} could not be "
+                            f"updated ({why})")
 
 
 def die_with_parent() -> None:

@@ -8,8 +8,8 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from runs.errors import RunDamaged
-from runs.files import STATUS_FILE, read_json_file, write_atomic
+from runs.errors import RunDamaged, RunWriteError
+from runs.files import DISK_FULL, STATUS_FILE, overwrite_in_place, read_json_file, write_atomic
 from runs.lock import status_lock
 
 State = Literal["queued", "running", "completed", "failed", "cancelled"]
@@ -66,8 +66,15 @@ def load_status(run_dir: str | Path) -> RunStatus:
 
 
 def write_status(run_dir: str | Path, status: RunStatus) -> RunStatus:
+    """Write status.json atomically; on a full disk, over the old file's own blocks, so that a
+    run whose disk filled up can still be marked failed (`files.overwrite_in_place`)."""
     status.updated_at = time.time()
-    write_atomic(Path(run_dir) / STATUS_FILE, status.model_dump_json(indent=2))
+    path, text = Path(run_dir) / STATUS_FILE, status.model_dump_json(indent=2)
+    try:
+        write_atomic(path, text)
+    except RunWriteError as exc:
+        if exc.errno not in DISK_FULL or not overwrite_in_place(path, text):
+            raise
     return status
 
 

@@ -47,3 +47,39 @@ def smollm2_dir(tmp_path_factory):
 
     home = tmp_path_factory.mktemp("offline-home")
     return pull(SMOLLM2, home / "models" / SMOLLM2).path
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 256 KiB file system (tmpfs) mounted in tmp_path, for a full disk or a read-only
+    folder without faking the error (as root, chmod does not stop writes). `fill_disk(folder)`
+    fills it; `make_read_only(folder)` remounts it read-only. Needs the right to mount (root, as
+    on this project's machines and CI): skipped without it."""
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0755", "tmpfs", str(disk)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip()}): needs root")
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill_disk(folder):
+    """Write zeros into folder/filler until the file system says it is full (ENOSPC)."""
+    import errno
+
+    with open(folder / "filler", "wb", buffering=0) as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+
+
+def make_read_only(disk):
+    import subprocess
+
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)

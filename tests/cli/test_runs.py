@@ -62,3 +62,16 @@ def test_a_run_named_with_a_newline_is_listed_on_one_line(tmp_path, capsys):
     assert main(["runs", "list", "--root", str(tmp_path / "runs")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 2 and out[1].startswith("r2\\nr3  fake  completed  fake  queued"), out
+
+
+def test_a_launch_into_a_read_only_folder_is_one_line(small_disk, capsys):
+    from tests.conftest import make_read_only
+
+    make_read_only(small_disk)
+    try:
+        runs.launch(FakeSpec(output=str(small_disk / "r"), mode="x"))
+    except runs.RunsError as exc:
+        assert str(exc) == (f"cannot write {small_disk / 'r'}: Read-only file system: choose an output folder on a "
+                            "disk that can be written")
+    else:
+        raise AssertionError("the launch did not fail")

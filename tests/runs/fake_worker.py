@@ -27,6 +27,10 @@ FAKE_WORKER = textwrap.dedent('''
         if mode == "stubborn":  # ignores SIGTERM and the cancel request, and has a child
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        if mode == "fill":  # writes until the disk is full
+            with open(f"{run_dir}/big.bin", "wb", buffering=0) as fh:
+                while True:
+                    fh.write(bytes(4096))
         if mode == "until_cancel":
             while not runs.cancel_requested(run_dir):
                 time.sleep(0.02)

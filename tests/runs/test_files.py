@@ -41,3 +41,18 @@ def test_the_log_tail_shows_the_lines_asked_for_and_none_for_zero(tmp_path):
     assert runs.tail_log(tmp_path, 2) == "line 29\nline 30"
     assert runs.tail_log(tmp_path, 0) == ""
     assert runs.tail_log(tmp_path / "elsewhere", 5) == ""
+
+
+def test_a_write_that_does_not_fit_is_one_line_and_leaves_no_temporary_file(small_disk):
+    from tests.conftest import fill_disk
+
+    (small_disk / "r").mkdir()
+    fill_disk(small_disk)
+    try:
+        runs.write_atomic(small_disk / "r" / "results.json", "x" * 100_000)
+    except runs.RunsError as exc:
+        assert str(exc) == (f"cannot write {small_disk / 'r' / 'results.json'}: No space left on device: free space "
+                            "on that disk (or choose another output folder)")
+    else:
+        raise AssertionError("the write did not fail")
+    assert list((small_disk / "r").iterdir()) == []

@@ -59,3 +59,34 @@ def test_a_rank_other_than_0_neither_locks_nor_writes(run_dir):
     before, holders = runs.load_status(run_dir), []
     assert runs.run_worker(run_dir, lambda: holders.append(runs.lock_holder(run_dir)) or "completed", writer=False) == 0
     assert holders == [None] and runs.load_status(run_dir) == before
+
+
+def test_a_full_disk_fails_the_run_with_one_line_even_when_the_status_cannot_grow(small_disk, capsys):
+    run_dir = runs.create_run(FakeSpec(output=str(small_disk / "r"), mode="x"))
+
+    def job():
+        runs.update_status(run_dir, stage="train", stages={"train": "running"})
+        with open(run_dir / "checkpoint.bin", "wb", buffering=0) as fh:  # fills the disk, and stays
+            while True:
+                fh.write(b"\0" * 4096)
+
+    assert runs.run_worker(run_dir, job) == 1
+    status = runs.load_status(run_dir)
+    assert status.state == "failed" and status.stages == {"train": "failed"}
+    assert status.error == (f"cannot write in {run_dir}: No space left on device: free space on that disk (or "
+                            "choose another output folder) and resume the run")
+    assert not [p.name for p in run_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_run_whose_disk_fills_is_failed_and_shown_by_the_cli(small_disk, fake_kind, capsys):
+    from cli.main import main
+    from tests.runs.fake_worker import wait_for
+
+    run_dir = runs.launch(FakeSpec(output=str(small_disk / "r"), mode="fill"))
+    wait_for(lambda: runs.refresh_status(run_dir).done, timeout_s=60)
+    assert runs.load_status(run_dir).error.startswith(f"cannot write in {run_dir}: No space left on device")
+    assert main(["runs", "show", str(run_dir)]) == 0
+    assert "state failed" in capsys.readouterr().out
+    assert main(["runs", "list", "--root", str(small_disk)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:3] == ["r", "fake", "failed"]
+    assert not [p.name for p in run_dir.iterdir() if p.name.endswith(".tmp")]
