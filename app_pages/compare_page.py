@@ -23,6 +23,7 @@ from ui.comparison_view import show_results
 from ui.errors import show_errors
 from ui.forms import render_fields
 from ui.handoff import offer, trainable_model, widget_values
+from ui.launch_once import launch_once, live_run
 from ui.model_choice import describe_model_field, offline_model_buttons
 from ui.runs import past_runs, progress_bar, run_panel
 from ui.uploads import kept_upload
@@ -190,12 +191,15 @@ if data_path is not None and model_ref and arms:
         )
     except USER_ERRORS as exc:
         show_errors(exc)
-if st.button("Launch the comparison", key="cmp_launch_btn", type="primary", disabled=spec is None):
+running = live_run(st.session_state, "cmp_launched", spec)  # this very form, launched and not ended
+if st.button("Launch the comparison", key="cmp_launch_btn", type="primary", disabled=spec is None or bool(running),
+             help=f"This comparison is running ({running.name}): change a setting to launch another." if running
+             else None):
     try:
         with st.spinner("Checking the dataset…"):
-            run_dir = launch_comparison(spec)
+            run_dir, new = launch_once(st.session_state, "cmp_launched", spec, launch_comparison)
         st.session_state["cmp_run"] = str(run_dir)
-        st.success(f"Started: {run_dir}")
+        (st.success if new else st.info)(f"{'Started' if new else 'Already started'}: {run_dir}")
     except USER_ERRORS as exc:
         show_errors(exc)
 

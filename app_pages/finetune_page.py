@@ -18,6 +18,7 @@ from tuning.spec import JobSpec
 from ui.errors import show_errors
 from ui.forms import render_fields
 from ui.handoff import offer, trainable_model, widget_values
+from ui.launch_once import launch_once, live_run
 from ui.model_choice import describe_model_field, offline_model_buttons
 from ui.runs import past_runs, progress_bar, run_panel
 from ui.uploads import kept_upload
@@ -135,7 +136,10 @@ if data_path is not None and model.strip():
         show_errors(exc)
 c1, c2 = st.columns(2)
 check = c1.button("Check the dataset", key="ft_check_btn", disabled=spec is None)
-launch = c2.button("Launch training", key="ft_launch_btn", type="primary", disabled=spec is None)
+running = live_run(st.session_state, "ft_launched", spec)  # this very form, launched and not ended
+launch = c2.button("Launch training", key="ft_launch_btn", type="primary", disabled=spec is None or bool(running),
+                   help=f"This training is running ({running.name}): change a setting to launch another." if running
+                   else None)
 if spec is not None and check:
     from tuning.worker import validate
 
@@ -149,7 +153,7 @@ if spec is not None and launch:
 
     try:
         with st.spinner("Checking the dataset and starting the worker…"):
-            job = launch_job(spec)
+            job, new = launch_once(st.session_state, "ft_launched", spec, launch_job, lambda j: j.run_dir)
     except DatasetRefused as exc:
         show_report(exc.report)
     except USER_ERRORS as exc:
@@ -157,7 +161,7 @@ if spec is not None and launch:
     else:
         show_report(job.report)
         st.session_state["ft_run"] = str(job.run_dir)
-        st.success(f"Started: {job.run_dir}")
+        (st.success if new else st.info)(f"{'Started' if new else 'Already started'}: {job.run_dir}")
 if st.session_state.get("ft_report_md"):
     with st.expander("Dataset report", expanded=not launch):
         st.markdown(st.session_state["ft_report_md"])

@@ -104,3 +104,30 @@ def test_an_impossible_model_name_is_one_short_line(pages_may_read, page, tmp_pa
     assert len(page.error) == 1 and page.error[0].value.startswith("model: ") and len(page.error[0].value) < 400, \
         [e.value for e in page.error]
     assert page.button(key="cmp_launch_btn").disabled
+
+
+@pytest.mark.slow
+def test_a_double_click_on_launch_starts_one_run(pages_may_read, page, tiny_model_dir, tmp_path):
+    data = tmp_path / "qa.jsonl"
+    data.write_text("".join(json.dumps({"question": f"What is {i} plus {i}?", "answer": str(2 * i)}) + "\n"
+                            for i in range(10)))
+    page.text_input(key="cmp_data_path").set_value(str(data))
+    page.text_input(key="cmp_model").set_value(str(tiny_model_dir))
+    page.multiselect(key="cmp_arms").set_value(["base"])
+    page.number_input(key="cmp_eval_count").set_value(2)
+    page.number_input(key="cmp_gen_max_new_tokens").set_value(4)
+    page.run()
+    root = tmp_path / "ftadvisor-home" / "runs"
+    # Two clicks reach the server as two reruns with the button pressed, the second after the first launched.
+    page.button(key="cmp_launch_btn").click().run()
+    page.button(key="cmp_launch_btn").click().run()
+    assert not page.exception and not page.error
+    launched = [r.run_dir for r in runs.list_runs(root)]
+    assert launched == [page.session_state["cmp_run"]]
+    assert page.button(key="cmp_launch_btn").disabled  # while that run goes on
+    assert runs.wait(Path(launched[0]), timeout_s=180, poll_s=0.5).state == "completed"
+    page.run()
+    assert not page.button(key="cmp_launch_btn").disabled  # it ended: the same form may run again
+    page.button(key="cmp_launch_btn").click().run()
+    assert len(runs.list_runs(root)) == 2
+    runs.wait(Path(page.session_state["cmp_run"]), timeout_s=180, poll_s=0.5)

@@ -87,3 +87,17 @@ def sft_data(tmp_path):
     path = tmp_path / "sft.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
+
+
+@pytest.mark.slow
+def test_a_double_click_on_launch_starts_one_training(pages_may_read, page, tiny_model_dir, sft_data, tmp_path):
+    page.text_input(key="ft_data_path").set_value(str(sft_data))
+    page.text_input(key="ft_model").set_value(str(tiny_model_dir))
+    page.number_input(key="ft_max_steps").set_value(2)
+    page.run()
+    page.button(key="ft_launch_btn").click().run()
+    page.button(key="ft_launch_btn").click().run()
+    assert not page.exception and not page.error
+    launched = [r.run_dir for r in runs.list_runs(tmp_path / "ftadvisor-home" / "runs")]
+    assert launched == [page.session_state["ft_run"]]
+    assert runs.wait(Path(launched[0]), timeout_s=180).state == "completed"

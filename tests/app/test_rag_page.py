@@ -90,3 +90,14 @@ def test_a_link_in_a_readable_folder_that_leads_out_is_not_indexed(pages_may_rea
     at.text_input(key="rag_question").set_value("What is the admin password?")
     at.button(key="rag_ask_btn").click().run()
     assert not at.exception and "PASSWORD" not in str([e.label for e in at.expander] + [m.value for m in at.markdown])
+
+
+def test_a_double_click_on_index_indexes_each_file_once(pages_may_read, tmp_path, docs):
+    at = AppTest.from_file(str(PAGE), default_timeout=180).run()
+    at.text_input(key="rag_store_dir").set_value(str(tmp_path / "store"))
+    at.text_input(key="rag_docs_dir").set_value(str(docs))
+    at.button(key="rag_index_btn").click().run()
+    at.button(key="rag_index_btn").click().run()
+    assert not at.exception and not at.error
+    assert "0 file(s) indexed, 1 unchanged" in at.success[0].value and "1 in total" in at.success[0].value
+    assert at.metric[0].value == "1"  # chunks: none twice

@@ -82,3 +82,32 @@ def test_launch_the_comparison_watch_it_and_read_the_results(app_url, app_home, 
     assert page.locator(EXCEPTION_BOX).count() == 0
     scroll_to(metrics, "start")
     screenshot(page, shots_dir / "journey3-results.png")
+
+
+def test_a_double_click_on_launch_starts_one_run(app_url, app_home, page, tiny_model_dir):
+    import runs
+    from tests.e2e.streamlit_driver import mark, multiselect_remove, wait_after
+
+    data = app_home / "data" / "sums.jsonl"
+    data.parent.mkdir(exist_ok=True)
+    data.write_text("".join(json.dumps({"question": f"What is {i} plus {i}?", "answer": str(2 * i)}) + "\n"
+                            for i in range(10)))
+    model = shutil.copytree(tiny_model_dir, app_home / "models" / "tiny-dblclick", dirs_exist_ok=True)
+    open_page(page, app_url)
+    go_to(page, "Compare")
+    set_text(page, "…or a file on this machine", str(data))
+    set_text(page, "Base model", str(model))
+    for arm in ("finetuned_rag", "finetuned", "rag"):  # the base arm alone: a run of seconds
+        multiselect_remove(page, "Arms", ARM_TITLES[arm])
+    set_number(page, "At most this many held-out questions", 2)
+    set_number(page, "Most tokens generated per answer", 4)
+    before = {r.run_dir for r in runs.list_runs(app_home / "runs")}
+    clicks = mark(page)
+    page.locator('[data-testid="stButton"] button', has_text="Launch the comparison").first.dblclick(delay=100)  # as a person does: ~0.3 s
+    wait_after(page, clicks)
+    expect(page.locator('[data-testid="stAlertContentSuccess"]', has_text="Started:")).to_be_visible()
+    go_to(page, "Compare")  # handled after any rerun the second click queued
+    new = [r.run_dir for r in runs.list_runs(app_home / "runs") if r.run_dir not in before]
+    assert len(new) == 1, new
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    assert runs.wait(Path(new[0]), timeout_s=180, poll_s=0.5).state == "completed"
