@@ -131,3 +131,13 @@ def test_a_double_click_on_launch_starts_one_run(pages_may_read, page, tiny_mode
     page.button(key="cmp_launch_btn").click().run()
     assert len(runs.list_runs(root)) == 2
     runs.wait(Path(page.session_state["cmp_run"]), timeout_s=180, poll_s=0.5)
+
+
+@pytest.mark.parametrize("typed, start", [
+    ("/data/train\x00.jsonl", "data: /data/train\\x00.jsonl holds a NUL byte"),
+    ("/tmp/" + "a" * 100_000, "data: the path is 100,005 characters long: at most 4,096 (PATH_MAX)"),
+])
+def test_a_typed_path_with_a_nul_byte_or_100k_characters_is_one_short_line(page, typed, start):
+    page.text_input(key="cmp_data_path").set_value(typed).run()
+    assert not page.exception
+    assert [e.value[:len(start)] for e in page.error] == [start] and len(page.error[0].value) < 250
