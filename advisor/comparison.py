@@ -78,6 +78,7 @@ def comparison_blocks(results: Results) -> list[Any]:
                             partial(quality_cost_chart, results),
                             md_note=f"the picture is in the HTML and PDF versions of this report (run {run})"))
     blocks.append(metric_table(results))
+    blocks += retrieval_split_table(results) + how_sure_table(results)
     blocks += _scorer_counts(results) + _cost_blocks(results)
     if results.notes:
         blocks += ["Notes:", list(results.notes)]
@@ -87,16 +88,39 @@ def comparison_blocks(results: Results) -> list[Any]:
 def metric_table(results: Results) -> Table:
     """Arms x metrics: the task-aware scorers (compare.results.SCORER_LABELS), then every metric
     of METRIC_LABELS but the cost; a metric no arm has (hit@k without retrieval) is left out."""
-    from compare.results import METRIC_LABELS, SCORER_LABELS
+    from compare.results import METRIC_LABELS, SCORER_LABELS, metric_value
 
     arms = [results.arms[a] for a in ordered_arms(results)]
-    fields = [f for f in METRIC_LABELS if f != _COST_METRIC and any(getattr(m, f) is not None for m in arms)]
+    fields = [f for f in METRIC_LABELS if f != _COST_METRIC and any(metric_value(m, f) is not None for m in arms)]
     headers = ["arm", *(SCORER_LABELS.get(s, s) for s in results.scorers), *(METRIC_LABELS[f] for f in fields)]
     rows = []
     for m in arms:
         scored = [_num(m.scores[s].mean if s in m.scores else None) for s in results.scorers]
-        rows.append([arm_title(m.arm), *scored, *(_num(getattr(m, f), _FORMATS.get(f, "{:.3f}")) for f in fields)])
+        rows.append([arm_title(m.arm), *scored, *(_num(metric_value(m, f), _FORMATS.get(f, "{:.3f}")) for f in fields)])
     return Table(headers, rows)
+
+
+def retrieval_split_table(results: Results) -> list[Any]:
+    """Each retrieval arm's questions by (passage found, answer right), when there is one."""
+    arms = [a for a in ordered_arms(results) if results.arms[a].retrieval_split]
+    if not arms:
+        return []
+    rows = [[arm_title(a), *(str(getattr(results.arms[a].retrieval_split, f))
+                             for f in ("hit_correct", "hit_wrong", "miss_correct", "miss_wrong"))] for a in arms]
+    return ["Retrieval hits against right answers (fix the retriever, or the model?):",
+            Table(["arm", "found, right", "found, wrong", "missed, right", "missed, wrong"], rows)]
+
+
+def how_sure_table(results: Results) -> list[Any]:
+    """The best arm against each other arm on the ranking metric: difference, interval, McNemar p."""
+    ev = results.evidence
+    if ev is None or not ev.versus_best:
+        return []
+    rows = [[arm_title(a), f"{c.difference:+.3f}", f"{c.ci_low:+.3f} to {c.ci_high:+.3f}", _num(c.mcnemar_p, "{:.3g}"),
+             "yes" if c.clear else "no", str(c.questions_needed or "-")] for a, c in ev.versus_best.items()]
+    return [f"How sure: {arm_title(ev.best_arm)} against each arm on {ev.metric_label}, paired over the same "
+            "questions (95% bootstrap interval of the difference; McNemar for 0/1 scores):",
+            Table(["arm", "difference", "95% interval", "McNemar p", "beyond the noise", "questions to separate"], rows)]
 
 
 def _scorer_counts(results: Results) -> list[Any]:

@@ -15,7 +15,9 @@ from common.paths import readable_on_a_page
 from common.settings import load_settings
 from compare.launch import advised_arm, defaults_from_advice, launch_comparison
 from compare.results import answers_key
-from compare.spec import ARM_TITLES, ARMS, CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
+from compare.spec import (
+    ARM_TITLES, ARMS, TEXT_METRICS, CompareSpec, FinetuneSettings, GenerationSettings, PromptingSettings, RagSettings,
+)
 from estimator import list_gpus
 from tuning.data import FieldMapping
 from tuning.model_ref import readable_model_ref
@@ -158,6 +160,11 @@ with st.container(border=True):
     top = render_fields(CompareSpec, "cmp_", fields=["eval_fraction", "eval_count", "seed", "gpu", "concurrency"],
                         defaults={k: v for k, v in advice.items() if k == "gpu"},
                         options={"gpu": [g.name for g in list_gpus()]}, columns=5)
+    st.markdown("**Prompting arms**")
+    st.caption("Few-shot prompting gives the base model the training pairs nearest each question as earlier turns of "
+               "the chat (never the question itself): prompting as the advisor means it. The same demonstrations can "
+               "go to the RAG arm, to fix its answer format without training.")
+    prompting = render_fields(PromptingSettings, "cmp_pr_", columns=2)
     st.markdown("**Fine-tuned arms**")
     st.caption("Method auto trains QLoRA on a GPU and LoRA on a CPU: bitsandbytes' 4-bit layers dequantize every "
                "weight at every step on a CPU, several times slower than 16-bit LoRA, for a memory saving a machine "
@@ -169,6 +176,8 @@ with st.container(border=True):
     generation = render_fields(GenerationSettings, "cmp_gen_", fields=["max_new_tokens", "greedy", "temperature",
                                                                         "batch_size", "latency_sample"], columns=5)
     scoring = scoring_inputs()
+    ranked_by = render_fields(CompareSpec, "cmp_", fields=["primary_metric"], options={"primary_metric": [
+        *TEXT_METRICS, *(scoring["names"] if scoring else [])]})
 
 spec = None
 model_ref = None
@@ -184,10 +193,10 @@ if data_path is not None and model_ref and arms:
         spec = CompareSpec(
             data=data_path, mapping=FieldMapping(**mapping_given) if mapping_given else None,
             relevant_field=relevant_field or None, docs=[docs_path] if docs_path else [], model=model_ref,
-            arms=arms, finetune=finetune, rag=rag, generation=generation, scoring=scoring,
+            arms=arms, finetune=finetune, rag=rag, prompting=prompting, generation=generation, scoring=scoring,
             answers_key=answers_key(answers) if answers is not None else None,
             advised=advised_arm(st.session_state.get("recommendation")),
-            output=settings.new_run_dir("compare"), **top,
+            output=settings.new_run_dir("compare"), **top, **ranked_by,
         )
     except USER_ERRORS as exc:
         show_errors(exc)

@@ -39,6 +39,7 @@ def run(style: str, model: str, output: Path):
 
 
 def main() -> str:
+    from bench.tables import header, row
     from tuning.offline_models import SMOLLM2, pull
 
     model = str(pull(SMOLLM2).path)
@@ -50,16 +51,15 @@ def main() -> str:
             wall[style] = time.time() - started
             first = first or results
             hybrid, [training] = results.arms["finetuned_rag"], list(results.trainings.values())
-            rows.append(f"| hybrid trained on {STYLES[style]} | {hybrid.exact_match:.2f} | {hybrid.token_f1:.2f} | "
-                        f"{training.train_examples if style != 'mix' else 2 * training.train_examples} rows, "
-                        f"{training.steps} steps | {training.seconds:.0f} |")
+            rows.append(row(f"hybrid trained on {STYLES[style]}", hybrid, [
+                f"{training.train_examples if style != 'mix' else 2 * training.train_examples} rows, {training.steps} steps",
+                f"{training.seconds:.0f}"]))
     base, rag = first.arms["base"], first.arms["rag"]
     lines = ["# What the hybrid trains on: bare, retrieval-augmented (RAFT) or mixed prompts", "",
              f"SmolLM2-135M-Instruct (Q4_1 GGUF dequantized), bench/data/fictional_facts: {first.eval_examples} "
              f"held-out questions, {first.train_examples} training examples, k = 2 passages of 300 characters "
              f"(hit@2 {rag.hit_at_k:.2f}), LoRA r=16 for 30 steps at batch 4, greedy, at most 24 new tokens; "
              f"{os.cpu_count()} CPU cores. Runs: " + ", ".join(f"{s} {w / 60:.1f} min" for s, w in wall.items()) + ".",
-             "", "| arm | exact match | token F1 | training | training s |", "|---|---:|---:|---|---:|",
-             f"| base model (prompting) | {base.exact_match:.2f} | {base.token_f1:.2f} | - | - |",
-             f"| base + RAG | {rag.exact_match:.2f} | {rag.token_f1:.2f} | - | - |", *rows, ""]
+             "", *header(["training", "training s"]),
+             row("base model (zero-shot)", base, ["-", "-"]), row("base + RAG", rag, ["-", "-"]), *rows, ""]
     return "\n".join(lines)

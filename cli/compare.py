@@ -1,5 +1,6 @@
-"""`ftadvisor compare`: the base model, RAG, the fine-tuned model and the hybrid on the same
-held-out questions, as a background run (`ftadvisor runs list|show|cancel|resume` work on it)."""
+"""`ftadvisor compare`: the base model zero-shot and few-shot, RAG, the fine-tuned model and the
+hybrid on the same held-out questions, as a background run (`ftadvisor runs list|show|cancel|resume`
+work on it)."""
 from __future__ import annotations
 
 import argparse
@@ -9,10 +10,11 @@ from cli.data import add_mapping_arguments, mapping_from_args
 from cli.fields import add_field_flags, given_values
 from cli.follow import follow
 
-ARMS = ("base", "rag", "finetuned", "finetuned_rag")
-
 
 def register(subparsers) -> None:
+    from compare.scoring import ScorerSpec
+    from compare.spec import ARMS, CompareSpec, FinetuneSettings, GenerationSettings, PromptingSettings, RagSettings
+
     p = subparsers.add_parser(
         "compare", help="compare prompting, RAG, fine-tuning and the hybrid on your own held-out questions",
         description="Split the dataset once (seeded), index the documents (or the training answers), fine-tune a "
@@ -20,9 +22,6 @@ def register(subparsers) -> None:
         "results.json, answers.jsonl and metrics.md in the run folder. Blocks and shows progress unless "
         "--detach; Ctrl-C leaves the run going.",
     )
-    from compare.scoring import ScorerSpec
-    from compare.spec import CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
-
     p.add_argument("--data", required=True, metavar="FILE", help="question/answer dataset (.jsonl, .json, .csv, .parquet)")
     add_mapping_arguments(p)
     p.add_argument("--docs", nargs="+", metavar="PATH", help="documents for retrieval (files or folders); "
@@ -35,6 +34,7 @@ def register(subparsers) -> None:
     add_field_flags(p.add_argument_group("generation (the same for every arm)"), GenerationSettings, _GENERATION_FLAGS)
     p.add_argument("--sample", action="store_true", help="sample instead of greedy decoding")
     add_field_flags(p.add_argument_group("retrieval"), RagSettings, _RAG_FLAGS)
+    add_field_flags(p.add_argument_group("demonstrations (few-shot prompting)"), PromptingSettings, _PROMPTING_FLAGS)
     scoring = p.add_argument_group("task-aware scorers (next to exact match, token F1 and ROUGE-L)")
     add_field_flags(scoring, ScorerSpec, _SCORER_FLAGS)
     scoring.add_argument("--json-keys", metavar="KEY,KEY", help="json: top-level keys every answer must have")
@@ -46,7 +46,7 @@ def register(subparsers) -> None:
 # field -> flag, per model (the flags are a contract; help, types and defaults come from the fields)
 _SPEC_FLAGS = {"relevant_field": "--relevant-field", "eval_fraction": "--eval-fraction", "eval_count": "--eval-count",
                "seed": "--seed", "forgetting_text": "--forgetting-text", "gpu": "--gpu",
-               "concurrency": "--concurrency"}
+               "concurrency": "--concurrency", "primary_metric": "--primary-metric"}
 _FINETUNE_FLAGS = {"method": "--method", "max_steps": "--max-steps", "epochs": "--epochs", "lora_rank": "--rank",
                    "learning_rate": "--lr", "batch_size": "--batch-size", "max_seq_len": "--seq-len",
                    "train_prompts": "--train-prompts", "cpu_step_budget": "--cpu-step-budget"}
@@ -56,13 +56,14 @@ _GENERATION_FLAGS = {"max_new_tokens": "--max-new-tokens", "temperature": "--tem
 _SCORER_FLAGS = {"names": "--scorer", "json_schema": "--json-schema", "sql_db_field": "--sql-db-field",
                  "sql_url": "--sql-url", "sql_timeout_s": "--sql-timeout"}
 _RAG_FLAGS = {"k": "--k", "chunk_size": "--chunk-size", "chunk_overlap": "--chunk-overlap", "mmr": "--mmr"}
+_PROMPTING_FLAGS = {"fewshot_examples": "--fewshot-examples", "rag_examples": "--rag-examples"}
 
 
 def spec_from_args(args: argparse.Namespace):
     """A CompareSpec from the flags; unset flags keep the spec's defaults."""
     from compare.scoring import ScorerSpec
-    from compare.spec import CompareSpec, FinetuneSettings, GenerationSettings, RagSettings
     from common.settings import load_settings
+    from compare.spec import CompareSpec, FinetuneSettings, GenerationSettings, PromptingSettings, RagSettings
     from common.vocabulary import default_lora_alpha
 
     fields = given_values(args, CompareSpec, _SPEC_FLAGS)
@@ -88,6 +89,7 @@ def spec_from_args(args: argparse.Namespace):
     output = args.output or load_settings().new_run_dir("compare")
     return CompareSpec(data=Path(args.data), mapping=mapping_from_args(args), model=args.model, output=Path(output),
                        generation=generation, rag=given_values(args, RagSettings, _RAG_FLAGS), finetune=finetune,
+                       prompting=given_values(args, PromptingSettings, _PROMPTING_FLAGS),
                        **fields)
 
 

@@ -20,11 +20,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from compare.arms import Generator, arm_prompt, uses_adapter, uses_retrieval
+from compare.arms import Generator, arm_prompt, uses_adapter, uses_retrieval, with_examples
 from compare.errors import CompareError
-from compare.finetune_setup import adapter_for
+from compare.finetune_setup import adapter_for, training_target
 from compare.plan import stage_output
-from compare.records import AnswerRecord, LatencySample, Retrieval, Split, TrainRecord
+from compare.records import AnswerRecord, Examples, LatencySample, Retrieval, Split, TrainRecord
 from runs import read_jsonl, write_atomic
 
 if TYPE_CHECKING:
@@ -57,6 +57,10 @@ def answer_stage(p: Pipeline, arm: str) -> None:
         max_prompt = _prompt_budget(generator, spec)
         prompts = {row.id: arm_prompt(arm, row.question, hits.get(row.id, []), generator.tokenizer, max_prompt)
                    for row in split.eval}
+        if spec.examples_for(arm):
+            demos = _demonstrations(p, split, spec.examples_for(arm))
+            prompts = {i: with_examples(prompt, demos[i], generator.tokenizer, max_prompt, settings.system_prompt)
+                       for i, prompt in prompts.items()}
         generator.warm_up(settings)
         set_seed(spec.seed)
         pending = [row.id for row in split.eval if row.id not in answered]
@@ -110,6 +114,14 @@ def _prompt_budget(generator: Generator, spec) -> int | None:
 def _system_tokens(generator: Generator, spec) -> int:
     prompt = spec.generation.system_prompt
     return len(generator.tokenizer(prompt, add_special_tokens=False)["input_ids"]) + 8 if prompt else 0
+
+
+def _demonstrations(p: Pipeline, split: Split, k: int) -> dict[int, list[tuple[str, str]]]:
+    """Held-out question id -> its k nearest training pairs (question, the answer an adapter would
+    learn), nearest first (examples.json)."""
+    picked = p.read("examples.json", Examples).by_id()
+    return {row.id: [(split.train[i].question, training_target(p.spec, split.train[i].reference))
+                     for i in picked[row.id].train_ids[:k]] for row in split.eval}
 
 
 def _hits_by_id(p: Pipeline) -> dict[int, list]:

@@ -1,9 +1,11 @@
-"""The four arms and how each turns a held-out question into an answer.
+"""The arms and how each turns a held-out question into an answer.
 
-`base` prompts the model; `rag` prompts it with retrieved passages (the RAG baseline's own
-prompt); `finetuned` prompts base + adapter; `finetuned_rag` gives base + adapter the RAG prompt.
-Every arm uses the same chat formatting and the same generation settings. Heavy imports stay
-inside the functions (worker only).
+`base` asks the model the question alone (zero-shot); `fewshot` asks it after demonstrations (the
+training pairs nearest the question, as earlier user and assistant turns: compare.examples);
+`rag` prompts it with retrieved passages (the RAG baseline's own prompt), after demonstrations too
+when `prompting.rag_examples` asks for them; `finetuned` prompts base + adapter; `finetuned_rag`
+gives base + adapter the RAG prompt. Every arm uses the same chat formatting and the same
+generation settings. Heavy imports stay inside the functions (worker only).
 """
 from __future__ import annotations
 
@@ -36,6 +38,26 @@ def arm_prompt(arm: str, question: str, hits: list, tokenizer: Any = None, max_t
     return prompt
 
 
+def with_examples(prompt: str, examples: list[tuple[str, str]], tokenizer: Any = None, max_tokens: int | None = None,
+                  system: str | None = None) -> str | list[dict[str, str]]:
+    """`prompt` after its demonstrations (question, answer), nearest first in `examples` and nearest
+    last in the conversation, next to the question. The farthest go first when it would not fit
+    `max_tokens`; with none left it is the prompt alone."""
+    kept = list(examples)
+    while kept:
+        turns = [turn for question, answer in reversed(kept)
+                 for turn in ({"role": "user", "content": question}, {"role": "assistant", "content": answer})]
+        turns.append({"role": "user", "content": prompt})
+        if tokenizer is None or max_tokens is None:
+            return turns
+        from tuning.generate import prompt_tokens
+
+        if prompt_tokens(tokenizer, turns, system) <= max_tokens:
+            return turns
+        kept.pop()
+    return prompt
+
+
 class Generator:
     """A model loaded once (the base, or a tuning run's adapter on its base) answering prompts
     through the tuning backend's `generate_answers`, one batch per call.
@@ -47,7 +69,7 @@ class Generator:
 
         self.model, self.tokenizer = load_for_inference(str(model_or_run_dir), device=device)
 
-    def generate(self, prompts: list[str], settings: GenerationSettings, max_prompt_tokens: int | None = None):
+    def generate(self, prompts: list, settings: GenerationSettings, max_prompt_tokens: int | None = None):
         """One `tuning.generate.Generation` per prompt (text, token counts, latency_s of the one
         generate() call that answered them all, batch_size), greedy unless the settings sample."""
         from tuning.generate import generate_answers
@@ -66,8 +88,11 @@ class Generator:
 
         generate_answers((self.model, self.tokenizer), ["Hello"], 2, batch_size=1, system=settings.system_prompt)
 
-    def _fit(self, prompt: str, max_tokens: int) -> str:
-        """Cut a prompt that would not fit the context from the front (the question is at the end)."""
+    def _fit(self, prompt, max_tokens: int):
+        """Cut a prompt that would not fit the context from the front (the question is at the end).
+        A conversation was fitted when it was built (`with_examples`)."""
+        if not isinstance(prompt, str):
+            return prompt
         ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         if len(ids) <= max_tokens:
             return prompt

@@ -1,45 +1,62 @@
-"""What the evidence shows, in one paragraph: which arm wins on the comparison's main metric, by
-how much and whether that is beyond the noise of this many questions, what each costs to serve,
-when the one-off cost pays back, and whether it agrees with the advisor's recommendation.
+"""What the evidence shows, in one paragraph: the metric the arms are ranked by and why, each arm
+on both axes (how many answers are right, and whether they take your references' form), which arm
+ranks first and how sure that is, whether the retriever or the model lost the retrieval arms'
+misses, what each costs to serve, when a one-off cost pays back, and whether it agrees with the
+advisor.
 
-Noise: the winner's per-question scores against each other arm's, paired (same questions);
-a difference counts as clear when it exceeds two standard errors of the paired mean difference
-(about a 95% interval for the mean of n >= 10 paired differences).
+How sure: each arm against the best on the same questions, paired: the mean difference with a
+95% paired-bootstrap interval and, for 0/1 metrics, an exact McNemar p-value (compare.stats). A
+difference is clear when its interval lies above 0 and, for 0/1 metrics, McNemar's p is below 0.05
+too (on a few questions the percentile bootstrap is optimistic: 5 wins and 0 losses of 10 give an
+interval above 0 but p = 0.062); when it is not, the paragraph says how many questions would
+separate the two at the observed difference.
 """
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from compare.spec import ARM_TITLES, AdvisedArm
+from compare.ranking import MainMetric
+from compare.spec import ARM_TITLES, FINETUNED_ARMS, AdvisedArm
+from compare.stats import is_binary, mcnemar_exact, paired_bootstrap, questions_needed
+
+# Answers whose median length is within this factor of the references' take "your format".
+FORMAT_FACTOR = 2.0
+SIGNIFICANCE = 0.05
+
+
+class PairedComparison(BaseModel):
+    """The best arm against one other on the same questions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    difference: float = Field(description="Mean of best - this arm over the questions.")
+    ci_low: float = Field(description="Lower end of the 95% paired-bootstrap interval of the difference.")
+    ci_high: float = Field(description="Upper end of that interval.")
+    mcnemar_p: float | None = Field(None, description="Exact McNemar p-value (0/1 metrics only).")
+    clear: bool = Field(description="Whether the interval lies above 0 (and McNemar's p is below 0.05, for 0/1 scores).")
+    questions_needed: int | None = Field(
+        None, description="Questions that would separate the two at this difference (5% two-sided, 80% power), "
+        "when the interval straddles 0.")
+
 
 class Evidence(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     metric: str = Field(description="The metric the arms are ranked by.")
     metric_label: str
-    best_arm: str
+    metric_rule: str = Field("", description="Why this metric ranks the arms.")
+    ranked: bool = Field(True, description="False when every arm scores the same on it: nothing could be ranked.")
+    best_arm: str | None = Field(description="The arm that ranks first (None when nothing could be ranked).")
     scores: dict[str, float] = Field(description="Arm -> its mean on the metric, in the arms' order.")
-    clear_over: dict[str, bool] = Field(description="Arm -> whether the best arm beats it by more than the noise.")
+    versus_best: dict[str, PairedComparison] = Field(
+        default_factory=dict, description="Arm -> the best arm against it, with how sure that is.")
+    clear_over: dict[str, bool] = Field(description="Arm -> whether the best arm beats it beyond the noise.")
     advised_arm: str | None = None
     agrees: bool | None = Field(None, description="Whether the advised arm is the best one or within the noise of it.")
-    verdict: Literal["agrees", "disagrees", "no advice"] = "no advice"
+    verdict: Literal["agrees", "disagrees", "undecided", "not run", "no advice"] = "no advice"
     paragraph: str
-
-
-def paired_noise(a: list[float], b: list[float]) -> tuple[float, float]:
-    """(mean of a - b, two standard errors of that mean) over paired per-question scores."""
-    diffs = [x - y for x, y in zip(a, b)]
-    n = len(diffs)
-    if n == 0:
-        return 0.0, 0.0
-    mean = sum(diffs) / n
-    if n == 1:
-        return mean, math.inf
-    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1))
-    return mean, 2 * sd / math.sqrt(n)
 
 
 def _title(arm: str) -> str:
@@ -57,39 +74,134 @@ def _usd(value: float | None) -> str:
     return f"${value:.2g}" if value >= 1e-4 else "under $0.0001"
 
 
-def summarize_evidence(results, per_question: dict[str, list[float]], metric: str, metric_label: str,
-                       advised: AdvisedArm | None = None, preface: str = "") -> Evidence:
-    """The Evidence for `results` (compare.results.Results) ranked by `metric`, whose per-question
-    scores per arm are `per_question`; `preface` (why this metric) opens the paragraph."""
-    scores = {arm: sum(v) / len(v) if v else 0.0 for arm, v in per_question.items()}
-    best = max(scores, key=lambda arm: (scores[arm], -list(scores).index(arm)))  # ties: the earlier (simpler) arm
-    clear = {}
-    parts = []
-    for arm in scores:
-        if arm == best:
-            continue
-        diff, noise = paired_noise(per_question[best], per_question[arm])
-        clear[arm] = diff > noise
-        parts.append(f"{scores[arm]:.2f} for {_title(arm)} ({'+' if diff >= 0 else ''}{diff:.2f}, "
-                     f"{'beyond' if clear[arm] else 'within'} the noise of {len(per_question[arm])} questions: "
-                     f"2 standard errors = {noise:.2f})")
-    text = [preface] if preface else []
-    text += [f"On {results.eval_examples} held-out questions, {_title(best)} scores best on {metric_label}: "
-            f"{scores[best]:.2f}" + (", against " + "; ".join(parts) if parts else "") + "."]
-    text += _cost_sentences(results, scores, best)
+def compare_with_best(best: list[float], other: list[float], seed: int = 0) -> PairedComparison:
+    """The paired statistics of best - other (compare.stats)."""
+    diff, low, high = paired_bootstrap(best, other, seed=seed)
+    p = mcnemar_exact(best, other) if is_binary(best) and is_binary(other) else None
+    clear = low > 0 and (p is None or p < SIGNIFICANCE)
+    return PairedComparison(difference=diff, ci_low=low, ci_high=high, clear=clear, mcnemar_p=p,
+                            questions_needed=None if clear else questions_needed(best, other))
+
+
+def summarize_evidence(results, main: MainMetric, advised: AdvisedArm | None = None, seed: int = 0) -> Evidence:
+    """The Evidence for `results` (compare.results.Results, with each arm's format and retrieval
+    split) ranked by `main` (compare.ranking: the metric, why, and each arm's per-question scores)."""
+    per_q = main.per_question
+    scores = {arm: sum(v) / len(v) if v else 0.0 for arm, v in per_q.items()}
+    # Arms that all score the same rank nothing (a lone arm ranks first if it scores at all).
+    ranked = len(set(scores.values())) > 1 or (len(scores) == 1 and max(scores.values()) > 0)
+    best = max(scores, key=lambda arm: (scores[arm], -list(scores).index(arm))) if ranked else None  # ties: simpler
+    versus = {arm: compare_with_best(per_q[best], per_q[arm], seed) for arm in scores if best and arm != best}
+    text = [main.rule, _axes_sentence(results, main, scores)]
+    text += [_ranking_sentence(main, best, scores, versus)] if ranked else [_unranked_sentence(main, scores)]
+    text += _retrieval_sentences(results)
+    text += _cost_sentences(results, scores, best) if best else []
     text += _training_sentences(results)
-    agrees = verdict = None
-    if advised is not None:
-        arm = advised.arm
-        agrees = arm == best or (arm in clear and not clear[arm])
-        verdict = "agrees" if agrees else "disagrees"
-        how = "it is the best arm" if arm == best else (
-            f"{_title(arm)} is within the noise of the best" if agrees else
-            f"{_title(best)} beats {_title(arm)} by {scores[best] - scores.get(arm, 0.0):.2f}")
-        text.append(f"The advisor recommended {advised.headline or advised.approach}; the evidence {verdict}: {how}.")
-    return Evidence(metric=metric, metric_label=metric_label, best_arm=best, scores=scores, clear_over=clear,
-                    advised_arm=advised.arm if advised else None, agrees=agrees, verdict=verdict or "no advice",
-                    paragraph=" ".join(text))
+    verdict, agrees, sentence = _advice(advised, scores, best, versus)
+    text += [sentence] if sentence else []
+    return Evidence(metric=main.metric, metric_label=main.label, metric_rule=main.rule, ranked=ranked, best_arm=best,
+                    scores=scores, versus_best=versus, clear_over={arm: c.clear for arm, c in versus.items()},
+                    advised_arm=advised.arm if advised else None, agrees=agrees, verdict=verdict,
+                    paragraph=" ".join(t for t in text if t))
+
+
+def _how_many(main: MainMetric, arm: str, scores: dict[str, float]) -> str:
+    """"answers 10 of 12 correctly", "passes execution accuracy on 3 of 42", "scores 0.41 on token F1"."""
+    n = len(main.per_question[arm])
+    if not main.binary:
+        return f"scores {scores[arm]:.2f} on {main.label}"
+    right = round(sum(main.per_question[arm]))
+    if main.metric == "answer_correct":
+        return f"answers {right} of {n} correctly"
+    if main.metric == "exact_match":
+        return f"matches the reference exactly on {right} of {n}"
+    return f"passes {main.label} on {right} of {n}"
+
+
+def _form(ratio: float | None) -> str:
+    """Where an arm's answers stand against the references' length (their median ratio)."""
+    if ratio is None:
+        return ""
+    if 1 / FORMAT_FACTOR <= ratio <= FORMAT_FACTOR:
+        return "in your format"
+    if ratio > FORMAT_FACTOR:
+        return f"in answers about {ratio:.0f}x longer than your references"
+    return f"in answers about {1 / ratio:.0f}x shorter than your references" if ratio else "with empty answers"
+
+
+def _axes_sentence(results, main: MainMetric, scores: dict[str, float]) -> str:
+    """Each arm on both axes: how many are right (the main metric) and the answers' form."""
+    top = max(scores.values())
+    clauses = []
+    for arm in scores:
+        m = results.arms.get(arm)
+        form = _form(m.format_match.length_ratio_median) if m is not None and m.format_match else ""
+        clause = f"{_title(arm)} {_how_many(main, arm, scores)}" + (f", {form}" if form else "")
+        learned_form = form == "in your format" and arm in FINETUNED_ARMS and scores[arm] <= top / 2
+        clauses.append(clause + (" (it learned the form, not the facts)" if learned_form else ""))
+    return f"On {results.eval_examples} held-out questions: " + "; ".join(clauses) + "."
+
+
+def _ranking_sentence(main: MainMetric, best: str, scores: dict[str, float],
+                      versus: dict[str, PairedComparison]) -> str:
+    parts = []
+    for arm, c in versus.items():
+        if c.difference == 0:
+            parts.append(f"level with {_title(arm)}")
+            continue
+        p = f", McNemar p = {c.mcnemar_p:.2g}" if c.mcnemar_p is not None else ""
+        how = ("beyond the noise" if c.clear else "within the noise" + (
+            f": about {c.questions_needed:,} questions would separate them" if c.questions_needed else ""))
+        parts.append(f"ahead of {_title(arm)} by {c.difference:.2f} (95% interval {c.ci_low:+.2f} to "
+                     f"{c.ci_high:+.2f}{p}; {how})")
+    return f"{_title(best)} ranks first on {main.label} ({scores[best]:.2f})" + (
+        ": " + "; ".join(parts) if parts else "") + "."
+
+
+def _unranked_sentence(main: MainMetric, scores: dict[str, float]) -> str:
+    value = next(iter(scores.values()), 0.0)
+    return (f"{main.label[0].upper()}{main.label[1:]} is {value:.2f} for every arm, so nothing could be ranked on "
+            "it: no arm is named best.")
+
+
+def _retrieval_sentences(results) -> list[str]:
+    """Whether the retriever or the model lost a retrieval arm's wrong answers (its retrieval split)."""
+    out = []
+    for arm, m in results.arms.items():
+        s = m.retrieval_split
+        if s is None:
+            continue
+        found = s.hit_correct + s.hit_wrong
+        total = found + s.miss_correct + s.miss_wrong
+        text = (f"For {_title(arm)}, the retriever found the answer's passage for {found} of {total} questions and "
+                f"the model answered {s.hit_correct} of those right")
+        if s.miss_correct:
+            text += f" ({s.miss_correct} more right without it)"
+        if s.hit_wrong > s.miss_wrong:
+            text += ": the model, not the retriever, lost most of the rest"
+        elif s.miss_wrong:
+            text += ": the retriever, not the model, lost most of the rest"
+        out.append(text + ".")
+    return out
+
+
+def _advice(advised: AdvisedArm | None, scores: dict[str, float], best: str | None,
+            versus: dict[str, PairedComparison]) -> tuple[str, bool | None, str]:
+    """(verdict, agrees, sentence) of the evidence against the advisor's recommendation."""
+    if advised is None:
+        return "no advice", None, ""
+    said = f"The advisor recommended {advised.headline or advised.approach}"
+    arm = advised.arm
+    if arm not in scores:
+        return "not run", None, f"{said}; its arm ({_title(arm)}) did not run, so the evidence cannot judge it."
+    if best is None:
+        return "undecided", None, f"{said}; the evidence cannot tell: nothing was ranked."
+    agrees = arm == best or not versus[arm].clear
+    verdict = "agrees" if agrees else "disagrees"
+    how = "it is the best arm" if arm == best else (
+        f"{_title(arm)} is within the noise of the best" if agrees else
+        f"{_title(best)} beats {_title(arm)} by {scores[best] - scores[arm]:.2f}")
+    return verdict, agrees, f"{said}; the evidence {verdict}: {how}."
 
 
 def _cost_sentences(results, scores: dict[str, float], best: str) -> list[str]:

@@ -142,14 +142,17 @@ def _record(question: str, target: str, system: str | None) -> dict:
 
 
 def training_target(spec: Any, reference: str) -> str:
-    """What the adapter learns to answer. With the sql-exec scorer a reference may list accepted
-    alternatives (sql-eval's `;`-separated queries and `{a,b}` column choices, which do not run as
-    written): train on the first minimal query, a real one."""
+    """What the adapter learns to answer (and a demonstration shows). With the sql-exec scorer a
+    reference may list accepted alternatives (sql-eval's `;`-separated queries and `{a,b}` column
+    choices, which do not run as written): the first minimal query, a real one. Otherwise the
+    first accepted answer a reference lists (compare.metrics.reference_aliases)."""
     if spec.scoring is not None and "sql-exec" in spec.scoring.names:
         from compare.scoring.sql_extract import reference_alternatives
 
         return (reference_alternatives(reference) or [reference])[0]
-    return reference
+    from compare.metrics import reference_aliases
+
+    return reference_aliases(reference)[0]
 
 
 def _tokenizer(model: str) -> Any:

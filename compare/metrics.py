@@ -1,13 +1,20 @@
 """Answer-quality, retrieval, latency and perplexity metrics of the comparison.
 
-Pure Python except `perplexity` (torch, imported inside). Every text metric works on the same
-normalised tokens, so exact match, token F1 and ROUGE-L agree on what a "word" is.
+Pure Python except `perplexity` (torch, imported inside). Exact match, token F1 and ROUGE-L work
+on the same SQuAD-normalised tokens, so they agree on what a "word" is; they measure how much an
+answer *looks like* the reference. `answer_correct` asks whether it *says* the reference: the
+reference's words, as a run, somewhere in the answer, with numbers and units read the way a
+person reads them ("36-month", "36 months", "36 month"; "eleven", "11"). `length_agreement`
+measures the form alone. A reference may list accepted answers (`reference_aliases`): every
+quality metric takes the best alias, as the SQuAD script takes the best of its ground truths.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -76,6 +83,94 @@ def rouge_l(prediction: str, reference: str, beta: float = 1.0) -> float:
     return (1 + beta**2) * precision * recall / (recall + beta**2 * precision)
 
 
+def reference_aliases(reference: str) -> list[str]:
+    """The accepted answers a reference cell lists: a JSON list of strings (`["36 months", "3 years"]`),
+    or `|`-separated (`36 months | 3 years`); else the reference itself. `||` (SQL's concatenation)
+    and empty parts do not split, so a reference that only contains a bar stays whole."""
+    text = reference.strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            listed = json.loads(text)
+        except json.JSONDecodeError:
+            listed = None
+        if isinstance(listed, list) and listed and all(isinstance(x, str) and x.strip() for x in listed):
+            return [x.strip() for x in listed]
+    if "|" in text and "||" not in text and "\n" not in text:
+        parts = [part.strip() for part in text.split("|")]
+        if all(parts) and len(parts) > 1:
+            return parts
+    return [reference]
+
+
+def best_over_aliases(metric, prediction: str, reference: str) -> float:
+    """`metric(prediction, alias)` for the alias that scores best (SQuAD's `metric_max_over_ground_truths`)."""
+    return max(metric(prediction, alias) for alias in reference_aliases(reference))
+
+
+# Numbers written as words, read as digits ("eleven ferries" says "11"); one word each, the ones a
+# short factual answer uses.
+_NUMBER_WORDS = {w: str(n) for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS |= {w: str(10 * n) for n, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)}
+_WORD = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")  # a number (decimal point kept) or a run of letters
+_THOUSANDS = re.compile(r"(?<=\d)[,\u2009\u202f](?=\d{3}\b)")  # 740,000 -> 740000
+
+
+def _singular(word: str) -> str:
+    """A unit's singular: months -> month, centuries -> century, inches -> inch, hours -> hour."""
+    if len(word) > 3 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith(("ches", "shes", "xes")):
+        return word[:-2]
+    if len(word) > 2 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def correctness_tokens(text: str) -> list[str]:
+    """Words as `answer_correct` compares them: case, accents' width forms, punctuation, hyphens and
+    articles gone, thousands separators dropped, number words as digits, and a unit after a number
+    in the singular. "The 36-month warranty" -> ["36", "month", "warranty"]."""
+    text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text).lower())
+    words = [_NUMBER_WORDS.get(w, w) for w in _WORD.findall(text) if w not in ("a", "an", "the")]
+    return [_singular(w) if i and words[i - 1][0].isdigit() else w for i, w in enumerate(words)]
+
+
+def _contains_run(tokens_: Sequence[str], run: Sequence[str]) -> bool:
+    n = len(run)
+    return any(list(tokens_[i:i + n]) == list(run) for i in range(len(tokens_) - n + 1))
+
+
+def answer_correct(prediction: str, reference: str) -> float:
+    """1.0 when the answer states an accepted reference: its words, normalised as
+    `correctness_tokens` does, appear as a run in the answer's ("The product team works in Lyon."
+    for "Lyon"; "a 36 month warranty" for "36 months"). Right for short factual references; long
+    free text is seldom repeated word for word (use a task scorer or ROUGE-L there)."""
+    answer = correctness_tokens(prediction)
+    for alias in reference_aliases(reference):
+        wanted = correctness_tokens(alias)
+        if wanted and _contains_run(answer, wanted):
+            return 1.0
+    return 0.0
+
+
+def length_agreement(prediction: str, reference: str) -> float:
+    """How closely the answer takes the reference's length, in [0, 1]: min/max of their token
+    counts (1.0 when equally long; a sentence six times the reference's length, 0.17). The form
+    alone: a wrong answer of the right length scores 1.0."""
+    pred, ref = len(tokens(prediction)), len(tokens(reference_aliases(reference)[0]))
+    if not pred or not ref:
+        return float(pred == ref)
+    return min(pred, ref) / max(pred, ref)
+
+
+def length_ratio(prediction: str, reference: str) -> float | None:
+    """Answer tokens over reference tokens (None for an empty reference)."""
+    ref = len(tokens(reference_aliases(reference)[0]))
+    return len(tokens(prediction)) / ref if ref else None
+
+
 def hit_at_k(retrieved: Sequence[str], relevant: Iterable[str], k: int) -> float:
     """1.0 when any of the first k retrieved ids is relevant, else 0.0."""
     wanted = set(relevant)
@@ -83,14 +178,11 @@ def hit_at_k(retrieved: Sequence[str], relevant: Iterable[str], k: int) -> float
 
 
 def contains_answer(passages: Sequence[str], reference: str, k: int) -> float:
-    """1.0 when one of the first k passages contains the normalised reference answer.
+    """1.0 when one of the first k passages states an accepted reference, by `answer_correct`'s rule.
 
     The hit definition when no document is marked relevant (the knowledge base is the
     training answers): retrieval "hit" if it brought back text holding the answer."""
-    ref = normalize_answer(reference)
-    if not ref:
-        return 0.0
-    return float(any(ref in normalize_answer(p) for p in list(passages)[:k]))
+    return float(any(answer_correct(p, reference) for p in list(passages)[:k]))
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -105,6 +197,11 @@ def percentile(values: Sequence[float], p: float) -> float:
     low = math.floor(rank)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The middle value (the mean of the two middle ones); None for an empty list."""
+    return percentile(values, 50) if values else None
 
 
 def mean(values: Sequence[float]) -> float:

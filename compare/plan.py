@@ -1,8 +1,9 @@
 """The comparison's stages, in one table: name, the file whose presence marks it finished, and
 the function that runs it.
 
-split -> index -> base -> rag -> train -> finetuned -> train_rag -> finetuned_rag -> forgetting -> score
--> costs -> results (train_rag: the hybrid's own adapter, compare.finetune_setup)
+split -> examples -> index -> base -> fewshot -> rag -> train -> finetuned -> train_rag -> finetuned_rag
+-> forgetting -> score -> costs -> results (examples: the prompting arms' demonstrations,
+compare.examples; train_rag: the hybrid's own adapter, compare.finetune_setup)
 
 Functions are named as "module:function" and imported when the stage runs, so reading the plan
 (the CLI, the pages, `runs list`) loads no model library. An answering stage is an arm: its
@@ -40,8 +41,10 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("split", "split.json", "compare.stages:split_stage"),
+    Stage("examples", "examples.json", "compare.examples:examples_stage"),
     Stage("index", "retrieval.json", "compare.stages:index_stage"),
     Stage("base", "answers/base.jsonl", "compare.answering:answer_stage"),
+    Stage("fewshot", "answers/fewshot.jsonl", "compare.answering:answer_stage"),
     Stage("rag", "answers/rag.jsonl", "compare.answering:answer_stage"),
     Stage("train", "train.json", "compare.training:train_stage"),
     Stage("finetuned", "answers/finetuned.jsonl", "compare.answering:answer_stage"),
@@ -58,6 +61,8 @@ BY_NAME: dict[str, Stage] = {s.name: s for s in STAGES}
 def planned_stages(spec: CompareSpec) -> list[str]:
     """The stages this spec needs, in order."""
     wanted = {"split", "costs", "results", *spec.arms}
+    if spec.needs_examples:
+        wanted.add("examples")
     if spec.needs_retrieval:
         wanted.add("index")
     if spec.needs_training:

@@ -120,3 +120,23 @@ class Forgettings(_Record):
     """forgetting.json: adapter name (train, train_rag) -> its Forgetting."""
 
     adapters: dict[str, Forgetting]
+
+
+class QuestionExamples(_Record):
+    id: int = Field(description="The held-out question (its position in split.json's eval).")
+    train_ids: list[int] = Field(description="Its demonstrations: positions in split.json's train, nearest first.")
+    similarity: list[float] = Field(description="Cosine similarity of each demonstration's question to it.")
+
+
+class Examples(_Record):
+    """examples.json: the demonstrations each held-out question gets (the fewshot arm, and the rag arm
+    with `prompting.rag_examples`)."""
+
+    k: int = Field(description="Demonstrations picked per question (the most any arm uses).")
+    embedder: str
+    skipped_same_question: int = Field(0, description="Training pairs passed over because their question is the "
+                                       "held-out question itself (after normalisation).")
+    questions: list[QuestionExamples]
+
+    def by_id(self) -> dict[int, QuestionExamples]:
+        return {q.id: q for q in self.questions}

@@ -12,10 +12,34 @@ from pydantic import BaseModel, ConfigDict, Field
 from compare.costs import ArmCost, BreakEven
 from compare.errors import CompareError
 from compare.evidence import Evidence
-from estimator.serving import ServingEstimate
+from compare.ranking import SCORER_LABELS
 from compare.scoring.results import DatabaseInfo, ScorerSummary
+from estimator.serving import ServingEstimate
 
 RESULTS_FILE = "results.json"
+
+
+class FormatMatch(BaseModel):
+    """How closely an arm's answers take the references' form, apart from whether they are right."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score: float = Field(description="Mean length agreement: min/max of answer and reference token counts, in [0, 1].")
+    exact_match: float = Field(description="Share of answers equal to the reference after SQuAD normalisation.")
+    length_ratio_median: float | None = Field(description="Median of answer tokens / reference tokens (1: as long).")
+
+
+class RetrievalSplit(BaseModel):
+    """A retrieval arm's held-out questions by whether the retriever found the answer's passage (a hit,
+    as hit@k defines it) and whether the answer was right: fix the retriever, or the model?"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hit_correct: int
+    hit_wrong: int
+    miss_correct: int
+    miss_wrong: int
+    correct_by: str = Field("answer_correct", description="The 0/1 metric that judged an answer right.")
 
 
 class ArmMetrics(BaseModel):
@@ -25,6 +49,9 @@ class ArmMetrics(BaseModel):
 
     arm: str
     questions: int = Field(ge=0)
+    answer_correct: float = Field(0.0, description="Share of answers that state the reference (compare.metrics."
+                                  "answer_correct): right, whatever the wording.")
+    format_match: FormatMatch | None = Field(None, description="How closely the answers take the references' form.")
     exact_match: float = Field(description="Share of answers equal to the reference after SQuAD normalisation.")
     token_f1: float = Field(description="Mean SQuAD token F1.")
     rouge_l: float = Field(description="Mean ROUGE-L F-measure (LCS of normalised tokens).")
@@ -39,6 +66,7 @@ class ArmMetrics(BaseModel):
     prompt_tokens_mean: float | None = Field(None, description="Mean prompt length in tokens (retrieved passages included).")
     hit_at_k: float | None = Field(None, description="Share of questions whose top-k passages hold the answer or its document.")
     k: int | None = None
+    retrieval_split: RetrievalSplit | None = Field(None, description="Retrieval hits against right answers.")
     perplexity_before: float | None = Field(None, description="Base model's perplexity on the general text (fine-tuned arms).")
     perplexity_after: float | None = Field(None, description="Fine-tuned model's perplexity on the same text.")
     cost_per_1k_queries_usd: float | None = None
@@ -127,10 +155,6 @@ class Results(BaseModel):
         """The first adapter's training (the plain fine-tune's, when there is one)."""
         return next(iter(self.trainings.values()), None)
 
-    def best_arm(self, metric: str = "token_f1") -> str | None:
-        scored = {name: getattr(m, metric) for name, m in self.arms.items() if getattr(m, metric) is not None}
-        return max(scored, key=scored.get) if scored else None
-
     def to_markdown(self) -> str:
         """The evidence, the metric table, then memory/time/cost: what `metrics.md` holds."""
         scorer_cols = "".join(f" {SCORER_LABELS.get(n, n)} |" for n in self.scorers)
@@ -141,9 +165,10 @@ class Results(BaseModel):
             f"greedy={self.generation.get('greedy')}, max_new_tokens={self.generation.get('max_new_tokens')}, k={self.k}.",
             "",
             *([self.evidence.paragraph, ""] if self.evidence else []),
-            f"| arm |{scorer_cols} exact match | token F1 | ROUGE-L | hit@k | latency p50 (s) | latency p95 (s) "
-            "| s / answer in batches | tokens/answer | ppl before -> after | $ / 1k queries |",
-            "|---|" + "---|" * (10 + len(self.scorers)),
+            f"| arm |{scorer_cols} correct | format match | length x ref | exact match | token F1 | ROUGE-L | hit@k "
+            "| latency p50 (s) | latency p95 (s) | s / answer in batches | tokens/answer | ppl before -> after "
+            "| $ / 1k queries |",
+            "|---|" + "---|" * (13 + len(self.scorers)),
         ]
         for name, m in self.arms.items():
             ppl = (
@@ -151,8 +176,10 @@ class Results(BaseModel):
                 if m.perplexity_before is not None and m.perplexity_after is not None else "-"
             )
             scored = "".join(f" {_opt(m.scores[n].mean) if n in m.scores else '-'} |" for n in self.scorers)
+            fm = m.format_match
             lines.append(
-                f"| {name} |{scored} {m.exact_match:.3f} | {m.token_f1:.3f} | {m.rouge_l:.3f} | {_opt(m.hit_at_k)} "
+                f"| {name} |{scored} {m.answer_correct:.3f} | {_opt(fm.score if fm else None)} "
+                f"| {_opt(fm.length_ratio_median if fm else None, '{:.1f}')} | {m.exact_match:.3f} | {m.token_f1:.3f} | {m.rouge_l:.3f} | {_opt(m.hit_at_k)} "
                 f"| {m.latency_p50_s:.3f} | {m.latency_p95_s:.3f} | {m.seconds_per_answer:.3f} "
                 f"| {m.generated_tokens_mean:.1f} | {ppl} | {_opt(m.cost_per_1k_queries_usd, '{:.4f}')} |"
             )
@@ -160,6 +187,12 @@ class Results(BaseModel):
         lines += ["", f"Latency: {basis}, on the machine that ran the comparison."] if basis else []
         if self.hit_definition:
             lines += ["", f"hit@k: {self.hit_definition}"]
+        lines += self._retrieval_split_lines()
+        lines += ["", "correct: the answer states the reference (or one it lists); format match: how closely the "
+                  "answers' length takes the references' (1 = as long); length x ref: median answer length over "
+                  "the reference's."]
+        if self.evidence and self.evidence.versus_best:
+            lines += self._versus_lines()
         lines += self._scorer_lines()
         for t in self.trainings.values():
             lines += self._training_lines(t)
@@ -167,6 +200,24 @@ class Results(BaseModel):
         if self.notes:
             lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
+
+    def _retrieval_split_lines(self) -> list[str]:
+        split = {a: m.retrieval_split for a, m in self.arms.items() if m.retrieval_split}
+        if not split:
+            return []
+        lines = ["", "Retrieval hits against right answers:", "", "| arm | hit, right | hit, wrong | miss, right "
+                 "| miss, wrong |", "|---|---:|---:|---:|---:|"]
+        return lines + [f"| {a} | {s.hit_correct} | {s.hit_wrong} | {s.miss_correct} | {s.miss_wrong} |"
+                        for a, s in split.items()]
+
+    def _versus_lines(self) -> list[str]:
+        ev = self.evidence
+        lines = ["", f"How sure: {ev.best_arm} against each arm on {ev.metric_label} (paired, same questions):", "",
+                 "| arm | difference | 95% interval | McNemar p | questions to separate |", "|---|---:|---|---:|---:|"]
+        for arm, c in ev.versus_best.items():
+            lines.append(f"| {arm} | {c.difference:+.3f} | {c.ci_low:+.3f} to {c.ci_high:+.3f} "
+                         f"| {_opt(c.mcnemar_p, '{:.3g}')} | {c.questions_needed if c.questions_needed else '-'} |")
+        return lines
 
     def _scorer_lines(self) -> list[str]:
         lines = []
@@ -230,16 +281,15 @@ def load_results(run_dir_or_file: str | Path) -> Results:
         raise CompareError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
 
 
-# Task-aware scorers' column labels (compare.scoring).
-SCORER_LABELS: dict[str, str] = {"json": "valid JSON", "sql-exec": "execution accuracy"}
-
-# Metrics shown as columns and charts, with their labels (page, report).
 def of_epochs(t: TrainingFigures) -> str:
     """` of the 84 its epochs take` when a step limit stopped the adapter earlier."""
     return f" of the {t.epoch_steps} its epochs take" if t.epoch_steps and t.steps < t.epoch_steps else ""
 
 
+# Metrics shown as columns and charts, with their labels (page, report).
 METRIC_LABELS: dict[str, str] = {
+    "answer_correct": "correct",
+    "format_match": "format match",
     "exact_match": "exact match",
     "token_f1": "token F1",
     "rouge_l": "ROUGE-L",
@@ -256,8 +306,15 @@ def metric_rows(results: Results) -> list[dict]:
     of METRIC_LABELS (None where it does not apply)."""
     return [{"arm": name,
              **{SCORER_LABELS.get(s, s): (m.scores[s].mean if s in m.scores else None) for s in results.scorers},
-             **{label: getattr(m, field) for field, label in METRIC_LABELS.items()}}
+             **{label: metric_value(m, field) for field, label in METRIC_LABELS.items()}}
             for name, m in results.arms.items()]
+
+
+def metric_value(m: ArmMetrics, field: str) -> float | None:
+    """An arm's figure for a METRIC_LABELS field (format match: its score)."""
+    if field == "format_match":
+        return m.format_match.score if m.format_match else None
+    return getattr(m, field)
 
 
 def read_side_by_side(run_dir: str | Path) -> list[dict]:

@@ -12,8 +12,11 @@ from compare.answering import latency_path, read_answers
 from compare.arms import uses_adapter, uses_retrieval
 from compare.evidence import summarize_evidence
 from compare.finetune_setup import adapter_for, adapters
+from compare.ranking import MainMetric, main_metric, text_scores
 from compare.records import AnswerRecord, EvalItem, Forgetting, Forgettings, LatencySample, Retrieval, Split, TrainRecord
-from compare.results import SCORER_LABELS, ArmMetrics, CostFigures, Results, TrainingEstimate, TrainingFigures
+from compare.results import (
+    ArmMetrics, CostFigures, FormatMatch, Results, RetrievalSplit, TrainingEstimate, TrainingFigures,
+)
 from compare.score_stage import Scores
 from runs import write_atomic
 
@@ -33,41 +36,57 @@ def arm_metrics(arm: str, eval_items: list[EvalItem], answers: dict[int, AnswerR
     """Means over the held-out questions; a missing answer counts as an empty one. Latency
     percentiles come from the single-request sample when there is one, else from the batches'
     wall times (what each user of a batch waited)."""
-    em, f1, rl, latencies, shares, batch_sizes, new_tokens, prompt_tokens = [], [], [], [], [], [], [], []
-    for row in eval_items:
-        got = answers.get(row.id)
-        text = got.answer if got else ""
-        em.append(metrics.exact_match(text, row.reference))
-        f1.append(metrics.token_f1(text, row.reference))
-        rl.append(metrics.rouge_l(text, row.reference))
-        if got:
-            latencies.append(got.latency_s)
-            shares.append(got.machine_seconds)
-            batch_sizes.append(got.batch_size)
-            new_tokens.append(got.new_tokens)
-            prompt_tokens.append(got.prompt_tokens)
+    scored = [text_scores(answers[row.id].answer if row.id in answers else "", row.reference) for row in eval_items]
+    got = [answers[row.id] for row in eval_items if row.id in answers]
+    latencies = [a.latency_s for a in got]
+    batch_sizes = [a.batch_size for a in got]
     single = bool(sample and sample.latencies_s)
     if single:
         latencies = sample.latencies_s
     hits = [q.hit for q in retrieval.questions] if retrieval and uses_retrieval(arm) else None
     ppl = forgetting if forgetting and uses_adapter(arm) else None
+    ratios = [r for row in eval_items
+              if (r := metrics.length_ratio(answers[row.id].answer if row.id in answers else "", row.reference)) is not None]
+
+    def mean_of(name: str) -> float:
+        return metrics.mean([s[name] for s in scored])
+
     return ArmMetrics(
-        arm=arm, questions=len(eval_items),
-        exact_match=metrics.mean(em), token_f1=metrics.mean(f1), rouge_l=metrics.mean(rl),
+        arm=arm, questions=len(eval_items), answer_correct=mean_of("answer_correct"),
+        format_match=FormatMatch(score=mean_of("length_agreement"), exact_match=mean_of("exact_match"),
+                                 length_ratio_median=metrics.median(ratios)),
+        exact_match=mean_of("exact_match"), token_f1=mean_of("token_f1"), rouge_l=mean_of("rouge_l"),
         latency_p50_s=metrics.percentile(latencies, 50) if latencies else 0.0,
         latency_p95_s=metrics.percentile(latencies, 95) if latencies else 0.0,
         latency_mean_s=metrics.mean(latencies),
         latency_basis=(f"single request, {len(latencies)} question(s) answered alone" if single
                        else f"wall time of batches of up to {max(batch_sizes, default=1)}"),
-        seconds_per_answer=metrics.mean(shares), answer_batch_size=max(batch_sizes, default=1),
-        generated_tokens=sum(new_tokens), generated_tokens_mean=metrics.mean(new_tokens),
-        prompt_tokens_mean=metrics.mean(prompt_tokens) if prompt_tokens else None,
+        seconds_per_answer=metrics.mean([a.machine_seconds for a in got]), answer_batch_size=max(batch_sizes, default=1),
+        generated_tokens=sum(a.new_tokens for a in got), generated_tokens_mean=metrics.mean([a.new_tokens for a in got]),
+        prompt_tokens_mean=metrics.mean([a.prompt_tokens for a in got]) if got else None,
         hit_at_k=metrics.mean(hits) if hits is not None else None,
         k=retrieval.k if hits is not None else None,
         perplexity_before=ppl.perplexity_before if ppl else None,
         perplexity_after=ppl.perplexity_after if ppl else None,
         cost_per_1k_queries_usd=cost_per_1k,
     )
+
+
+def retrieval_split(hits: list[float], right: list[float], correct_by: str) -> RetrievalSplit:
+    """Questions counted by (retrieval hit, right answer), paired by position."""
+    pairs = list(zip(hits, right))
+    return RetrievalSplit(hit_correct=sum(1 for h, r in pairs if h and r), hit_wrong=sum(1 for h, r in pairs if h and not r),
+                          miss_correct=sum(1 for h, r in pairs if not h and r),
+                          miss_wrong=sum(1 for h, r in pairs if not h and not r), correct_by=correct_by)
+
+
+def _right_answers(main: MainMetric, arm: str, eval_items: list[EvalItem], answers: dict[int, AnswerRecord]) -> tuple[list[float], str]:
+    """Per question, whether `arm` answered right: by the main metric when it is 0/1 and scored every
+    question, else by answer_correct."""
+    if main.binary and len(main.per_question[arm]) == len(eval_items):
+        return main.per_question[arm], main.metric
+    return [metrics.answer_correct(answers[row.id].answer if row.id in answers else "", row.reference)
+            for row in eval_items], "answer_correct"
 
 
 def _training_figures(name: str, train: TrainRecord, costs: CostFigures) -> TrainingFigures:
@@ -117,33 +136,15 @@ def results_stage(p: Pipeline) -> None:
         database=scores.database if scores else None,
         notes=_notes(list(trains.values())),
     )
-    metric, label, per_question, preface = _main_metric(split.eval, answers, scores)
-    results.evidence = summarize_evidence(results, per_question, metric, label, spec.advised, preface=preface)
+    main = main_metric(spec.primary_metric, split.eval, answers, scores)
+    for arm in arms if retrieval else ():
+        if uses_retrieval(arm):
+            right, by = _right_answers(main, arm, split.eval, answers[arm])
+            arms[arm].retrieval_split = retrieval_split([q.hit for q in retrieval.questions], right, by)
+    results.evidence = summarize_evidence(results, main, spec.advised, seed=spec.seed)
     _write_side_by_side(p, split.eval, answers, retrieval, scores)
     write_atomic(p.path("metrics.md"), results.to_markdown())
     write_atomic(p.path("results.json"), results.model_dump_json(indent=2))
-
-
-def _main_metric(eval_items: list[EvalItem], answers: dict[str, dict[int, AnswerRecord]],
-                 scores: Scores | None) -> tuple[str, str, dict[str, list[float]], str]:
-    """(metric, label, arm -> per-question scores, a preface) the evidence ranks by: the first
-    task-aware scorer when there is one (questions it excluded for every arm left out), else token
-    F1; token F1 too when the scorer gives every arm the same score on every question (0 for all:
-    it cannot rank them), and the preface says so."""
-    f1 = {arm: [metrics.token_f1(a[row.id].answer if row.id in a else "", row.reference) for row in eval_items]
-          for arm, a in answers.items()}
-    if not (scores and scores.scorers):
-        return "token_f1", "token F1", f1, ""
-    name = scores.scorers[0]
-    label = SCORER_LABELS.get(name, name)
-    verdicts = {arm: [a[name].score for a in r.per_answer] for arm, r in scores.arms.items()}
-    kept = [i for i in range(len(eval_items)) if all(v[i] is not None for v in verdicts.values())]
-    per_question = {arm: [v[i] for i in kept] for arm, v in verdicts.items()}
-    values = {x for v in per_question.values() for x in v}
-    if len(values) > 1:
-        return name, label, per_question, ""
-    same = f"{next(iter(values)):.2f}" if values else "undefined"
-    return "token_f1", "token F1", f1, f"{label[0].upper()}{label[1:]} is {same} for every arm on every question, so it ranks none: the arms are ranked by token F1."
 
 
 def _notes(trains: list[TrainRecord]) -> list[str]:
@@ -169,12 +170,8 @@ def _write_side_by_side(p: Pipeline, eval_items: list[EvalItem], answers: dict[s
         if row.relevant is not None:
             record["relevant"] = row.relevant
         record["answers"] = {arm: a[row.id].answer if row.id in a else "" for arm, a in answers.items()}
-        record["scores"] = {
-            arm: {"exact_match": metrics.exact_match(text, row.reference),
-                  "token_f1": round(metrics.token_f1(text, row.reference), 4),
-                  "rouge_l": round(metrics.rouge_l(text, row.reference), 4)}
-            for arm, text in record["answers"].items()
-        }
+        record["scores"] = {arm: {name: round(value, 4) for name, value in text_scores(text, row.reference).items()}
+                            for arm, text in record["answers"].items()}
         for arm, result in (scores.arms.items() if scores else ()):
             verdicts = result.per_answer[i]
             record["scores"][arm] |= {name: v.score for name, v in verdicts.items()}

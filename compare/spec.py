@@ -1,13 +1,15 @@
 """`CompareSpec`: everything one comparison run needs, saved as the run folder's `spec.json`.
 
-Four arms answer the same held-out questions with the same generation settings:
-`base` (the model prompted), `rag` (the model + retrieved passages), `finetuned` (a QLoRA or
-LoRA adapter trained on the training split) and `finetuned_rag` (the hybrid).
+Five arms answer the same held-out questions with the same generation settings:
+`base` (the model asked zero-shot), `fewshot` (prompted as a practitioner prompts: with the
+training pairs nearest each question as demonstrations), `rag` (the model + retrieved passages),
+`finetuned` (a QLoRA or LoRA adapter trained on the training split) and `finetuned_rag` (the
+hybrid).
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -16,16 +18,20 @@ from compare.scoring.spec import ScorerSpec
 from common.vocabulary import DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR
 from tuning.data.schemas import FieldMapping
 
-ArmName = Literal["base", "rag", "finetuned", "finetuned_rag"]
-ARMS: tuple[str, ...] = ("base", "rag", "finetuned", "finetuned_rag")
+ArmName = Literal["base", "fewshot", "rag", "finetuned", "finetuned_rag"]
+ARMS: tuple[str, ...] = get_args(ArmName)
 ARM_TITLES: dict[str, str] = {
-    "base": "Base model (prompting)",
+    "base": "Base model (zero-shot)",
+    "fewshot": "Few-shot prompting",
     "rag": "Base + RAG",
     "finetuned": "Fine-tuned",
     "finetuned_rag": "Fine-tuned + RAG (hybrid)",
 }
 TrainPrompts = Literal["separate", "bare", "retrieval", "mix"]
 RETRIEVAL_ARMS = frozenset({"rag", "finetuned_rag"})
+# Metrics the comparison computes for every arm that can rank the arms (besides a task scorer's name).
+TextMetric = Literal["answer_correct", "exact_match", "token_f1", "rouge_l"]
+TEXT_METRICS: tuple[str, ...] = get_args(TextMetric)
 FINETUNED_ARMS = frozenset({"finetuned", "finetuned_rag"})
 SCHEMA_VERSION = 1
 
@@ -67,6 +73,17 @@ class RagSettings(BaseModel):
         return self
 
 
+class PromptingSettings(BaseModel):
+    """Demonstrations: the training pairs whose questions are nearest each held-out question (by the
+    embedder retrieval uses), given as earlier chat turns, the nearest last; never the question itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fewshot_examples: int = Field(4, ge=1, le=64, description="Demonstrations the fewshot arm gets per question.")
+    rag_examples: int = Field(0, ge=0, le=64, description="Demonstrations the rag arm gets too, before its passages "
+                              "(0: none): the usual way to fix RAG's answer format without training.")
+
+
 # Steps per adapter on a CPU unless told otherwise: with SmolLM2-135M, 30 steps of retrieval prompts
 # took the hybrid from token F1 0.15 (RAG alone) to 0.90 on facts only the documents hold
 # (README, Compare: what the hybrid trains on), where 2 epochs of sql-eval would take 84 steps
@@ -100,7 +117,7 @@ class FinetuneSettings(BaseModel):
 
 
 # The advisor's approach -> the arm that puts it into practice.
-APPROACH_ARM: dict[str, ArmName] = {"prompting": "base", "rag": "rag", "lora": "finetuned", "qlora": "finetuned",
+APPROACH_ARM: dict[str, ArmName] = {"prompting": "fewshot", "rag": "rag", "lora": "finetuned", "qlora": "finetuned",
                                     "full_finetune": "finetuned"}
 
 
@@ -145,6 +162,7 @@ class CompareSpec(BaseModel):
     seed: int = Field(42, ge=0, description="Seed of the split, the training and sampling.")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     rag: RagSettings = Field(default_factory=RagSettings)
+    prompting: PromptingSettings = Field(default_factory=PromptingSettings)
     finetune: FinetuneSettings = Field(default_factory=FinetuneSettings)
     forgetting_text: Path | None = Field(
         None, description="General text for the forgetting check (perplexity before/after); built-in when unset."
@@ -152,6 +170,10 @@ class CompareSpec(BaseModel):
     scoring: ScorerSpec | None = Field(
         None, description="Task-aware scorers (json, sql-exec, python:MODULE:FUNCTION) next to exact match, token F1 "
         "and ROUGE-L; sql-exec loads the .sql dumps among the documents unless given a server URL.")
+    primary_metric: str | None = Field(
+        None, description="The metric the evidence ranks the arms by: answer_correct, exact_match, token_f1, rouge_l "
+        "or a scorer's name. Default: the first task scorer, else answer_correct when the references are short "
+        "(median 8 tokens or fewer), else token_f1.")
     gpu: str = Field("A100 80GB", min_length=1, description="GPU the costs are estimated at (catalog name).")
     concurrency: int = Field(8, ge=1, le=4096, description="Requests the serving estimate decodes together on that "
                              "GPU (continuous batching).")
@@ -190,6 +212,13 @@ class CompareSpec(BaseModel):
         self.arms = [a for a in ARMS if a in set(self.arms)]  # canonical order, no repeats
         return self
 
+    @model_validator(mode="after")
+    def _known_primary_metric(self) -> CompareSpec:
+        allowed = [*TEXT_METRICS, *(self.scoring.names if self.scoring else [])]
+        if self.primary_metric is not None and self.primary_metric not in allowed:
+            raise ValueError(f"primary_metric must be one of {', '.join(allowed)}, got {self.primary_metric!r}")
+        return self
+
     @property
     def needs_training(self) -> bool:
         return bool(FINETUNED_ARMS & set(self.arms))
@@ -197,6 +226,15 @@ class CompareSpec(BaseModel):
     @property
     def needs_retrieval(self) -> bool:
         return bool(RETRIEVAL_ARMS & set(self.arms))
+
+    @property
+    def needs_examples(self) -> bool:
+        """Whether some arm is given demonstrations (the examples stage picks them)."""
+        return "fewshot" in self.arms or ("rag" in self.arms and self.prompting.rag_examples > 0)
+
+    def examples_for(self, arm: str) -> int:
+        """Demonstrations `arm` gets per question."""
+        return {"fewshot": self.prompting.fewshot_examples, "rag": self.prompting.rag_examples}.get(arm, 0)
 
     @property
     def trains_on_retrieval(self) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compare.errors import CompareError
+from compare.finetune_setup import training_target
 from compare.metrics import contains_answer, hit_at_k, perplexity
 from compare.records import EvalItem, Forgetting, Forgettings, QuestionHits, Retrieval, Split, TrainItem, TrainRecord
 from runs import write_atomic
@@ -141,7 +142,7 @@ def _write_knowledge_base(p: Pipeline, train_rows: list[TrainItem]) -> Path:
     parts = []
     for row in train_rows:
         heading = " ".join(row.question.split())[:300] or "question"
-        parts.append(f"## {heading}\n\n{row.reference.strip()}\n")
+        parts.append(f"## {heading}\n\n{training_target(p.spec, row.reference).strip()}\n")
     return write_atomic(p.path(KNOWLEDGE_BASE), "\n".join(parts))
 
 

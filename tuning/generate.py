@@ -27,12 +27,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_BATCH_SIZE = 8
+# A prompt is the user's turn, or a conversation ending with the user's turn (earlier user and
+# assistant turns: demonstrations, for few-shot prompting). The system prompt is given apart.
+Prompt = str | list[dict[str, str]]
 
 
 class Generation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str
+    prompt: Prompt
     text: str = Field(description="The answer, special tokens removed.")
     prompt_tokens: int = Field(ge=0, description="Tokens of this prompt (its padding not counted).")
     completion_tokens: int = Field(ge=0, description="New tokens of this answer, up to and with its eos.")
@@ -90,11 +93,23 @@ def load_for_inference(model_or_run_dir: Any, *, device: str = "auto", dtype: st
     return model.eval(), tokenizer
 
 
-def _prompt_text(tokenizer: Any, prompt: str, system: str | None, use_chat_template: bool) -> str:
+def _turns(prompt: Prompt) -> list[dict[str, str]]:
+    return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
+
+
+def prompt_text(tokenizer: Any, prompt: Prompt, system: str | None = None, use_chat_template: bool = True) -> str:
+    """The text the model reads: the chat template over the system prompt and the turns, or without
+    a template the turns' contents one after the other."""
     if not (use_chat_template and getattr(tokenizer, "chat_template", None)):
-        return prompt
-    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+        return prompt if isinstance(prompt, str) else "\n\n".join(turn["content"] for turn in prompt)
+    messages = ([{"role": "system", "content": system}] if system else []) + _turns(prompt)
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def prompt_tokens(tokenizer: Any, prompt: Prompt, system: str | None = None) -> int:
+    """Tokens the model reads for `prompt`, exactly as `generate_answers` encodes it."""
+    special = not getattr(tokenizer, "chat_template", None)
+    return len(tokenizer(prompt_text(tokenizer, prompt, system), add_special_tokens=special)["input_ids"])
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
@@ -119,7 +134,7 @@ def _batches(lengths: list[int], batch_size: int) -> list[list[int]]:
 
 def generate_answers(
     model_or_run_dir: Any,
-    prompts: list[str],
+    prompts: list[Prompt],
     max_new_tokens: int = 128,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -135,7 +150,7 @@ def generate_answers(
 
     model, tokenizer = load_for_inference(model_or_run_dir, device=device, dtype=dtype)
     tokenizer.padding_side = "left"  # decoder-only batches pad on the left so answers start aligned
-    texts = [_prompt_text(tokenizer, p, system, use_chat_template) for p in prompts]
+    texts = [prompt_text(tokenizer, p, system, use_chat_template) for p in prompts]
     special = not use_chat_template  # the chat template already holds the special tokens
     lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=special)["input_ids"]]
     sampling = {"do_sample": False} if greedy else {"do_sample": True, "temperature": temperature}

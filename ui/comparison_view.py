@@ -34,8 +34,12 @@ def show_results(run_dir: Path) -> None:
     table = pd.DataFrame(metric_rows(results))
     table["arm"] = table["arm"].map(lambda a: ARM_TITLES.get(a, a))
     st.dataframe(table.set_index("arm").dropna(axis=1, how="all"), width="stretch")
+    st.caption("Correct: the answer states the reference (or one it lists). Format match: how closely the answers' "
+               "length takes the references' (1 = as long), apart from whether they are right.")
     if results.hit_definition:
         st.caption(f"hit@k: {results.hit_definition}")
+    _retrieval_splits(results)
+    _how_sure(results)
     for name in results.scorers:
         counts = ", ".join(f"{ARM_TITLES.get(a, a)}: {m.scores[name].errors} errors, {m.scores[name].timeouts} "
                            f"timeouts" for a, m in results.arms.items() if name in m.scores)
@@ -48,6 +52,36 @@ def show_results(run_dir: Path) -> None:
     d1.download_button("results.json", results.model_dump_json(indent=2), "results.json", "application/json",
                        key="cmp_results_download")
     d2.download_button("metrics.md", results.to_markdown(), "metrics.md", "text/markdown", key="cmp_metrics_download")
+
+
+def _retrieval_splits(results: Results) -> None:
+    """Each retrieval arm's 2x2: did the retriever find the passage, was the answer right."""
+    import pandas as pd
+
+    split = {a: m.retrieval_split for a, m in results.arms.items() if m.retrieval_split}
+    if not split:
+        return
+    st.markdown("**Retrieval hits against right answers**: fix the retriever, or the model?")
+    for col, (arm, s) in zip(st.columns(len(split)), split.items()):
+        col.caption(ARM_TITLES.get(arm, arm))
+        col.dataframe(pd.DataFrame({"answer right": [s.hit_correct, s.miss_correct],
+                                    "answer wrong": [s.hit_wrong, s.miss_wrong]},
+                                   index=["passage found", "passage missed"]), key=f"cmp_split_{arm}")
+
+
+def _how_sure(results: Results) -> None:
+    """The best arm against each other arm: paired difference, interval, McNemar, questions needed."""
+    import pandas as pd
+
+    ev = results.evidence
+    if ev is None or not ev.versus_best:
+        return
+    st.markdown(f"**How sure**: {ARM_TITLES.get(ev.best_arm, ev.best_arm)} against each arm on {ev.metric_label}, "
+                "paired over the same questions (95% bootstrap interval of the difference).")
+    st.dataframe(pd.DataFrame([
+        {"arm": ARM_TITLES.get(a, a), "difference": c.difference, "interval from": c.ci_low, "interval to": c.ci_high,
+         "McNemar p": c.mcnemar_p, "beyond the noise": c.clear, "questions to separate": c.questions_needed}
+        for a, c in ev.versus_best.items()]).dropna(axis=1, how="all"), hide_index=True, key="cmp_how_sure")
 
 
 def _training_and_costs(results: Results) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from compare.costs import arm_cost, break_evens, usd_for_seconds
 from compare.evidence import summarize_evidence
+from compare.ranking import MainMetric
 from compare.records import AnswerRecord, EvalItem, QuestionHits, Retrieval
 from compare.results import RESULTS_FILE, CostFigures, Results, answers_key
 from compare.results_stage import arm_metrics
@@ -21,9 +22,9 @@ EVAL = [EvalItem(id=i, question=f"name of user {i}?", reference=REFERENCE.format
         for i in range(N)]
 # Per arm: how many of the ten queries return the reference's rows (execution accuracy), the
 # mean latency per query (s) and the one-off work (s) the arm needs.
-RIGHT = {"base": 0, "rag": 5, "finetuned": 6, "finetuned_rag": 10}
-LATENCY_S = {"base": 0.2, "rag": 0.5, "finetuned": 0.2, "finetuned_rag": 0.5}
-FIXED_S = {"base": {}, "rag": {"index": 36.0}, "finetuned": {"train": 3600.0},
+RIGHT = {"base": 0, "fewshot": 2, "rag": 5, "finetuned": 6, "finetuned_rag": 10}
+LATENCY_S = {"base": 0.2, "fewshot": 0.3, "rag": 0.5, "finetuned": 0.2, "finetuned_rag": 0.5}
+FIXED_S = {"base": {}, "fewshot": {}, "rag": {"index": 36.0}, "finetuned": {"train": 3600.0},
            "finetuned_rag": {"index": 36.0, "train": 3600.0}}
 USD_PER_HOUR = 2.0
 ADVISED = AdvisedArm(approach="lora", combine_with=["rag"], headline="LoRA fine-tuning + RAG for the facts")
@@ -60,9 +61,10 @@ def comparison_results(run_dir: Path, arms: tuple[str, ...] = ("finetuned_rag", 
                           arms=costs, break_even=break_evens(list(costs.values()))),
     )
     if evidence:
-        per_question = {a: [s.score for s in _scores(a)] for a in ("base", "rag", "finetuned", "finetuned_rag")
-                        if a in arms}
-        results.evidence = summarize_evidence(results, per_question, "sql-exec", "execution accuracy", ADVISED)
+        per_question = {a: [s.score for s in _scores(a)] for a in ARMS if a in arms}
+        main = MainMetric(metric="sql-exec", label="execution accuracy", rule="The arms are ranked by execution "
+                          "accuracy, your task scorer.", binary=True, per_question=per_question)
+        results.evidence = summarize_evidence(results, main, ADVISED)
     return results
 
 

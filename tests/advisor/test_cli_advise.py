@@ -45,7 +45,7 @@ def test_report_format_from_extension_and_comparison(answers_file, tmp_path):
     out = tmp_path / "r.md"
     assert main(["report", "--answers", str(answers_file), "-o", str(out), "--comparison", str(run)]) == 0
     md = out.read_text()
-    assert "## Comparison results" in md and "scores best on execution accuracy" in md
+    assert "## Comparison results" in md and "ranks first on execution accuracy" in md
     assert "| Fine-tuned + RAG (hybrid) | 1.000 |" in md
 
 

@@ -43,19 +43,23 @@ def test_markdown_section_has_the_paragraph_first_then_the_table_and_the_costs(a
     section = _section(md, "## Comparison results", "## Your answers")
     first = section.split("\n\n")[1]
     assert first == results.evidence.paragraph
-    assert "Fine-tuned + RAG (hybrid) scores best on execution accuracy: 1.00" in first
+    assert "Fine-tuned + RAG (hybrid) ranks first on execution accuracy (1.00)" in first
     assert "the evidence agrees" in first
     # Markdown embeds no picture: it says where the picture is.
     assert ("_execution accuracy against serving cost per 1k queries: the picture is in the HTML and PDF "
             "versions of this report (run 20250101-120000-compare)._") in section
     assert "](" not in section and "<img" not in section
-    assert "| arm | execution accuracy | exact match | token F1 | ROUGE-L | hit@k | latency p50 here (s) |" in section
+    assert "| arm | execution accuracy | correct | format match | exact match | token F1 | ROUGE-L | hit@k |" in section
     # The arms in their logical order with their titles, though results.arms starts with the hybrid.
     assert next(iter(results.arms)) == "finetuned_rag"
     assert _in_order(section, [f"| {t} |" for t in TITLES])
-    assert "| Base + RAG | 0.500 | 0.500 | 0.625 | 0.625 | 0.800 |" in section
+    # correct 5/10; format: 5 answers as long as the reference, 5 "SELECT *" at 1/7 of its 7 tokens
+    assert "| Base + RAG | 0.500 | 0.500 | 0.571 | 0.500 | 0.625 | 0.625 | 0.800 |" in section
+    # 5 wins, 0 losses of 10: the bootstrap interval is above 0 but McNemar's p = 2/2^5 is not below 0.05
+    assert ("ahead of Base + RAG by 0.50 (95% interval +0.20 to +0.80, McNemar p = 0.062; within the noise: "
+            "about 14 questions would separate them)") in first
     assert "| Fine-tuned | 0.600 |" in section and "| 0.700 | - |" in section  # no retrieval: no hit@k
-    assert "Base model (prompting): 1 error" in section
+    assert "Base model (zero-shot): 1 error" in section
     # Costs per 1k queries at the run's GPU: 0.5 s a query at $2/h = $0.2778 per 1k; one-off 36 s + 1 h.
     assert "Serving cost at A100 80GB ($2.00/h)." in section
     assert "| Fine-tuned + RAG (hybrid) | $0.2778 | $2.02 |" in section
@@ -65,7 +69,7 @@ def test_markdown_section_has_the_paragraph_first_then_the_table_and_the_costs(a
 
 def test_metric_table_has_every_arm_in_order_and_the_scorer_column(results):
     table = metric_table(results)
-    assert table.headers[:3] == ["arm", "execution accuracy", "exact match"]
+    assert table.headers[:4] == ["arm", "execution accuracy", "correct", "format match"]
     assert [r[0] for r in table.rows] == TITLES
     assert [r[1] for r in table.rows] == ["0.000", "0.500", "0.600", "1.000"]
     assert "$ / 1k queries" not in table.headers  # the costs have their own table
@@ -93,8 +97,8 @@ def test_pdf_section_has_the_paragraph_the_picture_and_the_table(advice, results
     text = " ".join(" ".join(p.extract_text() for p in pages).split())
     section = _section(text, "Comparison results", "Your answers")
     assert section.startswith("Comparison results " + results.evidence.paragraph)
-    assert "arm execution accuracy exact match token F1" in section
-    assert _in_order(section, ["Base model (prompting) 0.000", "Base + RAG 0.500", "Fine-tuned 0.600",
+    assert "arm execution accuracy correct format match exact match token F1" in section
+    assert _in_order(section, ["Base model (zero-shot) 0.000", "Base + RAG 0.500", "Fine-tuned 0.600",
                                "Fine-tuned + RAG (hybrid) 1.000"])
     assert "Serving cost at A100 80GB" in section and "Fine-tuned + RAG (hybrid) $0.2778 $2.02" in section
     # The memory chart and the quality-against-cost picture: two images.

@@ -135,13 +135,13 @@ def test_the_report_carries_the_comparison_launched_from_these_answers(at, downl
     assert picker.value == str(mine) and not picker.disabled  # offered by default
     assert picker.options == ["none", "20250101-100000-compare (SmolLM2-135M-Instruct), from these answers",
                               "20250101-110000-compare (SmolLM2-135M-Instruct)"]
-    assert any("Fine-tuned + RAG (hybrid) scores best" in c.value for c in at.caption)
+    assert any("Fine-tuned + RAG (hybrid) ranks first" in c.value for c in at.caption)
     md = downloads["ftadvisor-report.md"]().decode()
     assert "## Comparison results" in md and "run 20250101-100000-compare" in md
 
     picker.set_value(str(other)).run()  # another completed run, chosen from the list
     assert not at.exception
-    assert any("Base + RAG scores best" in c.value for c in at.caption)
+    assert any("Base + RAG ranks first" in c.value for c in at.caption)
     assert "run 20250101-110000-compare" in downloads["ftadvisor-report.md"]().decode()
     html = downloads["ftadvisor-report.html"]().decode()
     assert html.count("<svg") == 2  # the memory chart and the quality-against-cost picture

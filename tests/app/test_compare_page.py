@@ -72,7 +72,7 @@ def test_launch_from_the_page_and_see_the_results(pages_may_read, page, tiny_mod
                             for i in range(10)))
     page.text_input(key="cmp_data_path").set_value(str(data))
     page.text_input(key="cmp_model").set_value(str(tiny_model_dir))
-    page.multiselect(key="cmp_arms").set_value(["base"])  # no index, no training: a quick real run
+    page.multiselect(key="cmp_arms").set_value(["base", "fewshot"])  # no index, no training: a quick real run
     page.number_input(key="cmp_eval_count").set_value(2)
     page.number_input(key="cmp_gen_max_new_tokens").set_value(4)
     page.run()
@@ -86,11 +86,12 @@ def test_launch_from_the_page_and_see_the_results(pages_may_read, page, tiny_mod
     assert not page.exception and not page.error
     tables = [df.value for df in page.dataframe]
     metric_table = next(t for t in tables if "exact match" in t.columns)
-    assert list(metric_table.index) == ["Base model (prompting)"]  # arms by their titles
-    assert any("scores best on token F1" in i.value for i in page.info)  # the evidence, first
+    assert list(metric_table.index) == ["Base model (zero-shot)", "Few-shot prompting"]  # arms by their titles
+    assert "correct" in metric_table.columns and "format match" in metric_table.columns
+    assert any(i.value.startswith("The arms are ranked by correct answers") for i in page.info)  # the evidence, first
     assert page.get("image")  # the quality-against-cost picture
     side_by_side = next(t for t in tables if "reference" in t.columns)
-    assert len(side_by_side) == 2 and "Base model (prompting)" in side_by_side.columns
+    assert len(side_by_side) == 2 and "Few-shot prompting" in side_by_side.columns
     assert any("Comparison runs" in s.value for s in page.subheader)
 
 

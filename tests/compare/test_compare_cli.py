@@ -33,7 +33,7 @@ def test_defaults_follow_the_spec(qa_file, tmp_path):
     from cli.compare import spec_from_args
 
     spec = spec_from_args(_args("--data", str(qa_file), "--model", "m", "--output", str(tmp_path / "r")))
-    assert spec.finetune.method == "auto" and spec.arms == ["base", "rag", "finetuned", "finetuned_rag"]
+    assert spec.finetune.method == "auto" and spec.arms == ["base", "fewshot", "rag", "finetuned", "finetuned_rag"]
     assert spec.generation.greedy and spec.docs == []
 
 

@@ -20,7 +20,8 @@ def _spec(tmp_path, **kw):
 def test_defaults(tmp_path):
     spec = _spec(tmp_path)
     assert spec.kind == "compare" and spec.schema_version == 1
-    assert spec.arms == ["base", "rag", "finetuned", "finetuned_rag"]
+    assert spec.arms == ["base", "fewshot", "rag", "finetuned", "finetuned_rag"]
+    assert (spec.prompting.fewshot_examples, spec.prompting.rag_examples, spec.primary_metric) == (4, 0, None)
     assert spec.finetune.method == "auto" and spec.generation.greedy and spec.rag.k == 3
     assert (spec.generation.batch_size, spec.finetune.train_prompts) == (8, "separate")
     assert spec.data.is_absolute() and spec.output.is_absolute()
@@ -39,6 +40,8 @@ def test_arms_are_deduplicated_in_canonical_order(tmp_path):
     ("rag", {"chunk_size": 200, "chunk_overlap": 100}, "rag"),
     ("generation", {"max_new_tokens": 0}, "generation.max_new_tokens"),
     ("surprise", 1, "surprise"),
+    ("prompting", {"fewshot_examples": 0}, "prompting.fewshot_examples"),
+    ("primary_metric", "bleu", ""),  # not a metric the run computes
 ])
 def test_invalid_values_name_the_field(tmp_path, field, value, where):
     with pytest.raises(ValidationError) as info:
@@ -50,12 +53,26 @@ def test_invalid_values_name_the_field(tmp_path, field, value, where):
     (["base"], ["split", "base", "costs", "results"]),
     (["rag"], ["split", "index", "rag", "costs", "results"]),
     (["finetuned"], ["split", "train", "finetuned", "forgetting", "costs", "results"]),
-    (None, ["split", "index", "base", "rag", "train", "finetuned", "train_rag", "finetuned_rag", "forgetting", "costs",
-            "results"]),
+    (["fewshot"], ["split", "examples", "fewshot", "costs", "results"]),
+    (None, ["split", "examples", "index", "base", "fewshot", "rag", "train", "finetuned", "train_rag", "finetuned_rag",
+            "forgetting", "costs", "results"]),
 ])
 def test_stages_follow_the_arms(tmp_path, arms, stages):
     spec = _spec(tmp_path, **({"arms": arms} if arms else {}))
     assert planned_stages(spec) == stages
+
+
+def test_the_rag_arm_gets_demonstrations_only_when_asked(tmp_path):
+    assert planned_stages(_spec(tmp_path, arms=["rag"], prompting={"rag_examples": 4}))[:2] == ["split", "examples"]
+    spec = _spec(tmp_path, prompting={"rag_examples": 2})
+    assert (spec.examples_for("fewshot"), spec.examples_for("rag"), spec.examples_for("base")) == (4, 2, 0)
+
+
+def test_the_primary_metric_is_a_metric_of_the_run(tmp_path):
+    assert _spec(tmp_path, primary_metric="rouge_l").primary_metric == "rouge_l"
+    with pytest.raises(ValidationError, match="primary_metric must be one of answer_correct, exact_match, token_f1, "
+                       "rouge_l, got 'json'"):
+        _spec(tmp_path, primary_metric="json")  # a scorer the run does not use
 
 
 def test_json_round_trip(tmp_path):

@@ -90,3 +90,57 @@ def test_perplexity_from_nll():
     assert metrics.perplexity_from_nll(10 * math.log(4), 10) == pytest.approx(4.0)
     with pytest.raises(ValueError):
         metrics.perplexity_from_nll(1.0, 0)
+
+
+@pytest.mark.parametrize("answer, reference", [
+    ("The product team of the Nimbus works in the city of Lyon.", "Lyon"),
+    ("It comes with a 36 month warranty.", "36 months"),  # singular unit
+    ("A 24-month subscription.", "24 months"),  # hyphenated
+    ("The Harbor Line has 11 ferries.", "eleven"),  # number words as digits
+    ("Eleven ferries.", "11"),
+    ("The Grand Library of Velmora holds 740,000 volumes.", "740000 volumes"),  # thousands separator
+    ("Its flagship is the Sea Lantern.", "the Sea Lantern"),  # articles
+    ("Three years.", "36 months | 3 years"),  # an accepted alias
+    ("3 years", '["36 months", "3 years"]'),
+    ("ODILE BRANNOCK founded it", "Odile Brannock"),
+])
+def test_answer_correct_accepts_the_reference_stated_in_other_words(answer, reference):
+    assert metrics.answer_correct(answer, reference) == 1.0
+
+
+@pytest.mark.parametrize("answer, reference", [
+    ("12 hours", "8 hours"),  # shares "hours", says the wrong number
+    ("Barcelona", "Lyon"),
+    ("1.5 km", "15 km"),  # the decimal point is kept
+    ("The Sea", "the Sea Lantern"),  # part of the reference is not the reference
+    ("Lyonnais cuisine", "Lyon"),  # whole words only
+    ("", "Lyon"),
+])
+def test_answer_correct_refuses_a_wrong_or_partial_answer(answer, reference):
+    assert metrics.answer_correct(answer, reference) == 0.0
+
+
+def test_reference_aliases():
+    assert metrics.reference_aliases('["a", "b c"]') == ["a", "b c"]
+    assert metrics.reference_aliases("36 months | 3 years") == ["36 months", "3 years"]
+    assert metrics.reference_aliases("SELECT a || b FROM t") == ["SELECT a || b FROM t"]  # SQL's || stays whole
+    assert metrics.reference_aliases("a |") == ["a |"]  # an empty part: not a list
+    assert metrics.reference_aliases("[not json") == ["[not json"]
+
+
+def test_text_metrics_take_the_best_alias_as_squad_does():
+    assert metrics.best_over_aliases(metrics.exact_match, "3 years", "36 months|3 years") == 1.0
+    assert metrics.best_over_aliases(metrics.token_f1, "36 months", "36 months|3 years") == 1.0
+
+
+def test_length_agreement_is_the_form_alone():
+    assert metrics.length_agreement("Barcelona", "Lyon") == 1.0  # wrong, but in the form
+    # 6 tokens after normalisation against 1: 1/6
+    assert metrics.length_agreement("The team works in the city of Lyon.", "Lyon") == pytest.approx(1 / 6)
+    assert metrics.length_ratio("The team works in the city of Lyon.", "Lyon") == 6.0
+    assert metrics.length_agreement("", "") == 1.0 and metrics.length_ratio("x", "") is None
+
+
+def test_a_passage_holds_the_answer_by_the_same_rule():
+    assert metrics.contains_answer(["The warranty runs 36 months."], "36-month", k=1) == 1.0
+    assert metrics.contains_answer(["The warranty runs 36 months."], "24 months", k=1) == 0.0

@@ -135,7 +135,7 @@ def test_training_memory_time_and_costs(cancelled_then_resumed):
     assert c.arms["finetuned"].fixed_usd == pytest.approx(c.training_estimates["train"].cost_usd)
     assert c.arms["finetuned_rag"].fixed_usd == pytest.approx(c.arms["rag"].fixed_usd
                                                               + c.training_estimates["train_rag"].cost_usd)
-    assert len(c.break_even) == 6
+    assert len(c.break_even) == 10  # every pair of the five arms
     from estimator.serving import ServingRequest, serving_estimate
 
     run_dir = cancelled_then_resumed["run_dir"]
@@ -147,10 +147,23 @@ def test_training_memory_time_and_costs(cancelled_then_resumed):
             output_tokens=sum(r["new_tokens"] for r in rows) / len(rows)))
         assert c.arms[arm].per_1k_queries_usd == pytest.approx(est.usd_per_1k_queries)
     assert c.arms["rag"].prompt_tokens > c.arms["base"].prompt_tokens  # the passages are retrieval's real cost
+    assert c.arms["fewshot"].prompt_tokens > c.arms["base"].prompt_tokens  # and the demonstrations few-shot's
+
+
+def test_the_fewshot_arm_gets_the_nearest_training_pairs_never_its_own_question(cancelled_then_resumed):
+    run_dir = cancelled_then_resumed["run_dir"]
+    split = json.loads((run_dir / "split.json").read_text())
+    examples = json.loads((run_dir / "examples.json").read_text())
+    assert examples["k"] == 4 and len(examples["questions"]) == len(split["eval"])
+    for picked in examples["questions"]:
+        question = split["eval"][picked["id"]]["question"]
+        demos = [split["train"][i]["question"] for i in picked["train_ids"]]
+        assert len(demos) == 4 and question not in demos
+        assert picked["similarity"] == sorted(picked["similarity"], reverse=True)  # nearest first
 
 
 def test_metrics_md_has_the_table(cancelled_then_resumed):
     text = (cancelled_then_resumed["run_dir"] / "metrics.md").read_text()
-    assert "| arm | exact match | token F1 | ROUGE-L |" in text
+    assert "| arm | correct | format match | length x ref | exact match | token F1 | ROUGE-L |" in text
     for arm in ARMS:
         assert f"| {arm} |" in text

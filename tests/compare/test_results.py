@@ -30,12 +30,30 @@ def test_arm_metrics_from_known_answers():
     retrieval = _retrieval(1.0, 0.0)
     m = arm_metrics("rag", EVAL, _answers("paris.", "a red bike"), retrieval, None, 0.5)
     assert m.exact_match == 0.5  # "paris." == "Paris" after normalisation; the second is not equal
+    assert m.answer_correct == 0.5  # "paris." states Paris; "a red bike" is not "the red car"
+    # both answers as long as their references: [paris] / [paris], [red, bike] / [red, car]
+    assert (m.format_match.score, m.format_match.exact_match, m.format_match.length_ratio_median) == (1.0, 0.5, 1.0)
     # token F1: 1.0 and [red, bike] vs [red, car] -> 0.5; mean 0.75. ROUGE-L the same here.
     assert m.token_f1 == pytest.approx(0.75) and m.rouge_l == pytest.approx(0.75)
     assert m.hit_at_k == 0.5 and m.k == 3
     assert m.latency_p50_s == pytest.approx(0.2) and m.latency_p95_s == pytest.approx(0.29)
     assert m.generated_tokens == 8 and m.cost_per_1k_queries_usd == 0.5
     assert m.perplexity_before is None
+
+
+def test_a_long_right_answer_is_correct_but_out_of_form():
+    m = arm_metrics("base", EVAL, _answers("The capital is Paris, of course.", "It is the red car."), None, None, None)
+    assert m.answer_correct == 1.0 and m.exact_match == 0.0
+    # [capital, is, paris, of, course] / [paris] = 5; [it, is, red, car] / [red, car] = 2: median 3.5
+    assert m.format_match.length_ratio_median == 3.5
+    assert m.format_match.score == pytest.approx((1 / 5 + 2 / 4) / 2)
+
+
+def test_the_retrieval_split_counts_hits_against_right_answers():
+    from compare.results_stage import retrieval_split
+
+    split = retrieval_split([1, 1, 0, 1, 0], [1, 0, 1, 1, 0], "answer_correct")
+    assert (split.hit_correct, split.hit_wrong, split.miss_correct, split.miss_wrong) == (2, 1, 1, 1)
 
 
 def test_missing_answers_score_zero_and_no_retrieval_for_base():
@@ -63,8 +81,9 @@ def _results(tmp_path) -> Results:
 def test_markdown_table_and_rows(tmp_path):
     results = _results(tmp_path)
     md = results.to_markdown()
-    assert "| base | 0.500 | 0.750 |" in md  # EM 1/2; F1 (1 + 0.5) / 2
-    assert "Fine-tuned becomes cheaper than Base model (prompting) after 360 queries" in md  # $0.02 fixed / $5.6e-5 saved per query
+    # correct 1/2 ("red bus" is not "the red car"), format match 1, length ratio 1, EM 1/2, F1 (1 + 0.5) / 2
+    assert "| base | 0.500 | 1.000 | 1.0 | 0.500 | 0.750 |" in md
+    assert "Fine-tuned becomes cheaper than Base model (zero-shot) after 360 queries" in md  # $0.02 fixed / $5.6e-5 saved per query
     rows = metric_rows(results)
     assert [r["arm"] for r in rows] == ["base", "finetuned"] and rows[0]["exact match"] == 0.5
 

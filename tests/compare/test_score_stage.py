@@ -69,7 +69,7 @@ def test_execution_accuracy_per_arm_and_per_answer(scored_run):
     assert "execution accuracy" in table and "private PostgreSQL" in table
 
 
-def test_a_scorer_that_gives_every_arm_zero_ranks_nothing_and_token_f1_decides(scored_run):
+def test_a_scorer_that_gives_every_arm_zero_ranks_nothing_and_names_no_winner(scored_run):
     # sql-eval with a 135M model: execution accuracy 0.00 for every arm, so it cannot say which is best.
     p = scored_run
     rows = [json.loads(x) for x in p.path("answers/base.jsonl").read_text().splitlines()]
@@ -79,6 +79,7 @@ def test_a_scorer_that_gives_every_arm_zero_ranks_nothing_and_token_f1_decides(s
     for stage in ("score", "costs", "results"):
         p.run_stage(stage)
     evidence = load_results(p.run_dir).evidence
-    assert evidence.metric == "token_f1"
-    assert evidence.paragraph.startswith("Execution accuracy is 0.00 for every arm on every question, so it ranks "
-                                         "none: the arms are ranked by token F1. On 4 held-out questions")
+    assert evidence.metric == "sql-exec" and evidence.best_arm is None and not evidence.ranked
+    assert evidence.paragraph.startswith("The arms are ranked by execution accuracy, your task scorer. On 4 held-out "
+                                         "questions")
+    assert "Execution accuracy is 0.00 for every arm, so nothing could be ranked on it" in evidence.paragraph

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from compare.spec import ARM_TITLES
+from compare.spec import ARM_TITLES, ARMS
 from tests.e2e.streamlit_driver import (
     EXCEPTION_BOX, click_button, go_to, open_page, screenshot, scroll_to, set_number, set_text, text_value,
 )
@@ -19,8 +19,7 @@ from tests.e2e.streamlit_driver import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 FACTS = Path(__file__).resolve().parents[2] / "bench" / "data" / "fictional_facts" / "qa.jsonl"
-ARMS = {"base", "rag", "finetuned", "finetuned_rag"}
-RUN_TIMEOUT_MS = 600_000  # four arms on 2 shared cores: ~1 min idle, ~4 min under heavy load
+RUN_TIMEOUT_MS = 600_000  # five arms on 2 shared cores: ~1 min idle, ~4 min under heavy load
 
 
 def _grid(table) -> list[dict[str, str]]:
@@ -74,7 +73,10 @@ def test_launch_the_comparison_watch_it_and_read_the_results(app_url, app_home, 
     assert {r["arm"] for r in rows} == set(by_title)
     results = json.loads((run_dir / "results.json").read_text())
     for r in rows:
-        assert float(r["exact match"]) == pytest.approx(results["arms"][by_title[r["arm"]]]["exact_match"])
+        arm = results["arms"][by_title[r["arm"]]]
+        assert float(r["exact match"]) == pytest.approx(arm["exact_match"])
+        assert float(r["correct"]) == pytest.approx(arm["answer_correct"])
+        assert float(r["format match"]) == pytest.approx(arm["format_match"]["score"], abs=1e-3)  # shown rounded
         assert 0 <= float(r["token F1"]) <= 1
     side_by_side = page.locator('[data-testid="stDataFrame"]').filter(
         has=page.locator("th", has_text="reference"))

@@ -24,14 +24,27 @@ def test_answers_from_a_run_with_tokens_and_latency(trained_run):
 
 
 def test_the_chat_template_is_applied_when_the_tokenizer_has_one(tiny_model_dir):
-    from tuning.generate import _prompt_text
+    from tuning.generate import prompt_text
     from tuning.loading import load_tokenizer
 
     tok = load_tokenizer(str(tiny_model_dir))
-    assert _prompt_text(tok, "Hi", "Be brief.", True) == "<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\n"
-    assert _prompt_text(tok, "Hi", None, False) == "Hi"
+    assert prompt_text(tok, "Hi", "Be brief.", True) == "<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\n"
+    assert prompt_text(tok, "Hi", None, False) == "Hi"
     [answer] = generate_answers(str(tiny_model_dir), ["Hi"], max_new_tokens=4)
     assert answer.completion_tokens <= 4
+
+
+def test_a_conversation_prompt_puts_its_demonstrations_before_the_question(tiny_model_dir):
+    from tuning.generate import prompt_text, prompt_tokens
+    from tuning.loading import load_tokenizer
+
+    tok = load_tokenizer(str(tiny_model_dir))
+    turns = [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"}]
+    assert prompt_text(tok, turns, "S") == ("<|system|>\nS<|end|>\n<|user|>\nQ1<|end|>\n<|assistant|>\nA1<|end|>\n"
+                                           "<|user|>\nQ2<|end|>\n<|assistant|>\n")
+    assert prompt_text(tok, turns, None, False) == "Q1\n\nA1\n\nQ2"
+    [answer] = generate_answers(str(tiny_model_dir), [turns], max_new_tokens=4)
+    assert answer.prompt_tokens == prompt_tokens(tok, turns) > prompt_tokens(tok, "Q2")
 
 
 def test_an_answer_counts_its_tokens_up_to_its_eos_not_the_padding_after():
