@@ -52,7 +52,7 @@ def load_comparison(comparison: Any) -> Results | None:
 
 
 def ordered_arms(results: Results) -> list[str]:
-    """The arms in their logical order (compare.spec.ARMS: base, rag, finetuned, finetuned_rag)."""
+    """The arms in their logical order (compare.spec.ARMS: base, fewshot, rag, finetuned, finetuned_rag)."""
     from compare.spec import ARMS
 
     return sorted(results.arms, key=lambda arm: ARMS.index(arm) if arm in ARMS else len(ARMS))

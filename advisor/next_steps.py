@@ -241,8 +241,9 @@ def _compare(a: Answers, rec: Recommendation) -> NextStep:
               "json": " Answers are scored as JSON (the json scorer): valid, and field by field."}
     flags = scorer_flags(a)
     return NextStep(
-        title="Measure it: run the RAG baseline and a fine-tuned model on the same held-out "
-        "questions, then add the results to this report with --comparison.",
+        title="Measure it: prompting with your nearest examples, the RAG baseline and a fine-tuned model "
+        "answer the same held-out questions, ranked by right answers; then add the results to this report "
+        "with --comparison.",
         command=_cmd(*cmd),
         detail=(scorer[flags[1]] if flags else "").strip() + note,
     )

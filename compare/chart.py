@@ -8,6 +8,24 @@ import io
 from compare.spec import ARM_TITLES
 
 
+LABEL_STEP_PT = 11  # one line of 8-point text
+
+
+def unstack_labels(fig, labels: list) -> None:
+    """Lift each label (in order) by a line until its box overlaps none placed before it, so points
+    that nearly coincide keep readable labels."""
+    renderer = fig.canvas.get_renderer()
+    placed = []
+    for label in labels:
+        for _ in range(len(labels)):
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            x, y = label.xyann
+            label.xyann = (x, y + LABEL_STEP_PT)
+        placed.append(label.get_window_extent(renderer))
+
+
 def quality_cost_chart(results, fmt: str = "png") -> bytes:
     """`results` (compare.results.Results with its evidence and costs) as a scatter; `fmt` png or svg."""
     import matplotlib
@@ -26,14 +44,15 @@ def quality_cost_chart(results, fmt: str = "png") -> bytes:
     priced = costs is not None and all(arm in costs.arms for arm in scores)
     xs = {arm: costs.arms[arm].per_1k_queries_usd if priced else i for i, arm in enumerate(scores)}
     middle = (min(xs.values()) + max(xs.values())) / 2
+    labels = []
     for i, (arm, score) in enumerate(scores.items()):
         x = xs[arm]
         marker = "*" if arm == best else "o"
         ax.scatter([x], [score], s=160 if marker == "*" else 70, marker=marker, color=colors[i % len(colors)],
                    zorder=3, label=ARM_TITLES.get(arm, arm))
         right_half = x > middle  # labels of the right-hand points go to their left, inside the plot
-        ax.annotate(ARM_TITLES.get(arm, arm), (x, score), textcoords="offset points", fontsize=8,
-                    xytext=(-7 if right_half else 7, 6), ha="right" if right_half else "left")
+        labels.append(ax.annotate(ARM_TITLES.get(arm, arm), (x, score), textcoords="offset points", fontsize=8,
+                                  xytext=(-7 if right_half else 7, 6), ha="right" if right_half else "left"))
     ax.set_ylabel(label)
     ax.set_ylim(-0.05, max(1.0, *scores.values()) * 1.1)  # a point at 0 stays whole
     if priced:
@@ -47,6 +66,7 @@ def quality_cost_chart(results, fmt: str = "png") -> bytes:
     ax.set_title(f"{label} against serving cost ({results.eval_examples} questions)", fontsize=10)
     ax.tick_params(labelsize=8)
     fig.tight_layout()
+    unstack_labels(fig, labels)
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt)
     plt.close(fig)

@@ -144,18 +144,28 @@ def _axes_sentence(results, main: MainMetric, scores: dict[str, float]) -> str:
 
 def _ranking_sentence(main: MainMetric, best: str, scores: dict[str, float],
                       versus: dict[str, PairedComparison]) -> str:
-    parts = []
+    """The best arm against the others; arms it beats by the same figures share one clause."""
+    groups: dict[tuple, list[str]] = {}
     for arm, c in versus.items():
-        if c.difference == 0:
-            parts.append(f"level with {_title(arm)}")
+        groups.setdefault((c.difference, c.ci_low, c.ci_high, c.mcnemar_p, c.clear, c.questions_needed), []).append(arm)
+    parts = []
+    for (difference, low, high, p, clear, needed), arms in groups.items():
+        names = _and([_title(a) for a in arms])
+        if difference == 0:
+            parts.append(f"level with {names}")
             continue
-        p = f", McNemar p = {c.mcnemar_p:.2g}" if c.mcnemar_p is not None else ""
-        how = ("beyond the noise" if c.clear else "within the noise" + (
-            f": about {c.questions_needed:,} questions would separate them" if c.questions_needed else ""))
-        parts.append(f"ahead of {_title(arm)} by {c.difference:.2f} (95% interval {c.ci_low:+.2f} to "
-                     f"{c.ci_high:+.2f}{p}; {how})")
+        each = " each" if len(arms) > 1 else ""
+        mcnemar = f", McNemar p = {p:.2g}" if p is not None else ""
+        how = "beyond the noise" if clear else "within the noise" + (
+            f": about {needed:,} questions would separate them" if needed else "")
+        parts.append(f"ahead of {names} by {difference:.2f}{each} (95% interval {low:+.2f} to {high:+.2f}{mcnemar}; "
+                     f"{how})")
     return f"{_title(best)} ranks first on {main.label} ({scores[best]:.2f})" + (
         ": " + "; ".join(parts) if parts else "") + "."
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _unranked_sentence(main: MainMetric, scores: dict[str, float]) -> str:
@@ -165,24 +175,27 @@ def _unranked_sentence(main: MainMetric, scores: dict[str, float]) -> str:
 
 
 def _retrieval_sentences(results) -> list[str]:
-    """Whether the retriever or the model lost a retrieval arm's wrong answers (its retrieval split)."""
-    out = []
-    for arm, m in results.arms.items():
-        s = m.retrieval_split
-        if s is None:
-            continue
-        found = s.hit_correct + s.hit_wrong
-        total = found + s.miss_correct + s.miss_wrong
-        text = (f"For {_title(arm)}, the retriever found the answer's passage for {found} of {total} questions and "
-                f"the model answered {s.hit_correct} of those right")
-        if s.miss_correct:
-            text += f" ({s.miss_correct} more right without it)"
-        if s.hit_wrong > s.miss_wrong:
-            text += ": the model, not the retriever, lost most of the rest"
-        elif s.miss_wrong:
-            text += ": the retriever, not the model, lost most of the rest"
-        out.append(text + ".")
-    return out
+    """Whether the retriever or the model lost the retrieval arms' wrong answers (their retrieval
+    splits): "the retriever found the answer's passage for 12 of 12 questions; Base + RAG used it in 10"."""
+    splits = {arm: m.retrieval_split for arm, m in results.arms.items() if m.retrieval_split is not None}
+    if not splits:
+        return []
+    found = {s.hit_correct + s.hit_wrong for s in splits.values()}
+    total = next(iter(splits.values()))
+    total = total.hit_correct + total.hit_wrong + total.miss_correct + total.miss_wrong
+    used = [f"{_title(arm)} used it in {s.hit_correct}" + (f" (and was right {s.miss_correct} more times "
+            "without it)" if s.miss_correct else "") for arm, s in splits.items()]
+    model_lost = sum(s.hit_wrong for s in splits.values())
+    retriever_lost = sum(s.miss_wrong for s in splits.values())
+    who = ("the model, not the retriever, lost most wrong answers" if model_lost > retriever_lost else
+           "the retriever, not the model, lost most wrong answers" if retriever_lost > model_lost else "")
+    if len(found) == 1:
+        text = f"The retriever found the answer's passage for {found.pop()} of {total} questions; " + "; ".join(used)
+    else:  # the arms judged right by different metrics retrieve the same passages; say each
+        text = "; ".join(f"for {_title(arm)} the retriever found the answer's passage for {s.hit_correct + s.hit_wrong}"
+                         f" of {total} questions and the model used it in {s.hit_correct}" for arm, s in splits.items())
+        text = text[0].upper() + text[1:]
+    return [text + (f": {who}." if who else ".")]
 
 
 def _advice(advised: AdvisedArm | None, scores: dict[str, float], best: str | None,

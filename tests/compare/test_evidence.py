@@ -56,6 +56,13 @@ def test_how_sure_a_winner_is_paired_bootstrap_mcnemar_and_questions_needed():
     assert "ahead of Base model (zero-shot) by 1.00 (95% interval +1.00 to +1.00, McNemar p = 0.002; beyond the noise)" in ev.paragraph
 
 
+def test_arms_beaten_by_the_same_figures_share_one_clause():
+    per_q = {"base": [0.0] * 10, "fewshot": [0.0] * 10, "finetuned_rag": [1.0] * 10}
+    ev = summarize_evidence(_results(10), _correct(per_q))
+    assert ("ahead of Base model (zero-shot) and Few-shot prompting by 1.00 each (95% interval +1.00 to +1.00, "
+            "McNemar p = 0.002; beyond the noise).") in ev.paragraph
+
+
 def test_when_every_arm_scores_zero_nothing_is_named_best():
     per_q = {"base": [0.0] * 5, "rag": [0.0] * 5, "finetuned": [0.0] * 5}
     main = MainMetric(metric="sql-exec", label="execution accuracy", rule="Ranked by execution accuracy.",
@@ -90,8 +97,8 @@ def test_the_retrieval_split_says_whether_the_retriever_or_the_model_lost_the_mi
     split = RetrievalSplit(hit_correct=10, hit_wrong=2, miss_correct=0, miss_wrong=0)
     ev = summarize_evidence(_results(12, {"rag": _arm("rag", split=split), "base": _arm("base")}),
                             _correct({"base": [0.0] * 12, "rag": [1.0] * 10 + [0.0] * 2}))
-    assert ("For Base + RAG, the retriever found the answer's passage for 12 of 12 questions and the model answered "
-            "10 of those right: the model, not the retriever, lost most of the rest.") in ev.paragraph
+    assert ("The retriever found the answer's passage for 12 of 12 questions; Base + RAG used it in 10: the model, "
+            "not the retriever, lost most wrong answers.") in ev.paragraph
 
 
 def test_costs_of_the_winner_and_the_runner_up_with_their_break_even():
