@@ -2,11 +2,11 @@
 (bench/data/fictional_facts: 48 questions about an invented city), every arm with the comparison's
 defaults, then the RAG arm again with the few-shot arm's demonstrations (`--rag-examples 4`).
 Ranked by correct answers; the form apart. `python -m bench facts` (about 20 minutes on 2 cores).
+The runs stay in the runs folder (`bench-facts-*`), to be opened on the Compare page.
 """
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,14 +33,16 @@ def main() -> str:
     from compare.spec import ARM_TITLES
     from tuning.offline_models import SMOLLM2, pull
 
-    model = str(pull(SMOLLM2).path)
-    with tempfile.TemporaryDirectory() as tmp:
-        started = time.time()
-        every = run(model, Path(tmp) / "defaults")
-        wall = time.time() - started
-        started = time.time()
-        with_examples = run(model, Path(tmp) / "rag-examples", arms=["rag"], prompting={"rag_examples": 4})
-        wall_examples = time.time() - started
+    from common.settings import load_settings
+
+    model, settings = str(pull(SMOLLM2).path), load_settings()
+    started = time.time()
+    every = run(model, settings.new_run_dir("bench-facts"))
+    wall = time.time() - started
+    started = time.time()
+    with_examples = run(model, settings.new_run_dir("bench-facts-rag-examples"), arms=["rag"],
+                        prompting={"rag_examples": 4})
+    wall_examples = time.time() - started
     rows = [row(ARM_TITLES[a], m) for a, m in every.arms.items()]
     rows.append(row("Base + RAG with 4 demonstrations (`--rag-examples 4`)", with_examples.arms["rag"]))
     split = every.arms["rag"].retrieval_split
@@ -51,7 +53,8 @@ def main() -> str:
         f"{every.generation.get('max_new_tokens')} new tokens at most, greedy; "
         + "; ".join(f"{name}: {t.steps} steps on {t.prompts} prompts ({t.seconds:.0f} s)" for name, t in every.trainings.items())
         + f". {os.cpu_count()} CPU cores; the run took {wall / 60:.1f} min, the RAG arm with demonstrations "
-        f"{wall_examples / 60:.1f} min. `python -m bench facts`.", "",
+        f"{wall_examples / 60:.1f} min. `python -m bench facts`; runs {Path(every.run_dir).name} and "
+        f"{Path(with_examples.run_dir).name}.", "",
         *header(), *rows, "",
         f"Retrieval split of Base + RAG: passage found and answer right {split.hit_correct}, found but wrong "
         f"{split.hit_wrong}, missed but right {split.miss_correct}, missed and wrong {split.miss_wrong}.", "",
