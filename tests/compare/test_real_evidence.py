@@ -15,7 +15,7 @@ from compare.launch import launch_comparison
 from compare.results import load_results
 from compare.spec import CompareSpec
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # five arms, two adapters: ~10 min on 2 idle cores
 FACTS = Path(__file__).resolve().parents[2] / "bench" / "data" / "fictional_facts"
 
 
