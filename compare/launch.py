@@ -12,8 +12,9 @@ from compare.spec import AdvisedArm, CompareSpec
 
 def preflight(spec: CompareSpec) -> int:
     """Fail before launching on what the user can fix: missing files, a dataset with problems
-    (file, line, field), an unknown column, an unknown GPU, a model folder without config.json.
-    Returns the number of usable examples."""
+    (file, line, field), an unknown column, a scorer that cannot run (a dump refused, with its
+    file and line; a sql_url that does not answer), an unknown GPU, a model folder without
+    config.json. Returns the number of usable examples."""
     from tuning.data import load_examples
 
     spec.check_inputs()
@@ -30,6 +31,9 @@ def preflight(spec: CompareSpec) -> int:
         raise CompareError(f"data: {len(loaded.examples)} example(s): a comparison needs at least 2 (train + held-out)")
     if spec.needs_training:
         _refuse_untrainable(spec)
+    from compare.scoring.preflight import validate_scoring
+
+    validate_scoring(spec)  # dumps parse, a sql_url answers with a role that may run there
     from tuning.model_ref import check_available
 
     check_available(spec.model)  # a folder without config.json, a hub id no hub or cache can give
