@@ -185,7 +185,8 @@ def _pair_columns(ref: list[tuple], gen: list[tuple], width: int, ordered: bool,
         tried[-1] += 1
         checks += 1
         if checks > MAX_CHECKS:
-            return Match(False, f"column matching stopped after {MAX_CHECKS:,} checks of up to {bound:,} pairings "
+            most = f"{bound:,}" if bound < 10**12 else f"{bound:.1e}"
+            return Match(False, f"column matching stopped after {MAX_CHECKS:,} checks of up to {most} pairings "
                                 "of the reference's columns: scored as no match")
         if limits is not None:
             limits.check()
