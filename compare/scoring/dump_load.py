@@ -38,10 +38,12 @@ def run_dump(url: str, name: str, statements: list[DumpStatement], *, limits: Li
                         copy.write(current.copy_data)
         except psycopg.errors.QueryCanceled:
             why = watch.fired
-            if why is not None and why.scope in ("cancel", "stage"):
+            if why is not None and why.scope == "cancel":
                 raise why from None
+            within = (f"the scoring's deadline ({watch.limits.stage_s:g} s)" if why is not None and why.scope == "stage"
+                      else f"{timeout_s:g} s")
             where = f" (line {current.line} was running)" if current else ""
-            raise ScoringError(f"sql_dumps: {name} did not load within {timeout_s:g} s{where}") from None
+            raise ScoringError(f"sql_dumps: {name} did not load within {within}{where}") from None
         except psycopg.Error as exc:
             where = f" line {current.line}" if current else ""
             raise ScoringError(f"sql_dumps: {name}{where} did not load: {database_message(exc)}") from None

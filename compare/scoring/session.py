@@ -69,7 +69,8 @@ class ScoringSession:
         self.server = PrivateServer()
         self.server.start()
         for dump in spec.sql_dumps:
-            self.limits.check()
+            if self.limits.cancelled():
+                raise Stopped("cancel", "the run was cancelled")
             self.server.load_dump(dump, limits=self.limits)
         self.databases = Databases(self.server.url_template(), spec.sql_timeout_s, known=set(self.server.databases),
                                    limits=self.limits)

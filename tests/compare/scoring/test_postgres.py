@@ -204,3 +204,11 @@ def test_a_dead_owners_folder_is_removed_at_the_next_start(tmp_path):
     dead.wait()
     (folder / "owner.pid").write_text(str(dead.pid))
     assert remove_orphans(tmp_path) == [folder] and not folder.exists()
+
+
+def test_a_dump_still_loading_at_the_scorings_deadline_is_stopped(pg, tmp_path):
+    dump = tmp_path / "late.sql"
+    dump.write_text("SELECT pg_sleep(60);\n")
+    with pytest.raises(ScoringError, match=r"late\.sql did not load within the scoring's deadline \(0\.3 s\) "
+                                           r"\(line 1 was running\)"):
+        pg.load_dump(dump, limits=Limits(stage_s=0.3))
