@@ -318,7 +318,7 @@ class SqlExecScorer:
         for reference in references:
             match = results_match(reference.outcome.result, generated.result, ordered=reference.ordered,
                                   order_columns=reference.order_columns, limits=self.databases.limits)
-            if match.note:
+            if match.note and match.note not in notes:
                 notes.append(match.note)
             if match:
                 return AnswerScore(score=1.0, status="ok", sql=sql, note="; ".join(notes) or None)
