@@ -54,7 +54,8 @@ _GENERATION_FLAGS = {"max_new_tokens": "--max-new-tokens", "temperature": "--tem
                      "system_prompt": "--system-prompt", "batch_size": "--answer-batch-size",
                      "latency_sample": "--latency-sample"}
 _SCORER_FLAGS = {"names": "--scorer", "json_schema": "--json-schema", "sql_db_field": "--sql-db-field",
-                 "sql_url": "--sql-url", "sql_timeout_s": "--sql-timeout"}
+                 "sql_url": "--sql-url", "sql_allow_superuser": "--sql-allow-superuser", "sql_timeout_s": "--sql-timeout",
+                 "sql_answer_deadline_s": "--sql-answer-deadline", "sql_deadline_s": "--sql-deadline"}
 _RAG_FLAGS = {"k": "--k", "chunk_size": "--chunk-size", "chunk_overlap": "--chunk-overlap", "mmr": "--mmr"}
 _PROMPTING_FLAGS = {"fewshot_examples": "--fewshot-examples", "rag_examples": "--rag-examples"}
 

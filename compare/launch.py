@@ -12,9 +12,10 @@ from compare.spec import AdvisedArm, CompareSpec
 
 def preflight(spec: CompareSpec) -> int:
     """Fail before launching on what the user can fix: missing files, a dataset with problems
-    (file, line, field), an unknown column, an unknown GPU, a model folder without config.json,
-    a user scorer that does not import or define its function.
-    Returns the number of usable examples."""
+    (file, line, field), an unknown column, a scorer that cannot run (a dump refused, with its
+    file and line; a sql_url that does not answer; a user scorer that does not import or define its
+    function), an unknown GPU, a model folder without config.json. Returns the number of usable
+    examples."""
     from tuning.data import load_examples
 
     spec.check_inputs()
@@ -31,17 +32,15 @@ def preflight(spec: CompareSpec) -> int:
         raise CompareError(f"data: {len(loaded.examples)} example(s): a comparison needs at least 2 (train + held-out)")
     if spec.needs_training:
         _refuse_untrainable(spec)
+    from compare.scoring.preflight import validate_scoring
+
+    validate_scoring(spec)  # dumps parse, a sql_url answers with a role that may run there, user scorers import
     from tuning.model_ref import check_available
 
     check_available(spec.model)  # a folder without config.json, a hub id no hub or cache can give
     from estimator.gpus import load_gpu
 
     load_gpu(spec.gpu)  # an unknown name raises, listing close names
-    if spec.scoring is not None:
-        from compare.scoring.user_scorer import check_user_scorer
-
-        for name in spec.scoring.user_scorers:  # imported now, not after the answering and training
-            check_user_scorer(name)
     return len(loaded.examples)
 
 

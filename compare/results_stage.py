@@ -175,7 +175,8 @@ def _write_side_by_side(p: Pipeline, eval_items: list[EvalItem], answers: dict[s
         for arm, result in (scores.arms.items() if scores else ()):
             verdicts = result.per_answer[i]
             record["scores"][arm] |= {name: v.score for name, v in verdicts.items()}
-            notes = {name: v.error or v.status for name, v in verdicts.items() if v.status != "ok"}
+            notes = {name: "; ".join(filter(None, [v.error or (v.status if v.status != "ok" else None), v.note]))
+                     for name, v in verdicts.items() if v.status != "ok" or v.note}
             if notes:
                 record.setdefault("scorer_notes", {})[arm] = notes
         if row.id in hits:

@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
+import runs
 from compare.answering import read_answers
+from compare.errors import Cancelled
 from compare.records import Split
 from compare.scoring import DatabaseInfo, ScoringResult, ScoringRow, ScoringSession
+from compare.scoring.limits import Stopped
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
@@ -27,10 +30,21 @@ class Scores(BaseModel):
 
 
 def score_stage(p: Pipeline) -> None:
+    """A cancel is honoured within a second, even inside a query (the session's limits watch it);
+    the private server and its folder go with the session, however the stage ends."""
+    try:
+        _score(p)
+    except Stopped as stop:
+        if stop.scope != "cancel":
+            raise
+        raise Cancelled() from None
+
+
+def _score(p: Pipeline) -> None:
     spec, split = p.spec, p.read("split.json", Split)
     raw = _raw_rows(spec)
     results: dict[str, ScoringResult] = {}
-    with ScoringSession(spec.scoring) as session:
+    with ScoringSession(spec.scoring, cancel_requested=lambda: runs.cancel_requested(p.run_dir)) as session:
         if session.databases is not None:
             info = session.database_info()
             p.log(f"score: database ready in {info.start_s or 0:.1f} s" + (

@@ -34,6 +34,8 @@ class AnswerScore(_Model):
         None, ge=0, le=1, description="json: share of the reference's leaf fields the answer has, equal."
     )
     sql: str | None = Field(None, description="sql-exec: the query taken from the answer.")
+    note: str | None = Field(None, description="A cap that applied (the reference's alternatives, the column "
+                             "matching), for the reader.")
 
 
 class ScorerSummary(_Model):

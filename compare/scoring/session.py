@@ -1,10 +1,14 @@
 """One entry point for the comparison: open a session once (the database starts and loads once),
 score every arm's answers in it, close it (the private server stops).
 
-    with ScoringSession(spec) as session:
+    with ScoringSession(spec, cancel_requested=lambda: runs.cancel_requested(run_dir)) as session:
         base = session.score(base_rows)       # ScoringResult
         rag = session.score(rag_rows)         # reference queries are not run again
     result = score_answers(spec, rows)        # the same for one batch
+
+The session's limits (`limits.Limits`): spec.sql_deadline_s from the start (dumps loading
+included), spec.sql_answer_deadline_s per answer, and the cancel request, looked at between
+answers and while a query runs; a cancel raises `limits.Stopped` (scope "cancel").
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from collections.abc import Callable
 
 from compare.scoring.errors import ScoringError
 from compare.scoring.json_format import JsonScorer
+from compare.scoring.limits import Limits, Stopped
 from compare.scoring.postgres import PrivateServer
 from compare.scoring.results import AnswerScore, DatabaseInfo, ScoringResult, ScoringRow, summarize
 from compare.scoring.spec import ScorerSpec, load_json_schema
@@ -24,11 +29,13 @@ Scorer = Callable[[ScoringRow], AnswerScore]
 class ScoringSession:
     """The scorers of a spec, with their database, ready to score batches of answers."""
 
-    def __init__(self, spec: ScorerSpec):
+    def __init__(self, spec: ScorerSpec, cancel_requested: Callable[[], bool] | None = None):
         self.spec = spec
         self.scorers: dict[str, Scorer] = {}
         self.server: PrivateServer | None = None
         self.databases: Databases | None = None
+        self.limits = Limits(stage_s=spec.sql_deadline_s, answer_s=spec.sql_answer_deadline_s,
+                             cancel_requested=cancel_requested)
 
     def __enter__(self) -> ScoringSession:
         try:
@@ -56,20 +63,28 @@ class ScoringSession:
     def _sql_scorer(self) -> SqlExecScorer:
         spec = self.spec
         if spec.sql_url is not None:
-            self.databases = Databases(spec.sql_url, spec.sql_timeout_s)
+            self.databases = Databases(spec.sql_url, spec.sql_timeout_s, limits=self.limits, user_server=True,
+                                       allow_privileged=spec.sql_allow_superuser)
             return SqlExecScorer(self.databases, spec.sql_db_field)
         self.server = PrivateServer()
         self.server.start()
         for dump in spec.sql_dumps:
-            self.server.load_dump(dump)
-        self.databases = Databases(self.server.url_template(), spec.sql_timeout_s, known=set(self.server.databases))
+            if self.limits.cancelled():
+                raise Stopped("cancel", "the run was cancelled")
+            self.server.load_dump(dump, limits=self.limits)
+        self.databases = Databases(self.server.url_template(), spec.sql_timeout_s, known=set(self.server.databases),
+                                   limits=self.limits)
         only = self.server.databases[0] if len(self.server.databases) == 1 else ""
         return SqlExecScorer(self.databases, spec.sql_db_field, default_db=only)
 
     def score(self, rows: list[ScoringRow]) -> ScoringResult:
         """Every scorer on every row; per-answer scores aligned with `rows`, and a summary per scorer."""
         self._check_db_field(rows)
-        per_answer = [{name: scorer(row) for name, scorer in self.scorers.items()} for row in rows]
+        per_answer = []
+        for row in rows:
+            if self.limits.cancelled():
+                raise Stopped("cancel", "the run was cancelled")
+            per_answer.append({name: scorer(row) for name, scorer in self.scorers.items()})
         summaries = {name: summarize([answer[name] for answer in per_answer]) for name in self.scorers}
         return ScoringResult(per_answer=per_answer, summaries=summaries, database=self.database_info())
 

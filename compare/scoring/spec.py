@@ -5,13 +5,17 @@
     ScorerSpec(names=["python:checks.py:grade"])
 
 Paths are stored absolute and dump folders expanded to their .sql files, so the worker that
-scores can run from anywhere and loads exactly what was checked here.
+scores can run from anywhere and loads exactly what was checked here. A dump is judged by where
+it resolves: a folder's link to a file outside it is refused. `sql_url` holds no password: the
+spec is saved as the run's spec.json, so the password stays where libpq reads it (PGPASSWORD,
+~/.pgpass, or a passfile the URL names).
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -21,6 +25,7 @@ from compare.scoring.registry import parse_scorer_names, resolve_user_scorer
 # sql-eval's default execution timeout (main.py `--timeout_exec 10.0`), in seconds.
 DEFAULT_SQL_TIMEOUT_S = 10.0
 DB_PLACEHOLDER = "{db}"
+_SECRET_PARAMETERS = ("password", "sslpassword")  # libpq takes both in a URL's query
 
 
 class ScorerSpec(BaseModel):
@@ -39,9 +44,15 @@ class ScorerSpec(BaseModel):
     )
     sql_url: str | None = Field(
         None,
-        description="sql-exec: your PostgreSQL, postgresql://USER:PASSWORD@HOST:PORT/{db} ({db} is replaced by "
-        "the row's database); nothing is loaded. Without it a private server is started and sql_dumps loaded.",
+        description="sql-exec: your PostgreSQL, postgresql://USER@HOST:PORT/{db} ({db} is replaced by the row's "
+        "database); nothing is loaded. Queries run with that role's rights, read-only with the statement timeout; "
+        "a role that may do more than read (superuser, replication, server files) is refused unless allowed "
+        "(--sql-allow-superuser). No password in the URL (the run's spec.json would keep it): set PGPASSWORD, use "
+        "~/.pgpass or ?passfile=FILE. Without it a private server is started and sql_dumps loaded.",
     )
+    sql_allow_superuser: bool = Field(
+        False, description="sql-exec: accept a sql_url role that may do more than read (a superuser can still "
+        "create replication slots, end sessions or read server files from a SELECT).")
     sql_dumps: list[Path] = Field(
         default_factory=list,
         description="sql-exec: PostgreSQL dumps (plain .sql files or folders of them) loaded into the private "
@@ -50,6 +61,12 @@ class ScorerSpec(BaseModel):
     sql_timeout_s: float = Field(
         DEFAULT_SQL_TIMEOUT_S, gt=0, le=600, description="sql-exec: statement timeout per query, in seconds."
     )
+    sql_answer_deadline_s: float = Field(
+        60.0, gt=0, le=3600, description="sql-exec: seconds one answer's query and comparison may take in all "
+        "(past it: status timeout, score 0); the reference's alternatives, run once per question, as long again.")
+    sql_deadline_s: float = Field(
+        3600.0, gt=0, le=7 * 86400, description="sql-exec: seconds for all of scoring (loading the dumps included); "
+        "answers not scored by then are excluded, with a note.")
 
     @field_validator("names", mode="before")
     @classmethod
@@ -69,8 +86,8 @@ class ScorerSpec(BaseModel):
             raise ValueError("json_schema and json_required_keys need the json scorer in names")
         if "sql-exec" in self.names:
             self._check_sql()
-        elif self.sql_url or self.sql_db_field or self.sql_dumps:
-            raise ValueError("sql_url, sql_db_field and sql_dumps need the sql-exec scorer in names")
+        elif self.sql_url or self.sql_db_field or self.sql_dumps or self.sql_allow_superuser:
+            raise ValueError("sql_url, sql_db_field, sql_dumps and sql_allow_superuser need the sql-exec scorer in names")
         return self
 
     def _check_sql(self) -> None:
@@ -101,7 +118,11 @@ class ScorerSpec(BaseModel):
 def _check_url(url: str, db_field: str | None) -> None:
     # The URL is not echoed back: it may hold a password.
     if not url.startswith(("postgresql://", "postgres://")):
-        raise ValueError("sql_url: expected a postgresql://USER:PASSWORD@HOST:PORT/{db} URL")
+        raise ValueError("sql_url: expected a postgresql://USER@HOST:PORT/{db} URL")
+    parts = urlsplit(url)
+    if ":" in parts.netloc.rpartition("@")[0] or any(k in parse_qs(parts.query) for k in _SECRET_PARAMETERS):
+        raise ValueError("sql_url: holds a password, which would be saved in the run's spec.json: remove it and set "
+                         "PGPASSWORD, use ~/.pgpass, or name a password file with ?passfile=FILE")
     if db_field is not None and DB_PLACEHOLDER not in url:
         raise ValueError(f"sql_url: with sql_db_field the URL needs {DB_PLACEHOLDER} where the database name goes")
     if db_field is None and DB_PLACEHOLDER in url:
@@ -109,12 +130,14 @@ def _check_url(url: str, db_field: str | None) -> None:
 
 
 def expand_dumps(paths: list[Path]) -> list[Path]:
-    """Files as given (they must be .sql), folders as their *.sql files (other files are skipped,
-    so the comparison's documents folder can be passed as is); one database name per file."""
+    """Files as given (they must resolve to a .sql file), folders as their *.sql files (other files
+    are skipped, so the comparison's documents folder can be passed as is); one database name per
+    file. Every path is stored resolved; a folder's entry that resolves outside the folder (a link
+    to /etc/...) is refused."""
     files: list[Path] = []
     for path in (p.expanduser().resolve() for p in paths):
         if path.is_dir():
-            files += sorted(p for p in path.glob("*.sql") if p.is_file())
+            files += sorted(_inside(p, path) for p in path.glob("*.sql") if p.is_file())
         elif path.is_file() and path.suffix == ".sql":
             files.append(path)
         elif path.is_file():
@@ -129,6 +152,17 @@ def expand_dumps(paths: list[Path]) -> list[Path]:
             raise ValueError(f"sql_dumps: two dumps would be database {f.stem!r}: {stems[f.stem]} and {f}")
         stems[f.stem] = f
     return list(stems.values())
+
+
+def _inside(entry: Path, folder: Path) -> Path:
+    """`entry` resolved, when that stays inside `folder` (itself resolved) and is a .sql file."""
+    target = entry.resolve()
+    if not target.is_relative_to(folder):
+        raise ValueError(f"sql_dumps: {entry.name} in {folder} links to {target}, outside that folder: refused "
+                         "(a dump is read where it lies)")
+    if target.suffix != ".sql":
+        raise ValueError(f"sql_dumps: {entry.name} in {folder} links to {target.name}, not a .sql dump")
+    return target
 
 
 def load_json_schema(path: Path) -> dict[str, Any] | bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -120,35 +121,53 @@ def statement_keyword(sql: str) -> str:
     return match.group(1).upper() if match else ""
 
 
-def reference_alternatives(reference: str) -> list[str]:
+def reference_alternatives(reference: str, limit: int | None = None) -> list[str]:
     """Every query a reference accepts, as sql-eval's `get_all_minimal_queries` (eval/eval.py):
     statements separated by ';' are alternatives, and `{a, b}` in one lists columns of which any
     non-empty subset is accepted (a, b, then a, b), with `GROUP BY {}` grouping by the chosen ones.
-    Repeats are dropped."""
-    found: list[str] = []
+    Repeats are dropped. With `limit`, the first `limit` only: they are built one by one, so
+    `{c0, ..., c17}` (262,143 subsets) costs what `limit` of them cost."""
+    found: dict[str, None] = {}
     for statement in split_statements(reference):
         for query in _expand_columns(statement):
-            if query not in found:
-                found.append(query)
-    return found
+            found[query] = None
+            if limit is not None and len(found) >= limit:
+                return list(found)
+    return list(found)
 
 
-def _expand_columns(query: str) -> list[str]:
+def count_alternatives(reference: str) -> int:
+    """How many queries `reference_alternatives` would build (repeats counted), by arithmetic:
+    a list of n columns gives 2**n - 1 subsets."""
+    total = 0
+    for statement in split_statements(reference):
+        options = _column_options(statement)
+        total += 2 ** len(options[2]) - 1 if options else 1
+    return total
+
+
+def _column_options(query: str) -> tuple[int, int, list[str]] | None:
+    """The first `{a, b}` of a query outside strings: (start, end, the listed columns)."""
     masked = mask(query)
     start = masked.find("{")
     end = masked.find("}", start + 1)
     if start < 0 or end < 0:
-        return [query]
+        return None
     options = [o.strip() for o in query[start + 1:end].split(",") if o.strip()]
-    if not options:
-        return [query]
-    queries = []
+    return (start, end, options) if options else None
+
+
+def _expand_columns(query: str) -> Iterator[str]:
+    found = _column_options(query)
+    if found is None:
+        yield query
+        return
+    start, end, options = found
     for size in range(1, len(options) + 1):
         for chosen in itertools.combinations(options, size):
             columns = ", ".join(chosen)
             right = _GROUP_BY_ALL.sub(lambda _, c=columns: f"GROUP BY {c}", query[end + 1:])
-            queries.append(query[:start] + columns + right)
-    return queries
+            yield query[:start] + columns + right
 
 
 def _depths(masked: str) -> list[int]:

@@ -100,3 +100,43 @@ def test_a_broken_scorer_file_exits_2_before_any_run(name, source, function, exp
     assert code == 2, err
     assert err.count("\n") == 1 and err.startswith("ftadvisor compare: error:") and expected in err, err
     assert not output.exists()
+
+
+def _model(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")  # checked for existence only: nothing is loaded
+    return model
+
+
+def test_a_hostile_dump_among_the_documents_exits_2_and_runs_nothing(qa_file, tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "evil.sql").write_text(f"\\! id > {tmp_path}/owned.txt\n"
+                                   f"COPY (SELECT current_user) TO PROGRAM 'id > {tmp_path}/owned2.txt';\n")
+    output = tmp_path / "run"
+    code = main(["compare", "--data", str(qa_file), "--model", str(_model(tmp_path)), "--docs", str(docs),
+                 "--arms", "base", "--scorer", "sql-exec", "--output", str(output)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == ("ftadvisor compare: error: sql_dumps: evil.sql line 1: refused: `\\!` is a psql meta-command, not "
+                   "SQL (a dump is loaded as plain SQL: nothing in it runs outside the database)\n")
+    assert not output.exists() and not (tmp_path / "owned.txt").exists() and not (tmp_path / "owned2.txt").exists()
+
+
+def test_a_password_in_the_sql_url_exits_2_without_echoing_it(qa_file, tmp_path, capsys):
+    output = tmp_path / "run"
+    code = main(["compare", "--data", str(qa_file), "--model", str(_model(tmp_path)), "--arms", "base",
+                 "--scorer", "sql-exec", "--sql-url", "postgresql://reader:s3cret@db.example/{db}",
+                 "--sql-db-field", "doc", "--output", str(output)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1 and "holds a password" in err and "PGPASSWORD" in err
+    assert "s3cret" not in err and not output.exists()
+
+
+def test_the_help_says_whose_rights_sql_url_queries_run_with(capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Queries run with that role's rights" in out and "--sql-allow-superuser" in out
+    assert "No password in the URL" in out and "--sql-deadline" in out and "--sql-answer-deadline" in out

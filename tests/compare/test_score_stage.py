@@ -4,10 +4,16 @@ next to its token F1, every verdict and error in answers.jsonl, and the evidence
 from __future__ import annotations
 
 import json
+import tempfile
+import threading
+import time
+from pathlib import Path
 
+import psutil
 import pytest
 
 from cli.compare import spec_from_args
+from compare.errors import Cancelled
 from compare.pipeline import Pipeline
 from compare.records import Split
 from compare.results import load_results
@@ -23,30 +29,36 @@ QUESTIONS = [  # (question, reference, the base arm's answer, expected execution
 ] * 2  # 8 rows: 4 train, 4 held out (each reference appears on both sides, which does not matter here)
 
 
-@pytest.fixture
-def scored_run(tmp_path, tiny_model_dir):
+def _answered_run(tmp_path, model_dir, questions, *flags) -> Pipeline:
+    """A run of the base arm on the toy database, split, its answers written: ready to score."""
     docs = tmp_path / "docs"
     docs.mkdir()
     write_toy_dump(docs)
     data = tmp_path / "qa.jsonl"
-    data.write_text("".join(json.dumps({"question": q, "query": r, "db": "toy"}) + "\n" for q, r, _, _ in QUESTIONS))
+    data.write_text("".join(json.dumps({"question": q, "query": r, "db": "toy"}) + "\n" for q, r, _, _ in questions))
     from cli.main import build_parser
 
     args = build_parser().parse_args([
         "compare", "--data", str(data), "--prompt-field", "question", "--completion-field", "query",
-        "--docs", str(docs), "--model", str(tiny_model_dir), "--arms", "base", "--eval-fraction", "0.5",
-        "--scorer", "sql-exec", "--sql-db-field", "db", "--output", str(tmp_path / "run")])
+        "--docs", str(docs), "--model", str(model_dir), "--arms", "base", "--eval-fraction", "0.5",
+        "--scorer", "sql-exec", "--sql-db-field", "db", "--output", str(tmp_path / "run"), *flags])
     spec = spec_from_args(args)
     assert spec.scoring.sql_dumps == [docs / "toy.sql"]  # the .sql documents are the databases
     p = Pipeline(runs.create_run(spec))
     p.run_stage("split")
-    given = {q: a for q, _, a, _ in QUESTIONS}
+    given = {q: a for q, _, a, _ in questions}
     answers = p.path("answers/base.jsonl")
     answers.parent.mkdir()
     held_out = p.read("split.json", Split).eval
     answers.write_text("".join(json.dumps({"id": row.id, "answer": given[row.question], "latency_s": 0.4,
                                            "batch_size": 4, "prompt_tokens": 10, "new_tokens": 8}) + "\n"
                                for row in held_out))
+    return p
+
+
+@pytest.fixture
+def scored_run(tmp_path, tiny_model_dir):
+    p = _answered_run(tmp_path, tiny_model_dir, QUESTIONS)
     for stage in ("score", "costs", "results"):
         p.run_stage(stage)
     return p
@@ -83,3 +95,47 @@ def test_a_scorer_that_gives_every_arm_zero_ranks_nothing_and_names_no_winner(sc
     assert evidence.paragraph.startswith("The arms are ranked by execution accuracy, your task scorer. On 4 held-out "
                                          "questions")
     assert "Execution accuracy is 0.00 for every arm, so nothing could be ranked on it" in evidence.paragraph
+
+
+def test_every_cap_is_said_in_the_answer_note(tmp_path, tiny_model_dir):
+    many = "SELECT {id, name, city, age, score, id + 1, age + 1} FROM people WHERE age = 25"  # 127 alternatives
+    questions = [(f"Who is 25 ({i})?", many, "SELECT name FROM people WHERE age = 25", 1.0) for i in range(4)]
+    p = _answered_run(tmp_path, tiny_model_dir, questions)
+    for stage in ("score", "costs", "results"):
+        p.run_stage(stage)
+    rows = [json.loads(x) for x in p.path("answers.jsonl").read_text().splitlines()]
+    assert {r["scores"]["base"]["sql-exec"] for r in rows} == {1.0}
+    assert {r["scorer_notes"]["base"]["sql-exec"] for r in rows} == {
+        "the reference lists 127 alternatives: the first 64 were run"}
+
+
+def _private_servers() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("ftadvisor-pg-*"))
+
+
+def test_a_cancel_stops_the_score_stage_inside_a_query_and_removes_the_server(tmp_path, tiny_model_dir):
+    slow = [(f"Slow {i}?", "SELECT 1;", "SELECT pg_sleep(30)", 0.0) for i in range(4)]
+    p = _answered_run(tmp_path, tiny_model_dir, slow, "--sql-timeout", "60")
+    before = _private_servers()
+
+    asked_at: list[float] = []
+
+    def cancel_once_a_query_runs():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+                "ftadvisor_reader" in " ".join(proc.info["cmdline"] or []) and "FETCH" in " ".join(proc.info["cmdline"])
+                for proc in psutil.process_iter(["cmdline"])):
+            time.sleep(0.05)
+        asked_at.append(time.monotonic())
+        runs.request_cancel(p.run_dir)
+
+    helper = threading.Thread(target=cancel_once_a_query_runs)
+    helper.start()
+    try:
+        with pytest.raises(Cancelled):
+            p.run_stage("score")
+    finally:
+        helper.join()
+    assert time.monotonic() - asked_at[0] < 5  # honoured inside the query, which sleeps 30 s
+    assert _private_servers() <= before  # its folder went with the stage
+    assert not p.path("scores.json").exists()

@@ -102,3 +102,30 @@ def test_importing_the_scorers_loads_no_driver_nor_heavy_library():
             "'transformers', 'chromadb', 'streamlit') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _private_servers() -> set[Path]:
+    import tempfile
+
+    return set(Path(tempfile.gettempdir()).glob("ftadvisor-pg-*"))
+
+
+def test_a_dump_that_fails_at_the_score_stage_takes_the_server_folder_along(tmp_path):
+    (tmp_path / "bad.sql").write_text("CREATE TABLE public.t (id int);\nINSERT INTO public.t VALUES ('x');\n")
+    before = _private_servers()
+    with pytest.raises(ScoringError, match=r"bad\.sql line 2 did not load"):
+        with ScoringSession(ScorerSpec(names="sql-exec", sql_dumps=[tmp_path / "bad.sql"])):
+            pass
+    assert _private_servers() <= before
+
+
+def test_a_cancel_while_the_dumps_load_stops_the_session_and_takes_the_folder_along(sql_eval):
+    from compare.scoring.limits import Stopped
+
+    before = _private_servers()
+    session = ScoringSession(ScorerSpec(names="sql-exec", sql_db_field="db", sql_dumps=[sql_eval / "schemas"]),
+                             cancel_requested=lambda: True)
+    with pytest.raises(Stopped) as info:
+        session.__enter__()
+    assert info.value.scope == "cancel" and session.server.databases == []
+    assert _private_servers() <= before

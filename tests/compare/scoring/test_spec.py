@@ -42,8 +42,8 @@ def test_dump_folders_become_their_sql_files_absolute(dumps, monkeypatch):
     ({"names": "sql-exec", "sql_dumps": ["DUMPS/README.md"]}, "is not a .sql dump"),
     ({"names": "sql-exec", "sql_dumps": ["DUMPS/nope"]}, "sql_dumps: no file or folder"),
     ({"names": "sql-exec", "sql_url": "mysql://u:pw@h/{db}", "sql_db_field": "db"}, "sql_url: expected a postgresql://"),
-    ({"names": "sql-exec", "sql_url": "postgresql://u:pw@h/x", "sql_db_field": "db"}, "the URL needs {db}"),
-    ({"names": "sql-exec", "sql_url": "postgresql://u:pw@h/{db}"}, "sql_db_field: the URL has {db}"),
+    ({"names": "sql-exec", "sql_url": "postgresql://u@h/x", "sql_db_field": "db"}, "the URL needs {db}"),
+    ({"names": "sql-exec", "sql_url": "postgresql://u@h/{db}"}, "sql_db_field: the URL has {db}"),
     ({"names": "json", "sql_url": "postgresql://u@h/x"}, "need the sql-exec scorer in names"),
     ({"names": "sql-exec", "sql_dumps": ["DUMPS/yelp.sql"], "json_required_keys": ["a"]}, "need the json scorer"),
     ({"names": "sql-exec", "sql_dumps": ["DUMPS/yelp.sql"], "sql_timeout_s": 0}, "sql_timeout_s: Input should be greater than 0"),
@@ -112,3 +112,35 @@ def test_json_schema_refs_inside_the_file_are_kept(tmp_path, loopback_http):
     }))
     assert ScorerSpec(names="json", json_schema=path).json_schema == path  # embedded ids and bundled metaschemas
     assert loopback_http.hits == []
+
+
+@pytest.mark.parametrize("url", ["postgresql://reader:s3cret@db.example/{db}",
+                                 "postgresql://reader@db.example/{db}?password=s3cret",
+                                 "postgres://reader@db.example/{db}?sslmode=require&sslpassword=s3cret"])
+def test_a_url_with_a_password_is_refused_without_echoing_it(url):
+    line = _error(names="sql-exec", sql_url=url, sql_db_field="db")
+    assert line.startswith("scoring.sql_url: holds a password") or "sql_url: holds a password" in line
+    assert "PGPASSWORD" in line and "s3cret" not in line
+
+
+def test_a_url_without_a_password_is_kept_as_given():
+    url = "postgresql://reader@db.example:5433/{db}?passfile=/home/me/.pgpass&sslmode=require"
+    assert ScorerSpec(names="sql-exec", sql_url=url, sql_db_field="db").sql_url == url
+
+
+def test_a_dump_folder_link_that_leaves_the_folder_is_refused(dumps, tmp_path):
+    outside = tmp_path / "elsewhere" / "secret.sql"
+    outside.parent.mkdir()
+    outside.write_text("SELECT 1;\n")
+    (dumps / "evil.sql").symlink_to(outside)
+    line = _error(names="sql-exec", sql_db_field="db", sql_dumps=[dumps])
+    assert f"sql_dumps: evil.sql in {dumps} links to {outside}, outside that folder: refused" in line
+    (dumps / "evil.sql").unlink()
+    (dumps / "evil.sql").symlink_to("/etc/passwd")
+    assert "evil.sql in" in _error(names="sql-exec", sql_db_field="db", sql_dumps=[dumps])
+
+
+def test_a_link_inside_the_folder_is_stored_as_its_target(dumps):
+    (dumps / "alias.sql").symlink_to(dumps / "yelp.sql")
+    spec = ScorerSpec(names="sql-exec", sql_db_field="db", sql_dumps=[dumps])
+    assert dumps / "alias.sql" not in spec.sql_dumps and dumps / "yelp.sql" in spec.sql_dumps

@@ -4,7 +4,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from compare.scoring.sql_compare import QueryResult, results_match
+import pytest
+
+from compare.scoring.limits import Limits, Stopped
+from compare.scoring.sql_compare import MAX_CHECKS, Match, QueryResult, results_match
 
 PEOPLE = QueryResult(["name", "age"], [("Ann", 30), ("Bob", 25), ("Cid", 35)])
 
@@ -72,3 +75,31 @@ def test_empty_results():
     assert results_match(empty, QueryResult(["a", "b"], []))
     assert not results_match(empty, QueryResult(["a"], [(1,)]))
     assert not results_match(QueryResult(["a"], [(1,)]), empty)
+
+
+@pytest.mark.timeout(60)
+def test_equal_columns_are_paired_without_trying_every_assignment():
+    # 16 columns of equal values: the exhaustive search would walk 16**16 tuples before one pairing.
+    reference = QueryResult([f"c{i}" for i in range(16)], [(1,) * 16, (2,) * 16])
+    generated = QueryResult([f"x{i}" for i in range(17)], [(1,) * 16 + (0,), (2,) * 16 + (0,)])
+    assert results_match(reference, generated) == Match(True)
+
+
+def test_the_pairing_search_stops_at_its_cap_with_a_note():
+    # 40 columns, each a different order of 0..22: all agree on sorted values, no two on rows.
+    rows = 23
+    reference = QueryResult([f"r{k}" for k in range(40)],
+                            [tuple((i * (k % 22 + 1) + k) % rows for k in range(40)) for i in range(rows)])
+    generated = QueryResult([f"g{k}" for k in range(40)],
+                            [tuple((i * (k % 22 + 1) + k + 5) % rows for k in range(40)) for i in range(rows)])
+    match = results_match(reference, generated)
+    assert not match and match.note.startswith(f"column matching stopped after {MAX_CHECKS:,} checks of up to ")
+
+
+def test_the_limits_stop_a_long_comparison():
+    reference = QueryResult(["a"], [(i,) for i in range(100)])
+    limits = Limits(answer_s=1e-9)
+    limits.start_answer()
+    with pytest.raises(Stopped) as info:
+        results_match(reference, QueryResult(["a"], list(reference.rows)), limits=limits)
+    assert info.value.scope == "answer"

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from compare.scoring.sql_extract import (
-    extract_sql, mask, order_keys, reference_alternatives, split_statements, statement_keyword, top_level_order_by,
+    count_alternatives, extract_sql, mask, order_keys, reference_alternatives, split_statements, statement_keyword,
+    top_level_order_by,
 )
 
 
@@ -83,3 +84,10 @@ def test_top_level_order_by(sql, items):
 ])
 def test_order_keys_name_columns_or_positions(items, keys):
     assert order_keys(items) == keys
+
+
+def test_alternatives_are_counted_first_and_built_up_to_a_limit():
+    reference = "SELECT {" + ", ".join(f"c{i}" for i in range(18)) + "} FROM t; SELECT 1"
+    assert count_alternatives(reference) == 2 ** 18 - 1 + 1
+    first = reference_alternatives(reference, limit=20)
+    assert first[:3] == ["SELECT c0 FROM t", "SELECT c1 FROM t", "SELECT c2 FROM t"] and len(first) == 20
