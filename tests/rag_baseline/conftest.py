@@ -7,11 +7,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.wait import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 SQL_EVAL = REPO.parent / "shared" / "datasets" / "sql-eval"
@@ -38,19 +39,18 @@ def running_chroma(data: Path):
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"chroma run exited with {proc.returncode}; see {log.name}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited with {proc.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"chroma run did not answer on {url} within 60 s")
-                time.sleep(0.2)
+        wait_until(answers, timeout_s=60, poll_s=0.2, what=f"heartbeat from chroma run on {url}")
         yield url, proc
     finally:
         proc.terminate()
