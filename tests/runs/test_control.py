@@ -14,6 +14,7 @@ from tests.runs.fake_worker import FakeSpec, fake_workers, pgid_of
 from tests.wait import wait_until
 
 
+@pytest.mark.slow  # two cancels, each waits 5 s for SIGTERM before SIGKILL (~13 s)
 def test_cancel_ends_a_worker_that_ignores_it_and_its_children(fake_kind):
     run_dir = fake_kind("stubborn")
     wait_until(lambda: runs.load_status(run_dir).pid is not None, what="worker pid in status.json")

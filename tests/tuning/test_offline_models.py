@@ -66,6 +66,7 @@ def test_pull_refuses_a_folder_holding_something_else(tmp_path):
     assert pull(TINY, tmp_path / "empty").path == tmp_path / "empty"  # an empty folder is filled
 
 
+@pytest.mark.slow  # two pulls, one in a new process (~10 s)
 def test_a_killed_pull_never_leaves_a_folder_that_passes_for_a_model(tmp_path):
     target = tmp_path / "models" / "tiny"
     proc = subprocess.Popen([sys.executable, "-m", "cli", "pull", TINY, "--output", str(target)], cwd=ROOT,
