@@ -1,7 +1,15 @@
-"""wait_until: returns what the predicate found, says what never came, lets a failure through."""
+"""wait_until: returns what the predicate found, says what never came, lets a failure through.
+serves: a server's URL answers 200 or not yet; a server that exited is said at once."""
+import functools
+import http.server
+import socket
+import subprocess
+import sys
+import threading
+
 import pytest
 
-from tests.wait import wait_until
+from tests.wait import serves, wait_until
 
 
 def test_returns_the_first_truthy_value():
@@ -25,3 +33,22 @@ def test_an_exception_in_the_predicate_propagates_at_once():
     with pytest.raises(RuntimeError, match="the run failed"):
         wait_until(failed, timeout_s=60, what="step")
     assert calls == [1]
+
+
+def test_serves_says_whether_the_url_answers_200_and_raises_once_the_server_exited(tmp_path):
+    listing = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), listing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        closed_url = f"http://127.0.0.1:{closed.getsockname()[1]}/"
+    running = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        assert serves(f"http://127.0.0.1:{server.server_address[1]}/", running, "the server") is True
+        assert serves(closed_url, running, "the server") is False
+    finally:
+        running.communicate(b"")
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(RuntimeError, match="^the server exited with 0$"):
+        serves(closed_url, running, "the server")

@@ -2,7 +2,9 @@
 fixed time."""
 from __future__ import annotations
 
+import subprocess
 import time
+import urllib.request
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
@@ -21,3 +23,15 @@ def wait_until(predicate: Callable[[], T], *, timeout_s: float = 60.0, poll_s: f
         if time.monotonic() >= deadline:
             raise AssertionError(f"no {what} within {timeout_s:g} s" + (f": {detail()}" if detail else ""))
         time.sleep(poll_s)
+
+
+def serves(url: str, server: subprocess.Popen, name: str) -> bool:
+    """Whether `url` answers 200 now (a predicate for wait_until); a server that has exited is
+    said at once."""
+    if server.poll() is not None:
+        raise RuntimeError(f"{name} exited with {server.returncode}")
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False

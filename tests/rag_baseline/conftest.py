@@ -6,12 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.wait import wait_until
+from tests.wait import serves, wait_until
 
 
 def free_port() -> int:
@@ -35,18 +34,9 @@ def running_chroma(data: Path):
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        if proc.poll() is not None:
-            raise RuntimeError(f"chroma run exited with {proc.returncode}; see {log.name}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
     try:
-        wait_until(answers, timeout_s=60, poll_s=0.2, what=f"heartbeat from chroma run on {url}")
+        wait_until(lambda: serves(f"{url}/api/v2/heartbeat", proc, f"chroma run (log: {log.name})"), timeout_s=60,
+                   poll_s=0.2, what=f"heartbeat from chroma run on {url}")
         yield url, proc
     finally:
         proc.terminate()
