@@ -18,6 +18,7 @@ from compare.pipeline import Pipeline
 from compare.records import Split
 from compare.results import load_results
 from tests.compare.scoring.conftest import write_toy_dump
+from tests.wait import wait_until
 import runs
 
 QUESTIONS = [  # (question, reference, the base arm's answer, expected execution accuracy)
@@ -120,14 +121,16 @@ def test_a_cancel_stops_the_score_stage_inside_a_query_and_removes_the_server(tm
 
     asked_at: list[float] = []
 
+    def a_query_runs() -> bool:
+        commands = (" ".join(proc.info["cmdline"] or []) for proc in psutil.process_iter(["cmdline"]))
+        return any("ftadvisor_reader" in command and "FETCH" in command for command in commands)
+
     def cancel_once_a_query_runs():
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(
-                "ftadvisor_reader" in " ".join(proc.info["cmdline"] or []) and "FETCH" in " ".join(proc.info["cmdline"])
-                for proc in psutil.process_iter(["cmdline"])):
-            time.sleep(0.05)
-        asked_at.append(time.monotonic())
-        runs.request_cancel(p.run_dir)
+        try:
+            wait_until(a_query_runs, what="reader's query running")
+        finally:
+            asked_at.append(time.monotonic())
+            runs.request_cancel(p.run_dir)
 
     helper = threading.Thread(target=cancel_once_a_query_runs)
     helper.start()

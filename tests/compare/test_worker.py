@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 
 import psutil
 import pytest
@@ -18,6 +17,7 @@ from compare.finetune_setup import Adapter
 from compare.pipeline import Pipeline
 from compare.spec import CompareSpec
 from compare.worker import run
+from tests.wait import wait_until
 
 MAX_STEPS = 40
 
@@ -69,15 +69,6 @@ def _tuning_workers(train_dir) -> list[psutil.Process]:
     return found
 
 
-def _wait(predicate, timeout_s, what):
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.slow
 def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file, tiny_model_dir, tmp_path):
     """Issue 11: SIGKILL the comparison worker during train, resume: the old child trained on
@@ -87,21 +78,28 @@ def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file,
                        finetune={"method": "lora", "max_steps": MAX_STEPS, "batch_size": 2})
     run_dir = runs.launch(spec)
     train_dir = run_dir / "train"
-    _wait(lambda: (train_dir / runs.STATUS_FILE).exists() and runs.lock_holder(train_dir), 240, "the tuning child")
+    wait_until(lambda: (train_dir / runs.STATUS_FILE).exists() and runs.lock_holder(train_dir), timeout_s=240,
+               what="tuning child holding train/")
     child = _tuning_workers(train_dir)
     os.kill(runs.load_status(run_dir).pid, signal.SIGKILL)
-    _wait(lambda: not _tuning_workers(train_dir), 10, f"the tuning child {[c.pid for c in child]} to die")
+    wait_until(lambda: not _tuning_workers(train_dir), timeout_s=10,
+               what=f"end of the tuning child {[c.pid for c in child]}")
     assert runs.wait(run_dir, timeout_s=20, poll_s=0.1).state == "failed"
 
     runs.resume(run_dir)
-    most = 0
-    while not (run_dir / "train.json").exists():
-        most = max(most, len(_tuning_workers(train_dir)))
+    workers_seen = []
+
+    def trained() -> bool:
+        if (run_dir / "train.json").exists():
+            return True
+        workers_seen.append(len(_tuning_workers(train_dir)))
         status = runs.refresh_status(run_dir)
         assert not status.done, status.error
-        time.sleep(0.05)
+        return False
+
+    wait_until(trained, timeout_s=300, what="train.json after the resume")
     runs.cancel(run_dir, grace_s=60)  # what follows train is not this test's business
-    assert most == 1
+    assert max(workers_seen, default=0) == 1
     assert json.loads((run_dir / "train.json").read_text())["steps"] == MAX_STEPS
     train = runs.load_status(train_dir)
     assert train.state == "completed" and train.step == train.total_steps == MAX_STEPS

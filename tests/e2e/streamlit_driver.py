@@ -13,10 +13,10 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.wait import serves, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -54,17 +54,8 @@ def streamlit_command(port: int) -> list[str]:
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"streamlit did not become healthy at {url} in {timeout_s} s")
+    wait_until(lambda: serves(f"{url}/_stcore/health", proc, "streamlit"), timeout_s=timeout_s, poll_s=0.2,
+               what=f"healthy streamlit at {url}")
 
 
 @contextlib.contextmanager

@@ -1,5 +1,4 @@
-"""RAG fixtures: a real `chroma run` server on a free loopback port, small document folders,
-and the sql-eval data located next to the repository."""
+"""RAG fixtures: a real `chroma run` server on a free loopback port."""
 from __future__ import annotations
 
 import contextlib
@@ -7,14 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SQL_EVAL = REPO.parent / "shared" / "datasets" / "sql-eval"
+from tests.wait import serves, wait_until
 
 
 def free_port() -> int:
@@ -39,18 +35,8 @@ def running_chroma(data: Path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"chroma run exited with {proc.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"chroma run did not answer on {url} within 60 s")
-                time.sleep(0.2)
+        wait_until(lambda: serves(f"{url}/api/v2/heartbeat", proc, f"chroma run (log: {log.name})"), timeout_s=60,
+                   poll_s=0.2, what=f"heartbeat from chroma run on {url}")
         yield url, proc
     finally:
         proc.terminate()
@@ -73,29 +59,3 @@ def own_chroma_server(tmp_path):
     """A Chroma server for one test, which may stop it: (url, process)."""
     with running_chroma(tmp_path / "own-chroma") as server:
         yield server
-
-
-@pytest.fixture
-def docs(tmp_path) -> Path:
-    """Three small documents of different kinds."""
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "refunds.md").write_text(
-        "# Refund policy\n\nRefunds are paid back to the original card within 14 days of the request.\n\n"
-        "## Exceptions\n\nGift cards and sale items cannot be refunded.\n"
-    )
-    (folder / "shipping.txt").write_text(
-        "We ship parcels to France, Germany and Spain. Delivery takes three to five working days.\n"
-    )
-    (folder / "orders.sql").write_text(
-        "-- the orders table\nCREATE TABLE orders (\n    id bigint,\n    customer text,\n    amount numeric\n);\n\n"
-        "INSERT INTO orders VALUES (1, 'Ada; Lovelace', 9.99);\n"
-    )
-    return folder
-
-
-@pytest.fixture(scope="session")
-def sql_eval() -> Path:
-    if not (SQL_EVAL / "schemas").is_dir() or not (SQL_EVAL / "questions_gen_postgres.csv").is_file():
-        pytest.skip(f"sql-eval data not found at {SQL_EVAL} (it lives in the shared folder next to the repo)")
-    return SQL_EVAL

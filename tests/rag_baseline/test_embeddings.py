@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rag_baseline.embeddings import EMBEDDING_DIM, embed
 
@@ -22,6 +23,7 @@ def test_matches_sentence_transformers_reference():
     np.testing.assert_allclose(vectors[:, :6], REFERENCE, atol=2e-4)
 
 
+@pytest.mark.slow  # embeds in two dtypes (~5 s)
 def test_bf16_stays_close_to_fp32_and_progress_is_reported():
     seen = []
     texts = TEXTS + ["Another sentence.", "And one more, a little longer than the last."]

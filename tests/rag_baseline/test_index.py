@@ -146,6 +146,7 @@ def test_unreachable_server_is_a_clear_error(docs):
         index_documents([docs], store)
 
 
+@pytest.mark.slow  # indexes, then a second process loads the embedder (~13 s)
 def test_store_reopened_in_a_new_process_has_the_data(tmp_path, docs):
     store = StoreConfig(path=tmp_path / "store", collection="kbase")
     index_documents([docs], store)

@@ -15,6 +15,8 @@ from rag_baseline.retrieve import search
 # (broker, car_dealership, derm_treatment, ewallet), so 190/210 = 0.905 is the ceiling.
 RECALL_AT_3_FLOOR = 0.80
 
+pytestmark = pytest.mark.slow  # indexes every sql-eval schema (~50 s)
+
 
 @pytest.fixture(scope="module")
 def sql_store(sql_eval, tmp_path_factory):

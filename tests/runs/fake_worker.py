@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-import time
 
 import psutil
 from pydantic import BaseModel
@@ -57,15 +56,6 @@ def fake_workers(run_dir) -> list[psutil.Process]:
                 and proc.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(proc)
     return found
-
-
-def wait_for(predicate, timeout_s=20.0):
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 def pgid_of(proc):

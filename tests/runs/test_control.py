@@ -10,27 +10,30 @@ import psutil
 import pytest
 
 import runs
-from tests.runs.fake_worker import FakeSpec, fake_workers, pgid_of, wait_for
+from tests.runs.fake_worker import FakeSpec, fake_workers, pgid_of
+from tests.wait import wait_until
 
 
+@pytest.mark.slow  # two cancels, each waits 5 s for SIGTERM before SIGKILL (~13 s)
 def test_cancel_ends_a_worker_that_ignores_it_and_its_children(fake_kind):
     run_dir = fake_kind("stubborn")
-    wait_for(lambda: runs.load_status(run_dir).pid is not None)
+    wait_until(lambda: runs.load_status(run_dir).pid is not None, what="worker pid in status.json")
     pgid = runs.load_status(run_dir).pgid
-    wait_for(lambda: len([p for p in psutil.process_iter() if pgid_of(p) == pgid]) >= 3)  # sh, worker, child
+    wait_until(lambda: len([p for p in psutil.process_iter() if pgid_of(p) == pgid]) >= 3,
+               what="sh, worker and child in the run's process group")
     status = runs.cancel(run_dir, grace_s=1.0)
     assert status.state == "cancelled" and "did not stop within 1 s" in status.error
     assert not [p for p in psutil.process_iter() if pgid_of(p) == pgid and p.status() != psutil.STATUS_ZOMBIE]
     assert runs.cancel_requested(run_dir)
     runs.resume(run_dir)  # resume clears the request and starts the worker again
     assert not runs.cancel_requested(run_dir)
-    wait_for(lambda: runs.load_status(run_dir).pid is not None)
+    wait_until(lambda: runs.load_status(run_dir).pid is not None, what="resumed worker pid in status.json")
     runs.cancel(run_dir, grace_s=0.5)
 
 
 def test_a_worker_that_honours_the_cancel_ends_cancelled_by_itself(fake_kind):
     run_dir = fake_kind("until_cancel")
-    wait_for(lambda: runs.lock_holder(run_dir))
+    wait_until(lambda: runs.lock_holder(run_dir), what="worker holding the run")
     status = runs.cancel(run_dir, grace_s=20)
     assert status.state == "cancelled" and status.error is None
 
@@ -63,13 +66,13 @@ def test_two_resumes_released_together_start_one_worker(fake_kind):
     assert outcomes.count("started") == 1, outcomes
     [refused] = [o for o in outcomes if o != "started"]
     assert str(run_dir) in refused and "\n" not in refused and ("still queued" in refused or "worker" in refused)
-    wait_for(lambda: runs.lock_holder(run_dir))
+    wait_until(lambda: runs.lock_holder(run_dir), what="worker holding the run")
     assert len(fake_workers(run_dir)) == 1
 
 
 def test_resume_refuses_while_a_worker_holds_the_run(fake_kind):
     run_dir = fake_kind("sleep")
-    wait_for(lambda: runs.lock_holder(run_dir))
+    wait_until(lambda: runs.lock_holder(run_dir), what="worker holding the run")
     with pytest.raises(runs.RunBusy, match=r"still has a worker \(pid \d+\): wait for it to end, or cancel it"):
         runs.resume(run_dir)
     assert len(fake_workers(run_dir)) == 1
@@ -77,7 +80,7 @@ def test_resume_refuses_while_a_worker_holds_the_run(fake_kind):
 
 def test_a_second_worker_on_a_held_run_leaves_it_alone(fake_kind):
     run_dir = fake_kind("sleep")
-    wait_for(lambda: runs.lock_holder(run_dir))
+    wait_until(lambda: runs.lock_holder(run_dir), what="worker holding the run")
     before = runs.load_status(run_dir)
     second = subprocess.run([sys.executable, "-m", "fake_worker_mod", str(run_dir)], capture_output=True, text=True,
                             timeout=60)

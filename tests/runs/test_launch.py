@@ -7,7 +7,8 @@ import sys
 import pytest
 
 import runs
-from tests.runs.fake_worker import FakeSpec, wait_for
+from tests.runs.fake_worker import FakeSpec
+from tests.wait import wait_until
 
 
 def test_any_kind_launches_detached_with_its_output_in_the_log(fake_kind):
@@ -16,7 +17,7 @@ def test_any_kind_launches_detached_with_its_output_in_the_log(fake_kind):
     assert status.state == "completed" and status.kind == "fake" and status.step == 3
     assert status.pgid != os.getpgid(0)  # its own process group: our exit or Ctrl-C does not reach it
     assert "fake worker says hello" in (run_dir / "log.txt").read_text()
-    wait_for(lambda: (run_dir / runs.EXIT_CODE_FILE).exists())
+    wait_until(lambda: (run_dir / runs.EXIT_CODE_FILE).exists(), what="exit code file")
     assert (run_dir / runs.EXIT_CODE_FILE).read_text().strip() == "0"
     with pytest.raises(runs.RunsError, match="already holds a run"):
         runs.launch(FakeSpec(output=str(run_dir), mode="complete"))

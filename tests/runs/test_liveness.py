@@ -11,12 +11,13 @@ import psutil
 
 import runs
 from runs.liveness import PARENT_PID_ENV
-from tests.runs.fake_worker import FakeSpec, fake_workers, wait_for
+from tests.runs.fake_worker import FakeSpec, fake_workers
+from tests.wait import wait_until
 
 
 def test_a_killed_worker_is_marked_failed_with_the_signal(fake_kind):
     run_dir = fake_kind("sleep")
-    wait_for(lambda: "fake worker says hello" in runs.tail_log(run_dir))
+    wait_until(lambda: "fake worker says hello" in runs.tail_log(run_dir), what="hello in the log")
     pid = runs.load_status(run_dir).pid
     assert runs.lock_holder(run_dir) == pid
     os.kill(pid, signal.SIGKILL)
@@ -69,10 +70,10 @@ def test_a_child_worker_dies_with_its_parent(fake_module, tmp_path):
                               text=True)
     try:
         child = psutil.Process(int(parent.stdout.readline()))
-        wait_for(lambda: runs.lock_holder(run_dir) == child.pid)
+        wait_until(lambda: runs.lock_holder(run_dir) == child.pid, what="child worker holding the run")
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait()
-        wait_for(lambda: not fake_workers(run_dir), timeout_s=10)
+        wait_until(lambda: not fake_workers(run_dir), timeout_s=10, what="end of the child worker")
         assert runs.refresh_status(run_dir).state == "failed"
     finally:
         parent.kill()

@@ -80,10 +80,10 @@ def test_a_full_disk_fails_the_run_with_one_line_even_when_the_status_cannot_gro
 
 def test_a_run_whose_disk_fills_is_failed_and_shown_by_the_cli(small_disk, fake_kind, capsys):
     from cli.main import main
-    from tests.runs.fake_worker import wait_for
+    from tests.wait import wait_until
 
     run_dir = runs.launch(FakeSpec(output=str(small_disk / "r"), mode="fill"))
-    wait_for(lambda: runs.refresh_status(run_dir).done, timeout_s=60)
+    wait_until(lambda: runs.refresh_status(run_dir).done, what="end of the run")
     assert runs.load_status(run_dir).error.startswith(f"cannot write in {run_dir}: No space left on device")
     assert main(["runs", "show", str(run_dir)]) == 0
     assert "state failed" in capsys.readouterr().out

@@ -4,27 +4,26 @@ complete checkpoint (a half-written one passed over) with no step logged twice. 
 workers, driven through the CLI and `runs`."""
 import os
 import signal
-import time
 
 import pytest
 
 import runs
 from cli.main import main
+from tests.wait import wait_until
 from tuning import checkpoints
 
 pytestmark = pytest.mark.slow
 
 
-def _wait_logged(run_dir, step, timeout_s=120):
-    """Until metrics.jsonl has a row for `step` (rows are appended every logged step)."""
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
+def _wait_logged(run_dir, step):
+    """The status once metrics.jsonl has a row for `step` (rows are appended every logged step)."""
+    def logged():
         status = runs.refresh_status(run_dir)
         assert not status.done, status.error
-        if max((m["step"] for m in runs.read_metrics(run_dir) if "loss" in m), default=0) >= step:
-            return status
-        time.sleep(0.05)
-    raise AssertionError(f"no step {step} within {timeout_s} s: {runs.tail_log(run_dir)}")
+        newest = max((m["step"] for m in runs.read_metrics(run_dir) if "loss" in m), default=0)
+        return status if newest >= step else None
+
+    return wait_until(logged, timeout_s=120, what=f"step {step} logged", detail=lambda: runs.tail_log(run_dir))
 
 
 def _loss_steps(run_dir):

@@ -12,7 +12,6 @@ import pytest
 from tuning.data import DatasetReport, Example, FieldMapping, prepare_dataset, split_examples, validate_dataset
 
 REPO = Path(__file__).resolve().parents[2]
-SQL_EVAL = Path(__file__).parents[2].parent / "shared/datasets/sql-eval"
 SQL_MAPPING = FieldMapping(prompt_field="question", completion_field="query")
 
 
@@ -140,9 +139,8 @@ def test_report_round_trips_through_json_and_renders(tmp_path):
     assert (exc.value.file, exc.value.line, exc.value.field) == ("d.jsonl", 11, "prompt")
 
 
-@pytest.mark.skipif(not SQL_EVAL.is_dir(), reason=f"the sql-eval dataset is not at {SQL_EVAL}")
-def test_real_sql_eval_csv_loads_with_a_mapping_and_validates(tiny_model_dir):
-    csv_path = SQL_EVAL / "questions_gen_postgres.csv"
+def test_real_sql_eval_csv_loads_with_a_mapping_and_validates(tiny_model_dir, sql_eval):
+    csv_path = sql_eval / "questions_gen_postgres.csv"
     unmapped = validate_dataset(csv_path, near_dup=False)
     assert not unmapped.ok and "columns found: question, query, db_name" in unmapped.problems[0].message
     report = validate_dataset(csv_path, SQL_MAPPING, tokenizer=str(tiny_model_dir), max_seq_len=128, near_dup=False)

@@ -34,6 +34,7 @@ def test_a_relative_folder_is_made_absolute_in_every_spec(tiny_model_dir, tmp_pa
     assert resolve_model("tiny-model") == str(tmp_path / "tiny-model")  # an existing folder needs no ./
 
 
+@pytest.mark.slow  # a real training run (~19 s)
 def test_the_readme_tune_command_with_a_relative_folder_trains(tiny_model_dir, sft_data, tmp_path, monkeypatch):
     """Failed before: the worker got './tiny-model' and took it for a hub id (OSError: Repo id ...)."""
     shutil.copytree(tiny_model_dir, tmp_path / "tiny-model")

@@ -8,12 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from cli.main import main
+from tests.wait import wait_until
 from tuning.errors import TuningError
 from tuning.offline_models import OFFLINE_MODELS, PROVENANCE_FILE, SMOLLM2, TINY, _packaged_file, pull, read_provenance
 
@@ -66,14 +66,16 @@ def test_pull_refuses_a_folder_holding_something_else(tmp_path):
     assert pull(TINY, tmp_path / "empty").path == tmp_path / "empty"  # an empty folder is filled
 
 
+@pytest.mark.slow  # two pulls, one in a new process (~10 s)
 def test_a_killed_pull_never_leaves_a_folder_that_passes_for_a_model(tmp_path):
     target = tmp_path / "models" / "tiny"
     proc = subprocess.Popen([sys.executable, "-m", "cli", "pull", TINY, "--output", str(target)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not list(target.parent.glob(".tiny.partial-*")) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)  # poll: the partial folder appears once the imports are done
-    os.kill(proc.pid, signal.SIGKILL)
+    try:  # the partial folder appears once the imports are done
+        wait_until(lambda: list(target.parent.glob(".tiny.partial-*")) or proc.poll() is not None, timeout_s=120,
+                   poll_s=0.01, what="partial folder of the pull")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     # Either it was killed before the rename (no folder) or just after (a whole one): never half.
     assert not target.exists() or read_provenance(target) is not None

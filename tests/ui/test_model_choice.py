@@ -33,6 +33,7 @@ def test_the_page_offers_smollm2_first_with_its_size_and_what_it_is():
     assert app.text_input(key="t_model").value == ""
 
 
+@pytest.mark.slow  # builds and saves the tiny model (~10 s)
 def test_the_tiny_button_pulls_it_and_fills_the_field(tmp_path):
     app = _app()
     app.button(key=button_key("t_model", TINY)).click().run()

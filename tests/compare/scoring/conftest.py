@@ -1,4 +1,5 @@
-"""One private PostgreSQL per test session, with a hand-made database and two sql-eval dumps."""
+"""One private PostgreSQL per test session, with a hand-made database and two sql-eval dumps
+(`sql_eval`, tests/conftest.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,11 +7,6 @@ from pathlib import Path
 import pytest
 
 from compare.scoring.postgres import PrivateServer
-
-REPO = Path(__file__).resolve().parents[3]
-# shared/ lies next to a clone, or next to the folder of a git worktree.
-SQL_EVAL = next((p / "shared" / "datasets" / "sql-eval" for p in (REPO.parent, REPO.parent.parent)
-                 if (p / "shared" / "datasets" / "sql-eval").is_dir()), REPO.parent / "shared" / "datasets" / "sql-eval")
 
 # pg_dump's plain format: COPY ... FROM stdin blocks ended by \. and, from pg_dump 17.6 / 16.10 on,
 # \restrict / \unrestrict lines that older psql rejects.
@@ -35,13 +31,6 @@ def write_toy_dump(folder: Path) -> Path:
     path = folder / "toy.sql"
     path.write_text(TOY_DUMP)
     return path
-
-
-@pytest.fixture(scope="session")
-def sql_eval() -> Path:
-    if not (SQL_EVAL / "schemas").is_dir():
-        pytest.skip(f"the shared sql-eval dataset is not at {SQL_EVAL}")
-    return SQL_EVAL
 
 
 @pytest.fixture(scope="session")

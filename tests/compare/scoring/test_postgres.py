@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -15,6 +14,7 @@ import pytest
 from compare.scoring.errors import ScoringError
 from compare.scoring.limits import Limits, Stopped
 from compare.scoring.postgres import LOADER, PrivateServer, remove_orphans
+from tests.wait import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -24,15 +24,6 @@ def _gone(pid: int) -> bool:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
-
-
-def _wait_gone(pid: int, timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if _gone(pid):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_dumps_load_into_one_database_each_with_their_rows_and_times(pg):
@@ -187,11 +178,9 @@ def test_a_killed_owner_takes_its_server_and_its_folder_along():
         pid, base = owner.stdout.readline().split()
         owner.kill()  # SIGKILL: no atexit, no finally
         owner.wait()
-        assert _wait_gone(int(pid)), "the server outlived its owner"
-        deadline = time.monotonic() + 30
-        while Path(base).exists() and time.monotonic() < deadline:  # the reaper deletes it, nobody else
-            time.sleep(0.05)
-        assert not Path(base).exists()
+        wait_until(lambda: _gone(int(pid)), timeout_s=30, what="end of the server after its owner's")
+        # the reaper deletes it, nobody else
+        wait_until(lambda: not Path(base).exists(), timeout_s=30, what=f"removal of {base}")
     finally:
         owner.kill()
         owner.wait()

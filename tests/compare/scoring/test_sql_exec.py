@@ -19,6 +19,7 @@ from compare.scoring.postgres import READER, SUPERUSER
 from compare.scoring.results import ScoringRow
 from compare.scoring.sql_exec import MAX_ALTERNATIVES, Databases, SqlExecScorer
 from compare.scoring.sql_extract import reference_alternatives
+from tests.wait import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -299,13 +300,14 @@ def test_a_cancel_stops_a_running_query_at_once(pg):
     dbs = Databases(pg.url_template(), timeout_s=60, known=set(pg.databases), limits=Limits(cancel_requested=asked.is_set))
 
     def cancel_once_running():
-        deadline = time.monotonic() + 20
-        with psycopg.connect(pg.url("postgres"), autocommit=True) as conn:
-            while time.monotonic() < deadline and not conn.execute(
+        try:
+            with psycopg.connect(pg.url("postgres"), autocommit=True) as conn:
+                wait_until(lambda: conn.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ftadvisor-scoring' "
-                    "AND state = 'active' AND wait_event = 'PgSleep'").fetchone()[0]:
-                time.sleep(0.02)
-        asked.set()
+                    "AND state = 'active' AND wait_event = 'PgSleep'").fetchone()[0], timeout_s=20, poll_s=0.02,
+                    what="scoring query sleeping on the server")
+        finally:
+            asked.set()
 
     helper = threading.Thread(target=cancel_once_running)
     helper.start()

@@ -1,4 +1,4 @@
-"""`ftadvisor rag index|search|ask|stats` in-process (the subprocess case is in test_index.py)."""
+"""`ftadvisor rag index|search|ask|stats` in-process (the subprocess case is in tests/rag_baseline/test_index.py)."""
 from __future__ import annotations
 
 import json
