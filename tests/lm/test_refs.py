@@ -65,10 +65,10 @@ def test_a_hub_id_is_kept_and_a_bad_one_refused():
         resolve_model("bad id!")
 
 
-def test_a_hub_id_offline_fails_in_one_line_naming_it(tmp_path, capsys, jsonl):
+def test_a_hub_id_offline_fails_in_one_line_naming_it(tmp_path, capsys):
     with pytest.raises(ModelError, match=f"'org/missing' {UNREACHABLE} \\(HF_HUB_OFFLINE is set\\)"):
         check_available("org/missing")
-    jsonl(tmp_path / "d.jsonl", [{"prompt": "a", "completion": "b"}] * 4)
+    (tmp_path / "d.jsonl").write_text('{"prompt": "a", "completion": "b"}\n' * 4)
     assert main(["tune", "--model", "org/missing", "--data", str(tmp_path / "d.jsonl"), "--no-near-dup",
                  "--output", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.splitlines()
