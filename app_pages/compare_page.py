@@ -19,8 +19,8 @@ from compare.spec import (
     ARM_TITLES, ARMS, TEXT_METRICS, CompareSpec, FinetuneSettings, GenerationSettings, PromptingSettings, RagSettings,
 )
 from estimator import list_gpus
+from lm.refs import readable_model_ref
 from tuning.data import FieldMapping
-from tuning.model_ref import readable_model_ref
 from ui.comparison_view import show_results
 from ui.errors import show_errors
 from ui.forms import render_fields

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 import runs
 from common.paths import readable_on_a_page
 from common.settings import load_settings
+from lm.refs import readable_model_ref
 from tuning.data import DatasetReport, FieldMapping
 from tuning.errors import DatasetRefused, TuningError
-from tuning.model_ref import readable_model_ref
 from tuning.spec import JobSpec
 from ui.errors import show_errors
 from ui.forms import render_fields

@@ -12,11 +12,11 @@ from pydantic import ValidationError
 from common.errors import describe_error
 from common.paths import readable_on_a_page
 from common.settings import load_settings
+from lm.refs import readable_model_ref
 from rag_baseline.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE
 from rag_baseline.errors import RagError
 from rag_baseline.ingest import SUPPORTED_SUFFIXES
 from rag_baseline.schemas import DEFAULT_COLLECTION, StoreConfig
-from tuning.model_ref import readable_model_ref
 from ui.errors import show_errors
 from ui.model_choice import describe_model_field, offline_model_buttons
 from ui.uploads import kept_upload

@@ -31,7 +31,7 @@ def run(model: str, output: Path, **fields):
 def main() -> str:
     from bench.tables import header, row
     from compare.spec import ARM_TITLES
-    from tuning.offline_models import SMOLLM2, pull
+    from lm.offline import SMOLLM2, pull
 
     from common.settings import load_settings
 

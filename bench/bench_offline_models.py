@@ -40,7 +40,7 @@ def _median_s(fn, repeats: int = REPEATS) -> tuple[float, object]:
 
 
 def _pull_figures(home: Path) -> tuple[list[str], Path]:
-    from tuning.offline_models import SMOLLM2, pull
+    from lm.offline import SMOLLM2, pull
 
     cold = pull(SMOLLM2, home / SMOLLM2)
     warm = pull(SMOLLM2, home / SMOLLM2)
@@ -52,7 +52,7 @@ def _pull_figures(home: Path) -> tuple[list[str], Path]:
 def _dtype_rows(folder: Path) -> tuple[list[str], dict[str, list]]:
     """Per dtype: load time, tokens/s at batch 1 and 8, batched == single. The runs alternate
     dtypes and batch sizes within each repeat, so a change in the machine's load hits all alike."""
-    from tuning.generate import generate_answers, load_for_inference
+    from lm.generate import generate_answers, load_for_inference
 
     loads = {d: _median_s(lambda: load_for_inference(str(folder), dtype=d)) for d in DTYPES}
     runs: dict[tuple[str, int], list[float]] = {(d, b): [] for d in DTYPES for b in (1, 8)}
@@ -73,7 +73,7 @@ def _dtype_rows(folder: Path) -> tuple[list[str], dict[str, list]]:
 def main() -> str:
     import torch
 
-    from tuning.generate import load_for_inference, measure_latency
+    from lm.generate import load_for_inference, measure_latency
 
     load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as tmp:

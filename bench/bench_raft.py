@@ -40,7 +40,7 @@ def run(style: str, model: str, output: Path):
 
 def main() -> str:
     from bench.tables import header, row
-    from tuning.offline_models import SMOLLM2, pull
+    from lm.offline import SMOLLM2, pull
 
     model = str(pull(SMOLLM2).path)
     rows, first, wall = [], None, {}

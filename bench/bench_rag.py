@@ -61,7 +61,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def embed_throughput(texts: list[str]) -> dict[str, float]:
-    from rag_baseline.embeddings import embed, load_embedder
+    from lm.embeddings import embed, load_embedder
 
     out = {}
     for dtype in ("float32", "bfloat16"):
@@ -74,10 +74,10 @@ def embed_throughput(texts: list[str]) -> dict[str, float]:
 
 
 def index_and_query(root: Path) -> dict:
-    from rag_baseline.embeddings import default_dtype, embed
+    from lm.embeddings import default_dtype, embed
     from rag_baseline.index import index_documents
-    from rag_baseline.schemas import StoreConfig
     from rag_baseline.retrieve import search
+    from rag_baseline.schemas import StoreConfig
     from rag_baseline.store import open_collection
 
     docs = synthetic_docs(root / "docs", N_CHUNKS)
@@ -165,8 +165,8 @@ def big_sql(path: Path, n_bytes: int) -> Path | None:
 
 
 def large_file(root: Path) -> dict:
+    from lm.embeddings import embed, load_embedder
     from rag_baseline.chunking import chunk_document
-    from rag_baseline.embeddings import embed, load_embedder
     from rag_baseline.ingest import read_document
 
     out: dict = {}

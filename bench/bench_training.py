@@ -88,7 +88,7 @@ def run_baseline(model_dir: Path, data: Path, out: Path) -> dict:
 
 
 def main() -> str:
-    from tuning.tiny_model import build_tiny_model
+    from lm.tiny import build_tiny_model
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -83,7 +83,7 @@ def model_folder(shape: str, root: Path) -> Path:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    from tuning.tiny_model import build_tiny_model
+    from lm.tiny import build_tiny_model
 
     folder = root / shape
     if (folder / "config.json").exists():
@@ -146,7 +146,7 @@ def estimate_breakdown(spec, device: str):
     """The estimator's breakdown for the job, at the batch length its tokenized rows reach."""
     from estimator import load_model_spec
     from estimator.peak_memory import memory_breakdown
-    from tuning.loading import load_tokenizer
+    from lm.loading import load_tokenizer
     from tuning.memory import estimate_request, padded_batch_length
     from tuning.recipes.common import trl_rows
 

@@ -282,7 +282,7 @@ def run(model_dir: Path | None = None, *, rounds: int = ROUNDS, compare_rounds: 
         steps: int = STEPS, max_kills: int = MAX_KILLS, seed: int = SEED, time_limit_s: float = TIME_LIMIT_S) -> Soak:
     """The soak in a temporary folder; a round that breaks a rule records why in `problems`.
     A tuning round kills 1 to `max_kills` attempts; a comparison round kills once."""
-    from tuning.tiny_model import build_tiny_model
+    from lm.tiny import build_tiny_model
 
     rng, t0, done = random.Random(seed), time.time(), []
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,5 +1,5 @@
 """`ftadvisor pull NAME [--output DIR] [--json]`: turn a known offline model into a standard
-Hugging Face model folder (tuning.offline_models) and print the folder."""
+Hugging Face model folder (lm.offline) and print the folder."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ import sys
 
 
 def register(subparsers) -> None:
-    from tuning.offline_models import OFFLINE_MODELS
+    from lm.offline import OFFLINE_MODELS
 
     names = "; ".join(f"{m.name}: {m.title}, {m.weights}, about {m.size_mb} MB" for m in OFFLINE_MODELS.values())
     parser = subparsers.add_parser(
@@ -22,7 +22,7 @@ def register(subparsers) -> None:
 
 
 def _pull(args: argparse.Namespace) -> int:
-    from tuning.offline_models import pull
+    from lm.offline import pull
 
     pulled = pull(args.name, args.output)
     if args.json:

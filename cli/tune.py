@@ -82,7 +82,7 @@ def _tune(args: argparse.Namespace) -> int:
 
 
 def _tiny_model(args: argparse.Namespace) -> int:
-    from tuning.offline_models import TINY, pull
+    from lm.offline import TINY, pull
 
     print(pull(TINY, args.output).path)
     return 0

@@ -1,7 +1,7 @@
 """The answering stages: every held-out question through one arm, several at once, then a few
 again one at a time for the single-request latency.
 
-Batches: `generation.batch_size` questions per `generate()` call, left-padded (tuning.generate);
+Batches: `generation.batch_size` questions per `generate()` call, left-padded (lm.generate);
 greedy answers equal the one-at-a-time answers (tested there), so batching changes the speed and
 not the evidence. Each answer records the wall time of the call that produced it and the batch
 size: a batch of 8 that took 4 s costs 0.5 s of machine time per answer, and each of its users

@@ -50,7 +50,7 @@ def with_examples(prompt: str, examples: list[tuple[str, str]], tokenizer: Any =
         turns.append({"role": "user", "content": prompt})
         if tokenizer is None or max_tokens is None:
             return turns
-        from tuning.generate import prompt_tokens
+        from lm.generate import prompt_tokens
 
         if prompt_tokens(tokenizer, turns, system) <= max_tokens:
             return turns
@@ -60,19 +60,19 @@ def with_examples(prompt: str, examples: list[tuple[str, str]], tokenizer: Any =
 
 class Generator:
     """A model loaded once (the base, or a tuning run's adapter on its base) answering prompts
-    through the tuning backend's `generate_answers`, one batch per call.
+    through `lm.generate.generate_answers`, one batch per call.
 
     A tuning run folder loads its adapter on the base it was trained on (4-bit NF4 for QLoRA)."""
 
     def __init__(self, model_or_run_dir: str | Path, *, device: str = "auto") -> None:
-        from tuning.generate import load_for_inference
+        from lm.generate import load_for_inference
 
         self.model, self.tokenizer = load_for_inference(str(model_or_run_dir), device=device)
 
     def generate(self, prompts: list, settings: GenerationSettings, max_prompt_tokens: int | None = None):
-        """One `tuning.generate.Generation` per prompt (text, token counts, latency_s of the one
+        """One `lm.generate.Generation` per prompt (text, token counts, latency_s of the one
         generate() call that answered them all, batch_size), greedy unless the settings sample."""
-        from tuning.generate import generate_answers
+        from lm.generate import generate_answers
 
         if max_prompt_tokens is not None:
             prompts = [self._fit(prompt, max_prompt_tokens) for prompt in prompts]
@@ -84,7 +84,7 @@ class Generator:
     def warm_up(self, settings: GenerationSettings) -> None:
         """One short untimed generation, so one-time set-up (kernels, caches) is not billed to
         the first question's latency."""
-        from tuning.generate import generate_answers
+        from lm.generate import generate_answers
 
         generate_answers((self.model, self.tokenizer), ["Hello"], 2, batch_size=1, system=settings.system_prompt)
 

@@ -111,7 +111,7 @@ def _training_estimate(p: Pipeline, adapter, train: TrainRecord) -> TrainingEsti
     try:
         from compare.training import job_spec
         from estimator import estimate
-        from tuning.loading import load_tokenizer
+        from lm.loading import load_tokenizer
         from tuning.memory import estimate_request, padded_batch_length, sequence_tokens
         from tuning.recipes.common import trl_rows
 

@@ -23,7 +23,7 @@ def nearest_examples(questions: list[str], pool: list[str], k: int) -> tuple[lis
     were passed over for being the question itself."""
     import torch
 
-    from rag_baseline.embeddings import embed
+    from lm.embeddings import embed
 
     if not pool:
         return [[] for _ in questions], 0
@@ -43,7 +43,7 @@ def nearest_examples(questions: list[str], pool: list[str], k: int) -> tuple[lis
 
 def examples_stage(p: Pipeline) -> None:
     """examples.json: the demonstrations of every held-out question."""
-    from rag_baseline.embeddings import EMBEDDING_MODEL_NAME
+    from lm.embeddings import EMBEDDING_MODEL_NAME
 
     spec, split = p.spec, p.read("split.json", Split)
     k = max(spec.examples_for(arm) for arm in spec.arms)

@@ -156,6 +156,6 @@ def training_target(spec: Any, reference: str) -> str:
 
 
 def _tokenizer(model: str) -> Any:
-    from tuning.loading import load_tokenizer
+    from lm.loading import load_tokenizer
 
     return load_tokenizer(model)

@@ -35,7 +35,7 @@ def preflight(spec: CompareSpec) -> int:
     from compare.scoring.preflight import validate_scoring
 
     validate_scoring(spec)  # dumps parse, a sql_url answers with a role that may run there, user scorers import
-    from tuning.model_ref import check_available
+    from lm.refs import check_available
 
     check_available(spec.model)  # a folder without config.json, a hub id no hub or cache can give
     from estimator.gpus import load_gpu

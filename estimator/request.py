@@ -134,7 +134,7 @@ class EstimateRequest(BaseModel):
 
 
 def _gpu_precision(gpu: str | None) -> str:
-    """bf16, or fp16 on a GPU without bf16 (as tuning/loading.py compute_dtype picks)."""
+    """bf16, or fp16 on a GPU without bf16 (as lm/loading.py compute_dtype picks)."""
     if gpu is None:
         return "bf16"
     from estimator.gpus import load_gpu

@@ -15,7 +15,7 @@ and which AdamW kernel runs. `EstimateRequest.stack` picks one profile; the requ
   `model(**inputs, fused_lm_head=True)` (trl/trainer/utils.py): the lm_head runs in tiles of
   4096 tokens (trl/kernels/chunked_logprob.py TOKEN_CHUNK_SIZE) x 32768 vocabulary entries
   (`_CHUNKED_LOGPROB_CHUNK_SIZE`), never the full logits; Triton folds each tile on CUDA, torch ops
-  on a CPU. Full fine-tuning: tuning/loading.py loads the weights in the compute dtype (bf16 on a
+  on a CPU. Full fine-tuning: lm/loading.py loads the weights in the compute dtype (bf16 on a
   GPU, fp32 on a CPU), so weights, gradients and AdamW states (`zeros_like(param)`) share it.
   AdamW: transformers 5.23 training_args.py defaults `optim` to "adamw_torch_fused" on torch >= 2.8.
 - peft-trainer (HF Trainer + peft, the QLoRA notebook recipe; axolotl's QLoRA path is the same)

@@ -1,7 +1,7 @@
 """Answers from retrieved chunks: a prompt that numbers the passages, generation with a causal
 LM (hub id or local folder; the tiny offline model in tests), and the timings.
 
-Generation goes through the tuning backend (`tuning.generate`: same loader, greedy, the chat
+Generation goes through the shared model code (`lm.generate`: same loader, greedy, the chat
 template when the tokenizer has one), so a hub id, a model folder or a tuning run all work.
 The prompt is fitted to the model's context: the least relevant passages go first, then the
 last passage is shortened, so the question is never cut off.
@@ -40,9 +40,9 @@ def build_rag_prompt(question: str, hits: list[SearchHit]) -> str:
 
 @lru_cache(maxsize=2)
 def load_generator(model: str):
-    """(model, tokenizer) loaded once per process by the tuning backend's loader: a hub id, a
+    """(model, tokenizer) loaded once per process by the shared loader (`lm.generate`): a hub id, a
     model folder, a PEFT adapter folder or a tuning run folder. A bad one -> RagError."""
-    from tuning.generate import load_for_inference
+    from lm.generate import load_for_inference
 
     try:
         lm, tokenizer = load_for_inference(model)
@@ -52,7 +52,7 @@ def load_generator(model: str):
 
 
 def _encode(tokenizer, prompt: str) -> list[int]:
-    """Token ids exactly as `tuning.generate` builds them (chat template text, no extra specials)."""
+    """Token ids exactly as `lm.generate` builds them (chat template text, no extra specials)."""
     if getattr(tokenizer, "chat_template", None):
         text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
                                              add_generation_prompt=True)
@@ -86,9 +86,9 @@ def fit_prompt(question: str, hits: list[SearchHit], tokenizer, max_tokens: int)
 def generate_answers_for(model: str, questions: list[str], hits_per_question: list[list[SearchHit]],
                          max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> list[tuple[str, str, list[SearchHit], Timings]]:
     """(answer, prompt, hits used, timings) per question: prompts fitted to the model's context,
-    then `tuning.generate.generate_answers` (greedy, chat template), one prompt per call so each
+    then `lm.generate.generate_answers` (greedy, chat template), one prompt per call so each
     latency is that answer's own."""
-    from tuning.generate import generate_answers
+    from lm.generate import generate_answers
 
     lm, tokenizer = load_generator(model)
     max_prompt = context_limit(tokenizer, lm) - max_new_tokens
@@ -113,7 +113,7 @@ def answer_many(
 ) -> list[Answer]:
     """Retrieve for all questions at once, then answer each (no model: retrieval only, empty
     answer). A question with no passage at `min_score` or above gets NOT_COVERED, ungenerated."""
-    from rag_baseline.embeddings import load_embedder
+    from lm.embeddings import load_embedder
 
     load_embedder()  # a one-off ~10 s load is not retrieval time
     started = time.perf_counter()

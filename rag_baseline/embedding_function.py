@@ -10,7 +10,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from rag_baseline.embeddings import EMBEDDING_DIM, EMBEDDING_MODEL_NAME, embed
+from lm.embeddings import EMBEDDING_DIM, EMBEDDING_MODEL_NAME, embed
 
 EF_NAME = "ftadvisor-minilm"
 

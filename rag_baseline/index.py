@@ -51,7 +51,7 @@ def index_documents(
     `on_progress(done, total)` is called after every embedding batch (16 chunks). Unreadable files
     are skipped and listed in the report; no readable file at all is a RagError.
     """
-    from rag_baseline.embeddings import embed
+    from lm.embeddings import embed
 
     validate_sizes(chunk_size, chunk_overlap)
     started = time.perf_counter()

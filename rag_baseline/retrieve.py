@@ -45,7 +45,7 @@ def search(
     """For each question its ranked hits (best first), at most k, none below `min_score`."""
     import numpy as np
 
-    from rag_baseline.embeddings import embed
+    from lm.embeddings import embed
 
     if isinstance(questions, str):
         questions = [questions]

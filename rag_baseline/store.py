@@ -157,7 +157,7 @@ def store_stats(store: StoreConfig) -> StoreStats:
     """How many chunks the collection holds, per source file, and how it is embedded."""
     from collections import Counter
 
-    from rag_baseline.embeddings import EMBEDDING_DIM, EMBEDDING_MODEL_NAME
+    from lm.embeddings import EMBEDDING_DIM, EMBEDDING_MODEL_NAME
     from rag_baseline.schemas import SourceStats
 
     collection = open_collection(store)

@@ -17,7 +17,7 @@ import pytest
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     """A tiny Llama model + tokenizer built offline once per test session (~4 s)."""
-    from tuning.tiny_model import build_tiny_model
+    from lm.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 
@@ -47,7 +47,7 @@ def smollm2_dir(tmp_path_factory):
     """SmolLM2-135M-Instruct pulled once per test session (30-80 s on 2 shared cores), into a
     session home's models folder: point FTADVISOR_HOME at `smollm2_dir.parent.parent` to find it
     where `pull(name)` and `--model smollm2-135m-instruct` look."""
-    from tuning.offline_models import SMOLLM2, pull
+    from lm.offline import SMOLLM2, pull
 
     home = tmp_path_factory.mktemp("offline-home")
     return pull(SMOLLM2, home / "models" / SMOLLM2).path

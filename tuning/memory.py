@@ -3,7 +3,7 @@ on, and the out-of-memory advice built from that prediction.
 
 The prediction is made at the longest padded batch the run sees: the training rows tokenized as
 trl's SFTTrainer/DPOTrainer tokenize them (`sequence_tokens`), truncated at `max_seq_len`, for the
-device the run used (fp32 on a CPU: tuning/loading.py compute_dtype).
+device the run used (fp32 on a CPU: lm/loading.py compute_dtype).
 
 Measured: `torch.cuda.max_memory_reserved()` on a GPU (what the caching allocator held, which
 is what decides an OOM), else the process's peak resident set size (`ru_maxrss`, KiB on Linux),
@@ -115,7 +115,7 @@ def _data_length(spec: JobSpec, run_dir: Path, tokenizer: Any, rows: list[dict] 
     """The padded batch length from the run's own training rows (read again when not given)."""
     try:
         if tokenizer is None:
-            from tuning.loading import load_tokenizer
+            from lm.loading import load_tokenizer
 
             tokenizer = load_tokenizer(spec.model)
         if rows is None:

@@ -18,7 +18,7 @@ def merge_adapter(base_model: str, adapter_dir: str | Path, output_dir: str | Pa
     """Load `base_model`, apply the PEFT adapter, merge, save model + tokenizer to `output_dir`."""
     from peft import PeftModel
 
-    from tuning.loading import load_model, load_tokenizer
+    from lm.loading import load_model, load_tokenizer
 
     model = PeftModel.from_pretrained(load_model(base_model, device=device), str(adapter_dir))
     merged = model.merge_and_unload()

@@ -68,7 +68,7 @@ class JobSpec(BaseModel):
     @field_validator("model")
     @classmethod
     def _resolved_model(cls, value: str) -> str:
-        from tuning.model_ref import resolve_model  # names are pulled, folders made absolute, once
+        from lm.refs import resolve_model  # names are pulled, folders made absolute, once
 
         return resolve_model(value)
 

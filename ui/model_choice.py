@@ -1,5 +1,5 @@
 """The offline models offered next to a page's model field (Compare, RAG, Fine-tune): one button
-per known model (`tuning.offline_models`) that pulls it, with a spinner, and puts its folder in
+per known model (`lm.offline`) that pulls it, with a spinner, and puts its folder in
 the field; and a caption saying what the model in the field is when it is a pulled one.
 
 Call `offline_model_buttons` before the field's `st.text_input`: Streamlit refuses to set a
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from tuning.errors import TuningError
-from tuning.offline_models import OFFLINE_MODELS, SMOLLM2, TINY, pull, read_provenance
+from lm.errors import ModelError
+from lm.offline import OFFLINE_MODELS, SMOLLM2, TINY, pull, read_provenance
 
 OFFERED = (SMOLLM2, TINY)  # the real model first: the default a page offers
 
@@ -32,7 +32,7 @@ def offline_model_buttons(model_key: str) -> None:
                 with st.spinner(f"Pulling {entry.title} (the first time takes about half a minute)…"):
                     pulled = pull(name)
                 st.session_state[model_key] = str(pulled.path)
-            except (TuningError, OSError) as exc:
+            except (ModelError, OSError) as exc:
                 st.error(str(exc))
 
 

@@ -29,7 +29,7 @@ def test_smollm2_shape_has_smollm2s_parameter_count():
 
 @pytest.mark.slow
 def test_rows_reach_the_setup_length_and_the_estimate_is_made_there(tiny_model_dir, tmp_path):
-    from tuning.loading import load_tokenizer
+    from lm.loading import load_tokenizer
     from tuning.memory import padded_batch_length
     from tuning.recipes.common import trl_rows
     from tuning.spec import JobSpec

@@ -1,5 +1,6 @@
 """`ftadvisor tune`, `ftadvisor runs ...` and `ftadvisor tiny-model` as a user types them."""
 import json
+import shutil
 
 import pytest
 
@@ -7,12 +8,12 @@ from cli.main import main
 
 
 def test_an_invalid_dataset_exits_2_before_any_model_is_loaded(tiny_model_dir, tmp_path, capsys, monkeypatch):
-    import tuning.loading
+    import lm.loading
 
     def no_model(*args, **kwargs):
         raise AssertionError("a model was loaded")
 
-    monkeypatch.setattr(tuning.loading, "load_model", no_model)
+    monkeypatch.setattr(lm.loading, "load_model", no_model)
     data = tmp_path / "data.jsonl"
     data.write_text('{"prompt": "p", "completion": "c"}\n{"prompt": "p", "completion": 7}\n{oops\n')
     rc = main(["tune", "--model", str(tiny_model_dir), "--data", str(data), "--no-near-dup",
@@ -22,6 +23,16 @@ def test_an_invalid_dataset_exits_2_before_any_model_is_loaded(tiny_model_dir, t
     assert "data.jsonl line 2" in err and "completion" in err  # file, line, field
     assert "data.jsonl line 3: invalid JSON" in err
     assert not (tmp_path / "run").exists()  # no run folder, no worker
+
+
+@pytest.mark.slow
+def test_the_readme_tune_command_with_a_relative_folder_trains(tiny_model_dir, sft_data, tmp_path, monkeypatch):
+    """Failed before: the worker got './tiny-model' and took it for a hub id (OSError: Repo id ...)."""
+    shutil.copytree(tiny_model_dir, tmp_path / "tiny-model")
+    monkeypatch.chdir(tmp_path)
+    rc = main(["tune", "--model", "./tiny-model", "--data", str(sft_data), "--max-steps", "2", "--no-near-dup",
+               "--output", "run"])
+    assert rc == 0, (tmp_path / "run" / "log.txt").read_text()[-2000:]
 
 
 def test_a_bad_flag_value_exits_2_naming_the_field(tmp_path, capsys):

@@ -31,6 +31,12 @@ def test_arms_are_deduplicated_in_canonical_order(tmp_path):
     assert _spec(tmp_path, arms=["finetuned", "base", "finetuned"]).arms == ["base", "finetuned"]
 
 
+def test_a_relative_model_folder_is_made_absolute(tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tiny_model_dir.parent)  # the worker runs elsewhere: it must get the absolute folder
+    spec = CompareSpec(model=f"./{tiny_model_dir.name}", data=tmp_path / "qa.jsonl", output=tmp_path / "run")
+    assert spec.model == str(tiny_model_dir)
+
+
 @pytest.mark.parametrize("field, value, where", [
     ("arms", ["magic"], "arms.0"),
     ("arms", [], "arms"),

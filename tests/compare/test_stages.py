@@ -80,7 +80,7 @@ def test_training_rows_follow_the_prompt_style(compare_inputs, tiny_model_dir, t
     [adapter] = adapters(spec)
     assert write_training_file(p, adapter) == per_question * len(split.train)
     rows = [json.loads(line) for line in p.path(adapter.data_file).read_text().splitlines()]
-    from tuning.loading import load_tokenizer
+    from lm.loading import load_tokenizer
 
     tok = load_tokenizer(str(tiny_model_dir))
     with_passages = [r for r in rows if "Passages:" in r["prompt"]]

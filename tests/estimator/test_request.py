@@ -18,7 +18,7 @@ def test_rejects_inconsistent_input():
 
 def test_precision_follows_the_device_and_the_gpu():
     assert EstimateRequest(model="x").precision == "bf16"
-    assert EstimateRequest(model="x", device="cpu").precision == "fp32"  # tuning/loading.py compute_dtype
+    assert EstimateRequest(model="x", device="cpu").precision == "fp32"  # lm/loading.py compute_dtype
     assert EstimateRequest(model="x", gpu="T4").precision == "fp16"  # no bf16 on a T4
     assert EstimateRequest(model="x", device="cpu", precision="bf16").precision == "bf16"
     assert EstimateRequest(model="x", device="auto").device == "cuda"

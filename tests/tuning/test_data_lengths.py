@@ -37,7 +37,7 @@ MAX_LENGTH = 24
 def tiny(tiny_model_dir):
     from transformers import AutoModelForCausalLM
 
-    from tuning.loading import load_tokenizer
+    from lm.loading import load_tokenizer
 
     return AutoModelForCausalLM.from_pretrained(str(tiny_model_dir)), load_tokenizer(str(tiny_model_dir))
 

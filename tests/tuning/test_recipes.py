@@ -28,7 +28,8 @@ def _layer0_lora_b_grads(tiny_model_dir, guard: bool) -> dict[str, float]:
     import torch
     from peft import get_peft_model
 
-    from tuning.loading import load_model, load_tokenizer, lora_config
+    from lm.loading import load_model, load_tokenizer
+    from tuning.lora import lora_config
 
     torch.manual_seed(0)
     model = load_model(str(tiny_model_dir), quant="nf4", double_quant=True, device="cpu")

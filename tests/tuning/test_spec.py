@@ -35,6 +35,12 @@ def test_inconsistent_specs_say_what_to_change(fields, message):
         JobSpec(**BASE, **fields)
 
 
+def test_a_relative_model_folder_is_made_absolute(tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tiny_model_dir.parent)  # the worker runs elsewhere: it must get the absolute folder
+    spec = JobSpec(model=f"./{tiny_model_dir.name}", data="d.jsonl", output=str(tmp_path / "run"))
+    assert spec.model == str(tiny_model_dir)
+
+
 def test_round_trips_as_json_with_a_mapping():
     spec = JobSpec(**BASE, mapping=FieldMapping(prompt_field="question", completion_field="query"), gpus=2,
                    sharding="fsdp")

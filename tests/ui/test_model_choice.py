@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tuning.offline_models import OFFLINE_MODELS, SMOLLM2, TINY
+from lm.offline import OFFLINE_MODELS, SMOLLM2, TINY
 from ui.model_choice import button_key
 
 

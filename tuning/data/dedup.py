@@ -1,6 +1,6 @@
 """Exact duplicates (same text after collapsing whitespace) and near-duplicates (embedding cosine
 similarity >= a threshold, 0.9 by default: seed 004 "remove examples with cosine similarity above
-0.9 to any other example"), with the offline all-MiniLM-L6-v2 from `rag_baseline.embeddings`."""
+0.9 to any other example"), with the offline all-MiniLM-L6-v2 from `lm.embeddings`."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -83,7 +83,7 @@ def near_duplicate_pairs(
     import numpy as np
 
     if embed is None:
-        from rag_baseline.embeddings import embed as embed_texts  # lazily: sentence_transformers takes ~10 s
+        from lm.embeddings import embed as embed_texts  # lazily: sentence_transformers takes ~10 s
 
         embed = partial(embed_texts, on_progress=on_progress)
     lines = list(first.values())

@@ -42,7 +42,7 @@ def load_tokenizer(tokenizer: Any) -> tuple[Any, str | None]:
         return tokenizer, getattr(tokenizer, "name_or_path", None) or type(tokenizer).__name__
     from transformers import AutoTokenizer  # lazily: transformers takes seconds to import
 
-    from tuning.model_ref import check_available
+    from lm.refs import check_available
 
     source = check_available(str(tokenizer))  # one line for a hub id no hub or cache can give
     try:

@@ -42,7 +42,7 @@ def training_args(spec: JobSpec, run_dir: Path, device: str, has_eval: bool) -> 
     """Keyword arguments common to SFTConfig and DPOConfig (both extend TrainingArguments)."""
     import torch
 
-    from tuning.loading import compute_dtype
+    from lm.loading import compute_dtype
 
     dtype = compute_dtype(device)
     evaluate_during = has_eval and spec.eval_steps is not None

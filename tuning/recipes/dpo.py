@@ -19,8 +19,9 @@ def run(spec: JobSpec, run_dir: Path) -> str:
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
+    from lm.loading import disable_bnb_cpu_repack, load_model, load_tokenizer, pick_device
     from tuning import memory
-    from tuning.loading import disable_bnb_cpu_repack, load_model, load_tokenizer, lora_config, pick_device
+    from tuning.lora import lora_config
     from tuning.progress import ProgressCallback
 
     # 1. load

@@ -3,7 +3,7 @@
 
 The package is a sentence-transformers folder (modules.json: Transformer -> mean Pooling ->
 Normalize, max_seq_length 256). We run those three steps with plain `transformers` instead of
-importing sentence_transformers: the same vectors (tests/rag_baseline/test_embeddings.py checks
+importing sentence_transformers: the same vectors (tests/lm/test_embeddings.py checks
 them against reference values computed with sentence-transformers 6.2.0) for about half the
 start-up time (transformers+BERT ~5 s vs sentence_transformers ~10 s on 2 cores), which every
 CLI call and every page process pays once.

