@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
 from lm.errors import ModelError
-from lm.offline import OFFLINE_MODELS, PROVENANCE_FILE, SMOLLM2, TINY, _packaged_file, pull, read_provenance
+from lm.offline import OFFLINE_MODELS, SMOLLM2, TINY, _packaged_file, pull, read_provenance
 from tests.wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
