@@ -2,7 +2,7 @@
 from the environment, overridable in tests (set the variables, call `load_settings()` again).
 
 Environment:
-- FTADVISOR_HOME: the root (default ~/.ftadvisor): runs/, stores/, uploads/, models/, data/.
+- FTADVISOR_HOME: the root (default ~/.ftadvisor): runs/, stores/, uploads/, models/, data/, cache/.
 - FTADVISOR_DATA_DIRS: more folders (os.pathsep-separated) whose files a page may read when a
   path is typed; the home's data/ and uploads/ folders are always allowed.
 - FTADVISOR_GPU_CATALOG: a GPU catalog file replacing the built-in one (estimator.gpus).
@@ -49,6 +49,11 @@ class Settings(BaseModel):
     @property
     def models_dir(self) -> Path:
         return self.home / "models"
+
+    @property
+    def cache_dir(self) -> Path:
+        """What ftadvisor can make again from what it holds (e.g. converted models): safe to delete."""
+        return self.home / "cache"
 
     @property
     def data_dir(self) -> Path:

@@ -214,14 +214,23 @@ def _check_target(name: str, final: Path) -> None:
         raise ModelError(f"output: {final} exists and is not a pulled {name}: give a new or empty folder")
 
 
-def _remove_stale_partials(final: Path) -> None:
-    """Remove what killed pulls left (their process is gone); a living pull's folder stays."""
+def partial_path(final: Path) -> Path:
+    """The hidden sibling this process writes `final` into before renaming it into place."""
+    return final.parent / f".{final.name}{_PARTIAL}{os.getpid()}"
+
+
+def remove_stale_partials(final: Path) -> None:
+    """Remove what killed writers of `final` left (their process is gone); a living writer's
+    partial folder or file stays."""
     for partial in final.parent.glob(f".{final.name}{_PARTIAL}*"):
         pid = partial.name.rsplit(_PARTIAL, 1)[1]
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
-            shutil.rmtree(partial, ignore_errors=True)
+            if partial.is_dir():
+                shutil.rmtree(partial, ignore_errors=True)
+            else:
+                partial.unlink(missing_ok=True)
         except (ValueError, PermissionError):
             continue
 
@@ -234,8 +243,8 @@ def pull(name: str, output: str | Path | None = None) -> PulledModel:
     if found is None:
         _check_target(name, final)
         final.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_partials(final)
-        partial = final.parent / f".{final.name}{_PARTIAL}{os.getpid()}"
+        remove_stale_partials(final)
+        partial = partial_path(final)
         shutil.rmtree(partial, ignore_errors=True)
         try:
             provenance = _BUILDERS[name](entry, partial)

@@ -1,8 +1,6 @@
 """generate_answers: from a run folder, a model folder or a name; batched greedy answers equal
 one-at-a-time answers (left padding, float32) on the tiny model and on SmolLM2 with real
 questions; each answer has its own token counts; single-request latency is measured apart."""
-import json
-
 import pytest
 
 from bench.bench_offline_models import QUESTIONS  # 8 real questions of different lengths (padded batches)
@@ -11,21 +9,6 @@ from lm.generate import _answer_length, _batches, generate_answers, measure_late
 pytestmark = pytest.mark.slow
 
 PROMPTS = ["What is 3 plus 4?", "What is 10 plus 20?", "Hi"]
-
-
-@pytest.fixture(scope="module")
-def lora_run(tiny_model_dir, tmp_path_factory):
-    """A run folder as a LoRA training leaves it (spec.json naming the base, adapter/ with the
-    tokenizer), the adapter made by peft with non-zero weights so it changes the answers' logits."""
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    run_dir = tmp_path_factory.mktemp("runs") / "lora"
-    config = LoraConfig(r=4, target_modules="all-linear", init_lora_weights=False, task_type="CAUSAL_LM")
-    get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir), config).save_pretrained(run_dir / "adapter")
-    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(run_dir / "adapter")
-    (run_dir / "spec.json").write_text(json.dumps({"model": str(tiny_model_dir), "quant": "none"}))
-    return run_dir
 
 
 def test_answers_from_a_run_with_tokens_and_latency(lora_run):
