@@ -35,6 +35,11 @@ SHARDINGS: tuple[str, ...] = ("none", "zero1", "zero2", "zero3", "fsdp")
 ZERO_STAGES: dict[str, int] = {"zero1": 1, "zero2": 2, "zero3": 3}
 Device = Literal["auto", "cpu", "cuda"]
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
+# What answers prompts (lm.engines): transformers (the reference, and the engine on a GPU) or
+# OpenVINO GenAI on a CPU (a converted GGUF, float32 compute); auto takes OpenVINO on a CPU when
+# the model converts, else transformers.
+Engine = Literal["auto", "transformers", "openvino"]
+ENGINES: tuple[str, ...] = ("auto", "transformers", "openvino")
 # The training stack whose choices (dtypes, loss, checkpointing) the estimator models; trl is what
 # our tuning backend runs (estimator/stacks.py documents each with the source lines that decide it).
 Stack = Literal["trl", "peft-trainer", "torchtune", "unsloth", "litgpt"]

@@ -12,6 +12,10 @@ logits. So padding changes the reduction lengths of attention (masked keys add e
 in another order), and bf16 rounding turns that into different tokens; positions are right (in
 float32 the same prompts differ by ~4e-5). Measured in README "Offline models".
 
+Engines (lm.engines): transformers, the reference, as above; or OpenVINO on a CPU, which takes the
+same token ids unpadded (lm.openvino_runner) and gives the same greedy answers in float32. The
+default here is transformers; the comparison and `ftadvisor rag ask` default to auto.
+
 Latency, honestly: `latency_s` is the wall time of the `generate()` call an answer came from
 (what a request in that batch waited), `share_s` that time over the batch size (its share of the
 machine, not a latency). `measure_latency` times single requests on a small sample.
@@ -25,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from common.vocabulary import Engine
 
 DEFAULT_BATCH_SIZE = 8
 # A prompt is the user's turn, or a conversation ending with the user's turn (earlier user and
@@ -73,14 +79,9 @@ def _run_model_dir(run_dir: Path) -> tuple[str, str | None, dict[str, Any]]:
     raise FileNotFoundError(f"{run_dir} has no trained model yet (no adapter/, model/ or merged/)")
 
 
-def load_for_inference(model_or_run_dir: Any, *, device: str = "auto", dtype: str | None = None) -> tuple[Any, Any]:
-    """(model, tokenizer), in eval mode, from a run folder, a model folder, a hub id, a known
-    offline model name, a PEFT adapter folder, or a (model, tokenizer) pair (returned as is).
-    `dtype` (a torch dtype name) defaults to the device's: float32 on a CPU."""
-    if isinstance(model_or_run_dir, tuple):
-        return model_or_run_dir
-    from lm.loading import load_model, load_tokenizer
-
+def _model_source(model_or_run_dir: Any) -> tuple[str, str | None, str]:
+    """(base model reference, adapter folder or None, the base's quantization) of a run folder,
+    a PEFT adapter folder, or a model reference (a folder, a hub id, an offline model's name)."""
     source, adapter, quant = str(model_or_run_dir).strip(), None, "none"
     path = Path(source).expanduser()
     if (path / "spec.json").exists():
@@ -89,6 +90,27 @@ def load_for_inference(model_or_run_dir: Any, *, device: str = "auto", dtype: st
             quant = spec.get("quant") or "none"
     elif (path / "adapter_config.json").exists():
         source, adapter = json.loads((path / "adapter_config.json").read_text())["base_model_name_or_path"], str(path)
+    return source, adapter, quant
+
+
+def load_for_inference(model_or_run_dir: Any, *, device: str = "auto", dtype: str | None = None,
+                       engine: Engine = "transformers") -> tuple[Any, Any]:
+    """(model, tokenizer), in eval mode, from a run folder, a model folder, a hub id, a known
+    offline model name, a PEFT adapter folder, or a (model, tokenizer) pair (returned as is, whatever
+    `engine` says). `dtype` (a torch dtype name) defaults to the device's: float32 on a CPU.
+    `engine` (lm.engines): the model is a transformers model, or an lm.openvino_runner.OpenVinoModel."""
+    if isinstance(model_or_run_dir, tuple):
+        return model_or_run_dir
+    from lm.loading import load_model, load_tokenizer
+
+    source, adapter, quant = _model_source(model_or_run_dir)
+    if engine != "transformers":
+        from lm.engines import choose_engine, load_openvino
+        from lm.refs import check_available
+
+        source = check_available(source)
+        if choose_engine(engine, source, adapter, quant=quant, device=device, dtype=dtype) == "openvino":
+            return load_openvino(source, adapter), load_tokenizer(adapter or source)
     model = load_model(source, quant=quant, device=device, dtype=dtype)
     tokenizer = load_tokenizer(adapter or source)
     if adapter:
@@ -137,6 +159,23 @@ def _batches(lengths: list[int], batch_size: int) -> list[list[int]]:
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+def _new_tokens(model: Any, tokenizer: Any, batch: list[list[int]], max_new_tokens: int, eos: set[int],
+                sampling: dict[str, Any]) -> list[list[int]]:
+    """Each prompt's new token ids (past its eos: padding). transformers gets the batch
+    left-padded, so answers start aligned; OpenVINO takes the prompts unpadded."""
+    from lm.openvino_runner import OpenVinoModel
+
+    if isinstance(model, OpenVinoModel):
+        return model.generate(batch, max_new_tokens, eos, sampling)
+    import torch
+
+    tokenizer.padding_side = "left"
+    enc = tokenizer.pad({"input_ids": batch}, return_tensors="pt").to(model.device)
+    with torch.no_grad():
+        out = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id, **sampling)
+    return out[:, enc["input_ids"].shape[1]:].tolist()
+
+
 def generate_answers(
     model_or_run_dir: Any,
     prompts: list[Prompt],
@@ -149,31 +188,26 @@ def generate_answers(
     use_chat_template: bool = True,
     device: str = "auto",
     dtype: str | None = None,
+    engine: Engine = "transformers",
 ) -> list[Generation]:
-    """One `Generation` per prompt, in the prompts' order. Greedy decoding unless `greedy=False`."""
-    import torch
-
-    model, tokenizer = load_for_inference(model_or_run_dir, device=device, dtype=dtype)
-    tokenizer.padding_side = "left"  # decoder-only batches pad on the left so answers start aligned
+    """One `Generation` per prompt, in the prompts' order. Greedy decoding unless `greedy=False`.
+    `engine` (lm.engines) picks what runs the model when it is loaded here."""
+    model, tokenizer = load_for_inference(model_or_run_dir, device=device, dtype=dtype, engine=engine)
     texts = [prompt_text(tokenizer, p, system, use_chat_template) for p in prompts]
     special = not use_chat_template  # the chat template already holds the special tokens
-    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=special)["input_ids"]]
+    ids = tokenizer(texts, add_special_tokens=special)["input_ids"]
     sampling = {"do_sample": False} if greedy else {"do_sample": True, "temperature": temperature}
     eos = _eos_ids(model, tokenizer)
     results: dict[int, Generation] = {}
-    for batch in _batches(lengths, max(1, batch_size)):
-        enc = tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True, add_special_tokens=special)
-        enc = enc.to(model.device)
+    for batch in _batches([len(x) for x in ids], max(1, batch_size)):
         started = time.perf_counter()
-        with torch.no_grad():
-            out = model.generate(**enc, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id, **sampling)
+        new = _new_tokens(model, tokenizer, [ids[i] for i in batch], max_new_tokens, eos, sampling)
         latency = time.perf_counter() - started
-        new = out[:, enc["input_ids"].shape[1]:].tolist()
         for row, i in enumerate(batch):
             n_new = _answer_length(new[row], eos)
             results[i] = Generation(
                 prompt=prompts[i], text=tokenizer.decode(new[row][:n_new], skip_special_tokens=True).strip(),
-                prompt_tokens=lengths[i], completion_tokens=n_new, latency_s=latency,
+                prompt_tokens=len(ids[i]), completion_tokens=n_new, latency_s=latency,
                 share_s=latency / len(batch), batch_size=len(batch),
             )
     return [results[i] for i in range(len(prompts))]
@@ -188,7 +222,7 @@ def measure_latency(model_or_run_dir: Any, prompts: list[str], max_new_tokens: i
 
         raise ModelError("measure_latency needs at least one prompt")
     loaded = load_for_inference(model_or_run_dir, device=settings.pop("device", "auto"),
-                                dtype=settings.pop("dtype", None))
+                                dtype=settings.pop("dtype", None), engine=settings.pop("engine", "transformers"))
     chosen = prompts[: max(1, sample)]
     generate_answers(loaded, chosen[:1], max_new_tokens=2, batch_size=1, **settings)  # one-off set-up untimed
     timed = [generate_answers(loaded, [p], max_new_tokens, batch_size=1, **settings)[0] for p in chosen]

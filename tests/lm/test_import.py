@@ -6,9 +6,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("lm", "lm.errors", "lm.offline", "lm.refs", "lm.loading", "lm.generate", "lm.embeddings", "lm.tiny",
-           "lm.gguf")
+           "lm.gguf", "lm.gguf_writer", "lm.conversion", "lm.engines", "lm.openvino_runner")
 HEAVY = ("torch", "transformers", "peft", "trl", "chromadb", "sentence_transformers", "gguf", "huggingface_hub",
-         "tokenizers", "bitsandbytes")
+         "tokenizers", "bitsandbytes", "openvino", "openvino_genai", "numpy")
 CODE = f"""
 import importlib, sys
 for name in {MODULES!r}:
