@@ -52,7 +52,7 @@ _FINETUNE_FLAGS = {"method": "--method", "max_steps": "--max-steps", "epochs": "
                    "train_prompts": "--train-prompts", "cpu_step_budget": "--cpu-step-budget"}
 _GENERATION_FLAGS = {"max_new_tokens": "--max-new-tokens", "temperature": "--temperature",
                      "system_prompt": "--system-prompt", "batch_size": "--answer-batch-size",
-                     "latency_sample": "--latency-sample"}
+                     "latency_sample": "--latency-sample", "engine": "--engine"}
 _SCORER_FLAGS = {"names": "--scorer", "json_schema": "--json-schema", "sql_db_field": "--sql-db-field",
                  "sql_url": "--sql-url", "sql_allow_superuser": "--sql-allow-superuser", "sql_timeout_s": "--sql-timeout",
                  "sql_answer_deadline_s": "--sql-answer-deadline", "sql_deadline_s": "--sql-deadline"}

@@ -32,6 +32,7 @@ def _store(args: argparse.Namespace):
 
 
 def register(subparsers) -> None:
+    from common.vocabulary import ENGINES
     from rag_baseline.chunking import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
     from rag_baseline.retrieve import DEFAULT_K
 
@@ -73,6 +74,9 @@ def register(subparsers) -> None:
                      help="below this cosine similarity a passage does not count (default: 0.2)")
     ask.add_argument("--max-new-tokens", type=int, default=128, metavar="N", help="answer length cap (default: 128)")
     ask.add_argument("--mmr", action="store_true", help="diversify with maximal marginal relevance")
+    ask.add_argument("--engine", choices=ENGINES, default="auto",
+                     help="what runs the model: transformers, or OpenVINO on a CPU (a converted copy, float32); auto: "
+                     "OpenVINO on a CPU when the model converts, else transformers (default: auto)")
     ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
     ask.set_defaults(func=_ask)
 
@@ -175,7 +179,7 @@ def _ask(args: argparse.Namespace) -> int:
 
     result = answer(args.question, _store(args), args.model, k=args.k, mmr=args.mmr,
                     min_score=DEFAULT_MIN_SCORE if args.min_score is None else args.min_score,
-                    max_new_tokens=args.max_new_tokens)
+                    max_new_tokens=args.max_new_tokens, engine=args.engine)
     if args.json:
         print(result.model_dump_json(indent=2))
         return 0

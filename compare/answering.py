@@ -136,4 +136,4 @@ def trained(p: Pipeline, arm: str) -> TrainRecord:
 def _generator(p: Pipeline, arm: str) -> Generator:
     """The base in its usual precision for base/rag; for the fine-tuned arms the tuning run
     (its adapter on the base it was trained on: 4-bit NF4 for QLoRA)."""
-    return Generator(trained(p, arm).run_dir if uses_adapter(arm) else p.spec.model)
+    return Generator(trained(p, arm).run_dir if uses_adapter(arm) else p.spec.model, engine=p.spec.generation.engine)

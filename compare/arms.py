@@ -62,12 +62,13 @@ class Generator:
     """A model loaded once (the base, or a tuning run's adapter on its base) answering prompts
     through `lm.generate.generate_answers`, one batch per call.
 
-    A tuning run folder loads its adapter on the base it was trained on (4-bit NF4 for QLoRA)."""
+    A tuning run folder loads its adapter on the base it was trained on (4-bit NF4 for QLoRA).
+    `engine` (lm.engines): transformers unless asked, since forgetting reads the transformers model."""
 
-    def __init__(self, model_or_run_dir: str | Path, *, device: str = "auto") -> None:
+    def __init__(self, model_or_run_dir: str | Path, *, device: str = "auto", engine: str = "transformers") -> None:
         from lm.generate import load_for_inference
 
-        self.model, self.tokenizer = load_for_inference(str(model_or_run_dir), device=device)
+        self.model, self.tokenizer = load_for_inference(str(model_or_run_dir), device=device, engine=engine)
 
     def generate(self, prompts: list, settings: GenerationSettings, max_prompt_tokens: int | None = None):
         """One `lm.generate.Generation` per prompt (text, token counts, latency_s of the one

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from common.paths import resolve_user_path
 from compare.scoring.spec import ScorerSpec
-from common.vocabulary import DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR
+from common.vocabulary import DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR, Engine
 from tuning.data.schemas import FieldMapping
 
 ArmName = Literal["base", "fewshot", "rag", "finetuned", "finetuned_rag"]
@@ -51,6 +51,10 @@ class GenerationSettings(BaseModel):
     system_prompt: str | None = Field(
         None, max_length=4000, description="A system prompt given to every arm (optional)."
     )
+    engine: Engine = Field(
+        "auto", description="What runs the model: transformers (the reference; the engine on a GPU) or OpenVINO "
+        "(a CPU engine on a converted copy, float32, same greedy answers); auto: OpenVINO on a CPU when the model "
+        "converts (Llama with a byte-level BPE tokenizer, LoRA or no adapter), else transformers.")
 
 
 class RagSettings(BaseModel):

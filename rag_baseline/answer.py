@@ -39,13 +39,14 @@ def build_rag_prompt(question: str, hits: list[SearchHit]) -> str:
 
 
 @lru_cache(maxsize=2)
-def load_generator(model: str):
+def load_generator(model: str, engine: str = "transformers"):
     """(model, tokenizer) loaded once per process by the shared loader (`lm.generate`): a hub id, a
-    model folder, a PEFT adapter folder or a tuning run folder. A bad one -> RagError."""
+    model folder, a PEFT adapter folder or a tuning run folder, run by `engine` (lm.engines). A bad
+    one -> RagError."""
     from lm.generate import load_for_inference
 
     try:
-        lm, tokenizer = load_for_inference(model)
+        lm, tokenizer = load_for_inference(model, engine=engine)
     except (OSError, ValueError) as exc:
         raise RagError(f"cannot load the model {model!r} (a hub id, a model folder or a tuning run): {exc}") from None
     return lm, tokenizer
@@ -84,13 +85,14 @@ def fit_prompt(question: str, hits: list[SearchHit], tokenizer, max_tokens: int)
 
 
 def generate_answers_for(model: str, questions: list[str], hits_per_question: list[list[SearchHit]],
-                         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> list[tuple[str, str, list[SearchHit], Timings]]:
+                         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+                         engine: str = "transformers") -> list[tuple[str, str, list[SearchHit], Timings]]:
     """(answer, prompt, hits used, timings) per question: prompts fitted to the model's context,
     then `lm.generate.generate_answers` (greedy, chat template), one prompt per call so each
     latency is that answer's own."""
     from lm.generate import generate_answers
 
-    lm, tokenizer = load_generator(model)
+    lm, tokenizer = load_generator(model, engine)
     max_prompt = context_limit(tokenizer, lm) - max_new_tokens
     if max_prompt < 16:
         raise RagError(f"max_new_tokens={max_new_tokens} leaves no room for a prompt in the model's context")
@@ -110,6 +112,7 @@ def answer_many(
     min_score: float | None = DEFAULT_MIN_SCORE,
     mmr: bool = False,
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+    engine: str = "transformers",
 ) -> list[Answer]:
     """Retrieve for all questions at once, then answer each (no model: retrieval only, empty
     answer). A question with no passage at `min_score` or above gets NOT_COVERED, ungenerated."""
@@ -133,7 +136,7 @@ def answer_many(
             to_generate.append(len(answers) - 1)
     if to_generate:
         generated = generate_answers_for(model, [questions[i] for i in to_generate],
-                                         [all_hits[i] for i in to_generate], max_new_tokens)
+                                         [all_hits[i] for i in to_generate], max_new_tokens, engine)
         for i, (text, prompt, used, timings) in zip(to_generate, generated):
             timings.retrieve_s = retrieve_s
             answers[i] = Answer(question=questions[i], answer=text, covered=True, hits=used, model=model,
@@ -149,7 +152,8 @@ def answer(
     min_score: float | None = DEFAULT_MIN_SCORE,
     mmr: bool = False,
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+    engine: str = "transformers",
 ) -> Answer:
     """One question answered from the store; see `answer_many`."""
     return answer_many([question], store, model, k=k, min_score=min_score, mmr=mmr,
-                       max_new_tokens=max_new_tokens)[0]
+                       max_new_tokens=max_new_tokens, engine=engine)[0]

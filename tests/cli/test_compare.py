@@ -20,13 +20,14 @@ def test_flags_become_the_spec(qa_file, tmp_path):
         "--data", str(qa_file), "--prompt-field", "question", "--completion-field", "answer",
         "--docs", str(tmp_path), "--model", "some/model", "--method", "lora", "--max-steps", "7", "--rank", "8",
         "--eval-count", "5", "--k", "4", "--max-new-tokens", "12", "--sample", "--arms", "rag,base",
-        "--gpu", "H100 SXM", "--output", str(tmp_path / "run"),
+        "--gpu", "H100 SXM", "--engine", "openvino", "--output", str(tmp_path / "run"),
     ))
     assert spec.mapping.prompt_field == "question" and spec.mapping.completion_field == "answer"
     assert spec.docs == [tmp_path.resolve()] and spec.arms == ["base", "rag"]
     assert (spec.finetune.method, spec.finetune.max_steps, spec.finetune.lora_rank, spec.finetune.lora_alpha) == ("lora", 7, 8, 16)
     assert (spec.eval_count, spec.rag.k, spec.generation.max_new_tokens, spec.generation.greedy) == (5, 4, 12, False)
     assert spec.gpu == "H100 SXM" and spec.output == (tmp_path / "run").resolve()
+    assert spec.generation.engine == "openvino"
 
 
 def test_defaults_follow_the_spec(qa_file, tmp_path):
@@ -34,7 +35,7 @@ def test_defaults_follow_the_spec(qa_file, tmp_path):
 
     spec = spec_from_args(_args("--data", str(qa_file), "--model", "m", "--output", str(tmp_path / "r")))
     assert spec.finetune.method == "auto" and spec.arms == ["base", "fewshot", "rag", "finetuned", "finetuned_rag"]
-    assert spec.generation.greedy and spec.docs == []
+    assert spec.generation.greedy and spec.generation.engine == "auto" and spec.docs == []
 
 
 @pytest.mark.parametrize("problem, extra, expected", [

@@ -22,6 +22,10 @@ def test_index_search_ask_stats(tmp_path, docs, tiny_model_dir, capsys):
                  "--max-new-tokens", "4", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["covered"] and Path(result["hits"][0]["source"]).name == "refunds.md"
+    for engine in ("transformers", "openvino"):  # the default is auto: OpenVINO here, on a CPU
+        assert main(["rag", "ask", "How long does a refund take?", "--store", store, "--model", str(tiny_model_dir),
+                     "--max-new-tokens", "4", "--json", "--engine", engine]) == 0
+        assert json.loads(capsys.readouterr().out)["answer"] == result["answer"], engine
     assert main(["rag", "stats", "--store", store]) == 0
     assert "from 3 file(s)" in capsys.readouterr().out
 

@@ -23,7 +23,7 @@ def test_defaults(tmp_path):
     assert spec.arms == ["base", "fewshot", "rag", "finetuned", "finetuned_rag"]
     assert (spec.prompting.fewshot_examples, spec.prompting.rag_examples, spec.primary_metric) == (4, 0, None)
     assert spec.finetune.method == "auto" and spec.generation.greedy and spec.rag.k == 3
-    assert (spec.generation.batch_size, spec.finetune.train_prompts) == (8, "separate")
+    assert (spec.generation.batch_size, spec.finetune.train_prompts, spec.generation.engine) == (8, "separate", "auto")
     assert spec.data.is_absolute() and spec.output.is_absolute()
 
 
