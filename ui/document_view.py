@@ -22,7 +22,7 @@ def show_document(doc: Document, key: str) -> None:
     """Every section of `doc` (its title is the page's business); widget keys start with `key`."""
     for n, section in enumerate(doc.sections):
         if section.level <= 2:
-            st.subheader(section.title)
+            st.subheader(plain(section.title))
         else:
             st.markdown(f"**{plain(section.title)}**")
         for i, block in enumerate(section.blocks):

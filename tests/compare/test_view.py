@@ -176,7 +176,7 @@ def test_metrics_md_the_html_report_and_the_page_show_the_same_view():
     sections = [s.title for s in comparison_document(results).sections]
     assert re.findall(r"^## (.*)$", md, flags=re.MULTILINE) == sections
     assert [unescape(h) for h in re.findall(r"<h3>(.*?)</h3>", html)] == sections
-    shown = [s.value for s in at.subheader]
+    shown = [s.value.replace("\\", "") for s in at.subheader]  # the page escapes a title for Markdown
     assert shown[shown.index(f"Run {run_dir.name}") + 1:shown.index("Answers side by side")] == sections
 
     tables = _markdown_tables(md)
