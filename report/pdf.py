@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 from report.document import Block, Bullets, Chart, Commands, Document, Paragraph, Table
 
 _FONTS = {"body": "Helvetica", "bold": "Helvetica-Bold", "mono": "Courier"}
+SHORT_CELL = 18  # characters: a cell this short stays on one line
 
 
 def _register_fonts() -> dict[str, str]:
@@ -110,15 +111,14 @@ def _flowables(b: Block, styles: dict, fonts: dict, width: float) -> list[Any]:
     raise TypeError(f"unknown block {type(b).__name__}")
 
 
-def _col_widths(cells: list[list[str]], width: float) -> list[float] | None:
-    """Give long-text columns more room (longest cell, capped) but never split a word; `cells`:
-    the header row, then the rows."""
+def _col_widths(cells: list[list[str]], width: float) -> list[float]:
+    """The page width shared by the columns: long-text columns get more room (longest cell, capped),
+    but no word, nor a short figure ("+0.200 to +0.800"), is split; `cells`: the header row, then
+    the rows."""
     n = len(cells[0])
     cells = [[r[i] for r in cells] for i in range(n)]
     longest = [max(len(c) for c in col) for col in cells]
     word = [max(len(w) for c in col for w in (c.split() or [""])) for col in cells]
-    weights = [max(word[i] + 3, min(max(longest[i], 4), 60) * 0.5) for i in range(n)]
-    total = sum(weights)
-    if total * 5.2 < width:  # fits at natural size
-        return None
-    return [width * w / total for w in weights]
+    figure = [max((len(c) for c in col[1:] if len(c) <= SHORT_CELL), default=0) for col in cells]
+    weights = [max(word[i] + 3, figure[i] + 1, min(max(longest[i], 4), 60) * 0.5) for i in range(n)]
+    return [width * w / sum(weights) for w in weights]
