@@ -1,6 +1,6 @@
 """The report's chart: per-GPU memory of each sized setup as stacked bars, one colour per
-estimator component, with the GPU's memory as a line. matplotlib (Agg) is imported here only,
-when a report is rendered."""
+estimator component, with the GPU's memory as a line. matplotlib (report.figures) loads only when
+a report draws it."""
 from __future__ import annotations
 
 from advisor.recommendation import MethodFit
