@@ -18,6 +18,7 @@ from compare.results import (
     ArmMetrics, CostFigures, FormatMatch, Results, RetrievalSplit, TrainingEstimate, TrainingFigures,
 )
 from compare.score_stage import Scores
+from compare.view import comparison_markdown
 from runs import write_atomic
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def results_stage(p: Pipeline) -> None:
             arms[arm].retrieval_split = retrieval_split([q.hit for q in retrieval.questions], right, by)
     results.evidence = summarize_evidence(results, main, spec.advised, seed=spec.seed)
     _write_side_by_side(p, split.eval, answers, retrieval, scores)
-    write_atomic(p.path("metrics.md"), results.to_markdown())
+    write_atomic(p.path("metrics.md"), comparison_markdown(results))
     write_atomic(p.path("results.json"), results.model_dump_json(indent=2))
 
 
