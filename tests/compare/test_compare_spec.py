@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from compare.launch import defaults_from_advice
-from compare.pipeline import planned_stages
+from compare.plan import planned_stages
 from compare.spec import CompareSpec
 
 

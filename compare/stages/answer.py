@@ -17,13 +17,13 @@ unanswered question; the file is renamed when the arm is done.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from compare import files
+from compare.adapters import adapter_for
 from compare.arms import Generator, arm_prompt, uses_adapter, uses_retrieval, with_examples
 from compare.errors import CompareError
-from compare.finetune_setup import adapter_for, training_target
-from compare.plan import stage_output
+from compare.finetune_setup import training_target
 from compare.records import AnswerRecord, Examples, LatencySample, Retrieval, Split, TrainRecord
 from runs import read_jsonl, write_atomic
 
@@ -31,23 +31,14 @@ if TYPE_CHECKING:
     from compare.pipeline import Pipeline
 
 
-def read_answers(run_dir: Path, arm: str) -> dict[int, AnswerRecord]:
-    """An arm's finished answers by question id."""
-    return {r["id"]: AnswerRecord.model_validate(r) for r in read_jsonl(stage_output(run_dir, arm))}
-
-
-def latency_path(run_dir: Path, arm: str) -> Path:
-    return stage_output(run_dir, arm).with_name(f"{arm}.latency.json")
-
-
-def answer_stage(p: Pipeline, arm: str) -> None:
+def run(p: Pipeline, arm: str) -> None:
     """answers/<arm>.jsonl (one AnswerRecord per held-out question) and answers/<arm>.latency.json."""
     from transformers import set_seed
 
-    spec, split = p.spec, p.read("split.json", Split)
+    spec, split = p.spec, p.read(files.SPLIT, Split)
     settings = spec.generation
-    final = stage_output(p.run_dir, arm)
-    partial = final.with_name(f"{arm}.partial.jsonl")
+    final = p.path(files.answers(arm))
+    partial = p.path(files.partial_answers(arm))
     partial.parent.mkdir(parents=True, exist_ok=True)
     answered = {row["id"]: row for row in read_jsonl(partial)}
     write_atomic(partial, "".join(json.dumps(r) + "\n" for r in answered.values()))  # drop a line cut by a crash
@@ -78,7 +69,7 @@ def answer_stage(p: Pipeline, arm: str) -> None:
                 p.progress(len(answered), len(split.eval))
         p.check_cancel()
         sample_ids = [row.id for row in split.eval[:settings.latency_sample]]
-        write_atomic(latency_path(p.run_dir, arm), _latency_sample(generator, settings, max_prompt, sample_ids,
+        write_atomic(p.path(files.latency(arm)), _latency_sample(generator, settings, max_prompt, sample_ids,
                                                                      prompts, answered).model_dump_json(indent=2))
     finally:
         generator.close()
@@ -119,13 +110,13 @@ def _system_tokens(generator: Generator, spec) -> int:
 def _demonstrations(p: Pipeline, split: Split, k: int) -> dict[int, list[tuple[str, str]]]:
     """Held-out question id -> its k nearest training pairs (question, the answer an adapter would
     learn), nearest first (examples.json)."""
-    picked = p.read("examples.json", Examples).by_id()
+    picked = p.read(files.EXAMPLES, Examples).by_id()
     return {row.id: [(split.train[i].question, training_target(p.spec, split.train[i].reference))
                      for i in picked[row.id].train_ids[:k]] for row in split.eval}
 
 
 def _hits_by_id(p: Pipeline) -> dict[int, list]:
-    return {q.id: q.hits for q in p.read("retrieval.json", Retrieval).questions}
+    return {q.id: q.hits for q in p.read(files.RETRIEVAL, Retrieval).questions}
 
 
 def trained(p: Pipeline, arm: str) -> TrainRecord:

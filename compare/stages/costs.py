@@ -7,12 +7,12 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from compare import metrics
-from compare.answering import read_answers
+from compare import files, metrics
+from compare.adapters import adapter_for, adapters
 from compare.arms import uses_adapter, uses_retrieval
 from compare.costs import arm_cost, break_evens, gpu_price
-from compare.finetune_setup import adapter_for, adapters
-from compare.records import Retrieval, TrainRecord
+from compare.finetune_setup import job_spec
+from compare.records import Retrieval, TrainRecord, read_answers
 from compare.results import CostFigures, TrainingEstimate
 
 if TYPE_CHECKING:
@@ -25,12 +25,12 @@ if TYPE_CHECKING:
 EMBEDDER_PARAMS, CHUNK_TOKENS, MFU = 22.7e6, 256, 0.4
 
 
-def costs_stage(p: Pipeline) -> None:
+def run(p: Pipeline) -> None:
     """costs.json: each arm's serving cost from the estimator's serving model at the chosen GPU,
     for the arm's own measured mean prompt and answer lengths (retrieval's passages make its
     prompts longer: that is its real cost), and its one-off costs at the same GPU."""
     spec = p.spec
-    retrieval = p.read_optional("retrieval.json", Retrieval)
+    retrieval = p.read_optional(files.RETRIEVAL, Retrieval)
     trained = {a.name: (a, p.read(a.record_file, TrainRecord)) for a in adapters(spec)}
     training = {name: _training_estimate(p, adapter, train) for name, (adapter, train) in trained.items()}
     try:
@@ -57,7 +57,7 @@ def costs_stage(p: Pipeline) -> None:
                                  prompt_tokens=metrics.mean([a.prompt_tokens for a in answers]),
                                  output_tokens=metrics.mean([a.new_tokens for a in answers]),
                                  latency_s=est.latency_s)
-    p.write("costs.json", CostFigures(
+    p.write(files.COSTS, CostFigures(
         gpu=spec.gpu, usd_per_hour=usd_per_hour, price_source=source, concurrency=spec.concurrency,
         basis=(f"Serving: the estimator's serving model at {spec.gpu} for each arm's measured mean prompt and "
                f"answer tokens, {spec.concurrency} requests decoded together (prefill compute-bound at 40% of the "
@@ -109,7 +109,6 @@ def _training_estimate(p: Pipeline, adapter, train: TrainRecord) -> TrainingEsti
     longest padded batch of its real rows) at the chosen GPU, or why not."""
     spec = p.spec
     try:
-        from compare.training import job_spec
         from estimator import estimate
         from lm.loading import load_tokenizer
         from tuning.memory import estimate_request, padded_batch_length, sequence_tokens

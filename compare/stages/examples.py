@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from compare import files
 from compare.metrics import normalize_answer
 from compare.records import Examples, QuestionExamples, Split
 
@@ -41,14 +42,14 @@ def nearest_examples(questions: list[str], pool: list[str], k: int) -> tuple[lis
     return picked, skipped
 
 
-def examples_stage(p: Pipeline) -> None:
+def run(p: Pipeline) -> None:
     """examples.json: the demonstrations of every held-out question."""
     from lm.embeddings import EMBEDDING_MODEL_NAME
 
-    spec, split = p.spec, p.read("split.json", Split)
+    spec, split = p.spec, p.read(files.SPLIT, Split)
     k = max(spec.examples_for(arm) for arm in spec.arms)
     picked, skipped = nearest_examples([row.question for row in split.eval], [row.question for row in split.train], k)
-    p.write("examples.json", Examples(k=k, embedder=EMBEDDING_MODEL_NAME, skipped_same_question=skipped, questions=[
+    p.write(files.EXAMPLES, Examples(k=k, embedder=EMBEDDING_MODEL_NAME, skipped_same_question=skipped, questions=[
         QuestionExamples(id=row.id, train_ids=[i for i, _ in found], similarity=[s for _, s in found])
         for row, found in zip(split.eval, picked)]))
     p.log(f"examples: {k} demonstrations per held-out question from {len(split.train)} training pairs"

@@ -6,30 +6,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
-
 import runs
-from compare.answering import read_answers
+from compare import files
 from compare.errors import Cancelled
-from compare.records import Split
-from compare.scoring import DatabaseInfo, ScoringResult, ScoringRow, ScoringSession
+from compare.records import Scores, Split, read_answers
+from compare.scoring import ScoringResult, ScoringRow, ScoringSession
 from compare.scoring.limits import Stopped
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
 
 
-class Scores(BaseModel):
-    """scores.json: arm -> the scorers' verdicts on its answers (aligned with split.json's eval)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    scorers: list[str]
-    arms: dict[str, ScoringResult]
-    database: DatabaseInfo | None = None
-
-
-def score_stage(p: Pipeline) -> None:
+def run(p: Pipeline) -> None:
     """A cancel is honoured within a second, even inside a query (the session's limits watch it);
     the private server and its folder go with the session, however the stage ends."""
     try:
@@ -41,7 +29,7 @@ def score_stage(p: Pipeline) -> None:
 
 
 def _score(p: Pipeline) -> None:
-    spec, split = p.spec, p.read("split.json", Split)
+    spec, split = p.spec, p.read(files.SPLIT, Split)
     raw = _raw_rows(spec)
     results: dict[str, ScoringResult] = {}
     with ScoringSession(spec.scoring, cancel_requested=lambda: runs.cancel_requested(p.run_dir)) as session:
@@ -58,7 +46,7 @@ def _score(p: Pipeline) -> None:
             results[arm] = session.score(rows)
             p.progress(n, len(spec.arms), force=True)
         database = session.database_info()
-    p.write("scores.json", Scores(scorers=spec.scoring.names, arms=results, database=database))
+    p.write(files.SCORES, Scores(scorers=spec.scoring.names, arms=results, database=database))
 
 
 def _raw_rows(spec) -> dict[int, dict]:

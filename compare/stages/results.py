@@ -7,26 +7,36 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from compare import metrics
-from compare.answering import latency_path, read_answers
+from compare import files, metrics
+from compare.adapters import adapter_for, adapters
 from compare.arms import uses_adapter, uses_retrieval
 from compare.evidence import summarize_evidence
-from compare.finetune_setup import adapter_for, adapters
 from compare.ranking import MainMetric, main_metric, text_scores
-from compare.records import AnswerRecord, EvalItem, Forgetting, Forgettings, LatencySample, Retrieval, Split, TrainRecord
-from compare.results import (
-    ArmMetrics, CostFigures, FormatMatch, Results, RetrievalSplit, TrainingEstimate, TrainingFigures,
+from compare.records import (
+    AnswerRecord,
+    EvalItem,
+    Forgetting,
+    Forgettings,
+    LatencySample,
+    Retrieval,
+    Scores,
+    Split,
+    TrainRecord,
+    read_answers,
 )
-from compare.score_stage import Scores
+from compare.results import (
+    ArmMetrics,
+    CostFigures,
+    FormatMatch,
+    Results,
+    RetrievalSplit,
+    TrainingEstimate,
+    TrainingFigures,
+)
 from runs import write_atomic
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
-
-
-def _latency_sample(p: Pipeline, arm: str) -> LatencySample | None:
-    path = latency_path(p.run_dir, arm)
-    return LatencySample.model_validate_json(path.read_text()) if path.exists() else None
 
 
 
@@ -106,18 +116,19 @@ def _training_figures(name: str, train: TrainRecord, costs: CostFigures) -> Trai
     )
 
 
-def results_stage(p: Pipeline) -> None:
+def run(p: Pipeline) -> None:
     spec = p.spec
-    split = p.read("split.json", Split)
-    retrieval, costs = p.read_optional("retrieval.json", Retrieval), p.read("costs.json", CostFigures)
-    forgetting = p.read_optional("forgetting.json", Forgettings)
+    split = p.read(files.SPLIT, Split)
+    retrieval, costs = p.read_optional(files.RETRIEVAL, Retrieval), p.read(files.COSTS, CostFigures)
+    forgetting = p.read_optional(files.FORGETTING, Forgettings)
     trains = {a.name: p.read(a.record_file, TrainRecord) for a in adapters(spec)}
     answers = {arm: read_answers(p.run_dir, arm) for arm in spec.arms}
-    scores = p.read_optional("scores.json", Scores)
+    scores = p.read_optional(files.SCORES, Scores)
     arms = {
         arm: arm_metrics(arm, split.eval, answers[arm], retrieval,
                          forgetting.adapters.get(adapter_for(spec, arm).name) if forgetting and uses_adapter(arm) else None,
-                         costs.arms[arm].per_1k_queries_usd if arm in costs.arms else None, _latency_sample(p, arm))
+                         costs.arms[arm].per_1k_queries_usd if arm in costs.arms else None,
+                         p.read_optional(files.latency(arm), LatencySample))
         for arm in spec.arms
     }
     for arm in arms if scores else ():
@@ -143,8 +154,8 @@ def results_stage(p: Pipeline) -> None:
             arms[arm].retrieval_split = retrieval_split([q.hit for q in retrieval.questions], right, by)
     results.evidence = summarize_evidence(results, main, spec.advised, seed=spec.seed)
     _write_side_by_side(p, split.eval, answers, retrieval, scores)
-    write_atomic(p.path("metrics.md"), results.to_markdown())
-    write_atomic(p.path("results.json"), results.model_dump_json(indent=2))
+    write_atomic(p.path(files.METRICS_MD), results.to_markdown())
+    write_atomic(p.path(files.RESULTS), results.model_dump_json(indent=2))
 
 
 def _notes(trains: list[TrainRecord]) -> list[str]:
@@ -183,4 +194,4 @@ def _write_side_by_side(p: Pipeline, eval_items: list[EvalItem], answers: dict[s
             record["retrieved"] = [Path(h.source).name for h in hits[row.id].hits]
             record["retrieval_hit"] = hits[row.id].hit
         lines.append(json.dumps(record, ensure_ascii=False))
-    write_atomic(p.path("answers.jsonl"), "\n".join(lines) + "\n")
+    write_atomic(p.path(files.ANSWERS_JSONL), "\n".join(lines) + "\n")

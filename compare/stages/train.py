@@ -1,4 +1,4 @@
-"""The fine-tune stages: each adapter (compare.finetune_setup.adapters: `train/` for the
+"""The fine-tune stages: each adapter (compare.adapters: `train/` for the
 fine-tuned arm, `train_rag/` for the hybrid) is a tuning run in its sub-folder, run by the tuning
 worker (`python -m tuning.worker RUN_DIR/train`) as a child of the comparison worker.
 
@@ -24,44 +24,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import runs
+from compare import files
+from compare.adapters import Adapter, adapter_named
 from compare.errors import Cancelled, CompareError
-from compare.finetune_setup import (
-    Adapter, adapter_named, epoch_steps, finetune_method, step_limit, write_training_file,
-)
+from compare.finetune_setup import epoch_steps, job_spec, training_rows, write_training_file
 from compare.records import Split, TrainRecord
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
 
 CHILD_EXIT_WAIT_S = 10.0  # how long a resume waits for a tuning worker still on train/ to go
-
-
-def job_spec(p: Pipeline, adapter: Adapter):
-    """The tuning JobSpec for the adapter's rows of the training split (no inner eval split: the
-    held-out questions are the comparison's own)."""
-    from tuning.spec import JobSpec
-
-    ft = p.spec.finetune
-    max_steps, full = step_limit(p.spec, _rows(p, adapter))
-    if max_steps is not None and ft.max_steps is None:
-        p.log(f"{adapter.name}: a CPU budget of {max_steps} steps, of the {full} that {ft.epochs:g} epochs "
-              "take (--cpu-step-budget 0 or --max-steps to change)")
-    return JobSpec(
-        model=p.spec.model,
-        data=str(p.path(adapter.data_file)),
-        output=str(p.path(adapter.name)),
-        method=finetune_method(p.spec),
-        lora_rank=ft.lora_rank,
-        lora_alpha=ft.lora_alpha,
-        learning_rate=ft.learning_rate,
-        epochs=ft.epochs,
-        max_steps=max_steps,
-        batch_size=ft.batch_size,
-        max_seq_len=ft.max_seq_len,
-        seed=p.spec.seed,
-        eval_fraction=0.0,
-        near_dup_threshold=None,  # the split is done; duplicates were kept on one side there
-    )
 
 
 def prepare_sub_run(p: Pipeline, adapter: Adapter) -> Path:
@@ -94,12 +66,9 @@ def _run_child(p: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
     return status, seconds
 
 
-def train_stage(p: Pipeline) -> None:
-    train_adapter(p, adapter_named(p.spec, "train"))
-
-
-def train_rag_stage(p: Pipeline) -> None:
-    train_adapter(p, adapter_named(p.spec, "train_rag"))
+def run(p: Pipeline, adapter: str) -> None:
+    """The stage of the adapter named `adapter` (train, train_rag)."""
+    train_adapter(p, adapter_named(p.spec, adapter))
 
 
 def train_adapter(p: Pipeline, adapter: Adapter) -> None:
@@ -123,14 +92,10 @@ def train_adapter(p: Pipeline, adapter: Adapter) -> None:
     memory = json.loads((train_dir / "memory.json").read_text()) if (train_dir / "memory.json").exists() else {}
     p.write(adapter.record_file, TrainRecord(
         run_dir=str(train_dir), adapter_dir=str(adapter_dir), method=runs.read_spec(train_dir)["method"],
-        steps=status.step, epoch_steps=epoch_steps(p.spec, _rows(p, adapter)), prompts=adapter.prompts,
+        steps=status.step, epoch_steps=epoch_steps(p.spec, training_rows(p, adapter)), prompts=adapter.prompts,
         arms=list(adapter.arms),
-        train_examples=len(p.read("split.json", Split).train), seconds=spent, final_loss=status.loss, memory=memory,
+        train_examples=len(p.read(files.SPLIT, Split).train), seconds=spent, final_loss=status.loss, memory=memory,
     ))
-
-
-def _rows(p: Pipeline, adapter: Adapter) -> int:
-    return sum(1 for line in p.path(adapter.data_file).read_text().splitlines() if line.strip())
 
 
 def _seconds_so_far(train_dir: Path) -> float:
