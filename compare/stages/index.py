@@ -35,18 +35,20 @@ def run(pipeline: Pipeline) -> None:
     pipeline.check_cancel()
     k = spec.rag.k
     hits = search([row.question for row in split.eval], store, k=k, mmr=spec.rag.mmr)
-    train_hits = search([row.question for row in split.train], store, k=k, mmr=spec.rag.mmr) \
-        if trains_on_retrieval(spec) and split.train else []
+    train_questions = []
+    if trains_on_retrieval(spec) and split.train:
+        train_hits = search([row.question for row in split.train], store, k=k, mmr=spec.rag.mmr)
+        train_questions = [QuestionHits(id=i, hit=contains_answer([hit.text for hit in found], row.reference, k),
+                                        hits=found)
+                           for i, (row, found) in enumerate(zip(split.train, train_hits, strict=True))]
     if spec.relevant_field:
         _warn_unmatched(pipeline, split.eval, hits)
     pipeline.write(files.RETRIEVAL, Retrieval(
         k=k, hit_definition=hit_definition(spec), documents=[str(doc) for doc in docs],
         index_seconds=report.seconds, chunks=report.chunks_total, skipped=report.files_skipped,
         questions=[QuestionHits(id=row.id, hit=_hit(spec, row, found, k), hits=found)
-                   for row, found in zip(split.eval, hits)],
-        train_questions=[QuestionHits(id=i, hit=contains_answer([hit.text for hit in found], row.reference, k),
-                                      hits=found)
-                         for i, (row, found) in enumerate(zip(split.train, train_hits))],
+                   for row, found in zip(split.eval, hits, strict=True)],
+        train_questions=train_questions,
     ))
 
 

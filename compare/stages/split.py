@@ -28,7 +28,8 @@ def run(pipeline: Pipeline) -> None:
     if spec.eval_count is not None:
         held = held[: spec.eval_count]
     if not held:
-        raise CompareError(f"no held-out questions: {len(loaded.examples)} examples at eval_fraction {spec.eval_fraction}")
+        raise CompareError(f"no held-out questions: {len(loaded.examples)} examples at eval_fraction "
+                           f"{spec.eval_fraction}")
     if spec.needs_training and not train:
         raise CompareError("no training examples left after the split: lower eval_fraction")
     relevant = _relevant_by_line(spec) if spec.relevant_field else {}
@@ -68,6 +69,7 @@ def _relevant_by_line(spec: CompareSpec) -> dict[int, str]:
     raw = read_records(spec.data)
     if spec.relevant_field not in raw.columns():
         raise CompareError(
-            f"relevant_field: no column {spec.relevant_field!r} in {spec.data.name} (columns: {', '.join(raw.columns())})"
+            f"relevant_field: no column {spec.relevant_field!r} in {spec.data.name} "
+            f"(columns: {', '.join(raw.columns())})"
         )
     return {line: str(record.get(spec.relevant_field, "")) for line, record in raw.rows if isinstance(record, dict)}

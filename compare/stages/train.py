@@ -36,29 +36,31 @@ if TYPE_CHECKING:
 CHILD_EXIT_WAIT_S = 10.0  # how long a resume waits for a tuning worker still on train/ to go
 
 
-def prepare_sub_run(p: Pipeline, adapter: Adapter) -> Path:
+def prepare_sub_run(pipeline: Pipeline, adapter: Adapter) -> Path:
     """Create the sub-run (spec + queued status) or make a cancelled/failed one ready to resume;
     refuses (RunBusy) while a tuning worker still holds it."""
-    train_dir = p.path(adapter.name)
+    train_dir = pipeline.path(adapter.name)
     if not (train_dir / runs.STATUS_FILE).exists():
-        return runs.create_run(job_spec(p, adapter), train_dir)
+        return runs.create_run(job_spec(pipeline, adapter), train_dir)
     if runs.refresh_status(train_dir).state != "completed":
         runs.reset_for_resume(train_dir, wait_s=CHILD_EXIT_WAIT_S)
-        p.log(f"{adapter.name}: resuming the sub-run in {train_dir} (from its newest complete checkpoint, if any)")
+        pipeline.log(f"{adapter.name}: resuming the sub-run in {train_dir} (from its newest complete checkpoint, "
+                     "if any)")
     return train_dir
 
 
-def _run_child(p: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
+def _run_child(pipeline: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
     """Run the tuning worker on train/ until it ends, mirroring its progress into our status
     and passing a cancel request on. Returns its final status and its training seconds."""
     child = runs.start_child(train_dir, runs.WORKERS["tune"])
-    p.log(f"train: tuning worker pid {child.pid} on {train_dir}")
+    pipeline.log(f"train: tuning worker pid {child.pid} on {train_dir}")
     while child.poll() is None:
-        if runs.cancel_requested(p.run_dir) and not runs.cancel_requested(train_dir):
+        if runs.cancel_requested(pipeline.run_dir) and not runs.cancel_requested(train_dir):
             runs.request_cancel(train_dir)
-            p.log("train: cancel passed on to the tuning worker (it stops after the current step)")
-        s = runs.load_status(train_dir)
-        p.progress(s.step, s.total_steps, loss=s.loss, eta_s=s.eta_s)
+            pipeline.log("train: cancel passed on to the tuning worker (it stops after the current step)")
+        child_status = runs.load_status(train_dir)
+        pipeline.progress(child_status.step, child_status.total_steps, loss=child_status.loss,
+                          eta_s=child_status.eta_s)
         time.sleep(0.3)
     runs.record_exit(train_dir, child.returncode)
     status = runs.refresh_status(train_dir)
@@ -66,19 +68,19 @@ def _run_child(p: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
     return status, seconds
 
 
-def run(p: Pipeline, adapter: str) -> None:
+def run(pipeline: Pipeline, adapter: str) -> None:
     """The stage of the adapter named `adapter` (train, train_rag)."""
-    train_adapter(p, adapter_named(p.spec, adapter))
+    train_adapter(pipeline, adapter_named(pipeline.spec, adapter))
 
 
-def train_adapter(p: Pipeline, adapter: Adapter) -> None:
+def train_adapter(pipeline: Pipeline, adapter: Adapter) -> None:
     """Train (or resume training) one adapter; <name>.json holds time, steps and memory."""
-    if not p.path(adapter.data_file).exists():  # written once: a resumed run trains on the same rows
-        write_training_file(p, adapter)
-    train_dir = prepare_sub_run(p, adapter)
+    if not pipeline.path(adapter.data_file).exists():  # written once: a resumed run trains on the same rows
+        write_training_file(pipeline, adapter)
+    train_dir = prepare_sub_run(pipeline, adapter)
     spent = _seconds_so_far(train_dir)
     if runs.load_status(train_dir).state != "completed":
-        status, seconds = _run_child(p, train_dir)
+        status, seconds = _run_child(pipeline, train_dir)
         spent += seconds
         (train_dir / "compare_seconds.json").write_text(json.dumps({"seconds": spent}))
     status = runs.load_status(train_dir)
@@ -90,11 +92,11 @@ def train_adapter(p: Pipeline, adapter: Adapter) -> None:
     if not (adapter_dir / "adapter_config.json").exists():
         raise CompareError(f"training finished but left no adapter in {adapter_dir}")
     memory = json.loads((train_dir / "memory.json").read_text()) if (train_dir / "memory.json").exists() else {}
-    p.write(adapter.record_file, TrainRecord(
+    pipeline.write(adapter.record_file, TrainRecord(
         run_dir=str(train_dir), adapter_dir=str(adapter_dir), method=runs.read_spec(train_dir)["method"],
-        steps=status.step, epoch_steps=epoch_steps(p.spec, training_rows(p, adapter)), prompts=adapter.prompts,
-        arms=list(adapter.arms),
-        train_examples=len(p.read(files.SPLIT, Split).train), seconds=spent, final_loss=status.loss, memory=memory,
+        steps=status.step, epoch_steps=epoch_steps(pipeline.spec, training_rows(pipeline, adapter)),
+        prompts=adapter.prompts, arms=list(adapter.arms), train_examples=len(pipeline.read(files.SPLIT, Split).train),
+        seconds=spent, final_loss=status.loss, memory=memory,
     ))
 
 

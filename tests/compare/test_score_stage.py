@@ -87,7 +87,8 @@ def test_a_scorer_that_gives_every_arm_zero_ranks_nothing_and_names_no_winner(sc
     # sql-eval with a 135M model: execution accuracy 0.00 for every arm, so it cannot say which is best.
     pipeline = scored_run
     rows = [json.loads(x) for x in pipeline.path("answers/base.jsonl").read_text().splitlines()]
-    pipeline.path("answers/base.jsonl").write_text("".join(json.dumps({**r, "answer": "SELECT 42"}) + "\n" for r in rows))
+    wrong = "".join(json.dumps({**row, "answer": "SELECT 42"}) + "\n" for row in rows)
+    pipeline.path("answers/base.jsonl").write_text(wrong)
     for name in ("scores.json", "costs.json", "results.json"):
         pipeline.path(name).unlink()
     for stage in ("score", "costs", "results"):

@@ -51,7 +51,8 @@ def test_a_cancel_request_stops_before_the_next_stage(qa_file, tmp_path):
 def test_resume_refuses_to_start_a_second_worker_on_train(qa_file, tmp_path, monkeypatch):
     pipeline = Pipeline(_run_dir(qa_file, tmp_path))
     adapter = Adapter("train", "bare", ("finetuned",))
-    pipeline.path(adapter.data_file).write_text('{"prompt": "q", "completion": "a"}\n')  # as write_training_file leaves it
+    # as write_training_file leaves it:
+    pipeline.path(adapter.data_file).write_text('{"prompt": "q", "completion": "a"}\n')
     train_dir = runs.create_run(job_spec(pipeline, adapter), pipeline.path(adapter.name))
     monkeypatch.setattr(train, "CHILD_EXIT_WAIT_S", 0.2)
     with runs.worker_lock(train_dir):  # a tuning worker still training there
