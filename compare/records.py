@@ -65,7 +65,7 @@ class Retrieval(_Record):
         "when the adapter trains on retrieval prompts.")
 
     def by_id(self) -> dict[int, QuestionHits]:
-        return {q.id: q for q in self.questions}
+        return {question.id: question for question in self.questions}
 
 
 class AnswerRecord(_Record):
@@ -153,7 +153,7 @@ class Examples(_Record):
     questions: list[QuestionExamples]
 
     def by_id(self) -> dict[int, QuestionExamples]:
-        return {q.id: q for q in self.questions}
+        return {question.id: question for question in self.questions}
 
 
 class Scores(_Record):

@@ -139,7 +139,7 @@ def _hits_by_id(pipeline: Pipeline) -> dict[int, list]:
     return {question.id: question.hits for question in pipeline.read(files.RETRIEVAL, Retrieval).questions}
 
 
-def trained(pipeline: Pipeline, arm: str) -> TrainRecord:
+def _trained(pipeline: Pipeline, arm: str) -> TrainRecord:
     """The record of the adapter that answers for a fine-tuned arm."""
     return pipeline.read(adapter_for(pipeline.spec, arm).record_file, TrainRecord)
 
@@ -147,4 +147,4 @@ def trained(pipeline: Pipeline, arm: str) -> TrainRecord:
 def _generator(pipeline: Pipeline, arm: str) -> Generator:
     """The base in its usual precision for base/rag; for the fine-tuned arms the tuning run
     (its adapter on the base it was trained on: 4-bit NF4 for QLoRA)."""
-    return Generator(trained(pipeline, arm).run_dir if uses_adapter(arm) else pipeline.spec.model)
+    return Generator(_trained(pipeline, arm).run_dir if uses_adapter(arm) else pipeline.spec.model)
