@@ -9,13 +9,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from compare import files
 from compare.costs import ArmCost, BreakEven
 from compare.errors import CompareError
 from compare.evidence import Evidence
 from compare.scoring.results import DatabaseInfo, ScorerSummary
 from estimator.serving import ServingEstimate
 
-RESULTS_FILE = "results.json"
+RESULTS_FILE = files.RESULTS
 
 
 class FormatMatch(BaseModel):
@@ -175,7 +176,7 @@ def of_epochs(t: TrainingFigures) -> str:
 
 def read_side_by_side(run_dir: str | Path) -> list[dict]:
     """answers.jsonl flattened for a table: question, reference, then one column per arm."""
-    path = Path(run_dir) / "answers.jsonl"
+    path = Path(run_dir) / files.ANSWERS_JSONL
     if not path.exists():
         return []
     rows = []

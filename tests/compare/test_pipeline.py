@@ -12,12 +12,12 @@ import json
 
 import pytest
 
+import runs
 from compare import metrics
 from compare.launch import preflight
-from compare.pipeline import planned_stages
+from compare.plan import planned_stages
 from compare.results import load_results
 from compare.spec import ARM_TITLES, ARMS, CompareSpec
-import runs
 
 pytestmark = pytest.mark.slow
 MAX_STEPS = 12

@@ -10,7 +10,7 @@ from compare import CompareError, answers_key, find_comparison, load_results
 from compare.costs import arm_cost, break_evens, usd_for_seconds
 from compare.records import AnswerRecord, EvalItem, Forgetting, QuestionHits, Retrieval
 from compare.results import CostFigures, Results, read_side_by_side
-from compare.results_stage import arm_metrics
+from compare.stages.results import arm_metrics
 
 EVAL = [EvalItem(id=0, question="q0", reference="Paris", source_line=1),
         EvalItem(id=1, question="q1", reference="the red car", source_line=2)]
@@ -50,7 +50,7 @@ def test_a_long_right_answer_is_correct_but_out_of_form():
 
 
 def test_the_retrieval_split_counts_hits_against_right_answers():
-    from compare.results_stage import retrieval_split
+    from compare.stages.results import retrieval_split
 
     split = retrieval_split([1, 1, 0, 1, 0], [1, 0, 1, 1, 0], "answer_correct")
     assert (split.hit_correct, split.hit_wrong, split.miss_correct, split.miss_wrong) == (2, 1, 1, 1)

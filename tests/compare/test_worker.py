@@ -12,10 +12,11 @@ import psutil
 import pytest
 
 import runs
-from compare import training
-from compare.finetune_setup import Adapter
+from compare.adapters import Adapter
+from compare.finetune_setup import job_spec
 from compare.pipeline import Pipeline
 from compare.spec import CompareSpec
+from compare.stages import train
 from compare.worker import run
 from tests.wait import wait_until
 
@@ -48,15 +49,16 @@ def test_a_cancel_request_stops_before_the_next_stage(qa_file, tmp_path):
 
 
 def test_resume_refuses_to_start_a_second_worker_on_train(qa_file, tmp_path, monkeypatch):
-    p = Pipeline(_run_dir(qa_file, tmp_path))
+    pipeline = Pipeline(_run_dir(qa_file, tmp_path))
     adapter = Adapter("train", "bare", ("finetuned",))
-    p.path(adapter.data_file).write_text('{"prompt": "q", "completion": "a"}\n')  # as write_training_file leaves it
-    train_dir = runs.create_run(training.job_spec(p, adapter), p.path(adapter.name))
-    monkeypatch.setattr(training, "CHILD_EXIT_WAIT_S", 0.2)
+    # as write_training_file leaves it:
+    pipeline.path(adapter.data_file).write_text('{"prompt": "q", "completion": "a"}\n')
+    train_dir = runs.create_run(job_spec(pipeline, adapter), pipeline.path(adapter.name))
+    monkeypatch.setattr(train, "CHILD_EXIT_WAIT_S", 0.2)
     with runs.worker_lock(train_dir):  # a tuning worker still training there
         runs.update_status(train_dir, state="running", pid=os.getpid())
         with pytest.raises(runs.RunBusy, match=rf"{train_dir} still has a worker \(pid {os.getpid()}\)"):
-            training.prepare_sub_run(p, adapter)
+            train.prepare_sub_run(pipeline, adapter)
         assert runs.load_status(train_dir).state == "running"  # left as it was
 
 
