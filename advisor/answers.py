@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from advisor.catalog import canonical_gpu, model_spec
 from advisor.errors import AdvisorError
+from common.fields import GpuCount
 from common.vocabulary import Stack
 
 Need = Literal[
@@ -163,10 +164,8 @@ class Answers(BaseModel):
             "constraints", "A catalog name such as A100 80GB, H100 SXM or RTX 4090 (case and dashes ignored)."
         ),
     )
-    gpu_count: int = Field(
+    gpu_count: GpuCount = Field(
         1,
-        ge=1,
-        le=4096,
         description="How many of those GPUs?",
         json_schema_extra=_ui("constraints", "GPUs you can use for one training job."),
     )

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from common.fields import BatchSize, GradAccum, LearningRate, SeqLen
 from common.vocabulary import Approach, EstimateMethod, Precision, Quant, Recipe, Sharding, TrainMethod
 
 
@@ -100,13 +101,14 @@ class FineTunePlan(_Model):
     lora_targets: str | None
     quant: Quant
     precision: Precision = "bf16"
-    batch_size: int
-    grad_accum: int = Field(description="Gradient accumulation steps (effective batch = batch_size x grad_accum).")
+    batch_size: BatchSize
+    grad_accum: GradAccum = Field(
+        description="Gradient accumulation steps (effective batch = batch_size x grad_accum).")
     sharding: Sharding = Field(description="Multi-GPU sharding (none: DDP or one GPU).")
-    seq_len: int
+    seq_len: SeqLen
     gradient_checkpointing: bool
     epochs: int
-    learning_rate: float
+    learning_rate: LearningRate
     train_tokens: int
     fit: MethodFit
     examples: int = Field(0, description="What it trains on: demonstrations, preference pairs or distillation labels.")

@@ -67,8 +67,9 @@ def run_ours(model_dir: Path, data: Path, out: Path, packing: bool = False) -> d
     import runs
     from tuning.spec import JobSpec
 
+    # LoRA alpha is the spec's 2 x rank, as in the baseline's LoraConfig.
     spec = JobSpec(model=str(model_dir), data=str(data), output=str(out), method="lora", max_steps=STEPS,
-                   batch_size=BATCH, max_seq_len=SEQ_LEN, packing=packing, lora_rank=RANK, lora_alpha=2 * RANK, learning_rate=LR,
+                   batch_size=BATCH, max_seq_len=SEQ_LEN, packing=packing, lora_rank=RANK, learning_rate=LR,
                    logging_steps=10, save_steps=10_000, eval_fraction=0.0, near_dup_threshold=None, device="cpu")
     status = runs.wait(runs.launch(spec), timeout_s=1200, poll_s=1.0)
     if status.state != "completed":

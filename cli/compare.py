@@ -65,7 +65,6 @@ def spec_from_args(args: argparse.Namespace):
     from compare.scoring import ScorerSpec
     from common.settings import load_settings
     from compare.spec import CompareSpec, FinetuneSettings, GenerationSettings, PromptingSettings, RagSettings
-    from common.vocabulary import default_lora_alpha
 
     fields = given_values(args, CompareSpec, _SPEC_FLAGS)
     if args.docs:
@@ -75,9 +74,7 @@ def spec_from_args(args: argparse.Namespace):
     generation = given_values(args, GenerationSettings, _GENERATION_FLAGS)
     if args.sample:
         generation["greedy"] = False
-    finetune = given_values(args, FinetuneSettings, _FINETUNE_FLAGS)
-    if "lora_rank" in finetune:
-        finetune["lora_alpha"] = default_lora_alpha(finetune["lora_rank"])
+    finetune = given_values(args, FinetuneSettings, _FINETUNE_FLAGS)  # alpha follows the rank (the spec's validator)
     scoring = given_values(args, ScorerSpec, _SCORER_FLAGS)
     if args.json_keys:
         scoring["json_required_keys"] = [k.strip() for k in args.json_keys.split(",") if k.strip()]

@@ -84,7 +84,6 @@ def default_lora_alpha(rank: int) -> int:
     return 2 * rank
 
 
-DEFAULT_LORA_ALPHA = default_lora_alpha(DEFAULT_LORA_RANK)
 DEFAULT_LR: dict[str, float] = {"lora": 2e-4, "qlora": 2e-4, "full": 1e-5, "dpo": 5e-6}
 DEFAULT_EPOCHS = 2  # seeds: 1-3 epochs limit forgetting
 

@@ -68,8 +68,8 @@ def launch_comparison(spec: CompareSpec) -> Path:
 
 def defaults_from_advice(answers: Any = None, recommendation: Any = None) -> dict[str, Any]:
     """CompareSpec fields suggested by the advisor: the GPU for prices, and for the fine-tuned
-    arms the rank, alpha, learning rate, epochs, batch size and sequence length of the recommended
-    plan (`tuning.from_advice.job_fields`, the one advice -> job mapping). The method stays `auto`
+    arms the rank (alpha follows it), learning rate, epochs, batch size and sequence length of the
+    recommended plan (`tuning.from_advice.job_fields`, the one advice -> job mapping). The method stays `auto`
     (QLoRA on a GPU, LoRA on a CPU: the comparison runs where it is launched, not on the advised
     GPU). The model is left to the user because the advisor's model may be a size ("8b") rather
     than something to load."""
@@ -99,8 +99,8 @@ def advised_arm(recommendation: Any) -> AdvisedArm | None:
 
 
 # FinetuneSettings field -> JobSpec field (the comparison trains one adapter: no DPO, no multi-GPU).
-_FINETUNE_FROM_JOB = {"lora_rank": "lora_rank", "lora_alpha": "lora_alpha", "learning_rate": "learning_rate",
-                      "epochs": "epochs", "batch_size": "batch_size", "max_seq_len": "max_seq_len"}
+_FINETUNE_FROM_JOB = {"lora_rank": "lora_rank", "learning_rate": "learning_rate", "epochs": "epochs",
+                      "batch_size": "batch_size", "max_seq_len": "max_seq_len"}
 
 
 def _catalog_gpu_name(name: str) -> str:

@@ -13,9 +13,10 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from common.fields import BatchSize, Epochs, LearningRate, LoraAlpha, LoraRank, MaxSteps, SeqLen
 from common.paths import resolve_user_path
 from compare.scoring.spec import ScorerSpec
-from common.vocabulary import DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR, Engine
+from common.vocabulary import DEFAULT_EPOCHS, DEFAULT_LORA_RANK, DEFAULT_LR, Engine, default_lora_alpha
 from tuning.data.schemas import FieldMapping
 
 ArmName = Literal["base", "fewshot", "rag", "finetuned", "finetuned_rag"]
@@ -103,21 +104,29 @@ class FinetuneSettings(BaseModel):
     method: Literal["auto", "qlora", "lora"] = Field(
         "auto", description="QLoRA (4-bit NF4 base) or LoRA (16-bit base); auto: QLoRA on a GPU, LoRA on a CPU, where "
         "bitsandbytes' 4-bit matmuls are several times slower than 16-bit ones.")
-    lora_rank: int = Field(DEFAULT_LORA_RANK, ge=1, le=1024, description="LoRA rank r.")
-    lora_alpha: int = Field(DEFAULT_LORA_ALPHA, ge=1, le=4096, description="LoRA alpha (scale = alpha / r).")
-    learning_rate: float = Field(DEFAULT_LR["lora"], gt=0, le=1e-2, description="Peak learning rate (LoRA: 1e-5..2e-4 keeps general skills).")
-    epochs: float = Field(DEFAULT_EPOCHS, gt=0, le=20, description="Passes over the training split (seeds: 1-3).")
-    max_steps: int | None = Field(None, ge=1, le=1_000_000, description="Stop after this many steps (overrides epochs).")
+    lora_rank: LoraRank = DEFAULT_LORA_RANK
+    lora_alpha: LoraAlpha = None
+    learning_rate: LearningRate = Field(DEFAULT_LR["lora"], description="Peak learning rate (LoRA: 1e-5..2e-4 keeps "
+                                        "general skills).")
+    epochs: Epochs = DEFAULT_EPOCHS
+    max_steps: MaxSteps = None
     cpu_step_budget: int = Field(
         CPU_STEP_BUDGET, ge=0, le=1_000_000, description="On a CPU, each adapter stops after this many steps when "
         "its epochs would take more (0: train the epochs). A probe, not a production run: on 2 cores a step of 4 "
         "retrieval prompts takes ~26 s; --max-steps overrides it.")
-    batch_size: int = Field(4, ge=1, le=1024, description="Examples per step.")
-    max_seq_len: int = Field(512, ge=16, le=131_072, description="Longest training example, in tokens.")
+    batch_size: BatchSize = 4
+    max_seq_len: SeqLen = 512
     train_prompts: TrainPrompts = Field(
         "separate", description="What the adapters train on: separate (one adapter per fine-tuned arm, each on the "
         "prompts its arm sends: bare questions for finetuned, the question with its retrieved passages for the "
         "hybrid, as RAFT does); or one adapter for both arms on bare, retrieval or mixed prompts.")
+
+    @model_validator(mode="after")
+    def _alpha_follows_rank(self) -> FinetuneSettings:
+        """Empty alpha is 2 x rank (common.vocabulary), whichever entry point built the settings."""
+        if self.lora_alpha is None:
+            self.lora_alpha = default_lora_alpha(self.lora_rank)
+        return self
 
 
 # The advisor's approach -> the arm that puts it into practice.
@@ -239,13 +248,6 @@ class CompareSpec(BaseModel):
     def examples_for(self, arm: str) -> int:
         """Demonstrations `arm` gets per question."""
         return {"fewshot": self.prompting.fewshot_examples, "rag": self.prompting.rag_examples}.get(arm, 0)
-
-    @property
-    def trains_on_retrieval(self) -> bool:
-        """Whether training rows hold retrieval prompts (then the index stage retrieves for them too)."""
-        from compare.finetune_setup import adapters
-
-        return any(a.prompts != "bare" for a in adapters(self))
 
     def check_inputs(self) -> None:
         """Fail early, with the path, when an input file or folder is missing."""

@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from common.vocabulary import Device, Loss, Precision, Quant, Sharding, Stack
+from common.fields import BatchSize, Epochs, GpuCount, GradAccum, LoraDropout, LoraRank, SeqLen
+from common.vocabulary import DEFAULT_LORA_RANK, Device, Loss, Precision, Quant, Sharding, Stack
 from common.vocabulary import EstimateMethod as Method
 from estimator.stacks import UNSLOTH_OFFLOAD_MIN_SEQ, profile
 
@@ -27,11 +28,13 @@ class EstimateRequest(BaseModel):
     device: Device = Field(
         "cuda", description="Where it runs: cuda (a GPU; auto too) or cpu (our backend on a CPU: fp32, no CUDA context)."
     )
-    lora_rank: int = Field(16, ge=1, le=1024, description="LoRA rank r.")
+    lora_rank: LoraRank = DEFAULT_LORA_RANK
     lora_targets: str | list[str] = Field(
         "all-linear", description="LoRA target modules: all-linear, attention, or module names (q_proj,v_proj,...)."
     )
-    lora_dropout: float = Field(0.0, ge=0.0, lt=1.0, description="LoRA dropout (peft default 0; >0 keeps a mask and a copy of each adapter input).")
+    lora_dropout: LoraDropout = Field(
+        0.0, description="LoRA dropout (peft default 0; >0 keeps a mask and a copy of each adapter input)."
+    )
     precision: Precision | None = Field(
         None, description="Weight and compute precision (empty: bf16 on a GPU, fp16 on one without bf16, fp32 on a CPU)."
     )
@@ -47,11 +50,11 @@ class EstimateRequest(BaseModel):
     optimizer_foreach: bool | None = Field(
         None, description="Foreach AdamW: one extra state-sized buffer at the step (empty: the stack's kernel)."
     )
-    batch_size: int = Field(1, ge=1, le=4096, description="Micro-batch size per GPU (sequences).")
-    gradient_accumulation: int = Field(
-        1, ge=1, le=4096, description="Gradient accumulation steps: above 1 the gradients stay allocated through every micro-batch."
+    batch_size: BatchSize = Field(1, description="Micro-batch size per GPU (sequences).")
+    gradient_accumulation: GradAccum = Field(
+        1, description="Gradient accumulation steps: above 1 the gradients stay allocated through every micro-batch."
     )
-    seq_len: int = Field(2048, ge=1, le=2_097_152, description="Sequence length in tokens (padded length of the longest batch).")
+    seq_len: SeqLen = Field(2048, description="Sequence length in tokens (padded length of the longest batch).")
     gradient_checkpointing: bool = Field(False, description="Gradient (activation) checkpointing: keep layer inputs, recompute the rest.")
     activation_offloading: bool | None = Field(
         None, description="Checkpointed layer inputs kept in CPU memory (empty: the stack's choice; unsloth offloads)."
@@ -60,12 +63,12 @@ class EstimateRequest(BaseModel):
     loss: Loss | None = Field(
         None, description="Loss: standard fp32 logits, chunked, or fused (no full-vocabulary fp32 buffer); empty: the stack's."
     )
-    gpus: int = Field(1, ge=1, le=4096, description="Number of GPUs.")
+    gpus: GpuCount = 1
     sharding: Sharding = Field("none", description="Sharding across GPUs: none (DDP), ZeRO-1/2/3 or FSDP full shard.")
     offload_optimizer: bool = Field(False, description="Offload optimizer states (and fp32 master weights) to CPU memory.")
     gpu: str | None = Field(None, description="GPU type from the catalog, for fit, time and cost.")
     train_tokens: int | None = Field(None, ge=1, description="Training tokens per epoch (dataset size), for time and cost.")
-    epochs: float = Field(1.0, gt=0, le=1000, description="Epochs over the training tokens.")
+    epochs: Epochs = Field(1.0, description="Epochs over the training tokens.")
     mfu: float = Field(0.4, gt=0, le=1, description="Model FLOPs utilisation: the share of the GPU's dense peak reached.")
     prompt_tokens: int | None = Field(None, ge=1, le=2_097_152, description="Serving: prompt tokens per request.")
     output_tokens: int | None = Field(None, ge=1, le=2_097_152, description="Serving: generated tokens per request.")

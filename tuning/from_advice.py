@@ -3,13 +3,11 @@ by the Fine-tune page, the comparison's defaults and the commands the advisor su
 
 Duck-typed on `advisor.FineTunePlan` (method, recipe, lora_rank, learning_rate, epochs,
 batch_size, grad_accum, seq_len, gradient_checkpointing, fit.gpus, sharding) so tuning does not
-import the advisor. LoRA alpha follows the rank (common.vocabulary.default_lora_alpha).
+import the advisor. LoRA alpha is left to the spec, which makes it 2 x rank.
 """
 from __future__ import annotations
 
 from typing import Any
-
-from common.vocabulary import default_lora_alpha
 
 
 def job_fields(plan: Any) -> dict[str, Any]:
@@ -19,7 +17,7 @@ def job_fields(plan: Any) -> dict[str, Any]:
     if plan.recipe == "dpo":
         fields = {"method": "dpo", "dpo_base": method if method in ("lora", "qlora") else "lora"}
     if plan.lora_rank:
-        fields |= {"lora_rank": plan.lora_rank, "lora_alpha": default_lora_alpha(plan.lora_rank)}
+        fields["lora_rank"] = plan.lora_rank
     # The plan's micro-batch counts sequences (the estimator's unit: a DPO pair is two); a DPO
     # job's batch counts pairs (trl's DPOTrainer concatenates chosen and rejected).
     batch = max(1, plan.batch_size // 2) if plan.recipe == "dpo" else plan.batch_size

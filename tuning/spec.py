@@ -11,11 +11,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from common.fields import (BatchSize, Epochs, GpuCount, GradAccum, LearningRateOrDefault, LoraAlpha, LoraDropout,
+                           LoraRank, MaxSteps, SeqLen)
 from common.paths import resolve_user_path
 from tuning.data.schemas import FieldMapping
 
-from common.vocabulary import (DEFAULT_EPOCHS, DEFAULT_LORA_ALPHA, DEFAULT_LORA_RANK, DEFAULT_LR, AdapterMethod,
-                                Device, JobMethod, Quant, Sharding, TrainMethod)
+from common.vocabulary import (DEFAULT_EPOCHS, DEFAULT_LORA_RANK, DEFAULT_LR, AdapterMethod, Device, JobMethod, Quant,
+                                Sharding, TrainMethod, default_lora_alpha)
 
 
 class JobSpec(BaseModel):
@@ -34,21 +36,21 @@ class JobSpec(BaseModel):
     method: JobMethod = Field("lora", description="lora, qlora (4-bit base), full, or dpo (preference pairs).")
     dpo_base: AdapterMethod = Field("lora", description="What DPO trains: a LoRA on a 16-bit or 4-bit base.")
     dpo_beta: float = Field(0.1, gt=0, le=10, description="DPO's beta: how far the policy may move from the reference.")
-    lora_rank: int = Field(DEFAULT_LORA_RANK, ge=1, le=1024, description="LoRA rank r.")
-    lora_alpha: float = Field(DEFAULT_LORA_ALPHA, gt=0, description="LoRA alpha; the update is scaled by alpha / r.")
-    lora_dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA input.")
+    lora_rank: LoraRank = DEFAULT_LORA_RANK
+    lora_alpha: LoraAlpha = None
+    lora_dropout: LoraDropout = 0.05
     lora_targets: Literal["all-linear", "attention"] | list[str] = Field(
         "all-linear", description="Modules to adapt: all-linear, attention, or module names (q_proj, ...)."
     )
     quant: Quant | None = Field(None, description="Base weight quantization; default nf4 for QLoRA, none otherwise.")
     double_quant: bool = Field(True, description="Quantize the 4-bit absmax constants too (QLoRA).")
 
-    learning_rate: float | None = Field(None, gt=0, le=1, description="Peak learning rate; default by method.")
-    epochs: float = Field(DEFAULT_EPOCHS, gt=0, le=100, description="Passes over the training split (1-3 advised).")
-    max_steps: int | None = Field(None, ge=1, description="Stop after this many optimizer steps (overrides epochs).")
-    batch_size: int = Field(4, ge=1, le=4096, description="Examples per device per step.")
-    grad_accum: int = Field(1, ge=1, le=1024, description="Gradient accumulation steps.")
-    max_seq_len: int = Field(512, ge=8, le=1_048_576, description="Longest sequence in tokens; longer ones are cut.")
+    learning_rate: LearningRateOrDefault = None
+    epochs: Epochs = DEFAULT_EPOCHS
+    max_steps: MaxSteps = None
+    batch_size: BatchSize = 4
+    grad_accum: GradAccum = 1
+    max_seq_len: SeqLen = 512
     packing: bool = Field(False, description="Pack several examples per sequence (SFT only).")
     gradient_checkpointing: bool = Field(False, description="Recompute activations in backward to save memory.")
     seed: int = Field(42, ge=0, description="Seed for the split, the LoRA init and the data order.")
@@ -61,7 +63,7 @@ class JobSpec(BaseModel):
     eval_steps: int | None = Field(None, ge=1, description="Evaluate every N steps; None = once at the end.")
     merge: bool = Field(False, description="After training, merge the adapter into the base (to merged/).")
 
-    gpus: int = Field(1, ge=1, le=1024, description="GPUs; more than 1 launches through accelerate.")
+    gpus: GpuCount = Field(1, description="GPUs; more than 1 launches through accelerate.")
     sharding: Sharding = Field("none", description="Multi-GPU: none (DDP), zero1/zero2/zero3 (DeepSpeed), fsdp.")
     device: Device = Field("auto", description="auto = cuda when available.")
 
@@ -77,6 +79,13 @@ class JobSpec(BaseModel):
     def _absolute(cls, value: str, info: ValidationInfo) -> str:
         """Resolved where the spec is built: the worker runs in another folder."""
         return str(resolve_user_path(value, info.field_name))
+
+    @model_validator(mode="after")
+    def _alpha_follows_rank(self) -> JobSpec:
+        """Empty alpha is 2 x rank (common.vocabulary), whichever entry point built the spec."""
+        if self.lora_alpha is None:
+            self.lora_alpha = default_lora_alpha(self.lora_rank)
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> JobSpec:

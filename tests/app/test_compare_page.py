@@ -29,6 +29,7 @@ def test_page_renders_every_setting(page):
     assert {"cmp_data_path", "cmp_model", "cmp_arms", "cmp_gpu", "cmp_ft_method", "cmp_ft_max_steps",
             "cmp_eval_count", "cmp_rag_k", "cmp_gen_max_new_tokens"} <= keys
     assert page.button(key="cmp_launch_btn").disabled  # nothing to launch yet
+    assert page.number_input(key="cmp_ft_lora_alpha").value is None  # empty: 2 x the rank typed beside it
 
 
 def test_prefilled_from_the_advisor():
@@ -75,11 +76,13 @@ def test_launch_from_the_page_and_see_the_results(pages_may_read, page, tiny_mod
     page.multiselect(key="cmp_arms").set_value(["base", "fewshot"])  # no index, no training: a quick real run
     page.number_input(key="cmp_eval_count").set_value(2)
     page.number_input(key="cmp_gen_max_new_tokens").set_value(4)
+    page.number_input(key="cmp_ft_lora_rank").set_value(64)
     page.run()
     assert not page.exception and not page.error
     page.button(key="cmp_launch_btn").click().run()
     assert not page.exception and not page.error
     run_dir = Path(page.session_state["cmp_run"])
+    assert json.loads((run_dir / "spec.json").read_text())["finetune"]["lora_alpha"] == 128  # failed before: 32
     status = runs.wait(run_dir, timeout_s=180, poll_s=0.5)
     assert status.state == "completed", status.error
     page.run()

@@ -62,13 +62,15 @@ def test_launch_shows_progress_and_lists_the_run(pages_may_read, page, tiny_mode
     page.text_input(key="ft_model").set_value(str(tiny_model_dir))
     page.number_input(key="ft_max_steps").set_value(3)
     page.number_input(key="ft_batch_size").set_value(2)
+    page.number_input(key="ft_lora_rank").set_value(4)
     page.run()
     page.button(key="ft_launch_btn").click()
     page.run()
     assert not page.exception and not page.error
     run_dir = Path(page.session_state["ft_run"])
     assert run_dir.parent == tmp_path / "ftadvisor-home" / "runs"
-    assert JobSpec.model_validate_json((run_dir / "spec.json").read_text()).max_steps == 3
+    spec = JobSpec.model_validate_json((run_dir / "spec.json").read_text())
+    assert (spec.max_steps, spec.lora_rank, spec.lora_alpha) == (3, 4, 8)  # alpha follows the rank: 32 before
     assert (run_dir / "dataset_report.md").exists()
     status = runs.wait(run_dir, timeout_s=180)
     assert status.state == "completed", runs.tail_log(run_dir)

@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from compare.launch import defaults_from_advice
-from compare.pipeline import planned_stages
-from compare.spec import CompareSpec
+from compare.plan import planned_stages
+from compare.spec import CompareSpec, FinetuneSettings
 
 
 def _spec(tmp_path, **kw):
@@ -25,6 +25,17 @@ def test_defaults(tmp_path):
     assert spec.finetune.method == "auto" and spec.generation.greedy and spec.rag.k == 3
     assert (spec.generation.batch_size, spec.finetune.train_prompts, spec.generation.engine) == (8, "separate", "auto")
     assert spec.data.is_absolute() and spec.output.is_absolute()
+
+
+@pytest.mark.parametrize("given, alpha", [
+    ({}, 32), ({"lora_rank": 64}, 128), ({"lora_rank": 64, "lora_alpha": 16}, 16),
+    ({"lora_rank": 64, "lora_alpha": 32.0}, 32),  # as a saved spec.json may hold it
+])
+def test_alpha_is_twice_the_rank_unless_given(tmp_path, given, alpha):
+    """Failed before for rank 64 without alpha: the page and the Python API trained alpha 32."""
+    spec = _spec(tmp_path, finetune=given)
+    assert spec.finetune.lora_alpha == alpha and isinstance(spec.finetune.lora_alpha, int)
+    assert CompareSpec.model_validate_json(spec.model_dump_json()).finetune.lora_alpha == alpha
 
 
 def test_arms_are_deduplicated_in_canonical_order(tmp_path):
@@ -98,7 +109,8 @@ def test_defaults_from_the_advisor():
     assert rec.finetune is not None  # these answers call for a fine-tune
     ft = advice["finetune"]
     assert "method" not in ft  # auto: QLoRA on a GPU, LoRA on a CPU, where the comparison runs
-    assert (ft["lora_rank"], ft["lora_alpha"]) == (rec.finetune.lora_rank, 2 * rec.finetune.lora_rank)
+    assert ft["lora_rank"] == rec.finetune.lora_rank
+    assert FinetuneSettings(**ft).lora_alpha == 2 * rec.finetune.lora_rank  # alpha follows the advised rank
     assert (ft["epochs"], ft["max_seq_len"]) == (rec.finetune.epochs, rec.finetune.seq_len)
     spec = CompareSpec(data="x.jsonl", model="m", output="out", **advice)  # a valid spec
     assert spec.finetune.method == "auto"
@@ -106,8 +118,12 @@ def test_defaults_from_the_advisor():
 
 
 def test_import_is_light():
-    code = ("import sys, compare, compare.pipeline, cli.compare; "
+    """Reading the plan (and starting the worker) loads no model library: every stage imports them
+    in its functions."""
+    code = ("import importlib, pkgutil, sys, compare, compare.pipeline, compare.plan, compare.worker, compare.stages, "
+            "cli.compare; [importlib.import_module(f'compare.stages.{m.name}') "
+            "for m in pkgutil.iter_modules(compare.stages.__path__)]; "
             "heavy = [m for m in ('torch', 'transformers', 'peft', 'trl', 'chromadb', 'sentence_transformers', "
-            "'streamlit') if m in sys.modules]; print(heavy)")
+            "'streamlit') if m in sys.modules]; print(heavy, len(sys.modules['compare.plan'].STAGES))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == "[] 14"
