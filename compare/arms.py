@@ -59,16 +59,35 @@ def with_examples(prompt: str, examples: list[tuple[str, str]], tokenizer: Any =
 
 
 class Generator:
-    """A model loaded once (the base, or a tuning run's adapter on its base) answering prompts
-    through `lm.generate.generate_answers`, one batch per call.
+    """A model (the base, or a tuning run's adapter on its base) answering prompts through
+    `lm.generate.generate_answers`, one batch per call.
 
     A tuning run folder loads its adapter on the base it was trained on (4-bit NF4 for QLoRA).
-    `engine` (lm.engines): transformers unless asked, since forgetting reads the transformers model."""
+    `engine` (lm.engines): transformers unless asked, since forgetting reads the transformers model.
+    The tokenizer and the config load at once, the model at its first use: an answering stage whose
+    answers are all in the run's cache (compare.answer_cache) never loads it."""
 
     def __init__(self, model_or_run_dir: str | Path, *, device: str = "auto", engine: str = "transformers") -> None:
-        from lm.generate import load_for_inference
+        from transformers import AutoConfig
 
-        self.model, self.tokenizer = load_for_inference(str(model_or_run_dir), device=device, engine=engine)
+        from lm.generate import choose_model
+        from lm.loading import load_tokenizer
+        from lm.refs import check_available
+
+        self.device = device
+        self.choice = choose_model(str(model_or_run_dir), device=device, engine=engine)
+        self.tokenizer = load_tokenizer(self.choice.adapter or self.choice.source)
+        self.config = AutoConfig.from_pretrained(check_available(self.choice.source))
+        self._model: Any = None
+        self._warm = False
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            from lm.generate import load_chosen
+
+            self._model = load_chosen(self.choice, device=self.device)
+        return self._model
 
     def generate(self, prompts: list, settings: GenerationSettings, max_prompt_tokens: int | None = None):
         """One `lm.generate.Generation` per prompt (text, token counts, latency_s of the one
@@ -82,12 +101,22 @@ class Generator:
             greedy=settings.greedy, temperature=settings.temperature, system=settings.system_prompt,
         )
 
+    def prompt_text(self, prompt, settings: GenerationSettings, max_prompt_tokens: int | None = None) -> str:
+        """The text the model reads for `prompt` in `generate`: fitted, in the chat template, after
+        the system prompt."""
+        from lm.generate import prompt_text
+
+        fitted = self._fit(prompt, max_prompt_tokens) if max_prompt_tokens is not None else prompt
+        return prompt_text(self.tokenizer, fitted, settings.system_prompt)
+
     def warm_up(self, settings: GenerationSettings) -> None:
-        """One short untimed generation, so one-time set-up (kernels, caches) is not billed to
-        the first question's latency."""
+        """One short untimed generation, once, so one-time set-up (kernels, caches) is not billed
+        to the first question's latency."""
         from lm.generate import generate_answers
 
-        generate_answers((self.model, self.tokenizer), ["Hello"], 2, batch_size=1, system=settings.system_prompt)
+        if not self._warm:
+            generate_answers((self.model, self.tokenizer), ["Hello"], 2, batch_size=1, system=settings.system_prompt)
+            self._warm = True
 
     def _fit(self, prompt, max_tokens: int):
         """Cut a prompt that would not fit the context from the front (the question is at the end).
@@ -101,7 +130,7 @@ class Generator:
 
     def context_limit(self) -> int | None:
         """Longest input the model takes: max_position_embeddings, or the tokenizer's limit if lower."""
-        limit = getattr(self.model.config, "max_position_embeddings", None)
+        limit = getattr(self.config, "max_position_embeddings", None)
         tok_limit = getattr(self.tokenizer, "model_max_length", None)
         if tok_limit and tok_limit < 10**8:
             limit = min(limit, tok_limit) if limit else tok_limit
@@ -110,5 +139,5 @@ class Generator:
     def close(self) -> None:
         import gc
 
-        del self.model
+        self._model = None
         gc.collect()

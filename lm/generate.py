@@ -26,7 +26,7 @@ import json
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -93,31 +93,59 @@ def _model_source(model_or_run_dir: Any) -> tuple[str, str | None, str]:
     return source, adapter, quant
 
 
-def load_for_inference(model_or_run_dir: Any, *, device: str = "auto", dtype: str | None = None,
-                       engine: Engine = "transformers") -> tuple[Any, Any]:
-    """(model, tokenizer), in eval mode, from a run folder, a model folder, a hub id, a known
-    offline model name, a PEFT adapter folder, or a (model, tokenizer) pair (returned as is, whatever
-    `engine` says). `dtype` (a torch dtype name) defaults to the device's: float32 on a CPU.
-    `engine` (lm.engines): the model is a transformers model, or an lm.openvino_runner.OpenVinoModel."""
-    if isinstance(model_or_run_dir, tuple):
-        return model_or_run_dir
-    from lm.loading import load_model, load_tokenizer
+class ModelChoice(NamedTuple):
+    """What answers: a base model (a folder or a hub id), a LoRA adapter folder on it or None, the
+    base's quantization, and the engine that runs them ("transformers" or "openvino")."""
 
+    source: str
+    adapter: str | None
+    quant: str
+    engine: str
+
+
+def choose_model(model_or_run_dir: Any, *, device: str = "auto", dtype: str | None = None,
+                 engine: Engine = "transformers") -> ModelChoice:
+    """What `load_for_inference` loads for a run folder, a model folder, a hub id, a known offline
+    model name or a PEFT adapter folder, and with which engine (lm.engines), without loading it."""
     source, adapter, quant = _model_source(model_or_run_dir)
-    if engine != "transformers":
-        from lm.engines import choose_engine, load_openvino
-        from lm.refs import check_available
+    if engine == "transformers":
+        return ModelChoice(source, adapter, quant, "transformers")
+    from lm.engines import choose_engine
+    from lm.refs import check_available
 
-        source = check_available(source)
-        if choose_engine(engine, source, adapter, quant=quant, device=device, dtype=dtype) == "openvino":
-            return load_openvino(source, adapter), load_tokenizer(adapter or source)
-    model = load_model(source, quant=quant, device=device, dtype=dtype)
-    tokenizer = load_tokenizer(adapter or source)
-    if adapter:
+    source = check_available(source)
+    return ModelChoice(source, adapter, quant,
+                       choose_engine(engine, source, adapter, quant=quant, device=device, dtype=dtype))
+
+
+def load_chosen(choice: ModelChoice, *, device: str = "auto", dtype: str | None = None) -> Any:
+    """The model `choice` names, in eval mode: a transformers model (the adapter on it), or an
+    lm.openvino_runner.OpenVinoModel. `dtype` (a torch dtype name) defaults to the device's:
+    float32 on a CPU."""
+    if choice.engine == "openvino":
+        from lm.engines import load_openvino
+
+        return load_openvino(choice.source, choice.adapter)
+    from lm.loading import load_model
+
+    model = load_model(choice.source, quant=choice.quant, device=device, dtype=dtype)
+    if choice.adapter:
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, adapter)
-    return model.eval(), tokenizer
+        model = PeftModel.from_pretrained(model, choice.adapter)
+    return model.eval()
+
+
+def load_for_inference(model_or_run_dir: Any, *, device: str = "auto", dtype: str | None = None,
+                       engine: Engine = "transformers") -> tuple[Any, Any]:
+    """(model, tokenizer) for what `choose_model` picks, or a (model, tokenizer) pair (returned as
+    is, whatever `engine` says)."""
+    if isinstance(model_or_run_dir, tuple):
+        return model_or_run_dir
+    from lm.loading import load_tokenizer
+
+    choice = choose_model(model_or_run_dir, device=device, dtype=dtype, engine=engine)
+    return load_chosen(choice, device=device, dtype=dtype), load_tokenizer(choice.adapter or choice.source)
 
 
 def _turns(prompt: Prompt) -> list[dict[str, str]]:
