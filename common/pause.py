@@ -15,6 +15,8 @@ The points:
   has written all it writes (its metrics.jsonl row when it logs, its checkpoint, marked complete,
   when it saves) and step N+1 has not begun; status.json, rewritten at most every 0.5 s, may say
   an earlier step. `tune-step-0` is before the first step; a resumed run starts at its checkpoint's step.
+- `answer-<arm>-batch-<N>` (`compare.stages.answer`, folder: the comparison's run folder): the
+  arm's Nth batch of the run (counting from 1) is answered and in the answer cache; the next has not begun.
 - `pull-before-rename` (`lm.offline.pull`, folder: the parent of the model folder): the model is
   whole in its hidden partial folder, provenance.json included, not yet renamed into place.
 """

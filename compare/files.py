@@ -16,16 +16,12 @@ COSTS = "costs.json"
 RESULTS = "results.json"  # written last: its presence means the run is whole
 METRICS_MD = "metrics.md"
 ANSWERS_JSONL = "answers.jsonl"  # every arm's answer side by side
+ANSWER_CACHE = "answers/cache.jsonl"  # every answer generated, by model, prompt and settings (compare.answer_cache)
 
 
 def answers(arm: str) -> str:
     """The arm's answers, one `compare.records.AnswerRecord` a line."""
     return f"answers/{arm}.jsonl"
-
-
-def partial_answers(arm: str) -> str:
-    """The answers so far of an arm still answering; renamed to `answers(arm)` when it is done."""
-    return f"answers/{arm}.partial.jsonl"
 
 
 def latency(arm: str) -> str:

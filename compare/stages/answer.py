@@ -16,21 +16,24 @@ Single-request latency: the first `generation.latency_sample` questions are answ
 (after the batches, untimed warm-up first); answers/<arm>.latency.json holds those timings and
 how many of those answers equal the batched ones.
 
-Progress goes batch by batch to answers/<arm>.partial.jsonl, so a resumed run starts at the first
-unanswered question; the file is renamed when the arm is done.
+Every answer goes to the run's answer cache (compare.answer_cache) as its batch ends, keyed by the
+model, the prompt the model reads and the generation settings: a resumed run starts at the first
+question it has no answer for, and a stage run again (its answers file removed) generates nothing
+and loads no model. The answers file is written when the arm is done.
 """
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
+from common.pause import pause_point
 from compare import files
 from compare.adapters import adapter_for
+from compare.answer_cache import AnswerCache, model_identity
 from compare.arms import Generator, arm_prompt, uses_adapter, uses_retrieval, with_examples
 from compare.errors import CompareError
 from compare.finetune_setup import training_target
 from compare.records import AnswerRecord, Examples, LatencySample, Retrieval, Split, TrainRecord
-from runs import read_jsonl, write_atomic
+from runs import write_atomic
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
@@ -41,37 +44,63 @@ Prompt = str | list[dict[str, str]]  # a user turn, or a conversation ending in 
 
 def run(pipeline: Pipeline, arm: str) -> None:
     """answers/<arm>.jsonl (one AnswerRecord per held-out question) and answers/<arm>.latency.json."""
-    from transformers import set_seed
-
     spec, split = pipeline.spec, pipeline.read(files.SPLIT, Split)
     settings = spec.generation
-    partial = pipeline.path(files.partial_answers(arm))
-    partial.parent.mkdir(parents=True, exist_ok=True)
-    answered = {row["id"]: row for row in read_jsonl(partial)}
-    write_atomic(partial, "".join(json.dumps(row) + "\n" for row in answered.values()))  # drop a line cut by a crash
     generator = _generator(pipeline, arm)
+    cache = AnswerCache(pipeline.path(files.ANSWER_CACHE), model_identity(generator.choice),
+                        settings.model_dump(), spec.seed)
     try:
         max_prompt = _prompt_budget(generator, spec)
         prompts = build_prompts(pipeline, arm, generator.tokenizer, max_prompt)
-        generator.warm_up(settings)
-        set_seed(spec.seed)
-        pending = [row.id for row in split.eval if row.id not in answered]
-        with partial.open("a") as out:
-            for start in range(0, len(pending), settings.batch_size):
-                pipeline.check_cancel()
-                ids = pending[start:start + settings.batch_size]
-                for record in answer_batch(generator, {i: prompts[i] for i in ids}, settings, max_prompt):
-                    answered[record.id] = record.model_dump()
-                    out.write(record.model_dump_json() + "\n")
-                out.flush()
-                pipeline.progress(len(answered), len(split.eval))
+        texts = {i: generator.prompt_text(prompt, settings, max_prompt) for i, prompt in prompts.items()}
+        answered = _answer_all(pipeline, arm, generator, cache, prompts, texts, max_prompt)
         pipeline.check_cancel()
         sample_ids = [row.id for row in split.eval[:settings.latency_sample]]
-        sample = _latency_sample(generator, settings, max_prompt, sample_ids, prompts, answered)
+        alone = [_answer_alone(generator, cache, i, prompts[i], texts[i], settings, max_prompt) for i in sample_ids]
+        sample = _latency_sample(alone, answered, settings)
         write_atomic(pipeline.path(files.latency(arm)), sample.model_dump_json(indent=2))
     finally:
         generator.close()
-    partial.replace(pipeline.path(files.answers(arm)))
+    pipeline.log(f"{arm}: {cache.hits} answers from the run's cache, {cache.generated} generated")
+    write_atomic(pipeline.path(files.answers(arm)),
+                 "".join(answered[row.id].model_dump_json() + "\n" for row in split.eval))
+
+
+def _answer_all(pipeline: Pipeline, arm: str, generator: Generator, cache: AnswerCache, prompts: dict[int, Prompt],
+                texts: dict[int, str], max_prompt: int | None) -> dict[int, AnswerRecord]:
+    """Every held-out question's answer: from the cache, else generated batch by batch (in the
+    questions' order) and cached as each batch ends."""
+    from transformers import set_seed
+
+    settings = pipeline.spec.generation
+    keys = {i: cache.key(text, "batch") for i, text in texts.items()}
+    answered = {i: record for i in prompts if (record := cache.get(keys[i], i)) is not None}
+    pending = [i for i in prompts if i not in answered]
+    if pending:
+        generator.warm_up(settings)
+        set_seed(pipeline.spec.seed)
+    for batch, start in enumerate(range(0, len(pending), settings.batch_size), start=1):
+        pipeline.check_cancel()
+        ids = pending[start:start + settings.batch_size]
+        for record in answer_batch(generator, {i: prompts[i] for i in ids}, settings, max_prompt):
+            cache.put(keys[record.id], record)
+            answered[record.id] = record
+        pause_point(f"answer-{arm}-batch-{batch}", pipeline.run_dir)
+        pipeline.progress(len(answered), len(prompts))
+    return answered
+
+
+def _answer_alone(generator: Generator, cache: AnswerCache, question_id: int, prompt: Prompt, text: str,
+                  settings: GenerationSettings, max_prompt: int | None) -> AnswerRecord:
+    """The question answered alone, one timed `generate()` call (after an untimed warm-up), or
+    that answer from the cache."""
+    key = cache.key(text, "alone")
+    record = cache.get(key, question_id)
+    if record is None:
+        generator.warm_up(settings)
+        [record] = answer_batch(generator, {question_id: prompt}, settings, max_prompt)
+        cache.put(key, record)
+    return record
 
 
 def build_prompts(pipeline: Pipeline, arm: str, tokenizer: Any, max_prompt: int | None) -> dict[int, Prompt]:
@@ -99,14 +128,13 @@ def answer_batch(generator: Generator, prompts: dict[int, Prompt], settings: Gen
             for i, generation in zip(prompts, generations, strict=True)]
 
 
-def _latency_sample(generator: Generator, settings: GenerationSettings, max_prompt: int | None, ids: list[int],
-                    prompts: dict[int, Prompt], answered: dict[int, dict]) -> LatencySample:
-    """The questions `ids` answered alone, one `generate()` call each, timed."""
-    alone = [answer_batch(generator, {i: prompts[i]}, settings, max_prompt)[0] for i in ids]
-    return LatencySample(questions=len(ids), latencies_s=[record.latency_s for record in alone],
+def _latency_sample(alone: list[AnswerRecord], answered: dict[int, AnswerRecord],
+                    settings: GenerationSettings) -> LatencySample:
+    """The single-request timings of the questions answered alone, set against their batched answers."""
+    return LatencySample(questions=len(alone), latencies_s=[record.latency_s for record in alone],
                          prompt_tokens=[record.prompt_tokens for record in alone],
                          new_tokens=[record.new_tokens for record in alone],
-                         same_as_batched=sum(record.answer == answered[record.id]["answer"] for record in alone),
+                         same_as_batched=sum(record.answer == answered[record.id].answer for record in alone),
                          greedy=settings.greedy)
 
 

@@ -1,6 +1,7 @@
-"""Stages run in-process on the tiny model: an answering stage resumes at the first unanswered
-question (dropping a line cut short by a crash) and answers in batches, the split is the one
-every arm shares, and the adapter's training rows follow `finetune.train_prompts`."""
+"""Stages run in-process on the tiny model: an answering stage answers in batches and takes what the
+run's answer cache holds instead of generating it again (a resumed stage, a stage run again; a
+changed setting misses), the split is the one every arm shares, and the adapter's training rows
+follow `finetune.train_prompts`."""
 from __future__ import annotations
 
 import json
@@ -33,23 +34,74 @@ def test_split_is_seeded_and_disjoint(pipeline):
     assert [e.id for e in split.eval] == list(range(6))
 
 
-def test_an_answering_stage_resumes_at_the_first_unanswered_question(pipeline):
+def _answers(pipeline, arm="base") -> list[dict]:
+    return [json.loads(line) for line in (pipeline.run_dir / "answers" / f"{arm}.jsonl").read_text().splitlines()]
+
+
+def _cache_keys(pipeline) -> list[str]:
+    return [json.loads(line)["key"] for line in (pipeline.run_dir / "answers" / "cache.jsonl").read_text().splitlines()]
+
+
+def _rerun(pipeline, arm="base") -> list[str]:
+    """Run an answering stage again as a resumed run does (its outputs gone); what it said."""
+    for name in (f"{arm}.jsonl", f"{arm}.latency.json"):
+        (pipeline.run_dir / "answers" / name).unlink()
+    said = []
+    pipeline.log = said.append
+    BY_NAME[arm].run(pipeline)
+    return said
+
+
+def test_an_answering_stage_answers_in_batches_and_times_a_sample_alone(pipeline):
     BY_NAME["split"].run(pipeline)
-    partial = pipeline.run_dir / "answers" / "base.partial.jsonl"
-    partial.parent.mkdir()
-    kept = {"id": 0, "answer": "kept", "latency_s": 9.0, "batch_size": 1, "prompt_tokens": 1, "new_tokens": 1}
-    partial.write_text(json.dumps(kept) + "\n" + '{"id": 1, "answ')  # the second line was cut by a crash
     BY_NAME["base"].run(pipeline)
-    rows = [json.loads(line) for line in (pipeline.run_dir / "answers" / "base.jsonl").read_text().splitlines()]
-    assert rows[0] == kept  # not answered again
+    rows = _answers(pipeline)
     assert [r["id"] for r in rows] == list(range(6))
-    assert [r["batch_size"] for r in rows[1:]] == [4, 4, 4, 4, 1]  # 5 left: a batch of 4, then 1
-    assert all(0 < r["new_tokens"] <= 3 for r in rows[1:])
-    assert not partial.exists()
+    assert [r["batch_size"] for r in rows] == [4, 4, 4, 4, 2, 2]
+    assert all(0 < r["new_tokens"] <= 3 for r in rows)
     sample = LatencySample.model_validate_json((pipeline.run_dir / "answers" / "base.latency.json").read_text())
     assert sample.questions == 2 and len(sample.latencies_s) == 2 and all(t > 0 for t in sample.latencies_s)
-    # Greedy: the one-at-a-time answer equals the batched one, except for the kept fake answer.
-    assert sample.same_as_batched == 1
+    assert sample.same_as_batched == 2  # greedy: the one-at-a-time answers equal the batched ones
+    assert len(_cache_keys(pipeline)) == len(set(_cache_keys(pipeline))) == 6 + 2
+
+
+def test_a_stage_run_again_takes_every_answer_from_the_cache_and_loads_no_model(pipeline, monkeypatch):
+    BY_NAME["split"].run(pipeline)
+    BY_NAME["base"].run(pipeline)
+    first, cached = _answers(pipeline), _cache_keys(pipeline)
+    import lm.generate
+
+    monkeypatch.setattr(lm.generate, "load_chosen", None)  # loading a model would raise
+    assert _rerun(pipeline) == ["base: 8 answers from the run's cache, 0 generated"]
+    assert _answers(pipeline) == first and _cache_keys(pipeline) == cached
+
+
+def test_a_resumed_stage_generates_only_the_answers_the_cache_lacks(pipeline):
+    BY_NAME["split"].run(pipeline)
+    BY_NAME["base"].run(pipeline)
+    first = _answers(pipeline)
+    cache = pipeline.run_dir / "answers" / "cache.jsonl"
+    lines = cache.read_text().splitlines(keepends=True)
+    cache.write_text("".join(lines[:3]) + lines[3][:20])  # killed while writing the 4th answer
+    assert _rerun(pipeline) == ["base: 3 answers from the run's cache, 5 generated"]
+    again = _answers(pipeline)
+    assert again[:3] == first[:3]
+    assert [r["batch_size"] for r in again[3:]] == [3, 3, 3]  # the three left, in one batch
+    assert [(r["answer"], r["new_tokens"]) for r in again] == [(r["answer"], r["new_tokens"]) for r in first]
+    keys = _cache_keys(pipeline)
+    assert len(keys) == len(set(keys)) == 8
+
+
+def test_a_changed_generation_setting_generates_again(pipeline):
+    BY_NAME["split"].run(pipeline)
+    BY_NAME["base"].run(pipeline)
+    spec = pipeline.spec.model_copy(update={"generation": pipeline.spec.generation.model_copy(
+        update={"max_new_tokens": 2})})
+    (pipeline.run_dir / runs.SPEC_FILE).write_text(spec.model_dump_json())
+    changed = Pipeline(pipeline.run_dir)
+    assert _rerun(changed) == ["base: 0 answers from the run's cache, 8 generated"]
+    assert all(r["new_tokens"] <= 2 for r in _answers(changed))
+    assert len(set(_cache_keys(changed))) == 16
 
 
 def test_auto_trains_lora_on_a_cpu(pipeline):

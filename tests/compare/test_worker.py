@@ -125,3 +125,41 @@ def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file,
     steps = [m["step"] for m in runs.read_metrics(train_dir) if "loss" in m]
     assert steps == sorted(set(steps)) and steps[-1] == MAX_STEPS
     assert len([m for m in runs.read_metrics(train_dir) if "train_runtime_s" in m]) == 1
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_answering_resumes_without_generating_an_answer_twice(qa_file, tiny_model_dir, tmp_path,
+                                                                              monkeypatch):
+    """Held after its first batch of 2 answers is cached (`common.pause`), the worker is SIGKILLed;
+    the resumed run generates the other 4 and the latency sample of 3 alone, and every answer is
+    in the cache once."""
+    spec = CompareSpec(data=qa_file, model=str(tiny_model_dir), output=tmp_path / "run", arms=["base"],
+                       eval_fraction=0.25, generation={"max_new_tokens": 4, "batch_size": 2})
+    monkeypatch.setenv(PAUSE_ENV, "answer-base-batch-1")
+    run_dir = runs.launch(spec)
+
+    def held() -> bool:
+        status = runs.refresh_status(run_dir)
+        assert not status.done, f"the run ended ({status.state}) before its first batch: {status.error}"
+        return paused_file("answer-base-batch-1", run_dir).exists()
+
+    try:
+        wait_until(held, timeout_s=240, what="the worker held after its first batch",
+                   detail=lambda: runs.tail_log(run_dir))
+    except BaseException:
+        go_file("answer-base-batch-1", run_dir).touch()
+        raise
+    os.kill(int(paused_file("answer-base-batch-1", run_dir).read_text()), signal.SIGKILL)
+    assert runs.wait(run_dir, timeout_s=20, poll_s=0.1).state == "failed"
+    cache = run_dir / "answers" / "cache.jsonl"
+    assert len(cache.read_text().splitlines()) == 2
+
+    monkeypatch.delenv(PAUSE_ENV)
+    runs.resume(run_dir)
+    status = runs.wait(run_dir, timeout_s=240, poll_s=0.1)
+    assert status.state == "completed", status.error
+    assert "base: 2 answers from the run's cache, 7 generated" in runs.tail_log(run_dir, 200)
+    keys = [json.loads(line)["key"] for line in cache.read_text().splitlines()]
+    assert len(keys) == len(set(keys)) == 6 + 3
+    assert [json.loads(line)["id"] for line in (run_dir / "answers" / "base.jsonl").read_text().splitlines()] == [
+        0, 1, 2, 3, 4, 5]
