@@ -72,6 +72,31 @@ def _tuning_workers(train_dir) -> list[psutil.Process]:
     return found
 
 
+def _launch_held(spec, point, monkeypatch, where=".", check=None):
+    """The comparison launched with `point` held (`common.pause`), once a process is held there in
+    the run's folder `where`; `check(folder, pid)` runs then. On any failure the point is let go:
+    a process held after the test would wait forever."""
+    monkeypatch.setenv(PAUSE_ENV, point)
+    run_dir = runs.launch(spec)
+    folder = run_dir / where
+
+    def held() -> bool:
+        status = runs.refresh_status(run_dir)
+        assert not status.done, f"the comparison ended ({status.state}) before {point}: {status.error}"
+        return paused_file(point, folder).exists()
+
+    try:
+        wait_until(held, timeout_s=240, what=f"a process held at {point} in {folder}",
+                   detail=lambda: runs.tail_log(run_dir))
+        if check is not None:
+            check(folder, int(paused_file(point, folder).read_text()))
+    except BaseException:
+        if folder.is_dir():
+            go_file(point, folder).touch()
+        raise
+    return run_dir
+
+
 @pytest.mark.slow
 def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file, tiny_model_dir, tmp_path,
                                                                         monkeypatch):
@@ -81,24 +106,14 @@ def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file,
     spec = CompareSpec(data=qa_file, model=str(tiny_model_dir), output=tmp_path / "run", arms=["finetuned"],
                        eval_fraction=0.25, generation={"max_new_tokens": 4},
                        finetune={"method": "lora", "max_steps": MAX_STEPS, "batch_size": 2})
-    monkeypatch.setenv(PAUSE_ENV, "tune-step-2")  # inherited by the comparison worker, then its tuning child
-    run_dir = runs.launch(spec)
+    child = []
+
+    def one_tuning_child(train_dir, pid):
+        child.extend(_tuning_workers(train_dir))
+        assert [c.pid for c in child] == [pid]
+
+    run_dir = _launch_held(spec, "tune-step-2", monkeypatch, "train", check=one_tuning_child)  # the worker's child holds
     train_dir = run_dir / "train"
-
-    def child_held() -> bool:
-        status = runs.refresh_status(run_dir)
-        assert not status.done, f"the comparison ended ({status.state}) before its child's step 2: {status.error}"
-        return paused_file("tune-step-2", train_dir).exists()
-
-    try:
-        wait_until(child_held, timeout_s=240, what="tuning child held at step 2 in train/",
-                   detail=lambda: runs.tail_log(run_dir))
-        child = _tuning_workers(train_dir)
-        assert [c.pid for c in child] == [int(paused_file("tune-step-2", train_dir).read_text())]
-    except BaseException:
-        if train_dir.is_dir():
-            go_file("tune-step-2", train_dir).touch()  # a child held after the test would wait forever
-        raise
     os.kill(runs.load_status(run_dir).pid, signal.SIGKILL)  # never let go: it dies held
     wait_until(lambda: not _tuning_workers(train_dir), timeout_s=10,
                what=f"end of the tuning child {[c.pid for c in child]}")
@@ -135,20 +150,7 @@ def test_a_run_killed_mid_answering_resumes_without_generating_an_answer_twice(q
     in the cache once."""
     spec = CompareSpec(data=qa_file, model=str(tiny_model_dir), output=tmp_path / "run", arms=["base"],
                        eval_fraction=0.25, generation={"max_new_tokens": 4, "batch_size": 2})
-    monkeypatch.setenv(PAUSE_ENV, "answer-base-batch-1")
-    run_dir = runs.launch(spec)
-
-    def held() -> bool:
-        status = runs.refresh_status(run_dir)
-        assert not status.done, f"the run ended ({status.state}) before its first batch: {status.error}"
-        return paused_file("answer-base-batch-1", run_dir).exists()
-
-    try:
-        wait_until(held, timeout_s=240, what="the worker held after its first batch",
-                   detail=lambda: runs.tail_log(run_dir))
-    except BaseException:
-        go_file("answer-base-batch-1", run_dir).touch()
-        raise
+    run_dir = _launch_held(spec, "answer-base-batch-1", monkeypatch)
     os.kill(int(paused_file("answer-base-batch-1", run_dir).read_text()), signal.SIGKILL)
     assert runs.wait(run_dir, timeout_s=20, poll_s=0.1).state == "failed"
     cache = run_dir / "answers" / "cache.jsonl"
