@@ -11,9 +11,10 @@ import streamlit as st
 from pydantic import ValidationError
 
 import runs
+from advisor.handoff import compare_fields
 from common.paths import readable_on_a_page
 from common.settings import load_settings
-from compare.launch import advised_arm, defaults_from_advice, launch_comparison
+from compare.launch import launch_comparison
 from compare.results import answers_key
 from compare.spec import (
     ARM_TITLES, ARMS, TEXT_METRICS, CompareSpec, FinetuneSettings, GenerationSettings, PromptingSettings, RagSettings,
@@ -24,7 +25,7 @@ from tuning.data import FieldMapping
 from ui.comparison_view import show_results
 from ui.errors import show_errors
 from ui.forms import render_fields
-from ui.handoff import offer, trainable_model, widget_values
+from ui.handoff import offer, session_advice, widget_values
 from ui.launch_once import launch_once, live_run
 from ui.model_choice import describe_model_field, offline_model_buttons
 from ui.runs import past_runs, progress_bar, run_panel
@@ -69,17 +70,6 @@ def typed_path(value: str, field: str) -> Path | None:
         return None
 
 
-def prefill() -> dict:
-    """CompareSpec fields from the advisor (answers, recommendation), when it ran first."""
-    answers, rec = st.session_state.get("answers"), st.session_state.get("recommendation")
-    out = defaults_from_advice(answers, rec)
-    plan = getattr(rec, "finetune", None)
-    model = getattr(plan, "model", None) or getattr(answers, "model", None)
-    if model and trainable_model(model):  # a catalog name -> the hub id to load; a bare size names no weights
-        out["model"] = trainable_model(model)
-    return out
-
-
 def show_stages(run_dir: Path, status) -> None:
     """The stages as a line of icons, and the current stage's progress bar."""
     st.markdown("&nbsp;&nbsp;".join(f"{STAGE_ICONS.get(state, '')} {name}" for name, state in status.stages.items())
@@ -116,7 +106,7 @@ st.title("Compare")
 st.caption("Prompting, RAG, a fine-tuned model and the hybrid answer the same held-out questions from your own "
            "data. The run is its own process: closing this tab does not stop it. Runs are kept in "
            f"`{settings.runs_dir}`.")
-advice = prefill()
+advice = compare_fields(*session_advice(st.session_state))  # CompareSpec fields from the advisor, when it ran first
 if advice:
     st.info("Pre-filled from the advisor's recommendation; change anything.")
 
@@ -195,7 +185,7 @@ if data_path is not None and model_ref and arms:
             relevant_field=relevant_field or None, docs=[docs_path] if docs_path else [], model=model_ref,
             arms=arms, finetune=finetune, rag=rag, prompting=prompting, generation=generation, scoring=scoring,
             answers_key=answers_key(answers) if answers is not None else None,
-            advised=advised_arm(st.session_state.get("recommendation")),
+            advised=advice.get("advised"),
             output=settings.new_run_dir("compare"), **top, **ranked_by,
         )
     except USER_ERRORS as exc:

@@ -34,7 +34,7 @@ def test_page_renders_every_setting(page):
 
 def test_prefilled_from_the_advisor():
     from advisor import Answers, recommend
-    from ui.handoff import trainable_model
+    from advisor.handoff import trainable_model
 
     answers = Answers(needs=["output_format", "specialized_reasoning"], labeled_examples=5000,
                       prompting_result="fails", domain_coverage="proprietary", model="llama-3.1-8b",
