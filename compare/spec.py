@@ -245,13 +245,6 @@ class CompareSpec(BaseModel):
         """Demonstrations `arm` gets per question."""
         return {"fewshot": self.prompting.fewshot_examples, "rag": self.prompting.rag_examples}.get(arm, 0)
 
-    @property
-    def trains_on_retrieval(self) -> bool:
-        """Whether training rows hold retrieval prompts (then the index stage retrieves for them too)."""
-        from compare.finetune_setup import adapters
-
-        return any(a.prompts != "bare" for a in adapters(self))
-
     def check_inputs(self) -> None:
         """Fail early, with the path, when an input file or folder is missing."""
         from compare.errors import CompareError
