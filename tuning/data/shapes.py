@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from common import flags
 from tuning.data.readers import TOO_DEEP
 from tuning.data.schemas import ROLES, Example, FieldMapping, Kind, template_fields
 from tuning.errors import DatasetError
@@ -38,7 +39,9 @@ SHAPES: tuple[Shape, ...] = (
     Shape("input_output", "sft", {"prompt": "input", "completion": "output"}),
     Shape("dpo", "dpo", {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}),
 )
-_MAPPING_FLAGS = {"sft": "--prompt-field/--completion-field", "dpo": "--prompt-field/--chosen-field/--rejected-field"}
+# The columns a mapping names for each kind (their flags: common.flags.MAPPING).
+_MAPPED_COLUMNS = {"sft": ("prompt_field", "completion_field"),
+                   "dpo": ("prompt_field", "chosen_field", "rejected_field")}
 
 
 def recognised_shapes(kind: Kind) -> str:
@@ -47,7 +50,8 @@ def recognised_shapes(kind: Kind) -> str:
 
 def shape_hint(kind: Kind) -> str:
     """The end of every 'what shape is this' message: what we recognise and how to map the rest."""
-    return f"recognised shapes ({kind}): {recognised_shapes(kind)}; map other columns with {_MAPPING_FLAGS[kind]}"
+    mapping_flags = "/".join(flags.MAPPING[column] for column in _MAPPED_COLUMNS[kind])
+    return f"recognised shapes ({kind}): {recognised_shapes(kind)}; map other columns with {mapping_flags}"
 
 
 def shape_from_mapping(mapping: FieldMapping, kind: Kind) -> Shape:
