@@ -8,6 +8,8 @@ import argparse
 import sys
 
 from common.text import one_line
+from common.vocabulary import RECIPES
+from tuning.data.readers import DATA_SUFFIXES
 
 _MAPPING_FLAGS = {
     "prompt_field": "column holding the prompt (e.g. question)",
@@ -42,12 +44,12 @@ def register(subparsers) -> None:
     check = sub.add_parser(
         "check",
         help="validate a dataset and print its report (exit 2 when it fails)",
-        description="Read FILE (.jsonl, .json, .csv, .parquet), recognise or map its shape, and report "
+        description=f"Read FILE ({', '.join(DATA_SUFFIXES)}), recognise or map its shape, and report "
         "problems (file, line, field), lengths, duplicates, near-duplicates and the train/eval split.",
     )
     check.add_argument("file", metavar="FILE", help="the dataset")
     add_mapping_arguments(check)
-    check.add_argument("--kind", choices=("sft", "dpo"), default="sft", help="training kind (default: sft)")
+    check.add_argument("--kind", choices=RECIPES, default="sft", help="training kind (default: sft)")
     check.add_argument("--seq-len", type=int, default=512, metavar="N", help="max sequence length (default: 512)")
     check.add_argument("--model", metavar="M", help="model folder or hub id whose tokenizer counts tokens "
                        "(default: whitespace words, an approximation)")

@@ -7,15 +7,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.vocabulary import Recipe
 from tuning.data.readers import TOO_DEEP
-from tuning.data.schemas import ROLES, Example, FieldMapping, Kind, template_fields
+from tuning.data.schemas import ROLES, Example, FieldMapping, template_fields
 from tuning.errors import DatasetError
 
 
 @dataclass(frozen=True)
 class Shape:
     name: str
-    kind: Kind
+    kind: Recipe
     columns: dict[str, str]  # role -> column; roles: prompt, input, completion, messages, system, chosen, rejected
     optional: frozenset[str] = frozenset()  # roles that may be absent or empty
     template: str | None = None  # builds the prompt from several columns (mapping only)
@@ -41,16 +42,16 @@ SHAPES: tuple[Shape, ...] = (
 _MAPPING_FLAGS = {"sft": "--prompt-field/--completion-field", "dpo": "--prompt-field/--chosen-field/--rejected-field"}
 
 
-def recognised_shapes(kind: Kind) -> str:
+def recognised_shapes(kind: Recipe) -> str:
     return ", ".join(s.label for s in SHAPES if s.kind == kind)
 
 
-def shape_hint(kind: Kind) -> str:
+def shape_hint(kind: Recipe) -> str:
     """The end of every 'what shape is this' message: what we recognise and how to map the rest."""
     return f"recognised shapes ({kind}): {recognised_shapes(kind)}; map other columns with {_MAPPING_FLAGS[kind]}"
 
 
-def shape_from_mapping(mapping: FieldMapping, kind: Kind) -> Shape:
+def shape_from_mapping(mapping: FieldMapping, kind: Recipe) -> Shape:
     m = mapping
     other_kind = {"sft": ("chosen_field", "rejected_field"), "dpo": ("completion_field", "messages_field")}[kind]
     for name in (n for n in other_kind if getattr(m, n)):
@@ -72,7 +73,7 @@ def shape_from_mapping(mapping: FieldMapping, kind: Kind) -> Shape:
     return Shape("mapped", kind, cols, optional, m.prompt_template)
 
 
-def detect_shape(records: list[Any], kind: Kind) -> Shape | None:
+def detect_shape(records: list[Any], kind: Recipe) -> Shape | None:
     """The recognised shape whose required columns most records have (ties: SHAPES order)."""
     best, best_count = None, 0
     for shape in (s for s in SHAPES if s.kind == kind):
