@@ -5,7 +5,7 @@ modules, json dumps the data. `summary_text` is the terminal form (`ftadvisor ad
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from advisor.answers import Answers
 from advisor.comparison import comparison_json, load_comparison
@@ -17,7 +17,8 @@ from advisor.text import duration, money, sharding_words
 if TYPE_CHECKING:
     from compare.results import Results
 
-FORMATS: tuple[str, ...] = ("md", "html", "json", "pdf")
+ReportFormat = Literal["md", "html", "pdf", "json"]  # the documents, then the data
+FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)
 MEDIA_TYPES = {"md": "text/markdown", "html": "text/html", "json": "application/json",
                "pdf": "application/pdf"}
 
