@@ -1,12 +1,11 @@
 """The report's chart: per-GPU memory of each sized setup as stacked bars, one colour per
-estimator component, with the GPU's memory as a line. matplotlib (Agg) is imported here only,
-when a report is rendered."""
+estimator component, with the GPU's memory as a line. matplotlib (report.figures) loads only when
+a report draws it."""
 from __future__ import annotations
-
-import io
 
 from advisor.recommendation import MethodFit
 from common.vocabulary import METHOD_LABELS
+from report.figures import figure_bytes, pyplot
 
 # Estimator components in stacking order, with plain names.
 COMPONENTS = {
@@ -25,12 +24,7 @@ COMPONENTS = {
 
 def memory_chart(fits: list[MethodFit], fmt: str = "png", title: str | None = None) -> bytes:
     """Stacked horizontal bars (GiB per GPU) for each setup; `fmt` is png or svg."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["svg.fonttype"] = "none"  # keep SVG text as text
+    plt = pyplot()
     names = [f"{METHOD_LABELS.get(f.method, f.method)}\n{f.gpus} x {f.gpu}" if f.gpu else
              METHOD_LABELS.get(f.method, f.method) for f in fits]
     fig, ax = plt.subplots(figsize=(7.5, 1.9 + 0.75 * len(fits)), dpi=110)
@@ -55,7 +49,4 @@ def memory_chart(fits: list[MethodFit], fmt: str = "png", title: str | None = No
               ncol=4, frameon=False)
     ax.tick_params(labelsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt)
-    plt.close(fig)
-    return buf.getvalue()
+    return figure_bytes(fig, fmt)

@@ -1,94 +1,49 @@
-"""The report as one neutral document: sections of paragraphs, bullet lists, tables, commands and
-charts. `build_document` writes it once from the answers, the recommendation and, when given, a
-comparison run's results (`advisor.comparison`); the Markdown, HTML and PDF renderers
-(advisor/report*.py) only lay it out, so none of them imports another."""
+"""The advisor's report as one document (report.Document): sections of paragraphs, bullet lists,
+tables, commands and charts. `build_document` writes it once from the answers, the recommendation
+and, when given, a comparison run's results, whose sections are the comparison's one view
+(compare.view); report's renderers (Markdown, HTML, PDF) only lay it out."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from advisor.answers import NEED_LABELS, Answers
 from advisor.chart import memory_chart
 from advisor.recommendation import MethodFit, Reason, Recommendation
 from advisor.text import gib, hours, method_label, money, sharding_words
 from common.vocabulary import APPROACH_LABELS, METHOD_LABELS
+from report import Block, Bullets, Chart, Commands, Document, Paragraph, Section, Table, table
 
 if TYPE_CHECKING:
     from compare.results import Results
-
-HEADLINE_PREFIX = "Recommendation: "
-
-
-@dataclass
-class Table:
-    headers: list[str]
-    rows: list[list[str]]
-
-
-@dataclass
-class Commands:
-    lines: list[str]
-
-
-@dataclass
-class Chart:
-    """A picture: `draw(fmt)` gives its PNG or SVG bytes (matplotlib, only when a renderer asks);
-    Markdown, which embeds nothing, writes the title and `md_note`, where to find it."""
-
-    title: str
-    draw: Callable[[str], bytes]
-    md_note: str = "see the HTML or PDF report for the chart"
 
 
 def memory_figure(fits: list[MethodFit], chart_title: str) -> Chart:
     return Chart(chart_title, partial(memory_chart, fits, title=chart_title))
 
 
-@dataclass
-class Section:
-    title: str
-    # Each block: str (paragraph), list[str] (bullets), Table, Commands or Chart.
-    blocks: list[Any] = field(default_factory=list)
-
-
-def title(headline: str) -> str:
-    return f"ftadvisor report: {headline}"
-
-
-def headline_of(doc: list[Section]) -> str:
-    for b in doc[0].blocks:
-        if isinstance(b, str) and b.startswith(HEADLINE_PREFIX):
-            return b[len(HEADLINE_PREFIX):].rstrip(".")
-    return "recommendation"
-
-
-def is_headline(block: Any) -> bool:
-    return isinstance(block, str) and block.startswith(HEADLINE_PREFIX)
-
-
-def build_document(a: Answers, rec: Recommendation, comp: Results | None) -> list[Section]:
+def build_document(a: Answers, rec: Recommendation, comp: Results | None) -> Document:
     sections = [
         Section("Recommendation", _recommendation_blocks(a, rec)),
-        Section("Why", [[reason_line(r) for r in rec.reasons if r.supports]]),
+        Section("Why", [Bullets([reason_line(r) for r in rec.reasons if r.supports])]),
     ]
     against = [reason_line(r) for r in rec.reasons if not r.supports]
     if against:
-        sections.append(Section("Also weighed", [against]))
+        sections.append(Section("Also weighed", [Bullets(against)]))
     if rec.warnings:
-        sections.append(Section("Warnings", [list(rec.warnings)]))
+        sections.append(Section("Warnings", [Bullets(list(rec.warnings))]))
     if rec.what_would_change_it:
-        sections.append(Section("What would change it", [[c.text for c in rec.what_would_change_it]]))
+        sections.append(Section("What would change it", [Bullets([c.text for c in rec.what_would_change_it])]))
     sections.append(Section("Estimated memory, time and cost", _estimate_blocks(rec)))
     sections.append(Section("Next steps", _step_blocks(rec)))
     if comp is not None:
-        from advisor.comparison import comparison_blocks
+        from compare.view import comparison_sections
 
-        sections.append(Section("Comparison results", comparison_blocks(comp)))
+        sections.append(Section("Comparison results", []))
+        sections += comparison_sections(comp, level=3)
     sections.append(Section("Your answers", [_answers_table(a)]))
     sections.append(Section("Assumptions and sources", _source_blocks(rec)))
-    return sections
+    return Document(f"ftadvisor report: {rec.headline.rstrip('.')}", sections)
 
 
 def _generated() -> str:
@@ -102,11 +57,11 @@ def _generated() -> str:
     return f"Generated on {date.today().isoformat()} by ftadvisor {v}."
 
 
-def _recommendation_blocks(a: Answers, rec: Recommendation) -> list[Any]:
-    blocks: list[Any] = [_generated()]
+def _recommendation_blocks(a: Answers, rec: Recommendation) -> list[Block]:
+    blocks: list[Block] = [Paragraph(_generated())]
     if a.use_case:
-        blocks.append(f"Use case: {a.use_case}")
-    blocks.append(f"{HEADLINE_PREFIX}{rec.headline}.")
+        blocks.append(Paragraph(f"Use case: {a.use_case}"))
+    blocks.append(Paragraph(f"Recommendation: {rec.headline}.", "headline"))
     facts = [f"Primary approach: {APPROACH_LABELS[rec.primary]} (`{rec.primary}`)"]
     if rec.combine_with:
         facts.append("Combined with: " + ", ".join(APPROACH_LABELS[c] for c in rec.combine_with))
@@ -116,9 +71,9 @@ def _recommendation_blocks(a: Answers, rec: Recommendation) -> list[Any]:
         d = rec.distill
         facts.append(f"Distillation: {d.teacher} (teacher) -> {d.student} (student) on {d.labels:,} labels")
     facts += [f"Ruled out: {APPROACH_LABELS[k]}: {why}" for k, why in rec.ruled_out.items()]
-    blocks.append(facts)
+    blocks.append(Bullets(facts))
     order = sorted(rec.scores.items(), key=lambda kv: -kv[1])
-    blocks.append(Table(["approach", "score", "ruled out"],
+    blocks.append(table(["approach", "score", "ruled out"],
                         [[APPROACH_LABELS[k], f"{v:+.1f}", "yes" if k in rec.ruled_out else ""] for k, v in order]))
     return blocks
 
@@ -141,28 +96,28 @@ def fit_row(f: MethodFit) -> list[str]:
 FIT_HEADERS = ["method", "GPUs", "sharding", "GiB per GPU", "fits", "hours", "cost"]
 
 
-def _estimate_blocks(rec: Recommendation) -> list[Any]:
-    blocks: list[Any] = []
+def _estimate_blocks(rec: Recommendation) -> list[Block]:
+    blocks: list[Block] = []
     plan, serving = rec.finetune, rec.serving
     if plan is not None:
         f = plan.fit
         how = sharding_words(f.sharding, f.gpus)
-        blocks.append(
+        blocks.append(Paragraph(
             f"{method_label(plan.method)} of {plan.model} ({plan.params_total / 1e9:.2f} B parameters, {plan.params_trainable:,} "
             f"trainable), {plan.recipe.upper()} on {plan.examples:,} {plan.data_kind}, on {f.gpus} x "
             f"{f.gpu or 'no GPU'}{f' ({how})' if how else ''}: {f.total_gib:.1f} GiB per GPU"
             + ("" if f.fits else " - does NOT fit") + "."
-        )
-        blocks.append(plan_summary(plan))
-        blocks.append(Table(["component", "GiB per GPU"], _breakdown_rows(f)))
+        ))
+        blocks.append(Paragraph(plan_summary(plan)))
+        blocks.append(table(["component", "GiB per GPU"], _breakdown_rows(f)))
         blocks.append(memory_figure(plan.alternatives, "Estimated memory per GPU for each method"))
-        blocks.append(Table(FIT_HEADERS, [fit_row(x) for x in plan.alternatives]))
+        blocks.append(table(FIT_HEADERS, [fit_row(x) for x in plan.alternatives]))
         if plan.dpo_stage is not None:
-            blocks.append("The DPO stage after SFT, on the preference pairs:")
-            blocks.append(Table(FIT_HEADERS, [fit_row(plan.dpo_stage)]))
+            blocks.append(Paragraph("The DPO stage after SFT, on the preference pairs:"))
+            blocks.append(table(FIT_HEADERS, [fit_row(plan.dpo_stage)]))
         if plan.gpu_table:
-            blocks.append(f"Which GPUs fit {METHOD_LABELS[plan.method]} (cheapest first):")
-            blocks.append(Table(
+            blocks.append(Paragraph(f"Which GPUs fit {METHOD_LABELS[plan.method]} (cheapest first):"))
+            blocks.append(table(
                 ["GPU", "GPUs needed", "GiB per GPU", "hours", "cost", "note"],
                 [[r.gpu, str(r.gpus or "-"), gib(r.total_gib), hours(r.time_hours), money(r.cost_usd), r.note]
                  for r in plan.gpu_table],
@@ -170,15 +125,15 @@ def _estimate_blocks(rec: Recommendation) -> list[Any]:
     if serving is not None:
         how = sharding_words(serving.sharding, serving.gpus)
         how = "weights split over the GPUs" if serving.sharding != "none" and serving.gpus > 1 else how
-        blocks.append(
+        blocks.append(Paragraph(
             f"Serving (inference, one sequence of {serving.seq_len or '-'} tokens) on {serving.gpus} x "
             f"{serving.gpu or 'no GPU'}{f' ({how})' if how else ''}: {serving.total_gib:.1f} GiB per GPU"
             + ("" if serving.fits else " - does NOT fit") + "."
-        )
+        ))
         if plan is None:
-            blocks.append(Table(["component", "GiB per GPU"], _breakdown_rows(serving)))
+            blocks.append(table(["component", "GiB per GPU"], _breakdown_rows(serving)))
             blocks.append(memory_figure([serving], "Estimated memory to serve the model"))
-    return blocks or ["No estimate (the estimator was not consulted)."]
+    return blocks or [Paragraph("No estimate (the estimator was not consulted).")]
 
 
 def plan_summary(plan) -> str:
@@ -202,10 +157,10 @@ def _breakdown_rows(f: MethodFit) -> list[list[str]]:
     return rows
 
 
-def _step_blocks(rec: Recommendation) -> list[Any]:
-    blocks: list[Any] = []
+def _step_blocks(rec: Recommendation) -> list[Block]:
+    blocks: list[Block] = []
     for i, s in enumerate(rec.next_steps, 1):
-        blocks.append(f"{i}. {s.title}" + (f" {s.detail}" if s.detail else ""))
+        blocks.append(Paragraph(f"{i}. {s.title}" + (f" {s.detail}" if s.detail else "")))
         if s.command:
             blocks.append(Commands([s.command]))
     return blocks
@@ -222,7 +177,7 @@ def _answers_table(a: Answers) -> Table:
         elif isinstance(value, bool):
             value = "yes" if value else "no"
         rows.append([name, info.description or "", str(value)])
-    return Table(["answer", "question", "value"], rows)
+    return table(["answer", "question", "value"], rows)
 
 
 def source_lines(rec: Recommendation) -> list[str]:
@@ -230,15 +185,15 @@ def source_lines(rec: Recommendation) -> list[str]:
     return [f"{s.title} ({s.kind}; {s.where}): " + " | ".join(s.claims) for s in rec.sources]
 
 
-def _source_blocks(rec: Recommendation) -> list[Any]:
-    blocks: list[Any] = []
+def _source_blocks(rec: Recommendation) -> list[Block]:
+    blocks: list[Block] = []
     if rec.assumptions:
-        blocks += ["Assumptions:", list(rec.assumptions)]
-    blocks.append("Sources and what the advice takes from each (in our words):")
-    blocks.append(source_lines(rec))
+        blocks += [Paragraph("Assumptions:"), Bullets(list(rec.assumptions))]
+    blocks.append(Paragraph("Sources and what the advice takes from each (in our words):"))
+    blocks.append(Bullets(source_lines(rec)))
     corrections = [f"{r.rule} ({r.source_title}): {r.correction}" + (
         f" (per {r.correction_source_title})" if r.correction_source_title else "")
         for r in rec.reasons if r.correction]
     if corrections:
-        blocks += ["Where a source is wrong:", corrections]
+        blocks += [Paragraph("Where a source is wrong:"), Bullets(corrections)]
     return blocks

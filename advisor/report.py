@@ -1,7 +1,7 @@
 """The report to hand to the team: `render_report(answers, recommendation, fmt, comparison)`.
 
-The document (`advisor.document`) is built once; md is rendered here, html and pdf by their own
-modules, json dumps the data. `summary_text` is the terminal form (`ftadvisor advise`)."""
+The document (`advisor.document`) is built once and rendered by report's md, html and pdf
+renderers; json dumps the data. `summary_text` is the terminal form (`ftadvisor advise`)."""
 from __future__ import annotations
 
 import json
@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from advisor.answers import Answers
 from advisor.comparison import comparison_json, load_comparison
-from advisor.document import Chart, Commands, Section, Table, build_document, headline_of, reason_line, title
+from advisor.document import build_document, reason_line
 from advisor.errors import AdvisorError
 from advisor.recommendation import Recommendation
 from advisor.text import duration, money, sharding_words
+from report import render_html, render_markdown, render_pdf
 
 if TYPE_CHECKING:
     from compare.results import Results
@@ -37,11 +38,7 @@ def render_report(
     if fmt == "md":
         return render_markdown(doc).encode("utf-8")
     if fmt == "html":
-        from advisor.report_html import render_html
-
         return render_html(doc)
-    from advisor.report_pdf import render_pdf
-
     return render_pdf(doc)
 
 
@@ -84,33 +81,3 @@ def summary_text(rec: Recommendation) -> str:
         out += ["", "Sources:"] + [f"  - {s.title} ({s.where})" for s in rec.sources]
     return "\n".join(out) + "\n"
 
-
-# -- Markdown --------------------------------------------------------------------------------
-
-
-def render_markdown(doc: list[Section], heading: str | None = None) -> str:
-    out = [f"# {title(heading or headline_of(doc))}", ""]
-    for s in doc:
-        out += [f"## {s.title}", ""]
-        for b in s.blocks:
-            out += _md_block(b) + [""]
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _md_cell(v: str) -> str:
-    return v.replace("|", "\\|").replace("\n", " ")
-
-
-def _md_block(b: Any) -> list[str]:
-    if isinstance(b, str):
-        return [b]
-    if isinstance(b, list):
-        return [f"- {x}" for x in b]
-    if isinstance(b, Table):
-        return ["| " + " | ".join(b.headers) + " |", "|" + "---|" * len(b.headers)] + [
-            "| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
-    if isinstance(b, Commands):
-        return ["```bash", *b.lines, "```"]
-    if isinstance(b, Chart):
-        return [f"_{b.title}: {b.md_note}._"]
-    raise TypeError(f"unknown block {type(b).__name__}")

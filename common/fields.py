@@ -35,7 +35,7 @@ LearningRate = Annotated[float, Field(**_LEARNING_RATE, description="Peak learni
 LearningRateOrDefault = Annotated[float | None, Field(
     **_LEARNING_RATE, description="Peak learning rate; default by method.")]
 Epochs = Annotated[float, Field(gt=0, le=1000, description="Passes over the training data (1-3 advised).")]
-MaxSteps = Annotated[int | None, Field(ge=1, description="Stop after this many optimizer steps (overrides epochs).")]
+MaxSteps = Annotated[int | None, Field(ge=1, description="Stop after this many steps (overrides epochs).")]
 
 BatchSize = Annotated[int, Field(ge=1, le=4096, description="Examples per device per step.")]
 GradAccum = Annotated[int, Field(ge=1, le=4096, description="Gradient accumulation steps.")]

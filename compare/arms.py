@@ -1,7 +1,7 @@
 """The arms and how each turns a held-out question into an answer.
 
 `base` asks the model the question alone (zero-shot); `fewshot` asks it after demonstrations (the
-training pairs nearest the question, as earlier user and assistant turns: compare.examples);
+training pairs nearest the question, as earlier user and assistant turns: compare.stages.examples);
 `rag` prompts it with retrieved passages (the RAG baseline's own prompt), after demonstrations too
 when `prompting.rag_examples` asks for them; `finetuned` prompts base + adapter; `finetuned_rag`
 gives base + adapter the RAG prompt. Every arm uses the same chat formatting and the same

@@ -3,10 +3,8 @@ serving cost per 1k queries. Up and to the left is better. The page and the repo
 picture (PNG or SVG bytes)."""
 from __future__ import annotations
 
-import io
-
 from compare.spec import ARM_TITLES
-
+from report.figures import figure_bytes, pyplot
 
 LABEL_STEP_PT = 11  # one line of 8-point text
 
@@ -26,19 +24,20 @@ def unstack_labels(fig, labels: list) -> None:
         placed.append(label.get_window_extent(renderer))
 
 
+def chart_metric(results) -> tuple[str, dict[str, float], str | None]:
+    """The metric the picture plots: its label, each arm's score, the best arm (the evidence's;
+    results from before the evidence paragraph: token F1)."""
+    if results.evidence:
+        return results.evidence.metric_label, results.evidence.scores, results.evidence.best_arm
+    scores = {a: m.token_f1 for a, m in results.arms.items()}
+    return "token F1", scores, max(scores, key=scores.get)
+
+
 def quality_cost_chart(results, fmt: str = "png") -> bytes:
     """`results` (compare.results.Results with its evidence and costs) as a scatter; `fmt` png or svg."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["svg.fonttype"] = "none"  # keep SVG text as text
+    plt = pyplot()
     costs = results.costs
-    # Results from before the evidence paragraph: rank by token F1.
-    scores = results.evidence.scores if results.evidence else {a: m.token_f1 for a, m in results.arms.items()}
-    label = results.evidence.metric_label if results.evidence else "token F1"
-    best = results.evidence.best_arm if results.evidence else max(scores, key=scores.get)
+    label, scores, best = chart_metric(results)
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=110)
     colors = plt.get_cmap("tab10").colors
     priced = costs is not None and all(arm in costs.arms for arm in scores)
@@ -67,7 +66,4 @@ def quality_cost_chart(results, fmt: str = "png") -> bytes:
     ax.tick_params(labelsize=8)
     fig.tight_layout()
     unstack_labels(fig, labels)
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt)
-    plt.close(fig)
-    return buf.getvalue()
+    return figure_bytes(fig, fmt)

@@ -1,5 +1,5 @@
 """Each arm's cost: per query (the estimator's serving model at the chosen GPU, for the arm's
-measured prompt and answer lengths: compare.cost_stage), one-off (indexing, training), and the
+measured prompt and answer lengths: compare.stages.costs), one-off (indexing, training), and the
 break-even volumes between arms. Total cost after N queries = fixed + N * per_query.
 """
 from __future__ import annotations

@@ -63,10 +63,13 @@ def _title(arm: str) -> str:
     return ARM_TITLES.get(arm, arm)
 
 
-def _usd(value: float | None) -> str:
-    """Dollars with the digits that matter: $1,234.50, $0.42, $0.0031, under $0.0001."""
+def usd(value: float | None) -> str:
+    """Dollars with the digits that matter: $1,234.50, $0.42, $0.0031, under $0.0001, $0 (the
+    paragraph and compare.view's cost table)."""
     if value is None:
         return "no price"
+    if value == 0:
+        return "$0"
     if value >= 1:
         return f"${value:,.2f}"
     if value >= 0.01:
@@ -226,13 +229,13 @@ def _cost_sentences(results, scores: dict[str, float], best: str) -> list[str]:
     if costs is None or best not in costs.arms:
         return []
     b = costs.arms[best]
-    text = f"At {costs.gpu} prices, {_title(best)} costs {_usd(b.per_1k_queries_usd)} per 1k queries"
-    text += f" (plus {_usd(b.fixed_usd)} once)" if b.fixed_usd else ""
+    text = f"At {costs.gpu} prices, {_title(best)} costs {usd(b.per_1k_queries_usd)} per 1k queries"
+    text += f" (plus {usd(b.fixed_usd)} once)" if b.fixed_usd else ""
     if runner is None or runner not in costs.arms:
         return [text + "."]
     r = costs.arms[runner]
-    text += f", against {_usd(r.per_1k_queries_usd)} for {_title(runner)}"
-    text += f" (plus {_usd(r.fixed_usd)} once)" if r.fixed_usd else ""
+    text += f", against {usd(r.per_1k_queries_usd)} for {_title(runner)}"
+    text += f" (plus {usd(r.fixed_usd)} once)" if r.fixed_usd else ""
     out = [text + "."]
     for even in costs.break_even:
         if {even.cheaper_after, even.than} == {best, runner}:

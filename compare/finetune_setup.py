@@ -1,5 +1,6 @@
-"""What the fine-tune stages train: which adapters (and which arm each serves), the method
-(`auto` resolved by the device) and each adapter's rows, written for its tuning sub-run.
+"""What the fine-tune stages train (compare.adapters says which adapters): the method (`auto`
+resolved by the device), each adapter's rows, written for its tuning sub-run, and that sub-run's
+tuning JobSpec.
 
 Prompts an adapter trains on:
 - bare: the question alone, as the `finetuned` arm asks it;
@@ -10,68 +11,34 @@ Prompts an adapter trains on:
   the dataset's reference answer;
 - mix: both, one adapter for both fine-tuned arms.
 
-`finetune.train_prompts` = separate (the default) trains one adapter per fine-tuned arm, each on
-the prompts its arm sends: `train/` (bare) for `finetuned`, `train_rag/` (retrieval) for
-`finetuned_rag`. Measured on the fictional-facts set (README, Compare): the hybrid's token F1
-was 0.14 with a bare-trained adapter, 0.69 with a mixed one and 0.90 with its own retrieval-trained
-one at the same 30 steps, and 0.75 with a mixed one at 60 steps (the compute of two adapters).
+Why `finetune.train_prompts` = separate (an adapter per fine-tuned arm) is the default: measured on
+the fictional-facts set (docs/compare.md), the hybrid's token F1 was 0.14 with a bare-trained
+adapter, 0.69 with a mixed one and 0.90 with its own retrieval-trained one at the same 30 steps,
+and 0.75 with a mixed one at 60 steps (the compute of two adapters).
 """
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from compare import files
+from compare.adapters import Adapter
 from compare.arms import arm_prompt
 from compare.records import Retrieval, Split, TrainItem
 from runs import write_atomic
 
 if TYPE_CHECKING:
     from compare.pipeline import Pipeline
+    from compare.spec import CompareSpec
+    from tuning.spec import JobSpec
 
-@dataclass(frozen=True)
-class Adapter:
-    """One adapter the comparison trains: its sub-run folder (and record, data file), its prompts,
-    and the fine-tuned arms it answers for."""
-
-    name: str  # train | train_rag: the stage, the sub-run folder and <name>.json
-    prompts: str  # bare | retrieval | mix
-    arms: tuple[str, ...]
-
-    @property
-    def data_file(self) -> str:
-        return f"{self.name}_data.jsonl"
-
-    @property
-    def record_file(self) -> str:
-        return f"{self.name}.json"
-
-
-def adapters(spec: Any) -> list[Adapter]:
-    """The adapters `spec` trains, in stage order (none without a fine-tuned arm)."""
-    tuned = [a for a in ("finetuned", "finetuned_rag") if a in spec.arms]
-    mode = spec.finetune.train_prompts
-    if not tuned:
-        return []
-    if mode != "separate":
-        return [Adapter("train", mode if "finetuned_rag" in tuned else "bare", tuple(tuned))]
-    plan = [Adapter("train", "bare", ("finetuned",))] if "finetuned" in tuned else []
-    return plan + ([Adapter("train_rag", "retrieval", ("finetuned_rag",))] if "finetuned_rag" in tuned else [])
-
-
-def adapter_for(spec: Any, arm: str) -> Adapter:
-    return next(a for a in adapters(spec) if arm in a.arms)
-
-
-def adapter_named(spec: Any, name: str) -> Adapter:
-    return next(a for a in adapters(spec) if a.name == name)
 # Tokens kept free in a training row beyond prompt + answer: the chat template's role markers and
 # end-of-turn tokens (SmolLM2's ChatML: ~10 per turn), so trl never cuts the answer.
 TEMPLATE_MARGIN_TOKENS = 32
 
 
-def finetune_method(spec: Any) -> str:
+def finetune_method(spec: CompareSpec) -> str:
     """The method the adapter trains with: the spec's, or for `auto` QLoRA on a CUDA GPU and LoRA on
     a CPU (bitsandbytes' CPU 4-bit matmul dequantizes every weight each step: slower, no memory win
     that matters on a machine with RAM to spare)."""
@@ -80,19 +47,19 @@ def finetune_method(spec: Any) -> str:
     return "qlora" if _on_gpu() else "lora"
 
 
-def epoch_steps(spec: Any, rows: int) -> int:
+def epoch_steps(spec: CompareSpec, rows: int) -> int:
     """Optimizer steps the spec's epochs take over `rows` training rows."""
     return math.ceil(math.ceil(rows / spec.finetune.batch_size) * spec.finetune.epochs)
 
 
-def step_limit(spec: Any, rows: int) -> tuple[int | None, int]:
+def step_limit(spec: CompareSpec, rows: int) -> tuple[int | None, int]:
     """(max_steps for the adapter's tuning run, the steps its epochs would take): the spec's
     max_steps, else on a CPU `cpu_step_budget` when the epochs would take more, else None."""
-    ft, full = spec.finetune, epoch_steps(spec, rows)
-    if ft.max_steps is not None:
-        return ft.max_steps, full
-    if ft.cpu_step_budget and full > ft.cpu_step_budget and not _on_gpu():
-        return ft.cpu_step_budget, full
+    finetune, full = spec.finetune, epoch_steps(spec, rows)
+    if finetune.max_steps is not None:
+        return finetune.max_steps, full
+    if finetune.cpu_step_budget and full > finetune.cpu_step_budget and not _on_gpu():
+        return finetune.cpu_step_budget, full
     return None, full
 
 
@@ -102,12 +69,46 @@ def _on_gpu() -> bool:
     return torch.cuda.is_available()
 
 
-def write_training_file(p: Pipeline, adapter: Adapter) -> int:
+def job_spec(pipeline: Pipeline, adapter: Adapter) -> JobSpec:
+    """The tuning JobSpec for the adapter's rows of the training split (no inner eval split: the
+    held-out questions are the comparison's own)."""
+    from tuning.spec import JobSpec
+
+    spec, finetune = pipeline.spec, pipeline.spec.finetune
+    max_steps, full = step_limit(spec, training_rows(pipeline, adapter))
+    if max_steps is not None and finetune.max_steps is None:
+        pipeline.log(f"{adapter.name}: a CPU budget of {max_steps} steps, of the {full} that {finetune.epochs:g} "
+                     "epochs take (--cpu-step-budget 0 or --max-steps to change)")
+    return JobSpec(
+        model=spec.model,
+        data=str(pipeline.path(adapter.data_file)),
+        output=str(pipeline.path(adapter.name)),
+        method=finetune_method(spec),
+        lora_rank=finetune.lora_rank,
+        lora_alpha=finetune.lora_alpha,
+        learning_rate=finetune.learning_rate,
+        epochs=finetune.epochs,
+        max_steps=max_steps,
+        batch_size=finetune.batch_size,
+        max_seq_len=finetune.max_seq_len,
+        seed=spec.seed,
+        eval_fraction=0.0,
+        near_dup_threshold=None,  # the split is done; duplicates were kept on one side there
+    )
+
+
+def training_rows(pipeline: Pipeline, adapter: Adapter) -> int:
+    """Rows in the adapter's data file (`write_training_file`)."""
+    return sum(1 for line in pipeline.path(adapter.data_file).read_text().splitlines() if line.strip())
+
+
+def write_training_file(pipeline: Pipeline, adapter: Adapter) -> int:
     """The adapter's data file from split.json (and retrieval.json for retrieval prompts); returns
     the number of rows."""
-    spec, split = p.spec, p.read("split.json", Split)
+    spec, split = pipeline.spec, pipeline.read(files.SPLIT, Split)
     styles = {"bare": ["bare"], "retrieval": ["retrieval"], "mix": ["bare", "retrieval"]}[adapter.prompts]
-    hits = {q.id: q.hits for q in p.read("retrieval.json", Retrieval).train_questions} if "retrieval" in styles else {}
+    hits = ({question.id: question.hits for question in pipeline.read(files.RETRIEVAL, Retrieval).train_questions}
+            if "retrieval" in styles else {})
     tokenizer = _tokenizer(spec.model) if hits else None
     lines = []
     for i, row in enumerate(split.train):
@@ -115,12 +116,13 @@ def write_training_file(p: Pipeline, adapter: Adapter) -> int:
             question = row.question if style == "bare" else _retrieval_prompt(spec, row, hits.get(i, []), tokenizer)
             target = training_target(spec, row.reference)
             lines.append(json.dumps(_record(question, target, spec.generation.system_prompt or row.system)))
-    write_atomic(p.path(adapter.data_file), "\n".join(lines) + "\n")
-    p.log(f"{adapter.name}: {len(lines)} training rows ({' + '.join(styles)} prompts) from {len(split.train)} examples")
+    write_atomic(pipeline.path(adapter.data_file), "\n".join(lines) + "\n")
+    pipeline.log(f"{adapter.name}: {len(lines)} training rows ({' + '.join(styles)} prompts) from "
+                 f"{len(split.train)} examples")
     return len(lines)
 
 
-def _retrieval_prompt(spec: Any, row: TrainItem, hits: list, tokenizer: Any) -> str:
+def _retrieval_prompt(spec: CompareSpec, row: TrainItem, hits: list, tokenizer: Any) -> str:
     """The hybrid arm's prompt for this question, fitted so prompt + answer stay within max_seq_len."""
     answer_tokens = len(tokenizer(training_target(spec, row.reference), add_special_tokens=False)["input_ids"])
     budget = max(16, spec.finetune.max_seq_len - answer_tokens - TEMPLATE_MARGIN_TOKENS)
@@ -141,7 +143,7 @@ def _record(question: str, target: str, system: str | None) -> dict:
     return {"prompt": question, "completion": target}
 
 
-def training_target(spec: Any, reference: str) -> str:
+def training_target(spec: CompareSpec, reference: str) -> str:
     """What the adapter learns to answer (and a demonstration shows). With the sql-exec scorer a
     reference may list accepted alternatives (sql-eval's `;`-separated queries and `{a,b}` column
     choices, which do not run as written): the first minimal query, a real one. Otherwise the

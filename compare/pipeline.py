@@ -1,25 +1,36 @@
-"""The comparison pipeline: runs the stages of `compare.plan` in order.
+"""The comparison pipeline: runs a list of stages (`compare.plan.planned(spec)`) in order.
 
 Each finished stage has written its output file (atomically) in the run folder; a resumed run
 skips every stage whose file exists, and an answering stage picks up at the first question it
-has no answer for. Stages the spec's arms do not need are skipped. The worker process
-(`compare.worker`) runs this; `status.json` shows the stage and its progress.
+has no answer for. The worker process (`compare.worker`) runs this; `status.json` shows the stage
+and its progress.
 """
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from compare.errors import Cancelled, CompareError
-from compare.plan import BY_NAME, planned_stages, stage_output
-from compare.spec import CompareSpec
 import runs
+from compare.errors import Cancelled, CompareError
+from compare.spec import CompareSpec
 
 STATUS_EVERY_S = 0.5
 M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a comparison: its name (in status.json), the file whose presence marks it
+    finished (relative to the run folder, `compare.files`), and the function that runs it."""
+
+    name: str
+    output: str
+    run: Callable[[Pipeline], None]
 
 
 class Pipeline:
@@ -28,45 +39,41 @@ class Pipeline:
     def __init__(self, run_dir: str | Path) -> None:
         self.run_dir = Path(run_dir).resolve()
         self.spec = CompareSpec.model_validate_json((self.run_dir / runs.SPEC_FILE).read_text())
-        self.stages = planned_stages(self.spec)
         self._last_status = 0.0
 
     # ------------------------------------------------------------ driving
 
-    def run(self) -> str:
+    def run(self, stages: Sequence[Stage]) -> str:
         """Run every unfinished stage; returns "completed" or "cancelled" (raises on failure)."""
-        states = {s: ("completed" if stage_output(self.run_dir, s).exists() else "pending") for s in self.stages}
+        states = {stage.name: ("completed" if self.path(stage.output).exists() else "pending") for stage in stages}
         runs.update_status(self.run_dir, stages=states)
-        for stage in self.stages:
-            if states[stage] == "completed":
-                self.log(f"stage {stage}: already done, skipped")
+        for stage in stages:
+            if states[stage.name] == "completed":
+                self.log(f"stage {stage.name}: already done, skipped")
                 continue
             try:
                 self.check_cancel()
-                states[stage] = "running"
-                runs.update_status(self.run_dir, stage=stage, stages=dict(states), step=0, total_steps=None,
+                states[stage.name] = "running"
+                runs.update_status(self.run_dir, stage=stage.name, stages=dict(states), step=0, total_steps=None,
                                    eta_s=None, loss=None)
-                self.log(f"stage {stage}: started")
+                self.log(f"stage {stage.name}: started")
                 start = time.time()
-                self.run_stage(stage)
-                states[stage] = "completed"
-                self.record_stage_time(stage, time.time() - start)
+                stage.run(self)
+                states[stage.name] = "completed"
+                self.record_stage_time(stage.name, time.time() - start)
                 runs.update_status(self.run_dir, stages=dict(states))
-                self.log(f"stage {stage}: done in {time.time() - start:.1f} s")
+                self.log(f"stage {stage.name}: done in {time.time() - start:.1f} s")
             except Cancelled:
-                states[stage] = "cancelled"
+                states[stage.name] = "cancelled"
                 runs.update_status(self.run_dir, stages=dict(states))
-                self.log(f"stage {stage}: cancelled")
+                self.log(f"stage {stage.name}: cancelled")
                 return "cancelled"
             except BaseException:
-                states[stage] = "failed"
+                states[stage.name] = "failed"
                 runs.update_status(self.run_dir, stages=dict(states))
                 raise
-        runs.update_status(self.run_dir, step=len(self.stages), total_steps=len(self.stages), loss=None)
+        runs.update_status(self.run_dir, step=len(stages), total_steps=len(stages), loss=None)
         return "completed"
-
-    def run_stage(self, stage: str) -> None:
-        BY_NAME[stage].run(self)
 
     # ------------------------------------------------------------ helpers for stages
 

@@ -17,8 +17,7 @@ from compare.spec import BINARY_METRICS
 from compare.stats import is_binary
 
 if TYPE_CHECKING:
-    from compare.records import AnswerRecord, EvalItem
-    from compare.score_stage import Scores
+    from compare.records import AnswerRecord, EvalItem, Scores
 
 # SQuAD's answers are a few words (median 2-3 tokens, Rajpurkar et al. 2016, fig. 2); past 8 tokens
 # a reference is a sentence, which a right answer need not repeat word for word.

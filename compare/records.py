@@ -1,13 +1,20 @@
 """What each stage writes in the run folder and the next stages read back: one pydantic model
-per file (split.json, retrieval.json, answers/<arm>.jsonl lines, train.json, forgetting.json).
-`costs.json` is `compare.results.CostFigures`, `results.json` is `compare.results.Results`."""
+per file (split.json, examples.json, retrieval.json, answers/<arm>.jsonl lines and
+answers/<arm>.latency.json, train.json, forgetting.json, scores.json; the names are
+`compare.files`). `costs.json` is `compare.results.CostFigures`, `results.json` is
+`compare.results.Results`."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from compare import files
+from compare.scoring import DatabaseInfo, ScoringResult
+from compare.spec import ARMS, FINETUNED_ARMS
 from rag_baseline.schemas import SearchHit, SkippedFile
+from runs import read_jsonl
 
 
 class _Record(BaseModel):
@@ -58,7 +65,7 @@ class Retrieval(_Record):
         "when the adapter trains on retrieval prompts.")
 
     def by_id(self) -> dict[int, QuestionHits]:
-        return {q.id: q for q in self.questions}
+        return {question.id: question for question in self.questions}
 
 
 class AnswerRecord(_Record):
@@ -75,6 +82,11 @@ class AnswerRecord(_Record):
     def machine_seconds(self) -> float:
         """This answer's share of the batch's wall time."""
         return self.latency_s / self.batch_size
+
+
+def read_answers(run_dir: Path, arm: str) -> dict[int, AnswerRecord]:
+    """An arm's finished answers (answers/<arm>.jsonl) by question id; none when it has not run."""
+    return {row["id"]: AnswerRecord.model_validate(row) for row in read_jsonl(run_dir / files.answers(arm))}
 
 
 class LatencySample(_Record):
@@ -98,7 +110,9 @@ class TrainRecord(_Record):
     epoch_steps: int | None = Field(None, description="Steps its epochs would take (more than `steps` when a step "
                                     "limit stopped it: the CPU budget or max_steps).")
     prompts: str = Field("bare", description="What it trained on: bare, retrieval or mix prompts.")
-    arms: list[str] = Field(default_factory=lambda: ["finetuned", "finetuned_rag"], description="Arms it answers for.")
+    arms: list[str] = Field(default_factory=lambda: [arm for arm in ARMS if arm in FINETUNED_ARMS],
+                            description="Arms it answers for (a train.json from before the hybrid's own adapter: "
+                            "both fine-tuned arms).")
     train_examples: int
     seconds: float = Field(description="Wall time of the tuning worker, summed over resumed segments.")
     final_loss: float | None = None
@@ -139,4 +153,12 @@ class Examples(_Record):
     questions: list[QuestionExamples]
 
     def by_id(self) -> dict[int, QuestionExamples]:
-        return {q.id: q for q in self.questions}
+        return {question.id: question for question in self.questions}
+
+
+class Scores(_Record):
+    """scores.json: arm -> the scorers' verdicts on its answers (aligned with split.json's eval)."""
+
+    scorers: list[str]
+    arms: dict[str, ScoringResult]
+    database: DatabaseInfo | None = None

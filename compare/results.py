@@ -1,5 +1,5 @@
 """`Results`: what a comparison run found, saved as `results.json`; `load_results(run_dir)`
-hands it to the report, the page and the CLI."""
+hands it to the one view of it (compare.view: metrics.md, the report, the page)."""
 from __future__ import annotations
 
 import hashlib
@@ -9,14 +9,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from compare import files
 from compare.costs import ArmCost, BreakEven
 from compare.errors import CompareError
 from compare.evidence import Evidence
-from compare.ranking import SCORER_LABELS
 from compare.scoring.results import DatabaseInfo, ScorerSummary
 from estimator.serving import ServingEstimate
 
-RESULTS_FILE = "results.json"
+RESULTS_FILE = files.RESULTS
 
 
 class FormatMatch(BaseModel):
@@ -155,118 +155,6 @@ class Results(BaseModel):
         """The first adapter's training (the plain fine-tune's, when there is one)."""
         return next(iter(self.trainings.values()), None)
 
-    def to_markdown(self) -> str:
-        """The evidence, the metric table, then memory/time/cost: what `metrics.md` holds."""
-        scorer_cols = "".join(f" {SCORER_LABELS.get(n, n)} |" for n in self.scorers)
-        lines = [
-            f"# Comparison: {Path(self.model).name or self.model}",
-            "",
-            f"{self.eval_examples} held-out questions (trained on {self.train_examples}), seed {self.seed}, "
-            f"greedy={self.generation.get('greedy')}, max_new_tokens={self.generation.get('max_new_tokens')}, k={self.k}.",
-            "",
-            *([self.evidence.paragraph, ""] if self.evidence else []),
-            f"| arm |{scorer_cols} correct | format match | length x ref | exact match | token F1 | ROUGE-L | hit@k "
-            "| latency p50 (s) | latency p95 (s) | s / answer in batches | tokens/answer | ppl before -> after "
-            "| $ / 1k queries |",
-            "|---|" + "---|" * (13 + len(self.scorers)),
-        ]
-        for name, m in self.arms.items():
-            ppl = (
-                f"{m.perplexity_before:.1f} -> {m.perplexity_after:.1f}"
-                if m.perplexity_before is not None and m.perplexity_after is not None else "-"
-            )
-            scored = "".join(f" {_opt(m.scores[n].mean) if n in m.scores else '-'} |" for n in self.scorers)
-            fm = m.format_match
-            lines.append(
-                f"| {name} |{scored} {m.answer_correct:.3f} | {_opt(fm.score if fm else None)} "
-                f"| {_opt(fm.length_ratio_median if fm else None, '{:.1f}')} | {m.exact_match:.3f} | {m.token_f1:.3f} | {m.rouge_l:.3f} | {_opt(m.hit_at_k)} "
-                f"| {m.latency_p50_s:.3f} | {m.latency_p95_s:.3f} | {m.seconds_per_answer:.3f} "
-                f"| {m.generated_tokens_mean:.1f} | {ppl} | {_opt(m.cost_per_1k_queries_usd, '{:.4f}')} |"
-            )
-        basis = next((m.latency_basis for m in self.arms.values() if m.latency_basis), "")
-        lines += ["", f"Latency: {basis}, on the machine that ran the comparison."] if basis else []
-        if self.hit_definition:
-            lines += ["", f"hit@k: {self.hit_definition}"]
-        lines += self._retrieval_split_lines()
-        lines += ["", "correct: the answer states the reference (or one it lists); format match: how closely the "
-                  "answers' length takes the references' (1 = as long); length x ref: median answer length over "
-                  "the reference's."]
-        if self.evidence and self.evidence.versus_best:
-            lines += self._versus_lines()
-        lines += self._scorer_lines()
-        for t in self.trainings.values():
-            lines += self._training_lines(t)
-        lines += self._cost_lines()
-        if self.notes:
-            lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
-        return "\n".join(lines) + "\n"
-
-    def _retrieval_split_lines(self) -> list[str]:
-        split = {a: m.retrieval_split for a, m in self.arms.items() if m.retrieval_split}
-        if not split:
-            return []
-        lines = ["", "Retrieval hits against right answers:", "", "| arm | hit, right | hit, wrong | miss, right "
-                 "| miss, wrong |", "|---|---:|---:|---:|---:|"]
-        return lines + [f"| {a} | {s.hit_correct} | {s.hit_wrong} | {s.miss_correct} | {s.miss_wrong} |"
-                        for a, s in split.items()]
-
-    def _versus_lines(self) -> list[str]:
-        ev = self.evidence
-        lines = ["", f"How sure: {ev.best_arm} against each arm on {ev.metric_label} (paired, same questions):", "",
-                 "| arm | difference | 95% interval | McNemar p | questions to separate |", "|---|---:|---|---:|---:|"]
-        for arm, c in ev.versus_best.items():
-            lines.append(f"| {arm} | {c.difference:+.3f} | {c.ci_low:+.3f} to {c.ci_high:+.3f} "
-                         f"| {_opt(c.mcnemar_p, '{:.3g}')} | {c.questions_needed if c.questions_needed else '-'} |")
-        return lines
-
-    def _scorer_lines(self) -> list[str]:
-        lines = []
-        for name in self.scorers:
-            counts = [f"{a}: {m.scores[name].errors} errors, {m.scores[name].timeouts} timeouts, "
-                      f"{m.scores[name].excluded} excluded" for a, m in self.arms.items() if name in m.scores]
-            lines += [f"- {SCORER_LABELS.get(name, name)}: {'; '.join(counts)}"]
-        db = self.database
-        if db is not None and db.embedded:
-            lines.append(f"- database: a private PostgreSQL started in {db.start_s or 0:.1f} s, "
-                         f"{len(db.load_s)} dumps loaded in {sum(db.load_s.values()):.1f} s; "
-                         f"{db.queries} queries in {db.query_s:.1f} s")
-        return ["", "Task-aware scorers (answers.jsonl has each verdict and error):", *lines] if lines else []
-
-    def _training_lines(self, t: TrainingFigures) -> list[str]:
-        gpu = self.costs.gpu if self.costs else "the chosen GPU"
-        kind = f" ({t.measured_kind})" if t.measured_kind else ""
-        error = f" ({t.estimate_error_pct:+.0f}%)" if t.estimate_error_pct is not None else ""
-        return [
-            "",
-            f"## Training: the adapter of {', '.join(t.arms) or 'the fine-tuned arms'} ({t.method} on {t.prompts} "
-            f"prompts, {t.steps} steps{of_epochs(t)} on {t.train_examples} examples)",
-            "",
-            "| figure | measured | estimated |",
-            "|---|---|---|",
-            f"| peak memory, this machine (GiB) | {_opt(t.measured_peak_gib, '{:.2f}')}{kind} "
-            f"| {_opt(t.estimated_peak_gib, '{:.2f}')}{error} |",
-            f"| peak memory at {gpu} (GiB) | - | {_opt(t.estimated_peak_gib_at_gpu, '{:.2f}')} |",
-            f"| training time (s) | {t.seconds:.1f} (this machine) "
-            f"| {_opt(t.estimated_hours_at_gpu * 3600 if t.estimated_hours_at_gpu is not None else None, '{:.3g}')} ({gpu}) |",
-            f"| training cost at {gpu} ($) | {_opt(t.cost_usd, '{:.4g}')} "
-            f"| {_opt(t.estimated_cost_usd, '{:.3g}')} |",
-        ]
-
-    def _cost_lines(self) -> list[str]:
-        c = self.costs
-        if c is None or c.usd_per_hour is None:
-            return []
-        lines = ["", f"## Cost at {c.gpu} (${c.usd_per_hour:.2f}/h)", "", c.basis, ""]
-        lines += ["| arm | $ per 1k queries | fixed $ |", "|---|---|---|"]
-        lines += [f"| {a} | {x.per_1k_queries_usd:.4f} | {x.fixed_usd:.4f} |" for a, x in c.arms.items()]
-        if c.break_even:
-            lines += [""] + [f"- {b.note}" for b in c.break_even]
-        return lines
-
-
-def _opt(value: float | None, fmt: str = "{:.3f}") -> str:
-    return "-" if value is None else fmt.format(value)
-
 
 def load_results(run_dir_or_file: str | Path) -> Results:
     """Results of a comparison run, from its folder or its `results.json`."""
@@ -286,40 +174,9 @@ def of_epochs(t: TrainingFigures) -> str:
     return f" of the {t.epoch_steps} its epochs take" if t.epoch_steps and t.steps < t.epoch_steps else ""
 
 
-# Metrics shown as columns and charts, with their labels (page, report).
-METRIC_LABELS: dict[str, str] = {
-    "answer_correct": "correct",
-    "format_match": "format match",
-    "exact_match": "exact match",
-    "token_f1": "token F1",
-    "rouge_l": "ROUGE-L",
-    "hit_at_k": "hit@k",
-    "latency_p50_s": "latency p50 here (s)",
-    "latency_p95_s": "latency p95 (s)",
-    "generated_tokens_mean": "tokens / answer",
-    "cost_per_1k_queries_usd": "$ / 1k queries",
-}
-
-
-def metric_rows(results: Results) -> list[dict]:
-    """One row per arm, in the arms' order: the arm, each task-aware scorer's mean, then each metric
-    of METRIC_LABELS (None where it does not apply)."""
-    return [{"arm": name,
-             **{SCORER_LABELS.get(s, s): (m.scores[s].mean if s in m.scores else None) for s in results.scorers},
-             **{label: metric_value(m, field) for field, label in METRIC_LABELS.items()}}
-            for name, m in results.arms.items()]
-
-
-def metric_value(m: ArmMetrics, field: str) -> float | None:
-    """An arm's figure for a METRIC_LABELS field (format match: its score)."""
-    if field == "format_match":
-        return m.format_match.score if m.format_match else None
-    return getattr(m, field)
-
-
 def read_side_by_side(run_dir: str | Path) -> list[dict]:
     """answers.jsonl flattened for a table: question, reference, then one column per arm."""
-    path = Path(run_dir) / "answers.jsonl"
+    path = Path(run_dir) / files.ANSWERS_JSONL
     if not path.exists():
         return []
     rows = []

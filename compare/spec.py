@@ -267,13 +267,6 @@ class CompareSpec(BaseModel):
         field = ARM_TRAITS[arm].examples
         return getattr(self.prompting, field) if field else 0
 
-    @property
-    def trains_on_retrieval(self) -> bool:
-        """Whether training rows hold retrieval prompts (then the index stage retrieves for them too)."""
-        from compare.finetune_setup import adapters
-
-        return any(a.prompts != "bare" for a in adapters(self))
-
     def check_inputs(self) -> None:
         """Fail early, with the path, when an input file or folder is missing."""
         from compare.errors import CompareError

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import runs
+from compare.pipeline import Pipeline
+from compare.plan import planned
 
 
 def explain(exc: BaseException) -> str:
@@ -21,9 +23,8 @@ def explain(exc: BaseException) -> str:
 
 
 def _pipeline(run_dir: Path) -> str:
-    from compare.pipeline import Pipeline
-
-    return Pipeline(run_dir).run()
+    pipeline = Pipeline(run_dir)
+    return pipeline.run(planned(pipeline.spec))
 
 
 def run(run_dir: Path) -> int:

@@ -23,6 +23,7 @@ from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from common.pause import pause_point
 from lm.errors import ModelError
 
 PROVENANCE_FILE = "provenance.json"
@@ -240,6 +241,7 @@ def pull(name: str, output: str | Path | None = None) -> PulledModel:
         try:
             provenance = _BUILDERS[name](entry, partial)
             (partial / PROVENANCE_FILE).write_text(provenance.model_dump_json(indent=2) + "\n")
+            pause_point("pull-before-rename", final.parent)
             os.rename(partial, final)  # atomic; fails on a non-empty folder, e.g. a concurrent pull's
             return PulledModel(name=name, path=final, already_there=False,
                                seconds=time.perf_counter() - started, provenance=provenance)

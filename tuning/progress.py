@@ -1,7 +1,8 @@
 """A transformers `TrainerCallback` that makes a run visible, stoppable and resumable from
 outside: status.json after each step (throttled), one metrics.jsonl line per log, a cancel
 request honoured at the end of the current step (a checkpoint is saved first), and every saved
-checkpoint marked complete once the Trainer has finished writing it (`tuning.checkpoints`)."""
+checkpoint marked complete once the Trainer has finished writing it (`tuning.checkpoints`);
+between steps, the pause point `tune-step-N` where tests hold the worker (`common.pause`)."""
 from __future__ import annotations
 
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 from transformers import TrainerCallback
 
 import runs
+from common.pause import pause_point
 from tuning import checkpoints
 
 STATUS_EVERY_S = 0.5  # status.json rewrites at most this often (plus the first and last step)
@@ -37,6 +39,12 @@ class ProgressCallback(TrainerCallback):
         self._last_tokens = state.num_input_tokens_seen or 0
         if state.is_world_process_zero:
             runs.update_status(self.run_dir, state="running", step=state.global_step, total_steps=state.max_steps)
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        """Between steps: the previous step has logged and saved what it logs and saves (the
+        Trainer logs and saves after `on_step_end`), so a test held here finds its files whole."""
+        if state.is_world_process_zero:
+            pause_point(f"tune-step-{state.global_step}", self.run_dir)
 
     def _cancel_now(self, args) -> bool:
         """Whether to stop now; with several ranks they all agree (MAX all-reduce), or the ones

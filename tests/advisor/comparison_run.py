@@ -11,9 +11,9 @@ from compare.evidence import summarize_evidence
 from compare.ranking import MainMetric
 from compare.records import AnswerRecord, EvalItem, QuestionHits, Retrieval
 from compare.results import RESULTS_FILE, CostFigures, Results, answers_key
-from compare.results_stage import arm_metrics
 from compare.scoring.results import AnswerScore, summarize
 from compare.spec import ARMS, AdvisedArm, CompareSpec
+from compare.stages.results import arm_metrics
 from runs import create_run, update_status
 
 N = 10

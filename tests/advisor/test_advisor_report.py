@@ -33,7 +33,7 @@ def test_markdown_has_every_section(hybrid):
     assert rec.headline in md
     assert "ftadvisor tune --model meta-llama/Llama-3.1-8B --data examples.jsonl --method lora" in md
     assert "ftadvisor rag index --docs ./docs --store ./rag-store" in md
-    assert "| Fine-tuned + RAG (hybrid) | 1.000 | 1.000 | 1.000 | 1.000 |" in md
+    assert "| Fine-tuned + RAG (hybrid) | 1.000 | 1.000 | 1.000 | 1.0 | 1.000 |" in md
     assert "Fine-Tuning (AI-search glossary, Techniques & Methods)" in md and "weights" in md
 
 

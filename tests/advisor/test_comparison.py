@@ -1,6 +1,7 @@
 """The report's comparison section in every format, from a real `compare.results.Results`: the
 evidence paragraph first, the quality-against-cost picture, the metric table in the arms' logical
-order with the task-aware scorer, the costs per 1k queries; and the runs a report can carry."""
+order with the task-aware scorer, the costs per 1k queries (the comparison's one view,
+compare.view: tests/compare/test_view.py); and the runs a report can carry."""
 import io
 import json
 import re
@@ -9,7 +10,7 @@ from html import unescape
 import pytest
 
 from advisor import AdvisorError, Answers, recommend, render_report
-from advisor.comparison import comparison_runs, load_comparison, metric_table
+from advisor.comparison import comparison_runs, load_comparison
 from compare.results import Results
 from compare.spec import ARM_TITLES
 from tests.advisor.comparison_run import NOTE, comparison_results, write_comparison_run
@@ -41,38 +42,33 @@ def _in_order(text: str, parts: list[str]) -> bool:
 def test_markdown_section_has_the_paragraph_first_then_the_table_and_the_costs(advice, results):
     md = render_report(*advice, "md", comparison=results).decode()
     section = _section(md, "## Comparison results", "## Your answers")
-    first = section.split("\n\n")[1]
+    first = section.split("\n\n")[2]
+    assert section.startswith("## Comparison results\n\n### What the evidence shows\n\n")
     assert first == results.evidence.paragraph
     assert "Fine-tuned + RAG (hybrid) ranks first on execution accuracy (1.00)" in first
     assert "the evidence agrees" in first
     # Markdown embeds no picture: it says where the picture is.
     assert ("_execution accuracy against serving cost per 1k queries: the picture is in the HTML and PDF "
-            "versions of this report (run 20250101-120000-compare)._") in section
+            "reports and on the Compare page (run 20250101-120000-compare)._") in section
     assert "](" not in section and "<img" not in section
-    assert "| arm | execution accuracy | correct | format match | exact match | token F1 | ROUGE-L | hit@k |" in section
+    assert ("| arm | execution accuracy | correct | format match | length x ref | exact match | token F1 | ROUGE-L "
+            "| hit@k |") in section
     # The arms in their logical order with their titles, though results.arms starts with the hybrid.
     assert next(iter(results.arms)) == "finetuned_rag"
     assert _in_order(section, [f"| {t} |" for t in TITLES])
     # correct 5/10; format: 5 answers as long as the reference, 5 "SELECT *" at 1/7 of its 7 tokens
-    assert "| Base + RAG | 0.500 | 0.500 | 0.571 | 0.500 | 0.625 | 0.625 | 0.800 |" in section
+    # (median length ratio 0.6: between 1/7 and 1)
+    assert "| Base + RAG | 0.500 | 0.500 | 0.571 | 0.6 | 0.500 | 0.625 | 0.625 | 0.800 |" in section
     # 5 wins, 0 losses of 10: the bootstrap interval is above 0 but McNemar's p = 2/2^5 is not below 0.05
     assert ("ahead of Base + RAG by 0.50 (95% interval +0.20 to +0.80, McNemar p = 0.062; within the noise: "
             "about 14 questions would separate them)") in first
     assert "| Fine-tuned | 0.600 |" in section and "| 0.700 | - |" in section  # no retrieval: no hit@k
-    assert "Base model (zero-shot): 1 error" in section
-    # Costs per 1k queries at the run's GPU: 0.5 s a query at $2/h = $0.2778 per 1k; one-off 36 s + 1 h.
-    assert "Serving cost at A100 80GB ($2.00/h)." in section
-    assert "| Fine-tuned + RAG (hybrid) | $0.2778 | $2.02 |" in section
-    assert "Fine-tuned costs less than Base + RAG in total after 11,880 queries." in section
+    assert "| Base model (zero-shot) | 1 | 0 | 0 |" in section  # one error of the scorer
+    # Costs per 1k queries at the run's GPU: 0.5 s a query at $2/h = $0.28 per 1k; one-off 36 s + 1 h.
+    assert "### Cost at A100 80GB ($2.00/h)" in section
+    assert "| Fine-tuned + RAG (hybrid) | $0.28 | $2.02 |" in section
+    assert "- Fine-tuned becomes cheaper than Base + RAG after 11,880 queries" in section
     assert NOTE in section
-
-
-def test_metric_table_has_every_arm_in_order_and_the_scorer_column(results):
-    table = metric_table(results)
-    assert table.headers[:4] == ["arm", "execution accuracy", "correct", "format match"]
-    assert [r[0] for r in table.rows] == TITLES
-    assert [r[1] for r in table.rows] == ["0.000", "0.500", "0.600", "1.000"]
-    assert "$ / 1k queries" not in table.headers  # the costs have their own table
 
 
 def test_html_section_has_the_paragraph_an_inline_svg_picture_and_the_table(advice, results):
@@ -85,7 +81,7 @@ def test_html_section_has_the_paragraph_an_inline_svg_picture_and_the_table(advi
     assert all(t in unescape(svg) for t in TITLES) and "$ per 1k queries at A100 80GB" in svg
     cells = re.findall(r"<tr><td>([^<]*)</td>", unescape(section))
     assert cells[:4] == TITLES
-    assert "<th>execution accuracy</th>" in section and "$0.2778" in section
+    assert "<th>execution accuracy</th>" in section and "$0.28" in section
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', html)  # still one self-contained file
 
 
@@ -96,11 +92,11 @@ def test_pdf_section_has_the_paragraph_the_picture_and_the_table(advice, results
     pages = PdfReader(io.BytesIO(pdf)).pages
     text = " ".join(" ".join(p.extract_text() for p in pages).split())
     section = _section(text, "Comparison results", "Your answers")
-    assert section.startswith("Comparison results " + results.evidence.paragraph)
-    assert "arm execution accuracy correct format match exact match token F1" in section
+    assert section.startswith("Comparison results What the evidence shows " + results.evidence.paragraph)
+    assert "arm execution accuracy correct format match length x ref exact match token F1" in section
     assert _in_order(section, ["Base model (zero-shot) 0.000", "Base + RAG 0.500", "Fine-tuned 0.600",
                                "Fine-tuned + RAG (hybrid) 1.000"])
-    assert "Serving cost at A100 80GB" in section and "Fine-tuned + RAG (hybrid) $0.2778 $2.02" in section
+    assert "Cost at A100 80GB" in section and "Fine-tuned + RAG (hybrid) $0.28 $2.02" in section
     # The memory chart and the quality-against-cost picture: two images.
     images = [name for p in pages for name in p.images]
     assert len(images) == 2
@@ -118,15 +114,16 @@ def test_json_carries_the_evidence_first_and_round_trips(advice, results):
     assert Results.model_validate(data).evidence == results.evidence
 
 
-def test_results_without_evidence_have_the_table_and_no_picture(advice, tmp_path):
-    """A run from before the evidence paragraph: nothing to draw, the table still there."""
+def test_results_without_evidence_have_the_table_and_a_picture_of_token_f1(advice, tmp_path):
+    """A run from before the evidence paragraph: what ran first, the picture ranks by token F1."""
     results = comparison_results(tmp_path / "old", arms=("base", "rag"), evidence=False)
     md = render_report(*advice, "md", comparison=results).decode()
     section = _section(md, "## Comparison results", "## Your answers")
-    assert section.split("\n\n")[1].startswith("SmolLM2-135M-Instruct: 10 held-out questions")
-    assert "the picture is in" not in section and "| Base + RAG | 0.500 |" in section
+    assert section.split("\n\n")[2].startswith("SmolLM2-135M-Instruct: 10 held-out questions")
+    assert "_token F1 against serving cost per 1k queries: the picture is in" in section
+    assert "| Base + RAG | 0.500 |" in section and "How sure" not in section
     html = render_report(*advice, "html", comparison=results).decode()
-    assert html.count("<svg") == 1  # the memory chart only
+    assert html.count("<svg") == 2  # the memory chart and the picture
 
 
 def test_without_a_comparison_there_is_no_section(advice):

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from compare.launch import defaults_from_advice
-from compare.pipeline import planned_stages
+from compare.plan import planned_stages
 from compare.spec import CompareSpec, FinetuneSettings
 
 
@@ -118,8 +118,12 @@ def test_defaults_from_the_advisor():
 
 
 def test_import_is_light():
-    code = ("import sys, compare, compare.pipeline, cli.compare; "
+    """Reading the plan (and starting the worker) loads no model library: every stage imports them
+    in its functions."""
+    code = ("import importlib, pkgutil, sys, compare, compare.pipeline, compare.plan, compare.worker, compare.stages, "
+            "cli.compare; [importlib.import_module(f'compare.stages.{m.name}') "
+            "for m in pkgutil.iter_modules(compare.stages.__path__)]; "
             "heavy = [m for m in ('torch', 'transformers', 'peft', 'trl', 'chromadb', 'sentence_transformers', "
-            "'streamlit') if m in sys.modules]; print(heavy)")
+            "'streamlit') if m in sys.modules]; print(heavy, len(sys.modules['compare.plan'].STAGES))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == "[] 14"

@@ -12,12 +12,12 @@ import json
 
 import pytest
 
+import runs
 from compare import metrics
 from compare.launch import preflight
-from compare.pipeline import planned_stages
+from compare.plan import planned_stages
 from compare.results import load_results
-from compare.spec import ARMS, CompareSpec
-import runs
+from compare.spec import ARM_TITLES, ARMS, CompareSpec
 
 pytestmark = pytest.mark.slow
 MAX_STEPS = 12
@@ -166,4 +166,4 @@ def test_metrics_md_has_the_table(cancelled_then_resumed):
     text = (cancelled_then_resumed["run_dir"] / "metrics.md").read_text()
     assert "| arm | correct | format match | length x ref | exact match | token F1 | ROUGE-L |" in text
     for arm in ARMS:
-        assert f"| {arm} |" in text
+        assert f"| {ARM_TITLES[arm]} |" in text

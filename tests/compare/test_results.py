@@ -1,4 +1,4 @@
-"""Results: metrics computed from hand-made answers, the Markdown table, loading, and finding the
+"""Results: metrics computed from hand-made answers, loading, and finding the
 comparison launched from the same advisor answers."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from compare import CompareError, answers_key, find_comparison, load_results
 from compare.costs import arm_cost, break_evens, usd_for_seconds
 from compare.records import AnswerRecord, EvalItem, Forgetting, QuestionHits, Retrieval
-from compare.results import CostFigures, Results, metric_rows, read_side_by_side
-from compare.results_stage import arm_metrics
+from compare.results import CostFigures, Results, read_side_by_side
+from compare.stages.results import arm_metrics
 
 EVAL = [EvalItem(id=0, question="q0", reference="Paris", source_line=1),
         EvalItem(id=1, question="q1", reference="the red car", source_line=2)]
@@ -50,7 +50,7 @@ def test_a_long_right_answer_is_correct_but_out_of_form():
 
 
 def test_the_retrieval_split_counts_hits_against_right_answers():
-    from compare.results_stage import retrieval_split
+    from compare.stages.results import retrieval_split
 
     split = retrieval_split([1, 1, 0, 1, 0], [1, 0, 1, 1, 0], "answer_correct")
     assert (split.hit_correct, split.hit_wrong, split.miss_correct, split.miss_wrong) == (2, 1, 1, 1)
@@ -76,16 +76,6 @@ def _results(tmp_path) -> Results:
     return Results(run_dir=str(tmp_path), model="m", data="d.jsonl", train_examples=8, eval_examples=2, seed=1, k=3,
                    arms=arms, costs=CostFigures(gpu="A100 80GB", usd_per_hour=2.0, basis="b",
                                                 arms={c.arm: c for c in costs}, break_even=break_evens(costs)))
-
-
-def test_markdown_table_and_rows(tmp_path):
-    results = _results(tmp_path)
-    md = results.to_markdown()
-    # correct 1/2 ("red bus" is not "the red car"), format match 1, length ratio 1, EM 1/2, F1 (1 + 0.5) / 2
-    assert "| base | 0.500 | 1.000 | 1.0 | 0.500 | 0.750 |" in md
-    assert "Fine-tuned becomes cheaper than Base model (zero-shot) after 360 queries" in md  # $0.02 fixed / $5.6e-5 saved per query
-    rows = metric_rows(results)
-    assert [r["arm"] for r in rows] == ["base", "finetuned"] and rows[0]["exact match"] == 0.5
 
 
 def test_load_results_from_folder_or_file(tmp_path):

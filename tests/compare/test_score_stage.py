@@ -12,14 +12,15 @@ from pathlib import Path
 import psutil
 import pytest
 
+import runs
 from cli.compare import spec_from_args
 from compare.errors import Cancelled
 from compare.pipeline import Pipeline
+from compare.plan import BY_NAME
 from compare.records import Split
 from compare.results import load_results
 from tests.compare.scoring.conftest import write_toy_dump
 from tests.wait import wait_until
-import runs
 
 QUESTIONS = [  # (question, reference, the base arm's answer, expected execution accuracy)
     ("How many people live in Paris?", "SELECT COUNT(*) FROM people WHERE city = 'Paris';",
@@ -45,24 +46,24 @@ def _answered_run(tmp_path, model_dir, questions, *flags) -> Pipeline:
         "--scorer", "sql-exec", "--sql-db-field", "db", "--output", str(tmp_path / "run"), *flags])
     spec = spec_from_args(args)
     assert spec.scoring.sql_dumps == [docs / "toy.sql"]  # the .sql documents are the databases
-    p = Pipeline(runs.create_run(spec))
-    p.run_stage("split")
+    pipeline = Pipeline(runs.create_run(spec))
+    BY_NAME["split"].run(pipeline)
     given = {q: a for q, _, a, _ in questions}
-    answers = p.path("answers/base.jsonl")
+    answers = pipeline.path("answers/base.jsonl")
     answers.parent.mkdir()
-    held_out = p.read("split.json", Split).eval
+    held_out = pipeline.read("split.json", Split).eval
     answers.write_text("".join(json.dumps({"id": row.id, "answer": given[row.question], "latency_s": 0.4,
                                            "batch_size": 4, "prompt_tokens": 10, "new_tokens": 8}) + "\n"
                                for row in held_out))
-    return p
+    return pipeline
 
 
 @pytest.fixture
 def scored_run(tmp_path, tiny_model_dir):
-    p = _answered_run(tmp_path, tiny_model_dir, QUESTIONS)
+    pipeline = _answered_run(tmp_path, tiny_model_dir, QUESTIONS)
     for stage in ("score", "costs", "results"):
-        p.run_stage(stage)
-    return p
+        BY_NAME[stage].run(pipeline)
+    return pipeline
 
 
 def test_execution_accuracy_per_arm_and_per_answer(scored_run):
@@ -84,14 +85,15 @@ def test_execution_accuracy_per_arm_and_per_answer(scored_run):
 
 def test_a_scorer_that_gives_every_arm_zero_ranks_nothing_and_names_no_winner(scored_run):
     # sql-eval with a 135M model: execution accuracy 0.00 for every arm, so it cannot say which is best.
-    p = scored_run
-    rows = [json.loads(x) for x in p.path("answers/base.jsonl").read_text().splitlines()]
-    p.path("answers/base.jsonl").write_text("".join(json.dumps({**r, "answer": "SELECT 42"}) + "\n" for r in rows))
+    pipeline = scored_run
+    rows = [json.loads(x) for x in pipeline.path("answers/base.jsonl").read_text().splitlines()]
+    wrong = "".join(json.dumps({**row, "answer": "SELECT 42"}) + "\n" for row in rows)
+    pipeline.path("answers/base.jsonl").write_text(wrong)
     for name in ("scores.json", "costs.json", "results.json"):
-        p.path(name).unlink()
+        pipeline.path(name).unlink()
     for stage in ("score", "costs", "results"):
-        p.run_stage(stage)
-    evidence = load_results(p.run_dir).evidence
+        BY_NAME[stage].run(pipeline)
+    evidence = load_results(pipeline.run_dir).evidence
     assert evidence.metric == "sql-exec" and evidence.best_arm is None and not evidence.ranked
     assert evidence.paragraph.startswith("The arms are ranked by execution accuracy, your task scorer. On 4 held-out "
                                          "questions")
@@ -101,10 +103,10 @@ def test_a_scorer_that_gives_every_arm_zero_ranks_nothing_and_names_no_winner(sc
 def test_every_cap_is_said_in_the_answer_note(tmp_path, tiny_model_dir):
     many = "SELECT {id, name, city, age, score, id + 1, age + 1} FROM people WHERE age = 25"  # 127 alternatives
     questions = [(f"Who is 25 ({i})?", many, "SELECT name FROM people WHERE age = 25", 1.0) for i in range(4)]
-    p = _answered_run(tmp_path, tiny_model_dir, questions)
+    pipeline = _answered_run(tmp_path, tiny_model_dir, questions)
     for stage in ("score", "costs", "results"):
-        p.run_stage(stage)
-    rows = [json.loads(x) for x in p.path("answers.jsonl").read_text().splitlines()]
+        BY_NAME[stage].run(pipeline)
+    rows = [json.loads(x) for x in pipeline.path("answers.jsonl").read_text().splitlines()]
     assert {r["scores"]["base"]["sql-exec"] for r in rows} == {1.0}
     assert {r["scorer_notes"]["base"]["sql-exec"] for r in rows} == {
         "the reference lists 127 alternatives: the first 64 were run"}
@@ -116,7 +118,7 @@ def _private_servers() -> set[Path]:
 
 def test_a_cancel_stops_the_score_stage_inside_a_query_and_removes_the_server(tmp_path, tiny_model_dir):
     slow = [(f"Slow {i}?", "SELECT 1;", "SELECT pg_sleep(30)", 0.0) for i in range(4)]
-    p = _answered_run(tmp_path, tiny_model_dir, slow, "--sql-timeout", "60")
+    pipeline = _answered_run(tmp_path, tiny_model_dir, slow, "--sql-timeout", "60")
     before = _private_servers()
 
     asked_at: list[float] = []
@@ -130,15 +132,15 @@ def test_a_cancel_stops_the_score_stage_inside_a_query_and_removes_the_server(tm
             wait_until(a_query_runs, what="reader's query running")
         finally:
             asked_at.append(time.monotonic())
-            runs.request_cancel(p.run_dir)
+            runs.request_cancel(pipeline.run_dir)
 
     helper = threading.Thread(target=cancel_once_a_query_runs)
     helper.start()
     try:
         with pytest.raises(Cancelled):
-            p.run_stage("score")
+            BY_NAME["score"].run(pipeline)
     finally:
         helper.join()
     assert time.monotonic() - asked_at[0] < 5  # honoured inside the query, which sleeps 30 s
     assert _private_servers() <= before  # its folder went with the stage
-    assert not p.path("scores.json").exists()
+    assert not pipeline.path("scores.json").exists()

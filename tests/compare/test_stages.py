@@ -7,11 +7,13 @@ import json
 
 import pytest
 
-from compare.finetune_setup import Adapter, adapters, finetune_method, write_training_file
+import runs
+from compare.adapters import Adapter, adapters
+from compare.finetune_setup import finetune_method, write_training_file
 from compare.pipeline import Pipeline
+from compare.plan import BY_NAME
 from compare.records import LatencySample, Split
 from compare.spec import CompareSpec
-import runs
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +26,7 @@ def pipeline(qa_file, tiny_model_dir, tmp_path):
 
 
 def test_split_is_seeded_and_disjoint(pipeline):
-    pipeline.run_stage("split")
+    BY_NAME["split"].run(pipeline)
     split = pipeline.read("split.json", Split)
     assert (len(split.train), len(split.eval)) == (18, 6)
     assert {e.question for e in split.eval}.isdisjoint({t.question for t in split.train})
@@ -32,12 +34,12 @@ def test_split_is_seeded_and_disjoint(pipeline):
 
 
 def test_an_answering_stage_resumes_at_the_first_unanswered_question(pipeline):
-    pipeline.run_stage("split")
+    BY_NAME["split"].run(pipeline)
     partial = pipeline.run_dir / "answers" / "base.partial.jsonl"
     partial.parent.mkdir()
     kept = {"id": 0, "answer": "kept", "latency_s": 9.0, "batch_size": 1, "prompt_tokens": 1, "new_tokens": 1}
     partial.write_text(json.dumps(kept) + "\n" + '{"id": 1, "answ')  # the second line was cut by a crash
-    pipeline.run_stage("base")
+    BY_NAME["base"].run(pipeline)
     rows = [json.loads(line) for line in (pipeline.run_dir / "answers" / "base.jsonl").read_text().splitlines()]
     assert rows[0] == kept  # not answered again
     assert [r["id"] for r in rows] == list(range(6))
@@ -73,13 +75,13 @@ def test_training_rows_follow_the_prompt_style(compare_inputs, tiny_model_dir, t
     qa, docs = compare_inputs
     spec = CompareSpec(data=qa, docs=[docs], model=str(tiny_model_dir), output=tmp_path / "run",
                        eval_fraction=0.25, finetune={"train_prompts": style, "max_seq_len": 256})
-    p = Pipeline(runs.create_run(spec))
-    p.run_stage("split")
-    p.run_stage("index")
-    split = p.read("split.json", Split)
+    pipeline = Pipeline(runs.create_run(spec))
+    BY_NAME["split"].run(pipeline)
+    BY_NAME["index"].run(pipeline)
+    split = pipeline.read("split.json", Split)
     [adapter] = adapters(spec)
-    assert write_training_file(p, adapter) == per_question * len(split.train)
-    rows = [json.loads(line) for line in p.path(adapter.data_file).read_text().splitlines()]
+    assert write_training_file(pipeline, adapter) == per_question * len(split.train)
+    rows = [json.loads(line) for line in pipeline.path(adapter.data_file).read_text().splitlines()]
     from lm.loading import load_tokenizer
 
     tok = load_tokenizer(str(tiny_model_dir))
@@ -104,14 +106,14 @@ def test_an_answer_that_leaves_no_room_for_passages_still_trains(compare_inputs,
     long_qa.write_text("".join(json.dumps(r) + "\n" for r in rows))
     spec = CompareSpec(data=long_qa, docs=[docs], model=str(tiny_model_dir), output=tmp_path / "run",
                        eval_fraction=0.25, seed=1, finetune={"train_prompts": "retrieval", "max_seq_len": 128})
-    p = Pipeline(runs.create_run(spec))
-    p.run_stage("split")
-    p.run_stage("index")
-    split = p.read("split.json", Split)
+    pipeline = Pipeline(runs.create_run(spec))
+    BY_NAME["split"].run(pipeline)
+    BY_NAME["index"].run(pipeline)
+    split = pipeline.read("split.json", Split)
     assert rows[0]["answer"] in {t.reference for t in split.train}
     [adapter] = adapters(spec)
-    assert write_training_file(p, adapter) == len(split.train)
-    written = [json.loads(line) for line in p.path(adapter.data_file).read_text().splitlines()]
+    assert write_training_file(pipeline, adapter) == len(split.train)
+    written = [json.loads(line) for line in pipeline.path(adapter.data_file).read_text().splitlines()]
     long_row = next(r for r in written if r["completion"] == rows[0]["answer"])
     assert "Passages:\n\n" in long_row["prompt"] and "(source:" not in long_row["prompt"]
 

@@ -12,10 +12,12 @@ import psutil
 import pytest
 
 import runs
-from compare import training
-from compare.finetune_setup import Adapter
+from common.pause import PAUSE_ENV, go_file, paused_file
+from compare.adapters import Adapter
+from compare.finetune_setup import job_spec
 from compare.pipeline import Pipeline
 from compare.spec import CompareSpec
+from compare.stages import train
 from compare.worker import run
 from tests.wait import wait_until
 
@@ -48,15 +50,16 @@ def test_a_cancel_request_stops_before_the_next_stage(qa_file, tmp_path):
 
 
 def test_resume_refuses_to_start_a_second_worker_on_train(qa_file, tmp_path, monkeypatch):
-    p = Pipeline(_run_dir(qa_file, tmp_path))
+    pipeline = Pipeline(_run_dir(qa_file, tmp_path))
     adapter = Adapter("train", "bare", ("finetuned",))
-    p.path(adapter.data_file).write_text('{"prompt": "q", "completion": "a"}\n')  # as write_training_file leaves it
-    train_dir = runs.create_run(training.job_spec(p, adapter), p.path(adapter.name))
-    monkeypatch.setattr(training, "CHILD_EXIT_WAIT_S", 0.2)
+    # as write_training_file leaves it:
+    pipeline.path(adapter.data_file).write_text('{"prompt": "q", "completion": "a"}\n')
+    train_dir = runs.create_run(job_spec(pipeline, adapter), pipeline.path(adapter.name))
+    monkeypatch.setattr(train, "CHILD_EXIT_WAIT_S", 0.2)
     with runs.worker_lock(train_dir):  # a tuning worker still training there
         runs.update_status(train_dir, state="running", pid=os.getpid())
         with pytest.raises(runs.RunBusy, match=rf"{train_dir} still has a worker \(pid {os.getpid()}\)"):
-            training.prepare_sub_run(p, adapter)
+            train.prepare_sub_run(pipeline, adapter)
         assert runs.load_status(train_dir).state == "running"  # left as it was
 
 
@@ -70,22 +73,38 @@ def _tuning_workers(train_dir) -> list[psutil.Process]:
 
 
 @pytest.mark.slow
-def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file, tiny_model_dir, tmp_path):
+def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file, tiny_model_dir, tmp_path,
+                                                                        monkeypatch):
     """Issue 11: SIGKILL the comparison worker during train, resume: the old child trained on
-    beside the new one ("step 4 of 3", every step logged twice)."""
+    beside the new one ("step 4 of 3", every step logged twice). The child is held between its
+    steps 2 and 3 (`common.pause`) when its parent is killed."""
     spec = CompareSpec(data=qa_file, model=str(tiny_model_dir), output=tmp_path / "run", arms=["finetuned"],
                        eval_fraction=0.25, generation={"max_new_tokens": 4},
                        finetune={"method": "lora", "max_steps": MAX_STEPS, "batch_size": 2})
+    monkeypatch.setenv(PAUSE_ENV, "tune-step-2")  # inherited by the comparison worker, then its tuning child
     run_dir = runs.launch(spec)
     train_dir = run_dir / "train"
-    wait_until(lambda: (train_dir / runs.STATUS_FILE).exists() and runs.lock_holder(train_dir), timeout_s=240,
-               what="tuning child holding train/")
-    child = _tuning_workers(train_dir)
-    os.kill(runs.load_status(run_dir).pid, signal.SIGKILL)
+
+    def child_held() -> bool:
+        status = runs.refresh_status(run_dir)
+        assert not status.done, f"the comparison ended ({status.state}) before its child's step 2: {status.error}"
+        return paused_file("tune-step-2", train_dir).exists()
+
+    try:
+        wait_until(child_held, timeout_s=240, what="tuning child held at step 2 in train/",
+                   detail=lambda: runs.tail_log(run_dir))
+        child = _tuning_workers(train_dir)
+        assert [c.pid for c in child] == [int(paused_file("tune-step-2", train_dir).read_text())]
+    except BaseException:
+        if train_dir.is_dir():
+            go_file("tune-step-2", train_dir).touch()  # a child held after the test would wait forever
+        raise
+    os.kill(runs.load_status(run_dir).pid, signal.SIGKILL)  # never let go: it dies held
     wait_until(lambda: not _tuning_workers(train_dir), timeout_s=10,
                what=f"end of the tuning child {[c.pid for c in child]}")
     assert runs.wait(run_dir, timeout_s=20, poll_s=0.1).state == "failed"
 
+    monkeypatch.delenv(PAUSE_ENV)
     runs.resume(run_dir)
     workers_seen = []
 
@@ -101,8 +120,8 @@ def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file,
     runs.cancel(run_dir, grace_s=60)  # what follows train is not this test's business
     assert max(workers_seen, default=0) == 1
     assert json.loads((run_dir / "train.json").read_text())["steps"] == MAX_STEPS
-    train = runs.load_status(train_dir)
-    assert train.state == "completed" and train.step == train.total_steps == MAX_STEPS
+    child_status = runs.load_status(train_dir)
+    assert child_status.state == "completed" and child_status.step == child_status.total_steps == MAX_STEPS
     steps = [m["step"] for m in runs.read_metrics(train_dir) if "loss" in m]
     assert steps == sorted(set(steps)) and steps[-1] == MAX_STEPS
     assert len([m for m in runs.read_metrics(train_dir) if "train_runtime_s" in m]) == 1

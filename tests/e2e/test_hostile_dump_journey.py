@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.e2e.streamlit_driver import (
@@ -20,10 +21,18 @@ def _choose_scorer(page, name: str) -> None:
     option, just after the expander opens, often landed while the list was drawn again."""
     combo = widget(page, "stMultiSelect", "Scorers").locator('input[role="combobox"]')
     combo.scroll_into_view_if_needed()
+    option = page.get_by_role("option", name=name, exact=True).first
     with acting(page):
-        combo.click()
-        combo.fill(name)
-        page.get_by_role("option", name=name, exact=True).first.wait_for()
+        # A rerun that lands between the click and the typing closes the list; open it again
+        # (the CI run of 2026-12-07 missed on the first try).
+        for _ in range(3):
+            combo.click()
+            combo.fill(name)
+            try:
+                option.wait_for(timeout=15_000)
+                break
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
         page.keyboard.press("Enter")
         page.keyboard.press("Escape")
     assert multiselect_tags(page, "Scorers") == [name]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from common.pause import PAUSE_ENV, paused_file
 from lm.errors import ModelError
 from lm.offline import OFFLINE_MODELS, SMOLLM2, TINY, _packaged_file, pull, read_provenance
 from tests.wait import wait_until
@@ -68,16 +68,28 @@ def test_pull_refuses_a_folder_holding_something_else(tmp_path):
 @pytest.mark.slow  # two pulls, one in a new process (~10 s)
 def test_a_killed_pull_never_leaves_a_folder_that_passes_for_a_model(tmp_path):
     target = tmp_path / "models" / "tiny"
+    held = paused_file("pull-before-rename", target.parent)
     proc = subprocess.Popen([sys.executable, "-m", "cli", "pull", TINY, "--output", str(target)], cwd=ROOT,
+                            env=dict(os.environ, **{PAUSE_ENV: "pull-before-rename"}),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:  # the partial folder appears once the imports are done
-        wait_until(lambda: list(target.parent.glob(".tiny.partial-*")) or proc.poll() is not None, timeout_s=120,
-                   poll_s=0.01, what="partial folder of the pull")
+
+    def pull_held() -> bool:
+        assert proc.poll() is None, f"the pull exited with {proc.returncode} before its pause point"
+        return held.exists()
+
+    try:
+        wait_until(pull_held, timeout_s=120, what="pull held before its rename")
+        # Held mid-pull: the model is whole in the hidden partial folder, and not in place.
+        assert int(held.read_text()) == proc.pid
+        assert [p.name for p in target.parent.glob(".tiny.partial-*")] == [f".tiny.partial-{proc.pid}"]
+        partial = target.parent / f".tiny.partial-{proc.pid}"
+        assert (partial / "config.json").is_file() and read_provenance(partial) is not None
+        assert not target.exists()
     finally:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    # Either it was killed before the rename (no folder) or just after (a whole one): never half.
-    assert not target.exists() or read_provenance(target) is not None
+        proc.kill()  # SIGKILL (nothing when it has already exited)
+        proc.wait(timeout=30)
+    assert not target.exists()  # killed before the rename: no folder, so none that passes for a model
+    assert [p.name for p in target.parent.iterdir() if not p.name.startswith(".")] == []
     pulled = pull(TINY, target)
     assert (pulled.path / "config.json").is_file() and read_provenance(target) is not None
     assert not list(target.parent.glob(".tiny.partial-*"))  # the killed pull's leftovers are gone

@@ -1,4 +1,4 @@
-"""The fine-tune stages: each adapter (compare.finetune_setup.adapters: `train/` for the
+"""The fine-tune stages: each adapter (compare.adapters: `train/` for the
 fine-tuned arm, `train_rag/` for the hybrid) is a tuning run in its sub-folder, run by the tuning
 worker (`python -m tuning.worker RUN_DIR/train`) as a child of the comparison worker.
 
@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import runs
+from compare import files
+from compare.adapters import Adapter, adapter_named
 from compare.errors import Cancelled, CompareError
-from compare.finetune_setup import (
-    Adapter, adapter_named, epoch_steps, finetune_method, step_limit, write_training_file,
-)
+from compare.finetune_setup import epoch_steps, job_spec, training_rows, write_training_file
 from compare.records import Split, TrainRecord
 
 if TYPE_CHECKING:
@@ -36,57 +36,31 @@ if TYPE_CHECKING:
 CHILD_EXIT_WAIT_S = 10.0  # how long a resume waits for a tuning worker still on train/ to go
 
 
-def job_spec(p: Pipeline, adapter: Adapter):
-    """The tuning JobSpec for the adapter's rows of the training split (no inner eval split: the
-    held-out questions are the comparison's own)."""
-    from tuning.spec import JobSpec
-
-    ft = p.spec.finetune
-    max_steps, full = step_limit(p.spec, _rows(p, adapter))
-    if max_steps is not None and ft.max_steps is None:
-        p.log(f"{adapter.name}: a CPU budget of {max_steps} steps, of the {full} that {ft.epochs:g} epochs "
-              "take (--cpu-step-budget 0 or --max-steps to change)")
-    return JobSpec(
-        model=p.spec.model,
-        data=str(p.path(adapter.data_file)),
-        output=str(p.path(adapter.name)),
-        method=finetune_method(p.spec),
-        lora_rank=ft.lora_rank,
-        lora_alpha=ft.lora_alpha,
-        learning_rate=ft.learning_rate,
-        epochs=ft.epochs,
-        max_steps=max_steps,
-        batch_size=ft.batch_size,
-        max_seq_len=ft.max_seq_len,
-        seed=p.spec.seed,
-        eval_fraction=0.0,
-        near_dup_threshold=None,  # the split is done; duplicates were kept on one side there
-    )
-
-
-def prepare_sub_run(p: Pipeline, adapter: Adapter) -> Path:
+def prepare_sub_run(pipeline: Pipeline, adapter: Adapter) -> Path:
     """Create the sub-run (spec + queued status) or make a cancelled/failed one ready to resume;
     refuses (RunBusy) while a tuning worker still holds it."""
-    train_dir = p.path(adapter.name)
+    train_dir = pipeline.path(adapter.name)
     if not (train_dir / runs.STATUS_FILE).exists():
-        return runs.create_run(job_spec(p, adapter), train_dir)
+        return runs.create_run(job_spec(pipeline, adapter), train_dir)
     if runs.refresh_status(train_dir).state != "completed":
         runs.reset_for_resume(train_dir, wait_s=CHILD_EXIT_WAIT_S)
-        p.log(f"{adapter.name}: resuming the sub-run in {train_dir} (from its newest complete checkpoint, if any)")
+        pipeline.log(f"{adapter.name}: resuming the sub-run in {train_dir} (from its newest complete checkpoint, "
+                     "if any)")
     return train_dir
 
 
-def _run_child(p: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
+def _run_child(pipeline: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
     """Run the tuning worker on train/ until it ends, mirroring its progress into our status
     and passing a cancel request on. Returns its final status and its training seconds."""
     child = runs.start_child(train_dir, runs.WORKERS["tune"])
-    p.log(f"train: tuning worker pid {child.pid} on {train_dir}")
+    pipeline.log(f"train: tuning worker pid {child.pid} on {train_dir}")
     while child.poll() is None:
-        if runs.cancel_requested(p.run_dir) and not runs.cancel_requested(train_dir):
+        if runs.cancel_requested(pipeline.run_dir) and not runs.cancel_requested(train_dir):
             runs.request_cancel(train_dir)
-            p.log("train: cancel passed on to the tuning worker (it stops after the current step)")
-        s = runs.load_status(train_dir)
-        p.progress(s.step, s.total_steps, loss=s.loss, eta_s=s.eta_s)
+            pipeline.log("train: cancel passed on to the tuning worker (it stops after the current step)")
+        child_status = runs.load_status(train_dir)
+        pipeline.progress(child_status.step, child_status.total_steps, loss=child_status.loss,
+                          eta_s=child_status.eta_s)
         time.sleep(0.3)
     runs.record_exit(train_dir, child.returncode)
     status = runs.refresh_status(train_dir)
@@ -94,22 +68,19 @@ def _run_child(p: Pipeline, train_dir: Path) -> tuple[runs.RunStatus, float]:
     return status, seconds
 
 
-def train_stage(p: Pipeline) -> None:
-    train_adapter(p, adapter_named(p.spec, "train"))
+def run(pipeline: Pipeline, adapter: str) -> None:
+    """The stage of the adapter named `adapter` (train, train_rag)."""
+    train_adapter(pipeline, adapter_named(pipeline.spec, adapter))
 
 
-def train_rag_stage(p: Pipeline) -> None:
-    train_adapter(p, adapter_named(p.spec, "train_rag"))
-
-
-def train_adapter(p: Pipeline, adapter: Adapter) -> None:
+def train_adapter(pipeline: Pipeline, adapter: Adapter) -> None:
     """Train (or resume training) one adapter; <name>.json holds time, steps and memory."""
-    if not p.path(adapter.data_file).exists():  # written once: a resumed run trains on the same rows
-        write_training_file(p, adapter)
-    train_dir = prepare_sub_run(p, adapter)
+    if not pipeline.path(adapter.data_file).exists():  # written once: a resumed run trains on the same rows
+        write_training_file(pipeline, adapter)
+    train_dir = prepare_sub_run(pipeline, adapter)
     spent = _seconds_so_far(train_dir)
     if runs.load_status(train_dir).state != "completed":
-        status, seconds = _run_child(p, train_dir)
+        status, seconds = _run_child(pipeline, train_dir)
         spent += seconds
         (train_dir / "compare_seconds.json").write_text(json.dumps({"seconds": spent}))
     status = runs.load_status(train_dir)
@@ -121,16 +92,12 @@ def train_adapter(p: Pipeline, adapter: Adapter) -> None:
     if not (adapter_dir / "adapter_config.json").exists():
         raise CompareError(f"training finished but left no adapter in {adapter_dir}")
     memory = json.loads((train_dir / "memory.json").read_text()) if (train_dir / "memory.json").exists() else {}
-    p.write(adapter.record_file, TrainRecord(
+    pipeline.write(adapter.record_file, TrainRecord(
         run_dir=str(train_dir), adapter_dir=str(adapter_dir), method=runs.read_spec(train_dir)["method"],
-        steps=status.step, epoch_steps=epoch_steps(p.spec, _rows(p, adapter)), prompts=adapter.prompts,
-        arms=list(adapter.arms),
-        train_examples=len(p.read("split.json", Split).train), seconds=spent, final_loss=status.loss, memory=memory,
+        steps=status.step, epoch_steps=epoch_steps(pipeline.spec, training_rows(pipeline, adapter)),
+        prompts=adapter.prompts, arms=list(adapter.arms), train_examples=len(pipeline.read(files.SPLIT, Split).train),
+        seconds=spent, final_loss=status.loss, memory=memory,
     ))
-
-
-def _rows(p: Pipeline, adapter: Adapter) -> int:
-    return sum(1 for line in p.path(adapter.data_file).read_text().splitlines() if line.strip())
 
 
 def _seconds_so_far(train_dir: Path) -> float:

@@ -1,5 +1,5 @@
-"""The report as a real PDF (reportlab platypus), with the charts as images. Text uses
-the DejaVu fonts that ship with matplotlib, so any Unicode in answers and sources renders."""
+"""A document as a real PDF (reportlab platypus), with the charts as images. Text uses the DejaVu
+fonts that ship with matplotlib, so any Unicode in answers and sources renders."""
 from __future__ import annotations
 
 import io
@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from advisor.document import Chart, Commands, Section, Table, headline_of, is_headline, title
+from report.document import Block, Bullets, Chart, Commands, Document, Paragraph, Table
 
 _FONTS = {"body": "Helvetica", "bold": "Helvetica-Bold", "mono": "Courier"}
+SHORT_CELL = 18  # characters: a cell this short stays on one line
 
 
 def _register_fonts() -> dict[str, str]:
@@ -31,7 +32,7 @@ def _register_fonts() -> dict[str, str]:
     return names
 
 
-def render_pdf(doc: list[Section]) -> bytes:
+def render_pdf(doc: Document) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -45,10 +46,17 @@ def render_pdf(doc: list[Section]) -> bytes:
                              leading=20, textColor=colors.HexColor("#23407a")),
         "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=fonts["bold"], fontSize=12.5,
                              leading=16, spaceBefore=10, textColor=colors.HexColor("#23407a")),
+        "h3": ParagraphStyle("h3", parent=base["Heading3"], fontName=fonts["bold"], fontSize=11,
+                             leading=14, spaceBefore=8, textColor=colors.HexColor("#23407a")),
         "p": ParagraphStyle("p", parent=base["BodyText"], fontName=fonts["body"], fontSize=9.5, leading=13),
         "headline": ParagraphStyle("headline", parent=base["BodyText"], fontName=fonts["bold"],
                                    fontSize=11, leading=15, backColor=colors.HexColor("#eef4ff"),
                                    borderPadding=6, spaceBefore=4, spaceAfter=8),
+        "evidence": ParagraphStyle("evidence", parent=base["BodyText"], fontName=fonts["body"], fontSize=9.5,
+                                   leading=13, backColor=colors.HexColor("#eef4ff"), borderPadding=6,
+                                   spaceBefore=4, spaceAfter=8),
+        "note": ParagraphStyle("note", parent=base["BodyText"], fontName=fonts["body"], fontSize=8, leading=10.5,
+                               textColor=colors.HexColor("#5a6478")),
         "cell": ParagraphStyle("cell", parent=base["BodyText"], fontName=fonts["body"], fontSize=8, leading=10),
         "mono": ParagraphStyle("mono", parent=base["Code"], fontName=fonts["mono"], fontSize=7.5,
                                leading=9.5, backColor=colors.HexColor("#f1f3f8"), borderPadding=4,
@@ -57,36 +65,36 @@ def render_pdf(doc: list[Section]) -> bytes:
     buf = io.BytesIO()
     pdf = SimpleDocTemplate(buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
                             topMargin=14 * mm, bottomMargin=14 * mm,
-                            title=title(headline_of(doc)), author="ftadvisor")
-    from reportlab.platypus import Paragraph
+                            title=doc.title, author="ftadvisor")
+    from reportlab.platypus import Paragraph as RLParagraph
 
-    story: list[Any] = [Paragraph(escape(title(headline_of(doc))), styles["h1"])]
+    story: list[Any] = [RLParagraph(escape(doc.title), styles["h1"])]
     width = A4[0] - 32 * mm
-    for s in doc:
-        story.append(Paragraph(escape(s.title), styles["h2"]))
+    for s in doc.sections:
+        story.append(RLParagraph(escape(s.title), styles[f"h{min(s.level, 3)}"]))
         for b in s.blocks:
             story += _flowables(b, styles, fonts, width)
     pdf.build(story)
     return buf.getvalue()
 
 
-def _flowables(b: Any, styles: dict, fonts: dict, width: float) -> list[Any]:
+def _flowables(b: Block, styles: dict, fonts: dict, width: float) -> list[Any]:
     from reportlab.lib import colors
-    from reportlab.platypus import Image, ListFlowable, ListItem, Paragraph
+    from reportlab.platypus import Image, ListFlowable, ListItem, TableStyle
+    from reportlab.platypus import Paragraph as RLParagraph
     from reportlab.platypus import Table as RLTable
-    from reportlab.platypus import TableStyle
 
-    if isinstance(b, str):
-        style = styles["headline"] if is_headline(b) else styles["p"]
-        return [Paragraph(escape(b), style)]
-    if isinstance(b, list):
-        items = [ListItem(Paragraph(escape(x), styles["p"]), leftIndent=10) for x in b]
+    if isinstance(b, Paragraph):
+        return [RLParagraph(escape(b.text), styles["p" if b.role == "body" else b.role])]
+    if isinstance(b, Bullets):
+        items = [ListItem(RLParagraph(escape(x), styles["p"]), leftIndent=10) for x in b.items]
         return [ListFlowable(items, bulletType="bullet", start="•", leftIndent=10, bulletFontSize=8)]
     if isinstance(b, Table):
-        data = [[Paragraph(f"<b>{escape(h)}</b>", styles["cell"]) for h in b.headers]]
-        data += [[Paragraph(escape(c), styles["cell"]) for c in row] for row in b.rows]
-        table = RLTable(data, repeatRows=1, hAlign="LEFT",
-                        colWidths=_col_widths(b, width))
+        cells = [b.labels, *b.text_rows()]
+        data = [[RLParagraph(f"<b>{escape(h)}</b>", styles["cell"]) for h in cells[0]]]
+        data += [[RLParagraph(escape(c), styles["cell"]) for c in row] for row in cells[1:]]
+        table = RLTable(data, repeatRows=1, hAlign="LEFT", colWidths=_col_widths(cells, width), spaceBefore=3,
+                        spaceAfter=6)
         table.setStyle(TableStyle([
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c5ccdb")),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2fa")),
@@ -94,23 +102,23 @@ def _flowables(b: Any, styles: dict, fonts: dict, width: float) -> list[Any]:
         ]))
         return [table]
     if isinstance(b, Commands):
-        return [Paragraph(escape(line), styles["mono"]) for line in b.lines]
+        return [RLParagraph(escape(line), styles["mono"]) for line in b.lines]
     if isinstance(b, Chart):
         img = Image(io.BytesIO(b.draw("png")))
         scale = min(1.0, width / img.imageWidth)
         img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
-        return [img]
+        return [img] + ([RLParagraph(escape(b.caption), styles["note"])] if b.caption else [])
     raise TypeError(f"unknown block {type(b).__name__}")
 
 
-def _col_widths(t: Table, width: float) -> list[float] | None:
-    """Give long-text columns more room (longest cell, capped) but never split a word."""
-    n = len(t.headers)
-    cells = [[t.headers[i]] + [r[i] for r in t.rows] for i in range(n)]
+def _col_widths(cells: list[list[str]], width: float) -> list[float]:
+    """The page width shared by the columns: long-text columns get more room (longest cell, capped),
+    but no word, nor a short figure ("+0.200 to +0.800"), is split; `cells`: the header row, then
+    the rows."""
+    n = len(cells[0])
+    cells = [[r[i] for r in cells] for i in range(n)]
     longest = [max(len(c) for c in col) for col in cells]
     word = [max(len(w) for c in col for w in (c.split() or [""])) for col in cells]
-    weights = [max(word[i] + 3, min(max(longest[i], 4), 60) * 0.5) for i in range(n)]
-    total = sum(weights)
-    if total * 5.2 < width:  # fits at natural size
-        return None
-    return [width * w / total for w in weights]
+    figure = [max((len(c) for c in col[1:] if len(c) <= SHORT_CELL), default=0) for col in cells]
+    weights = [max(word[i] + 3, figure[i] + 1, min(max(longest[i], 4), 60) * 0.5) for i in range(n)]
+    return [width * w / sum(weights) for w in weights]

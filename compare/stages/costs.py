@@ -7,12 +7,12 @@ import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from compare import metrics
-from compare.answering import read_answers
+from compare import files, metrics
+from compare.adapters import adapter_for, adapters
 from compare.arms import uses_adapter, uses_retrieval
 from compare.costs import arm_cost, break_evens, gpu_price
-from compare.finetune_setup import adapter_for, adapters
-from compare.records import Retrieval, TrainRecord
+from compare.finetune_setup import job_spec
+from compare.records import Retrieval, TrainRecord, read_answers
 from compare.results import CostFigures, TrainingEstimate
 
 if TYPE_CHECKING:
@@ -25,39 +25,39 @@ if TYPE_CHECKING:
 EMBEDDER_PARAMS, CHUNK_TOKENS, MFU = 22.7e6, 256, 0.4
 
 
-def costs_stage(p: Pipeline) -> None:
+def run(pipeline: Pipeline) -> None:
     """costs.json: each arm's serving cost from the estimator's serving model at the chosen GPU,
     for the arm's own measured mean prompt and answer lengths (retrieval's passages make its
     prompts longer: that is its real cost), and its one-off costs at the same GPU."""
-    spec = p.spec
-    retrieval = p.read_optional("retrieval.json", Retrieval)
-    trained = {a.name: (a, p.read(a.record_file, TrainRecord)) for a in adapters(spec)}
-    training = {name: _training_estimate(p, adapter, train) for name, (adapter, train) in trained.items()}
+    spec = pipeline.spec
+    retrieval = pipeline.read_optional(files.RETRIEVAL, Retrieval)
+    trained = {adapter.name: (adapter, pipeline.read(adapter.record_file, TrainRecord)) for adapter in adapters(spec)}
+    training = {name: _training_estimate(pipeline, adapter, train) for name, (adapter, train) in trained.items()}
     try:
         usd_per_hour, source = gpu_price(spec.gpu)
     except Exception as exc:  # noqa: BLE001 - no price (unknown GPU, estimator missing): costs stay empty
         usd_per_hour, source = None, f"no price for {spec.gpu!r}: {exc}"
-        p.log(f"costs: {source}")
+        pipeline.log(f"costs: {source}")
     arms, serving = {}, {}
     try:
         _serving(spec, [])  # can the estimator price this model at this GPU?
     except Exception as exc:  # noqa: BLE001 - an unknown model or GPU: no costs, and why
         usd_per_hour, source = None, f"no serving estimate for {spec.model!r} at {spec.gpu!r}: {exc}"
-        p.log(f"costs: {source}")
+        pipeline.log(f"costs: {source}")
     if usd_per_hour is not None:
         index_usd = _index_usd(spec.gpu, retrieval, usd_per_hour) if retrieval else 0.0
         for arm in spec.arms:
-            answers = list(read_answers(p.run_dir, arm).values())
-            est = _serving(spec, answers)
-            serving[arm] = est
+            answers = list(read_answers(pipeline.run_dir, arm).values())
+            estimate = _serving(spec, answers)
+            serving[arm] = estimate
             parts = {"index": index_usd} if uses_retrieval(arm) else {}
             if uses_adapter(arm):
                 parts["train"] = training[adapter_for(spec, arm).name].cost_usd or 0.0
-            arms[arm] = arm_cost(arm, est.usd_per_1k_queries / 1000, parts,
-                                 prompt_tokens=metrics.mean([a.prompt_tokens for a in answers]),
-                                 output_tokens=metrics.mean([a.new_tokens for a in answers]),
-                                 latency_s=est.latency_s)
-    p.write("costs.json", CostFigures(
+            arms[arm] = arm_cost(arm, estimate.usd_per_1k_queries / 1000, parts,
+                                 prompt_tokens=metrics.mean([answer.prompt_tokens for answer in answers]),
+                                 output_tokens=metrics.mean([answer.new_tokens for answer in answers]),
+                                 latency_s=estimate.latency_s)
+    pipeline.write(files.COSTS, CostFigures(
         gpu=spec.gpu, usd_per_hour=usd_per_hour, price_source=source, concurrency=spec.concurrency,
         basis=(f"Serving: the estimator's serving model at {spec.gpu} for each arm's measured mean prompt and "
                f"answer tokens, {spec.concurrency} requests decoded together (prefill compute-bound at 40% of the "
@@ -73,8 +73,8 @@ def costs_stage(p: Pipeline) -> None:
 def _serving(spec, answers: list):
     from estimator.serving import ServingRequest, serving_estimate
 
-    prompt = max(metrics.mean([a.prompt_tokens for a in answers]), 1.0)
-    output = metrics.mean([a.new_tokens for a in answers])
+    prompt = max(metrics.mean([answer.prompt_tokens for answer in answers]), 1.0)
+    output = metrics.mean([answer.new_tokens for answer in answers])
     return serving_estimate(ServingRequest(model=_estimator_model(spec.model), gpu=spec.gpu, prompt_tokens=prompt,
                                            output_tokens=output, concurrency=spec.concurrency))
 
@@ -104,25 +104,24 @@ def _machine() -> str:
     return f"the CPU of this machine ({platform.machine()})"
 
 
-def _training_estimate(p: Pipeline, adapter, train: TrainRecord) -> TrainingEstimate:
+def _training_estimate(pipeline: Pipeline, adapter, train: TrainRecord) -> TrainingEstimate:
     """The estimator's time, cost and memory for the same training (the sub-run's JobSpec, at the
     longest padded batch of its real rows) at the chosen GPU, or why not."""
-    spec = p.spec
+    spec = pipeline.spec
     try:
-        from compare.training import job_spec
         from estimator import estimate
         from lm.loading import load_tokenizer
         from tuning.memory import estimate_request, padded_batch_length, sequence_tokens
         from tuning.recipes.common import trl_rows
 
-        job = job_spec(p, adapter)
+        job = job_spec(pipeline, adapter)
         tokenizer = load_tokenizer(job.model)
         rows = trl_rows(job, tokenizer, Path(train.run_dir))[0]  # the rows as the recipe gave them to trl
         train_tokens = sum(sum(sequence_tokens(tokenizer, row, job.max_seq_len)) for row in rows)
         epochs = train.steps * job.batch_size * job.grad_accum / max(len(rows), 1)
-        est = estimate(estimate_request(job, gpu=spec.gpu, train_tokens=train_tokens, epochs=epochs,
+        figures = estimate(estimate_request(job, gpu=spec.gpu, train_tokens=train_tokens, epochs=epochs,
                                         seq_len=padded_batch_length(job, tokenizer, rows)))
-        return TrainingEstimate(train_tokens=train_tokens, epochs=epochs, time_hours=est.time_hours,
-                                cost_usd=est.cost_usd, memory_gib_at_gpu=est.memory_gib["total"])
+        return TrainingEstimate(train_tokens=train_tokens, epochs=epochs, time_hours=figures.time_hours,
+                                cost_usd=figures.cost_usd, memory_gib_at_gpu=figures.memory_gib["total"])
     except Exception as exc:  # noqa: BLE001 - the estimate is a comparison aid, never a reason to fail
         return TrainingEstimate(error=f"{type(exc).__name__}: {exc}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from compare import files
 from compare.metrics import normalize_answer
 from compare.records import Examples, QuestionExamples, Split
 
@@ -29,27 +30,29 @@ def nearest_examples(questions: list[str], pool: list[str], k: int) -> tuple[lis
         return [[] for _ in questions], 0
     scores = torch.tensor(embed(questions)) @ torch.tensor(embed(pool)).T  # unit vectors: cosine
     same = {}
-    for i, q in enumerate(pool):
-        same.setdefault(normalize_answer(q), []).append(i)
+    for i, pooled in enumerate(pool):
+        same.setdefault(normalize_answer(pooled), []).append(i)
     picked, skipped = [], 0
     for row, question in enumerate(questions):
         itself = same.get(normalize_answer(question), [])
         skipped += len(itself)
         scores[row, itself] = float("-inf")
         top = torch.topk(scores[row], min(k, len(pool) - len(itself)))
-        picked.append([(int(i), round(float(s), 4)) for s, i in zip(top.values, top.indices)])
+        picked.append([(int(i), round(float(score), 4)) for score, i in zip(top.values, top.indices, strict=True)])
     return picked, skipped
 
 
-def examples_stage(p: Pipeline) -> None:
+def run(pipeline: Pipeline) -> None:
     """examples.json: the demonstrations of every held-out question."""
     from lm.embeddings import EMBEDDING_MODEL_NAME
 
-    spec, split = p.spec, p.read("split.json", Split)
+    spec, split = pipeline.spec, pipeline.read(files.SPLIT, Split)
     k = max(spec.examples_for(arm) for arm in spec.arms)
     picked, skipped = nearest_examples([row.question for row in split.eval], [row.question for row in split.train], k)
-    p.write("examples.json", Examples(k=k, embedder=EMBEDDING_MODEL_NAME, skipped_same_question=skipped, questions=[
-        QuestionExamples(id=row.id, train_ids=[i for i, _ in found], similarity=[s for _, s in found])
-        for row, found in zip(split.eval, picked)]))
-    p.log(f"examples: {k} demonstrations per held-out question from {len(split.train)} training pairs"
-          + (f" ({skipped} passed over: the question itself)" if skipped else ""))
+    pipeline.write(files.EXAMPLES, Examples(
+        k=k, embedder=EMBEDDING_MODEL_NAME, skipped_same_question=skipped,
+        questions=[QuestionExamples(id=row.id, train_ids=[i for i, _ in found],
+                                    similarity=[similarity for _, similarity in found])
+                   for row, found in zip(split.eval, picked, strict=True)]))
+    pipeline.log(f"examples: {k} demonstrations per held-out question from {len(split.train)} training pairs"
+                 + (f" ({skipped} passed over: the question itself)" if skipped else ""))
