@@ -45,10 +45,13 @@ ARM_TRAITS: dict[ArmName, ArmTraits] = {
 ARM_TITLES: dict[str, str] = {arm: traits.title for arm, traits in ARM_TRAITS.items()}
 RETRIEVAL_ARMS = frozenset(arm for arm, traits in ARM_TRAITS.items() if traits.retrieval)
 FINETUNED_ARMS = frozenset(arm for arm, traits in ARM_TRAITS.items() if traits.adapter)
-# What an adapter trains on: bare questions, retrieval prompts (RAFT) or both; `separate` trains one
-# adapter per fine-tuned arm on the prompts that arm sends.
-PromptStyle = Literal["bare", "retrieval", "mix"]
-TrainPrompts = Literal["separate", PromptStyle]
+# A training row's question: the question alone, or with its retrieved passages (RAFT).
+PromptStyle = Literal["bare", "retrieval"]
+PROMPT_STYLES: tuple[PromptStyle, ...] = get_args(PromptStyle)
+# What one adapter trains on: one style, or both (`mix`); `separate` trains one adapter per
+# fine-tuned arm on the prompts that arm sends.
+AdapterPrompts = Literal[PromptStyle, "mix"]
+TrainPrompts = Literal["separate", AdapterPrompts]
 # Metrics the comparison computes for every arm that can rank the arms (besides a task scorer's name);
 # the binary ones score each answer 0 or 1.
 BinaryMetric = Literal["answer_correct", "exact_match"]
