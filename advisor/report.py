@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 ReportFormat = Literal["md", "html", "pdf", "json"]  # the documents, then the data
 FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)
-MEDIA_TYPES = {"md": "text/markdown", "html": "text/html", "json": "application/json",
-               "pdf": "application/pdf"}
+MEDIA_TYPES: dict[ReportFormat, str] = {"md": "text/markdown", "html": "text/html", "pdf": "application/pdf",
+                                         "json": "application/json"}
 
 
 def render_report(
