@@ -140,7 +140,7 @@ def default_lora_alpha(rank: int) -> int:
     return 2 * rank
 
 
-DEFAULT_LR: dict[str, float] = {"lora": 2e-4, "qlora": 2e-4, "full": 1e-5, "dpo": 5e-6}
+DEFAULT_LR: dict[JobMethod, float] = {"lora": 2e-4, "qlora": 2e-4, "full": 1e-5, "dpo": 5e-6}
 DEFAULT_EPOCHS = 2  # 1-3 epochs: forgetting grows with training length (Biderman et al. 2024)
 
 # Task-aware scorers of a comparison (compare.scoring); a user's own is `python:MODULE:FUNCTION`.
