@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.fields import BatchSize, GradAccum, LearningRate, SeqLen
-from common.vocabulary import Approach, EstimateMethod, Precision, Quant, Recipe, Sharding, TrainMethod
+from common.vocabulary import Approach, Companion, EstimateMethod, Precision, Quant, Recipe, Sharding, TrainMethod
 
 
 def label(primary: str, combine: list[str], recipe: str | None, then_dpo: bool = False,
@@ -143,7 +143,7 @@ class Distillation(_Model):
 class Recommendation(_Model):
     headline: str = Field(description="The recommendation in one sentence.")
     primary: Approach
-    combine_with: list[Literal["rag", "prompting"]] = Field(default_factory=list)
+    combine_with: list[Companion] = Field(default_factory=list)
     recipe: Recipe | None = Field(None, description="sft or dpo, when fine-tuning.")
     then_dpo: bool = Field(False, description="SFT first, then DPO on the preference pairs.")
     distill: Distillation | None = Field(None, description="When the plan is to distil a large model into a small one.")

@@ -14,6 +14,7 @@ import runs
 from advisor.handoff import compare_fields
 from common.paths import readable_on_a_page
 from common.settings import load_settings
+from common.vocabulary import SCORERS
 from compare.launch import launch_comparison
 from compare.results import answers_key
 from compare.spec import (
@@ -21,7 +22,9 @@ from compare.spec import (
 )
 from estimator import list_gpus
 from lm.refs import readable_model_ref
+from rag_baseline.ingest import SUPPORTED_SUFFIXES
 from tuning.data import FieldMapping
+from tuning.data.readers import DATA_SUFFIXES
 from ui.comparison_view import show_results
 from ui.errors import show_errors
 from ui.forms import render_fields
@@ -32,9 +35,6 @@ from ui.runs import past_runs, progress_bar, run_panel
 from ui.uploads import kept_upload
 
 USER_ERRORS = (ValidationError, ValueError, FileNotFoundError)
-DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
-DOC_SUFFIXES = (".txt", ".md", ".csv", ".json", ".jsonl", ".sql", ".html", ".htm", ".pdf")
-SCORERS = ("json", "sql-exec")
 STAGE_ICONS = {"completed": ":green[:material/check_circle:]", "running": ":blue[:material/progress_activity:]",
                "pending": ":gray[:material/radio_button_unchecked:]", "cancelled": ":orange[:material/stop_circle:]",
                "failed": ":red[:material/error:]"}
@@ -55,7 +55,7 @@ def saved_docs(uploads) -> Path | None:
     digest = hashlib.sha256(b"".join(hashlib.sha256(u.name.encode() + u.getvalue()).digest()
                                      for u in sorted(uploads, key=lambda u: u.name))).hexdigest()[:16]
     folder = settings.uploads_dir / "documents" / digest
-    kept = [saved(u, DOC_SUFFIXES, folder) for u in uploads]
+    kept = [saved(upload, SUPPORTED_SUFFIXES, folder) for upload in uploads]
     return folder if any(kept) else None
 
 
@@ -127,7 +127,7 @@ with st.container(border=True):
 
 with st.container(border=True):
     st.subheader("Documents for retrieval (optional)")
-    doc_uploads = st.file_uploader("Upload documents", type=[s.lstrip(".") for s in DOC_SUFFIXES],
+    doc_uploads = st.file_uploader("Upload documents", type=[suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES],
                                    accept_multiple_files=True, key="cmp_docs_upload")
     docs_typed = st.text_input("…or a file or folder on this machine", key="cmp_docs_path",
                                placeholder="empty: the training answers become the knowledge base")

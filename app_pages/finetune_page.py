@@ -14,6 +14,7 @@ from common.paths import readable_on_a_page
 from common.settings import load_settings
 from lm.refs import readable_model_ref
 from tuning.data import DatasetReport, FieldMapping
+from tuning.data.readers import DATA_SUFFIXES
 from tuning.errors import DatasetRefused, TuningError
 from tuning.spec import JobSpec
 from ui.errors import show_errors
@@ -25,7 +26,6 @@ from ui.runs import past_runs, progress_bar, run_panel
 from ui.uploads import kept_upload
 
 USER_ERRORS = (TuningError, ValidationError, FileNotFoundError, ValueError)
-DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
 SPEC_FIELDS = ["method", "dpo_base", "lora_rank", "learning_rate", "epochs", "max_steps", "batch_size",
                "grad_accum", "max_seq_len", "gradient_checkpointing", "packing", "eval_fraction", "seed"]
 CANCEL_GRACE_S = 15  # a step of a small job takes seconds; a stuck one is ended after this

@@ -10,6 +10,7 @@ from cli.data import add_mapping_arguments, mapping_from_args
 from cli.fields import add_field_flags, given_values
 from cli.follow import follow
 from common import flags
+from tuning.data.readers import DATA_SUFFIXES
 
 
 def register(subparsers) -> None:
@@ -25,7 +26,7 @@ def register(subparsers) -> None:
     )
     by_hand = flags.COMPARE_BY_HAND
     parser.add_argument(by_hand["data"], required=True, metavar="FILE",
-                        help="question/answer dataset (.jsonl, .json, .csv, .parquet)")
+                        help=f"question/answer dataset ({', '.join(DATA_SUFFIXES)})")
     add_mapping_arguments(parser)
     parser.add_argument(by_hand["docs"], nargs="+", metavar="PATH", help="documents for retrieval (files or folders); "
                         "default: the training answers become the knowledge base")

@@ -9,6 +9,8 @@ import sys
 
 from common import flags
 from common.text import one_line
+from common.vocabulary import RECIPES
+from tuning.data.readers import DATA_SUFFIXES
 
 # FieldMapping field -> help (the flag: common.flags.MAPPING)
 _MAPPING_HELP = {
@@ -44,12 +46,12 @@ def register(subparsers) -> None:
     check = sub.add_parser(
         "check",
         help="validate a dataset and print its report (exit 2 when it fails)",
-        description="Read FILE (.jsonl, .json, .csv, .parquet), recognise or map its shape, and report "
+        description=f"Read FILE ({', '.join(DATA_SUFFIXES)}), recognise or map its shape, and report "
         "problems (file, line, field), lengths, duplicates, near-duplicates and the train/eval split.",
     )
     check.add_argument("file", metavar="FILE", help="the dataset")
     add_mapping_arguments(check)
-    check.add_argument("--kind", choices=("sft", "dpo"), default="sft", help="training kind (default: sft)")
+    check.add_argument("--kind", choices=RECIPES, default="sft", help="training kind (default: sft)")
     check.add_argument("--seq-len", type=int, default=512, metavar="N", help="max sequence length (default: 512)")
     check.add_argument("--model", metavar="M", help="model folder or hub id whose tokenizer counts tokens "
                        "(default: whitespace words, an approximation)")

@@ -9,6 +9,7 @@ from cli.data import add_mapping_arguments, mapping_from_args
 from cli.fields import add_field_flags, given_values
 from cli.follow import follow
 from common import flags
+from common.vocabulary import LORA_TARGETS
 
 
 def register(subparsers) -> None:
@@ -47,7 +48,7 @@ def spec_from_args(args: argparse.Namespace):
 
     fields = given_values(args, JobSpec, flags.TUNE)
     targets = fields.get("lora_targets")
-    if targets is not None and targets not in ("all-linear", "attention"):
+    if targets is not None and targets not in LORA_TARGETS:
         fields["lora_targets"] = targets.split(",")  # module names, comma-separated
     if args.no_near_dup:
         fields["near_dup_threshold"] = None

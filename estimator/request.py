@@ -7,16 +7,31 @@ holds a value, so the rest of the estimator never sees None.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from common.fields import BatchSize, Epochs, GpuCount, GradAccum, LoraDropout, LoraRank, SeqLen
-from common.vocabulary import DEFAULT_LORA_RANK, Device, Loss, Precision, Quant, Sharding, Stack
+from common.vocabulary import (
+    ADAPTER_METHODS,
+    DEFAULT_LORA_RANK,
+    DEFAULT_LORA_TARGETS,
+    TRAIN_METHODS,
+    Device,
+    Loss,
+    Precision,
+    Quant,
+    Sharding,
+    Stack,
+    quant_problem,
+)
 from common.vocabulary import EstimateMethod as Method
 from estimator.stacks import UNSLOTH_OFFLOAD_MIN_SEQ, profile
 
-Optimizer = Literal["adamw", "adamw-8bit", "paged-adamw-8bit", "sgd", "adafactor"]
+# bitsandbytes' 8-bit AdamW, paged or not: the same state bytes (estimator/static_memory.py).
+EightBitOptimizer = Literal["adamw-8bit", "paged-adamw-8bit"]
+EIGHT_BIT_OPTIMIZERS: tuple[EightBitOptimizer, ...] = get_args(EightBitOptimizer)
+Optimizer = Literal["adamw", EightBitOptimizer, "sgd", "adafactor"]
 
 
 class EstimateRequest(BaseModel):
@@ -30,7 +45,7 @@ class EstimateRequest(BaseModel):
     )
     lora_rank: LoraRank = DEFAULT_LORA_RANK
     lora_targets: str | list[str] = Field(
-        "all-linear", description="LoRA target modules: all-linear, attention, or module names (q_proj,v_proj,...)."
+        DEFAULT_LORA_TARGETS, description="LoRA target modules: all-linear, attention, or module names (q_proj,v_proj,...)."
     )
     lora_dropout: LoraDropout = Field(
         0.0, description="LoRA dropout (peft default 0; >0 keeps a mask and a copy of each adapter input)."
@@ -91,10 +106,9 @@ class EstimateRequest(BaseModel):
     @classmethod
     def _quant_fits_method(cls, quant: str, info: ValidationInfo) -> str:
         method = info.data.get("method")
-        if method == "qlora" and quant == "none":
-            raise ValueError("qlora needs quant int8 or nf4")
-        if method in ("full", "lora") and quant != "none":
-            raise ValueError(f"{method} trains 16/32-bit weights, so quant must be none (use method qlora)")
+        problem = quant_problem(method, quant) if method in TRAIN_METHODS else None  # serving: any quant
+        if problem:
+            raise ValueError(problem)
         return quant
 
     @model_validator(mode="after")
@@ -133,7 +147,7 @@ class EstimateRequest(BaseModel):
 
     @property
     def uses_adapter(self) -> bool:
-        return self.method in ("lora", "qlora")
+        return self.method in ADAPTER_METHODS
 
 
 def _gpu_precision(gpu: str | None) -> str:

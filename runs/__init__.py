@@ -7,7 +7,8 @@ the one living worker), and whatever the worker makes (checkpoints, adapter, res
 
 Modules, one job each: `files` (atomic writes, JSONL), `status` (the model, read/write),
 `lock` (flock on files in the folder), `liveness` (alive? why dead?), `launch` (create, start),
-`control` (cancel, resume, wait), `listing` (list runs), `worker` (the worker's life).
+`accelerate` (the `accelerate launch` command of a multi-GPU run), `control` (cancel, resume,
+wait), `listing` (list runs), `worker` (the worker's life).
 """
 from runs.control import cancel, cancel_requested, request_cancel, reset_for_resume, resume, wait
 from runs.errors import RunBusy, RunDamaged, RunsError, RunWriteError

@@ -17,6 +17,7 @@ from typing import IO, Any
 import psutil
 from pydantic import BaseModel
 
+from runs.accelerate import accelerate_command
 from runs.errors import RunsError
 from runs.files import EXIT_CODE_FILE, LOG_FILE, SPEC_FILE, STATUS_FILE, cannot_write, read_spec, write_atomic
 from runs.liveness import PARENT_PID_ENV
@@ -45,8 +46,6 @@ def worker_command(run_dir: Path, spec: dict[str, Any]) -> list[str]:
         raise RunsError(f"unknown run kind {kind!r}: known kinds are {sorted(WORKERS)}")
     module = WORKERS[kind]
     if int(spec.get("gpus") or 1) > 1:
-        from tuning.accelerate_config import accelerate_command
-
         return accelerate_command(run_dir, module, gpus=int(spec["gpus"]), sharding=spec.get("sharding", "none"),
                                   mixed_precision="no" if spec.get("device") == "cpu" else "bf16")
     return [sys.executable, "-m", module, str(run_dir)]

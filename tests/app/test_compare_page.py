@@ -145,3 +145,20 @@ def test_a_typed_path_with_a_nul_byte_or_100k_characters_is_one_short_line(page,
     page.text_input(key="cmp_data_path").set_value(typed).run()
     assert not page.exception
     assert [e.value[:len(start)] for e in page.error] == [start] and len(page.error[0].value) < 250
+
+
+def test_uploads_of_every_type_the_readers_read_are_kept(page, tmp_path):
+    from rag_baseline.ingest import READERS
+    from tuning.data.readers import FORMATS
+
+    for suffix in FORMATS:  # .ndjson and .pq too
+        page.file_uploader(key="cmp_data_upload").set_value((f"qa{suffix}", b"{}\n", "application/octet-stream"))
+        page.run()
+        assert not page.exception and not page.error, (suffix, [e.value for e in page.error])
+    page.file_uploader(key="cmp_docs_upload").set_value(
+        [(f"doc{suffix}", suffix.encode(), "application/octet-stream") for suffix in READERS])  # .markdown too
+    page.run()
+    assert not page.exception and not page.error, [e.value for e in page.error]
+    uploads = tmp_path / "ftadvisor-home" / "uploads"
+    assert sorted(p.suffix for p in uploads.iterdir() if p.is_file()) == sorted(FORMATS)
+    assert sorted(p.suffix for p in (uploads / "documents").glob("*/*")) == sorted(READERS)

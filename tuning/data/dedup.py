@@ -1,6 +1,7 @@
 """Exact duplicates (same text after collapsing whitespace) and near-duplicates (embedding cosine
-similarity >= a threshold, 0.9 by default: seed 004 "remove examples with cosine similarity above
-0.9 to any other example"), with the offline all-MiniLM-L6-v2 from `lm.embeddings`."""
+similarity >= a threshold, 0.9 by default, the threshold the advisor's source "Model Fine-Tuning
+(enterprise AI glossary entry)", advisor/sources.json, gives for removing near-duplicate examples),
+with the offline all-MiniLM-L6-v2 from `lm.embeddings`."""
 from __future__ import annotations
 
 from collections.abc import Callable

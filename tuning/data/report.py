@@ -9,8 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.text import one_line
+from common.vocabulary import Recipe
 from tuning.data.lengths import SeqLength
-from tuning.data.schemas import FieldMapping, Kind, Problem
+from tuning.data.readers import DataFormat
+from tuning.data.schemas import FieldMapping, Problem
 from tuning.errors import DatasetError
 
 REPORT_FILE = "dataset_report.json"
@@ -90,8 +92,8 @@ class DatasetReport(BaseModel):
     schema_version: int = 1
     path: str
     file: str
-    format: Literal["jsonl", "json", "csv", "parquet"]
-    kind: Kind
+    format: DataFormat
+    kind: Recipe
     shape: str | None = Field(None, description="Detected shape ('mapped' with a mapping); None if unknown.")
     columns: list[str] = Field(default_factory=list)
     mapping: FieldMapping | None = None
