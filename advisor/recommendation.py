@@ -70,7 +70,9 @@ class MethodFit(_Model):
     time_hours: float | None = None
     cost_usd: float | None = Field(None, description="At the catalog's on-demand price.")
     over_budget: bool = False
-    sharding: Sharding = Field("none", description="How the job is spread over the GPUs: none (one GPU or DDP copies) or fsdp/zero3.")
+    sharding: Sharding = Field(
+        "none", description="How the job is spread over the GPUs: none (one GPU or DDP copies) or fsdp/zero3."
+    )
     quant: Quant = Field("none", description="Base-weight quantization it was sized with.")
     seq_len: int | None = Field(None, description="Sequence length it was sized at, tokens.")
 
@@ -113,10 +115,14 @@ class FineTunePlan(_Model):
     fit: MethodFit
     examples: int = Field(0, description="What it trains on: demonstrations, preference pairs or distillation labels.")
     data_kind: Literal["examples", "pairs", "labels"] = "examples"
-    dpo_stage: MethodFit | None = Field(None, description="The DPO stage after SFT (sized on the pairs), when there is one.")
+    dpo_stage: MethodFit | None = Field(
+        None, description="The DPO stage after SFT (sized on the pairs), when there is one."
+    )
     alternatives: list[MethodFit] = Field(description="Every method sized the same way.")
     gpu_table: list[GpuRow] = Field(default_factory=list)
-    smaller_model: str | None = Field(None, description="A smaller model that fits the user's GPUs, if the asked one does not.")
+    smaller_model: str | None = Field(
+        None, description="A smaller model that fits the user's GPUs, if the asked one does not."
+    )
     assumptions: list[str] = Field(default_factory=list)
 
 

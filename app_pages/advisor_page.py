@@ -175,7 +175,7 @@ def show_downloads(answers: Answers, rec) -> None:
     st.markdown("**Download the report**")
     comparison = pick_comparison(answers)
     cols = st.columns(len(FORMATS))
-    for col, fmt in zip(cols, FORMATS):
+    for col, fmt in zip(cols, FORMATS, strict=True):
         col.download_button(  # short labels: four buttons share the narrow right column
             fmt.upper(), icon=":material/download:", data=_report_maker(answers, rec, fmt, comparison),
             file_name=f"ftadvisor-report.{fmt}", mime=MEDIA_TYPES[fmt], key=f"{P}{fmt}_download",

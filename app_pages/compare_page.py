@@ -18,7 +18,14 @@ from common.vocabulary import SCORERS
 from compare.launch import launch_comparison
 from compare.results import answers_key
 from compare.spec import (
-    ARM_TITLES, ARMS, TEXT_METRICS, CompareSpec, FinetuneSettings, GenerationSettings, PromptingSettings, RagSettings,
+    ARM_TITLES,
+    ARMS,
+    TEXT_METRICS,
+    CompareSpec,
+    FinetuneSettings,
+    GenerationSettings,
+    PromptingSettings,
+    RagSettings,
 )
 from estimator import list_gpus
 from lm.refs import readable_model_ref

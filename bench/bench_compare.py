@@ -50,11 +50,23 @@ def main() -> str:
 def _report(results, stage_s: dict[str, float], wall: float, rows: list[dict]) -> str:
     from compare.view import comparison_markdown
 
-    lines = ["# Comparison benchmark: sql-eval with SmolLM2-135M-Instruct", "",
-             "```bash", "ftadvisor " + " ".join(command(Path("runs/sql-eval"))[:-1]).replace(str(SQL_EVAL), "../shared/datasets/sql-eval"),
-             "```", "", f"Whole run: {wall / 60:.1f} minutes on {os.cpu_count()} CPU cores (pull excluded).", "",
-             "Stage times (s): " + ", ".join(f"{name} {seconds:.0f}" for name, seconds in stage_s.items()), "",
-             comparison_markdown(results).split("\n", 1)[1], "", "## A few answers side by side", ""]
+    lines = [
+        "# Comparison benchmark: sql-eval with SmolLM2-135M-Instruct",
+        "",
+        "```bash",
+        "ftadvisor "
+        + " ".join(command(Path("runs/sql-eval"))[:-1]).replace(str(SQL_EVAL), "../shared/datasets/sql-eval"),
+        "```",
+        "",
+        f"Whole run: {wall / 60:.1f} minutes on {os.cpu_count()} CPU cores (pull excluded).",
+        "",
+        "Stage times (s): " + ", ".join(f"{name} {seconds:.0f}" for name, seconds in stage_s.items()),
+        "",
+        comparison_markdown(results).split("\n", 1)[1],
+        "",
+        "## A few answers side by side",
+        "",
+    ]
     for row in rows[:3]:
         lines += [f"**Q:** {row['question']}", "", f"- reference: `{row['reference']}`"]
         lines += [f"- {arm}: `{answer[:200]}`" for arm, answer in row["answers"].items()]

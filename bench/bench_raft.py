@@ -51,9 +51,16 @@ def main() -> str:
             wall[style] = time.time() - started
             first = first or results
             hybrid, [training] = results.arms["finetuned_rag"], list(results.trainings.values())
-            rows.append(row(f"hybrid trained on {STYLES[style]}", hybrid, [
-                f"{training.train_examples if style != 'mix' else 2 * training.train_examples} rows, {training.steps} steps",
-                f"{training.seconds:.0f}"]))
+            rows.append(
+                row(
+                    f"hybrid trained on {STYLES[style]}",
+                    hybrid,
+                    [
+                        f"{training.train_examples * (2 if style == 'mix' else 1)} rows, {training.steps} steps",
+                        f"{training.seconds:.0f}",
+                    ],
+                )
+            )
     base, rag = first.arms["base"], first.arms["rag"]
     lines = ["# What the hybrid trains on: bare, retrieval-augmented (RAFT) or mixed prompts", "",
              f"SmolLM2-135M-Instruct (Q4_1 GGUF dequantized), bench/data/fictional_facts: {first.eval_examples} "

@@ -76,7 +76,9 @@ def main_metric(primary: str | None, eval_items: list[EvalItem], answers: dict[s
                  "correctness.", eval_items, answers)
 
 
-def _text(metric: str, rule: str, eval_items: list[EvalItem], answers: dict[str, dict[int, AnswerRecord]]) -> MainMetric:
+def _text(
+    metric: str, rule: str, eval_items: list[EvalItem], answers: dict[str, dict[int, AnswerRecord]]
+) -> MainMetric:
     fn = TEXT_METRICS[metric]
     per_q = {arm: [metrics.best_over_aliases(fn, by_id[row.id].answer if row.id in by_id else "", row.reference)
                    for row in eval_items] for arm, by_id in answers.items()}

@@ -16,9 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from common.fields import BatchSize, Epochs, LearningRate, LoraAlpha, LoraRank, MaxSteps, SeqLen
 from common.paths import resolve_user_path
+from common.vocabulary import DEFAULT_EPOCHS, DEFAULT_LORA_RANK, DEFAULT_LR, AdapterMethod, Approach, default_lora_alpha
 from compare.scoring.spec import ScorerSpec
-from common.vocabulary import (DEFAULT_EPOCHS, DEFAULT_LORA_RANK, DEFAULT_LR, AdapterMethod, Approach,
-                               default_lora_alpha)
 from tuning.data.schemas import FieldMapping
 
 ArmName = Literal["base", "fewshot", "rag", "finetuned", "finetuned_rag"]
@@ -177,7 +176,9 @@ class CompareSpec(BaseModel):
     schema_version: int = SCHEMA_VERSION
     kind: Literal["compare"] = "compare"
     data: Path = Field(description="Question/answer dataset (JSONL, JSON, CSV or Parquet).")
-    mapping: FieldMapping | None = Field(None, description="Column mapping when the file's columns are not a known shape.")
+    mapping: FieldMapping | None = Field(
+        None, description="Column mapping when the file's columns are not a known shape."
+    )
     relevant_field: str | None = Field(
         None,
         description="Column naming the document that answers each question (matched against document "
@@ -191,7 +192,9 @@ class CompareSpec(BaseModel):
                        "(smollm2-135m-instruct, tiny). Stored as an absolute folder or a hub id.")
     arms: list[ArmName] = Field(default_factory=lambda: list(ARMS), min_length=1, description="Arms to run.")
     eval_fraction: float = Field(0.2, gt=0, lt=1, description="Share of the examples held out for the comparison.")
-    eval_count: int | None = Field(None, ge=1, le=100_000, description="At most this many held-out questions are answered.")
+    eval_count: int | None = Field(
+        None, ge=1, le=100_000, description="At most this many held-out questions are answered."
+    )
     seed: int = Field(42, ge=0, description="Seed of the split, the training and sampling.")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     rag: RagSettings = Field(default_factory=RagSettings)

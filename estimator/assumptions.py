@@ -40,7 +40,9 @@ def assumptions(req: EstimateRequest, spec: ModelSpec) -> list[str]:
         loss = _LOSS[req.loss] + (f": {stack.fused} kernel." if req.loss == "fused" else "")
         out.append(loss)
         if req.gradient_accumulation > 1:
-            out.append(f"Gradient accumulation {req.gradient_accumulation}: gradients stay allocated between micro-batches.")
+            out.append(
+                f"Gradient accumulation {req.gradient_accumulation}: gradients stay allocated between micro-batches."
+            )
         if req.activation_offloading:
             out.append("Activation offloading: saved layer inputs live in CPU memory (cpu_gib), two layers on the GPU.")
     if req.gpus > 1:

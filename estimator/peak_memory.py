@@ -24,8 +24,14 @@ from estimator.activations import activation_terms, inference_activations
 from estimator.loss_memory import loss_terms
 from estimator.model_spec import ModelSpec
 from estimator.request import EstimateRequest
-from estimator.static_memory import (adapter_term, comm_buffers, gradients_bytes, optimizer_term, quant_buffers,
-                                     weights_term)
+from estimator.static_memory import (
+    adapter_term,
+    comm_buffers,
+    gradients_bytes,
+    optimizer_term,
+    quant_buffers,
+    weights_term,
+)
 from estimator.step_setup import GIB, Setup, Term, setup
 
 # CUDA context + cuBLAS/cuDNN handles outside the caching allocator: ~0.3-1 GiB by GPU, driver and
@@ -87,10 +93,13 @@ def _runtime_terms(components: dict[str, Term], step_setup: Setup) -> dict[str, 
         return {"allocator_overhead": Term(0, "CPU: no caching allocator"),
                 "cuda_context": Term(0, "CPU: no CUDA context")}
     dynamic = sum(t.bytes for k, t in components.items() if k in ("gradients", "activations", "logits_loss"))
-    return {"allocator_overhead": Term(
-                ALLOCATOR_FIXED_BYTES + ALLOCATOR_DYNAMIC_FRACTION * dynamic,
-                f"caching allocator reserved-but-free: {ALLOCATOR_DYNAMIC_FRACTION:.0%} of the changing tensors + 64 MiB"),
-            "cuda_context": Term(CUDA_CONTEXT_BYTES, "CUDA context and library handles (outside torch's allocator)")}
+    return {
+        "allocator_overhead": Term(
+            ALLOCATOR_FIXED_BYTES + ALLOCATOR_DYNAMIC_FRACTION * dynamic,
+            f"caching allocator reserved-but-free: {ALLOCATOR_DYNAMIC_FRACTION:.0%} of the changing tensors + 64 MiB",
+        ),
+        "cuda_context": Term(CUDA_CONTEXT_BYTES, "CUDA context and library handles (outside torch's allocator)"),
+    }
 
 
 def _step_temporaries(req: EstimateRequest, step_setup: Setup) -> float:

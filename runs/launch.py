@@ -105,7 +105,7 @@ def record_exit(run_dir: str | Path, returncode: int) -> None:
 
 def create_run(spec: BaseModel, run_dir: str | Path | None = None) -> Path:
     """Write a queued run folder for `spec` (which has `kind` and `output`) without starting it."""
-    run_dir = Path(run_dir or getattr(spec, "output")).expanduser().resolve()
+    run_dir = Path(run_dir or spec.output).expanduser().resolve()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / CONTROL_LOCK).touch()  # control_lock opens it for writing: a read-only disk says so here

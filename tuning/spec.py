@@ -10,14 +10,37 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from common.fields import (BatchSize, Epochs, GpuCount, GradAccum, LearningRateOrDefault, LoraAlpha, LoraDropout,
-                           LoraRank, MaxSteps, SeqLen)
+from common.fields import (
+    BatchSize,
+    Epochs,
+    GpuCount,
+    GradAccum,
+    LearningRateOrDefault,
+    LoraAlpha,
+    LoraDropout,
+    LoraRank,
+    MaxSteps,
+    SeqLen,
+)
 from common.paths import resolve_user_path
+from common.vocabulary import (
+    DEFAULT_EPOCHS,
+    DEFAULT_LORA_RANK,
+    DEFAULT_LORA_TARGETS,
+    DEFAULT_LR,
+    QUANT_OF,
+    AdapterMethod,
+    Device,
+    JobMethod,
+    LoraTargets,
+    Quant,
+    Recipe,
+    Sharding,
+    TrainMethod,
+    default_lora_alpha,
+    quant_problem,
+)
 from tuning.data.schemas import FieldMapping
-
-from common.vocabulary import (DEFAULT_EPOCHS, DEFAULT_LORA_RANK, DEFAULT_LORA_TARGETS, DEFAULT_LR, QUANT_OF,
-                               AdapterMethod, Device, JobMethod, LoraTargets, Quant, Recipe, Sharding, TrainMethod,
-                               default_lora_alpha, quant_problem)
 
 
 class JobSpec(BaseModel):

@@ -83,7 +83,9 @@ def test_gpus_listing(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("FTADVISOR_GPU_CATALOG", str(DEFAULT_CATALOG))  # undone after: --gpu-catalog sets it
     code, out, _ = run(capsys, "gpus", "--json")
     rows = json.loads(out)
-    assert code == 0 and len(rows) == 12 and {"memory_gib", "bf16_tflops", "usd_per_hour", "price_source"} <= set(rows[0])
+    assert (
+        code == 0 and len(rows) == 12 and {"memory_gib", "bf16_tflops", "usd_per_hour", "price_source"} <= set(rows[0])
+    )
     code, out, _ = run(capsys, "gpus")
     assert code == 0 and "H100 SXM" in out and "RTX 3090" in out
     custom = tmp_path / "gpus.json"

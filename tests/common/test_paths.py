@@ -74,7 +74,9 @@ def test_a_page_reads_only_inside_the_allowed_folders(tmp_path, monkeypatch):
     assert readable_on_a_page(str(home / "data" / "qa.csv"), "data", settings) == home / "data" / "qa.csv"
     assert readable_on_a_page(f" {extra}/docs ", "docs", settings) == extra / "docs"
     for typed in (outside / "credentials.json", home / "data" / "sneaky.json", home / "data" / ".." / ".." / "secrets"):
-        with pytest.raises(PathNotAllowed, match=r"^data: .* is outside the folders this app may read .*FTADVISOR_DATA_DIRS"):
+        with pytest.raises(
+            PathNotAllowed, match=r"^data: .* is outside the folders this app may read .*FTADVISOR_DATA_DIRS"
+        ):
             readable_on_a_page(str(typed), "data", settings)
 
 

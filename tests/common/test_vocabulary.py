@@ -29,16 +29,29 @@ TABLES = (("tuning/data/readers.py", "FORMATS"), ("rag_baseline/ingest.py", "REA
 # Sites that must spell a vocabulary's words, each with its reason: (file, scope, vocabulary).
 # The scope is the name a literal is assigned to, else the function or class it is in.
 ALLOWED: dict[tuple[str, str, str], str] = {
-    ("advisor/sizing.py", "OWNED_SHARDINGS", "Sharding"):
-        "a policy: the user's own GPUs run DDP while a copy fits, else FSDP (no DeepSpeed to install)",
+    (
+        "advisor/sizing.py",
+        "OWNED_SHARDINGS",
+        "Sharding",
+    ): "a policy: the user's own GPUs run DDP while a copy fits, else FSDP (no DeepSpeed to install)",
     ("advisor/rules/behaviour.py", "_INTERNALISED", "Need"): "the needs this rule says fine-tuning trains in",
     ("advisor/rules/knowledge.py", "_EVERY", "KnowledgeUpdate"): "words for the updates that happen (never has none)",
-    ("advisor/rules/knowledge.py", "rag_needs_a_knowledge_gap", "KnowledgeUpdate"):
-        "the rule's condition: facts that change monthly or more often",
-    ("advisor/rules/prompting.py", "prompting_falls_short", "PromptingResult"):
-        "the rule's condition: prompting was tried and fell short",
+    (
+        "advisor/rules/knowledge.py",
+        "rag_needs_a_knowledge_gap",
+        "KnowledgeUpdate",
+    ): "the rule's condition: facts that change monthly or more often",
+    (
+        "advisor/rules/prompting.py",
+        "prompting_falls_short",
+        "PromptingResult",
+    ): "the rule's condition: prompting was tried and fell short",
     ("bench/bench_app.py", "answers", "Need"): "a sample questionnaire: answers, not a list of the vocabulary",
-    ("runs/launch.py", "WORKERS", "Command"): "run kinds (a spec's `kind`) and their workers, not the advice's commands",
+    (
+        "runs/launch.py",
+        "WORKERS",
+        "Command",
+    ): "run kinds (a spec's `kind`) and their workers, not the advice's commands",
 }
 PENDING: dict[tuple[str, str, str], str] = {}  # sites to fix, with why; empty: every site is derived
 

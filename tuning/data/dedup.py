@@ -40,7 +40,9 @@ def distinct_texts(examples: list[Example]) -> int:
 
 def near_dup_seconds(distinct: int) -> float:
     """The expected time of the near-duplicate check on this project's 2 busy CPU cores."""
-    return distinct / NEAR_DUP_EXAMPLES_PER_S + distinct**2 / NEAR_DUP_PAIRS_PER_S  # the blocks compute every pair twice
+    return (
+        distinct / NEAR_DUP_EXAMPLES_PER_S + distinct**2 / NEAR_DUP_PAIRS_PER_S
+    )  # the blocks compute every pair twice
 
 
 def near_dup_notice(distinct: int) -> str | None:
@@ -93,7 +95,7 @@ def near_duplicate_pairs(
     for start in range(0, len(lines), block_rows):
         sims = vectors[start : start + block_rows] @ vectors.T
         rows, cols = np.nonzero(sims >= threshold)
-        for r, c in zip(rows.tolist(), cols.tolist()):
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
             i = start + r
             if c > i:  # upper triangle: each pair once, never an example with itself
                 pairs.append((lines[i], lines[c], round(float(sims[r, c]), 4)))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.vocabulary import Recipe
-from tuning.data.schemas import FieldMapping, LoadedDataset, Problem
 from tuning.data.readers import read_records
+from tuning.data.schemas import FieldMapping, LoadedDataset, Problem
 from tuning.data.shapes import Shape, detect_shape, normalise, shape_from_mapping, shape_hint
 
 

@@ -148,7 +148,7 @@ def _read_csv(path: Path) -> RawData:
                 data.problems.append((start, f"expected {len(data.header)} columns, found {len(row)}"))
                 data.unreadable += 1
                 continue
-            data.rows.append((start, dict(zip(data.header, row))))
+            data.rows.append((start, dict(zip(data.header, row, strict=True))))
     except csv.Error as exc:
         data.problems.append((None, f"invalid CSV ({exc})"))
     return data

@@ -194,7 +194,9 @@ def _lengths_md(stats: LengthStats | None, too_long: TooLong, unusable: int) -> 
     out += ["", f"- longer than max_seq_len {too_long.max_seq_len}: {too_long.count} example(s), "
             f"{too_long.tokens_cut} {stats.unit} would be cut"]
     if unusable:
-        lines = ", ".join(map(str, too_long.unusable_lines)) + (", ..." if unusable > len(too_long.unusable_lines) else "")
+        lines = ", ".join(map(str, too_long.unusable_lines)) + (
+            ", ..." if unusable > len(too_long.unusable_lines) else ""
+        )
         out.append(f"- unusable, dropped by training (the prompt alone fills max_seq_len): {unusable} example(s), "
                    f"line(s) {lines}; max_seq_len {too_long.needed_seq_len} trains them whole")
     return out
@@ -221,9 +223,9 @@ def _nearest_rank(ordered: list[int], q: float) -> int:
 
 
 def too_long(lines: list[int], lengths: list[SeqLength], max_seq_len: int) -> TooLong:
-    over = [(line, n.total - max_seq_len) for line, n in zip(lines, lengths)
+    over = [(line, n.total - max_seq_len) for line, n in zip(lines, lengths, strict=True)
             if n.total > max_seq_len and not n.unusable(max_seq_len)]
-    dropped = [(line, n) for line, n in zip(lines, lengths) if n.unusable(max_seq_len)]
+    dropped = [(line, n) for line, n in zip(lines, lengths, strict=True) if n.unusable(max_seq_len)]
     prompts = [n.prompt for _, n in dropped]
     return TooLong(
         max_seq_len=max_seq_len, count=len(over), tokens_cut=sum(cut for _, cut in over),
