@@ -17,7 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-SQL_EVAL = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "sql-eval"
+from bench import sql_eval_dir
+
+SQL_EVAL = sql_eval_dir()
 MODEL = "smollm2-135m-instruct"
 
 

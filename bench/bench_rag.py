@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import sql_eval_dir
+
 THREADS = 2
 N_CHUNKS = int(os.environ.get("FTADVISOR_BENCH_CHUNKS", "10000"))
 CHUNK_CHARS = 220  # a short paragraph; indexed with chunk_size=BENCH_CHUNK_SIZE: one chunk each
@@ -29,7 +31,7 @@ BENCH_CHUNK_SIZE = 400
 N_QUERIES = 200
 BIG_MB = float(os.environ.get("FTADVISOR_BENCH_BIG_MB", "20"))
 BIG_SAMPLE = 256
-SQL_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "sql-eval"
+SQL_EVAL = sql_eval_dir()
 
 _WORDS = ("invoice refund order customer shipping warehouse delivery policy account payment card bank "
           "transfer model training dataset evaluation metric gpu memory batch token latency cost server "

@@ -19,8 +19,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bench import sql_eval_dir
+
 RUNS = 3
-SQL_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "sql-eval"
+SQL_EVAL = sql_eval_dir()
 
 
 def server_figures(schemas: Path) -> tuple[list[float], list[float], dict[str, list[float]]]:

@@ -1,4 +1,4 @@
-"""sql-exec's safety bounds on this machine (issue 19): how long a hostile dump takes to be refused,
+"""sql-exec's safety bounds on this machine: how long a hostile dump takes to be refused,
 and the worst cases of scoring with the bounds on:
 - a 10-column answer whose columns all hold the same value (every pairing agrees on sorted
   values; the exhaustive search took 50 s here, each more column ~20x);
@@ -145,7 +145,7 @@ def main() -> str:
         wide = subprocess.run([sys.executable, "-c", WIDE, server.url_template()], cwd=REPO, capture_output=True,
                               text=True, check=True).stdout.splitlines()
     peak_mib, wide_s = wide[0].split()
-    lines = ["## sql-exec safety bounds (issue 19)", "",
+    lines = ["## sql-exec safety bounds", "",
              f"CPU: {os.cpu_count()} cores; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after.",
              "", "| case | result |", "|---|---|"]
     for label, seconds in refusals.items():
