@@ -35,7 +35,7 @@ def memory_chart(fits: list[MethodFit], fmt: str = "png", title: str | None = No
         if not any(v > 0.005 for v in values):
             continue
         ax.barh(names, values, left=left, label=label, color=colors[i % len(colors)], height=0.55)
-        left = [lft + v for lft, v in zip(left, values)]
+        left = [lft + v for lft, v in zip(left, values, strict=True)]
     for y, f in enumerate(fits):
         ax.text(left[y] + 0.3, y, f"{f.total_gib:.1f} GiB" + ("" if f.fits else " (does not fit)"),
                 va="center", fontsize=8)

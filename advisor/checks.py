@@ -71,7 +71,11 @@ def ruled_out_warnings(a: Answers, rec: Recommendation, fits: dict[str, MethodFi
         return []
     cheapest = min(FINETUNE_APPROACHES, key=lambda k: plan_cost(fits[k], stages.get(k)) or 0.0)
     cost = plan_cost(fits[cheapest], stages.get(cheapest)) or 0.0
-    times = f" ({cost / a.budget_usd:,.0f} times your budget)" if a.budget_usd and cost > FAR_OVER_BUDGET * a.budget_usd else ""
+    times = (
+        f" ({cost / a.budget_usd:,.0f} times your budget)"
+        if a.budget_usd and cost > FAR_OVER_BUDGET * a.budget_usd
+        else ""
+    )
     return [f"Fine-tuning suits your needs best, but no fine-tuning plan fits your {money(a.budget_usd)} "
             f"budget: the cheapest, {approach_method_label(cheapest)} on {where(fits[cheapest])}, costs "
             f"about {money(cost)}{times}. Until the budget allows it: {rec.primary}."]

@@ -102,12 +102,16 @@ def _estimate_blocks(rec: Recommendation) -> list[Block]:
     if plan is not None:
         f = plan.fit
         how = sharding_words(f.sharding, f.gpus)
-        blocks.append(Paragraph(
-            f"{method_label(plan.method)} of {plan.model} ({plan.params_total / 1e9:.2f} B parameters, {plan.params_trainable:,} "
-            f"trainable), {plan.recipe.upper()} on {plan.examples:,} {plan.data_kind}, on {f.gpus} x "
-            f"{f.gpu or 'no GPU'}{f' ({how})' if how else ''}: {f.total_gib:.1f} GiB per GPU"
-            + ("" if f.fits else " - does NOT fit") + "."
-        ))
+        blocks.append(
+            Paragraph(
+                f"{method_label(plan.method)} of {plan.model} ({plan.params_total / 1e9:.2f} B parameters, "
+                f"{plan.params_trainable:,} "
+                f"trainable), {plan.recipe.upper()} on {plan.examples:,} {plan.data_kind}, on {f.gpus} x "
+                f"{f.gpu or 'no GPU'}{f' ({how})' if how else ''}: {f.total_gib:.1f} GiB per GPU"
+                + ("" if f.fits else " - does NOT fit")
+                + "."
+            )
+        )
         blocks.append(Paragraph(plan_summary(plan)))
         blocks.append(table(["component", "GiB per GPU"], _breakdown_rows(f)))
         blocks.append(memory_figure(plan.alternatives, "Estimated memory per GPU for each method"))

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.fields import BatchSize, GradAccum, LearningRate, SeqLen
-from common.vocabulary import Approach, EstimateMethod, Precision, Quant, Recipe, Sharding, TrainMethod
+from common.vocabulary import Approach, Companion, EstimateMethod, Precision, Quant, Recipe, Sharding, TrainMethod
 
 
 def label(primary: str, combine: list[str], recipe: str | None, then_dpo: bool = False,
@@ -70,7 +70,9 @@ class MethodFit(_Model):
     time_hours: float | None = None
     cost_usd: float | None = Field(None, description="At the catalog's on-demand price.")
     over_budget: bool = False
-    sharding: Sharding = Field("none", description="How the job is spread over the GPUs: none (one GPU or DDP copies) or fsdp/zero3.")
+    sharding: Sharding = Field(
+        "none", description="How the job is spread over the GPUs: none (one GPU or DDP copies) or fsdp/zero3."
+    )
     quant: Quant = Field("none", description="Base-weight quantization it was sized with.")
     seq_len: int | None = Field(None, description="Sequence length it was sized at, tokens.")
 
@@ -113,10 +115,14 @@ class FineTunePlan(_Model):
     fit: MethodFit
     examples: int = Field(0, description="What it trains on: demonstrations, preference pairs or distillation labels.")
     data_kind: Literal["examples", "pairs", "labels"] = "examples"
-    dpo_stage: MethodFit | None = Field(None, description="The DPO stage after SFT (sized on the pairs), when there is one.")
+    dpo_stage: MethodFit | None = Field(
+        None, description="The DPO stage after SFT (sized on the pairs), when there is one."
+    )
     alternatives: list[MethodFit] = Field(description="Every method sized the same way.")
     gpu_table: list[GpuRow] = Field(default_factory=list)
-    smaller_model: str | None = Field(None, description="A smaller model that fits the user's GPUs, if the asked one does not.")
+    smaller_model: str | None = Field(
+        None, description="A smaller model that fits the user's GPUs, if the asked one does not."
+    )
     assumptions: list[str] = Field(default_factory=list)
 
 
@@ -143,7 +149,7 @@ class Distillation(_Model):
 class Recommendation(_Model):
     headline: str = Field(description="The recommendation in one sentence.")
     primary: Approach
-    combine_with: list[Literal["rag", "prompting"]] = Field(default_factory=list)
+    combine_with: list[Companion] = Field(default_factory=list)
     recipe: Recipe | None = Field(None, description="sft or dpo, when fine-tuning.")
     then_dpo: bool = Field(False, description="SFT first, then DPO on the preference pairs.")
     distill: Distillation | None = Field(None, description="When the plan is to distil a large model into a small one.")

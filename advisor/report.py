@@ -5,7 +5,7 @@ renderers; json dumps the data. `summary_text` is the terminal form (`ftadvisor 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from advisor.answers import Answers
 from advisor.comparison import comparison_json, load_comparison
@@ -18,9 +18,10 @@ from report import render_html, render_markdown, render_pdf
 if TYPE_CHECKING:
     from compare.results import Results
 
-FORMATS: tuple[str, ...] = ("md", "html", "json", "pdf")
-MEDIA_TYPES = {"md": "text/markdown", "html": "text/html", "json": "application/json",
-               "pdf": "application/pdf"}
+ReportFormat = Literal["md", "html", "pdf", "json"]  # the documents, then the data
+FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)
+MEDIA_TYPES: dict[ReportFormat, str] = {"md": "text/markdown", "html": "text/html", "pdf": "application/pdf",
+                                         "json": "application/json"}
 
 
 def render_report(

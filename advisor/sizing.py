@@ -22,10 +22,10 @@ from advisor.catalog import context_window, gpu_catalog_version, load_gpu, small
 from advisor.distill import distillation
 from advisor.recommendation import FineTunePlan, GpuRow, MethodFit
 from advisor.training_data import data_kind, training_count
+from common.vocabulary import APPROACH_METHOD, DEFAULT_LR, FINETUNE_APPROACHES, QUANT_OF
 from common.vocabulary import DEFAULT_EPOCHS as EPOCHS
 from common.vocabulary import DEFAULT_LORA_RANK as LORA_RANK
 from common.vocabulary import DEFAULT_LORA_TARGETS as LORA_TARGETS
-from common.vocabulary import DEFAULT_LR
 
 GRAD_ACCUM = 8  # micro-batch 1 x 8: an effective batch of 8 sequences
 OWNED_SHARDINGS = ("none", "fsdp")  # on several of the user's GPUs: DDP if a copy fits, else FSDP
@@ -52,50 +52,50 @@ class Job:
     stack: str = "trl"  # common.vocabulary.Stack: decides dtypes and the loss buffer
 
 
-def job_for(a: Answers, recipe: str) -> Job:
+def job_for(answers: Answers, recipe: str) -> Job:
     """The job the answers describe: the student model on the labels when distilling."""
-    plan = distillation(a)
-    return Job(model=plan.student if plan else a.model, example_tokens=a.example_tokens,
-               examples=training_count(a, recipe), kind=data_kind(a, recipe), gpu=a.gpu,
-               gpu_count=a.gpu_count, stack=a.stack)
+    plan = distillation(answers)
+    return Job(model=plan.student if plan else answers.model, example_tokens=answers.example_tokens,
+               examples=training_count(answers, recipe), kind=data_kind(answers, recipe), gpu=answers.gpu,
+               gpu_count=answers.gpu_count, stack=answers.stack)
 
 
-def dpo_job(a: Answers) -> Job:
+def dpo_job(answers: Answers) -> Job:
     """The DPO stage after SFT: the same model and GPUs, trained on the preference pairs."""
-    return replace(job_for(a, "sft"), examples=a.preference_pairs, kind="pairs")
+    return replace(job_for(answers, "sft"), examples=answers.preference_pairs, kind="pairs")
 
 
-def serving_job(a: Answers) -> Job:
+def serving_job(answers: Answers) -> Job:
     """The model that will be served: the student when distilling."""
-    return replace(job_for(a, "sft"), examples=0)
+    return replace(job_for(answers, "sft"), examples=0)
 
 
-def seq_len_for(j: Job | Answers) -> int:
+def seq_len_for(job: Job | Answers) -> int:
     """The typical example rounded up to 256 tokens, never beyond the model's context window."""
-    rounded = max(256, math.ceil(j.example_tokens / 256) * 256)
-    return min(rounded, context_window(j.model))
+    rounded = max(256, math.ceil(job.example_tokens / 256) * 256)
+    return min(rounded, context_window(job.model))
 
 
-def train_tokens_for(j: Job, recipe: str) -> int:
+def train_tokens_for(job: Job, recipe: str) -> int:
     """Tokens seen per epoch: examples x typical length (a DPO pair is two sequences). Examples
     longer than the context are chunked, so every token is still trained on."""
-    return j.examples * j.example_tokens * (2 if recipe == "dpo" else 1)
+    return job.examples * job.example_tokens * (2 if recipe == "dpo" else 1)
 
 
-def _request(j: Job, method: str, recipe: str, gpu: str | None, gpus: int, sharding: str,
+def _request(job: Job, method: str, recipe: str, gpu: str | None, gpus: int, sharding: str,
              quant: str | None = None):
     training = method != "inference"
-    tokens = train_tokens_for(j, recipe) if training else 0
+    tokens = train_tokens_for(job, recipe) if training else 0
     return _est().EstimateRequest(
-        model=j.model, method=method, lora_rank=LORA_RANK,
-        quant=quant or ("nf4" if method == "qlora" else "none"),
+        model=job.model, method=method, lora_rank=LORA_RANK,
+        quant=quant or QUANT_OF.get(method, "none"),  # serving: the 16-bit model
         batch_size=2 if recipe == "dpo" and training else 1,
         gradient_accumulation=GRAD_ACCUM if training else 1,
-        seq_len=seq_len_for(j), gradient_checkpointing=training,
+        seq_len=seq_len_for(job), gradient_checkpointing=training,
         gpus=gpus, sharding=sharding if gpus > 1 else "none",
         # T4 and V100 have no bf16: train in fp16 there.
         precision="bf16" if gpu is None or load_gpu(gpu).bf16 else "fp16",
-        gpu=gpu, train_tokens=tokens or None, epochs=EPOCHS, stack=j.stack,
+        gpu=gpu, train_tokens=tokens or None, epochs=EPOCHS, stack=job.stack,
     )
 
 
@@ -122,166 +122,165 @@ def _method_fit(est, req, rented: bool) -> MethodFit:
     )
 
 
-def fit(j: Job, method: str, recipe: str) -> MethodFit:
+def fit(job: Job, method: str, recipe: str) -> MethodFit:
     """One method sized on the user's GPUs (DDP copies, else sharded), or, with no GPU named,
     on the cheapest catalog GPUs that fit."""
-    return _cached(("fit", j, method, recipe, gpu_catalog_version()), lambda: _fit_uncached(j, method, recipe))
+    return _cached(("fit", job, method, recipe, gpu_catalog_version()), lambda: _fit_uncached(job, method, recipe))
 
 
-def _fit_uncached(j: Job, method: str, recipe: str) -> MethodFit:
+def _fit_uncached(job: Job, method: str, recipe: str) -> MethodFit:
     est_mod = _est()
-    if j.gpu is not None:
+    if job.gpu is not None:
         several = OWNED_SHARDINGS if method != "inference" else ("none", SERVING_SHARDING)
-        for sharding in several if j.gpu_count > 1 else ("none",):  # the first that fits, else the leanest
-            req = _request(j, method, recipe, j.gpu, j.gpu_count, sharding)
+        for sharding in several if job.gpu_count > 1 else ("none",):  # the first that fits, else the leanest
+            req = _request(job, method, recipe, job.gpu, job.gpu_count, sharding)
             est = est_mod.estimate(req)
             if est.fits_gpu:
                 break
         return _method_fit(est, req, rented=False)
-    row = next((r for r in table(j, method, recipe) if r.gpus is not None), None)
-    req = _request(j, method, recipe, row.gpu if row else None, row.gpus if row else 1,
+    row = next((r for r in table(job, method, recipe) if r.gpus is not None), None)
+    req = _request(job, method, recipe, row.gpu if row else None, row.gpus if row else 1,
                    row.sharding if row else "none")
     out = _method_fit(est_mod.estimate(req), req, rented=True)
     return out.model_copy(update={"fits": row is not None})
 
 
-def table(j: Job, method: str, recipe: str) -> tuple[GpuRow, ...]:
+def table(job: Job, method: str, recipe: str) -> tuple[GpuRow, ...]:
     """Every catalog GPU: the fewest that fit, with time and cost there; cheapest first."""
-    key = ("table", j.model, j.example_tokens, j.examples, method, recipe, gpu_catalog_version())
-    return _cached(key, lambda: _table_uncached(j, method, recipe))
+    key = ("table", job.model, job.example_tokens, job.examples, method, recipe, gpu_catalog_version())
+    return _cached(key, lambda: _table_uncached(job, method, recipe))
 
 
-def _table_uncached(j: Job, method: str, recipe: str) -> tuple[GpuRow, ...]:
-    rows = _est().fit_table(_request(j, method, recipe, None, 1, "none"))
+def _table_uncached(job: Job, method: str, recipe: str) -> tuple[GpuRow, ...]:
+    rows = _est().fit_table(_request(job, method, recipe, None, 1, "none"))
     return tuple(
         GpuRow(
-            gpu=r.gpu, gpus=r.min_gpus, sharding=r.sharding, gpu_memory_gib=r.memory_gib,
-            total_gib=r.total_gib, fits=r.min_gpus is not None, time_hours=r.time_hours,
-            cost_usd=r.cost_usd, note=r.note,
+            gpu=row.gpu, gpus=row.min_gpus, sharding=row.sharding, gpu_memory_gib=row.memory_gib,
+            total_gib=row.total_gib, fits=row.min_gpus is not None, time_hours=row.time_hours,
+            cost_usd=row.cost_usd, note=row.note,
         )
-        for r in rows
+        for row in rows
     )
 
 
-def unsharded_gib(j: Job, f: MethodFit, recipe: str) -> float:
+def unsharded_gib(job: Job, method_fit: MethodFit, recipe: str) -> float:
     """Per-GPU memory of the same job as one full copy per GPU (DDP), to show what sharding saves."""
-    req = _request(j, f.method, recipe, f.gpu, f.gpus, "none")
+    req = _request(job, method_fit.method, recipe, method_fit.gpu, method_fit.gpus, "none")
     return round(_est().estimate(req).memory_gib["total"], 1)
 
 
-def size_methods(j: Job, recipe: str) -> dict[str, MethodFit]:
+def size_methods(job: Job, recipe: str) -> dict[str, MethodFit]:
     """Every fine-tuning method sized the same way, keyed by approach name."""
-    return {"lora": fit(j, "lora", recipe), "qlora": fit(j, "qlora", recipe),
-            "full_finetune": fit(j, "full", recipe)}
+    return {approach: fit(job, APPROACH_METHOD[approach], recipe) for approach in FINETUNE_APPROACHES}
 
 
-def dpo_stages(j: Job) -> dict[str, MethodFit]:
+def dpo_stages(job: Job) -> dict[str, MethodFit]:
     """The DPO stage after SFT, per approach, sized on the preference pairs (full fine-tuning's
     DPO stage trains a LoRA adapter on the merged model, as `ftadvisor tune --method dpo` does)."""
-    return {"lora": fit(j, "lora", "dpo"), "qlora": fit(j, "qlora", "dpo"),
-            "full_finetune": fit(j, "lora", "dpo")}
+    return {"lora": fit(job, "lora", "dpo"), "qlora": fit(job, "qlora", "dpo"),
+            "full_finetune": fit(job, "lora", "dpo")}
 
 
-def plan_cost(f: MethodFit, stage: MethodFit | None) -> float | None:
+def plan_cost(method_fit: MethodFit, stage: MethodFit | None) -> float | None:
     """Training cost of the plan: the SFT job plus its DPO stage."""
-    if f.cost_usd is None:
+    if method_fit.cost_usd is None:
         return None
-    return f.cost_usd + ((stage.cost_usd or 0.0) if stage is not None else 0.0)
+    return method_fit.cost_usd + ((stage.cost_usd or 0.0) if stage is not None else 0.0)
 
 
-def priced(f: MethodFit, stage: MethodFit | None, budget_usd: float | None) -> MethodFit:
-    """`f` marked over budget when the plan (with its DPO stage) costs more than the budget; the
+def priced(method_fit: MethodFit, stage: MethodFit | None, budget_usd: float | None) -> MethodFit:
+    """`method_fit` marked over budget when the plan (with its DPO stage) costs more than the budget; the
     budget is not part of the sizing cache, so what-ifs on the budget re-use the estimates."""
-    cost = plan_cost(f, stage)
+    cost = plan_cost(method_fit, stage)
     over = budget_usd is not None and cost is not None and cost > budget_usd
-    return f.model_copy(update={"over_budget": True}) if over else f
+    return method_fit.model_copy(update={"over_budget": True}) if over else method_fit
 
 
-def not_fit_penalty(f: MethodFit) -> float:
+def not_fit_penalty(method_fit: MethodFit) -> float:
     """3 points, plus 2 per doubling of memory beyond the GPU's: 70B full fine-tuning on a 24 GB
     card (50x) must lose to 70B QLoRA on it (1.8x). Nothing fits on any GPU count: 15."""
-    if f.gpu_memory_gib is None or f.rented:
+    if method_fit.gpu_memory_gib is None or method_fit.rented:
         return 15.0
-    return 3.0 + 2.0 * math.log2(max(f.total_gib / f.gpu_memory_gib, 1.0))
+    return 3.0 + 2.0 * math.log2(max(method_fit.total_gib / method_fit.gpu_memory_gib, 1.0))
 
 
-def finetune_plan(j: Job, approach: str, recipe: str, fits: dict[str, MethodFit],
+def finetune_plan(job: Job, approach: str, recipe: str, fits: dict[str, MethodFit],
                   stage: MethodFit | None, keep_general_skills: bool) -> FineTunePlan:
     """The chosen method with its figures, the GPU table and the assumptions."""
-    f = fits[approach]
-    req = _request(j, f.method, recipe, f.gpu, f.gpus, f.sharding)
+    method_fit = fits[approach]
+    req = _request(job, method_fit.method, recipe, method_fit.gpu, method_fit.gpus, method_fit.sharding)
     est = _est().estimate(req)
     if recipe == "dpo":
         lr = DEFAULT_LR["dpo"]
     else:
-        lr = DEFAULT_LR[f.method] / (2 if keep_general_skills and f.method != "full" else 1)
+        lr = DEFAULT_LR[method_fit.method] / (2 if keep_general_skills and method_fit.method != "full" else 1)
     return FineTunePlan(
-        method=f.method, recipe=recipe, model=j.model,
+        method=method_fit.method, recipe=recipe, model=job.model,
         params_total=est.params_total, params_trainable=est.params_trainable,
-        lora_rank=None if f.method == "full" else LORA_RANK,
-        lora_targets=None if f.method == "full" else LORA_TARGETS,
+        lora_rank=None if method_fit.method == "full" else LORA_RANK,
+        lora_targets=None if method_fit.method == "full" else LORA_TARGETS,
         quant=req.quant, precision=req.precision, batch_size=req.batch_size,
         grad_accum=req.gradient_accumulation, sharding=req.sharding, seq_len=req.seq_len,
         gradient_checkpointing=True, epochs=EPOCHS, learning_rate=lr,
-        train_tokens=train_tokens_for(j, recipe), fit=f, examples=j.examples,
-        data_kind=j.kind, dpo_stage=stage, alternatives=list(fits.values()),
-        gpu_table=list(table(j, f.method, recipe)),
-        smaller_model=None if f.fits or j.gpu is None else smaller_fit(j, recipe),
-        assumptions=assumptions(j, recipe) + list(est.assumptions),
+        train_tokens=train_tokens_for(job, recipe), fit=method_fit, examples=job.examples,
+        data_kind=job.kind, dpo_stage=stage, alternatives=list(fits.values()),
+        gpu_table=list(table(job, method_fit.method, recipe)),
+        smaller_model=None if method_fit.fits or job.gpu is None else smaller_fit(job, recipe),
+        assumptions=assumptions(job, recipe) + list(est.assumptions),
     )
 
 
-def smaller_fit(j: Job, recipe: str) -> str | None:
+def smaller_fit(job: Job, recipe: str) -> str | None:
     """The largest smaller model (same family or line) that fits the user's GPUs with QLoRA."""
-    for name in smaller_models(j.model):
-        if fit(replace(j, model=name), "qlora", recipe).fits:
+    for name in smaller_models(job.model):
+        if fit(replace(job, model=name), "qlora", recipe).fits:
             return name
     return None
 
 
-def serving_fit(j: Job) -> MethodFit:
+def serving_fit(job: Job) -> MethodFit:
     """Memory to serve the model for inference (16-bit weights + KV cache of one sequence)."""
-    return fit(j, "inference", "sft")
+    return fit(job, "inference", "sft")
 
 
-def serving_options(j: Job) -> list[str]:
+def serving_options(job: Job) -> list[str]:
     """What would serve the model when it does not fit the user's GPUs: 4-bit weights on them,
     more of them, or the cheapest catalog GPUs."""
-    n, sharding = j.gpu_count, SERVING_SHARDING if j.gpu_count > 1 else "none"
-    nf4 = _est().estimate(_request(j, "inference", "sft", j.gpu, n, sharding, quant="nf4"))
+    n, sharding = job.gpu_count, SERVING_SHARDING if job.gpu_count > 1 else "none"
+    nf4 = _est().estimate(_request(job, "inference", "sft", job.gpu, n, sharding, quant="nf4"))
     out = [f"4-bit (NF4) weights need {nf4.memory_gib['total']:.1f} GiB per GPU: "
-           + ("they fit " if nf4.fits_gpu else "still too much for ") + f"{n} x {j.gpu}"]
-    rows = table(j, "inference", "sft")
-    mine = next((r for r in rows if r.gpu == j.gpu and r.gpus), None)
+           + ("they fit " if nf4.fits_gpu else "still too much for ") + f"{n} x {job.gpu}"]
+    rows = table(job, "inference", "sft")
+    mine = next((row for row in rows if row.gpu == job.gpu and row.gpus), None)
     if mine is not None:
-        out.append(f"16-bit weights split over {mine.gpus} x {j.gpu} ({mine.total_gib:.1f} GiB each)")
-    cheapest = next((r for r in rows if r.gpus), None)
-    if cheapest is not None and cheapest.gpu != j.gpu:
+        out.append(f"16-bit weights split over {mine.gpus} x {job.gpu} ({mine.total_gib:.1f} GiB each)")
+    cheapest = next((row for row in rows if row.gpus), None)
+    if cheapest is not None and cheapest.gpu != job.gpu:
         out.append(f"16-bit on {cheapest.gpus} x {cheapest.gpu}, the cheapest catalog GPUs that fit "
                    f"({cheapest.total_gib:.1f} GiB each)")
     return out
 
 
-def serving_assumptions(j: Job) -> list[str]:
+def serving_assumptions(job: Job) -> list[str]:
     return [
-        f"Serving {j.model} sized for one sequence of {seq_len_for(j):,} tokens with 16-bit weights "
+        f"Serving {job.model} sized for one sequence of {seq_len_for(job):,} tokens with 16-bit weights "
         "and its KV cache; more concurrent requests need more KV cache. Over several GPUs the "
         "weights are split (tensor parallel); the KV cache is counted whole on each, an overestimate.",
     ]
 
 
-def assumptions(j: Job, recipe: str) -> list[str]:
+def assumptions(job: Job, recipe: str) -> list[str]:
     pairs = " (a DPO pair counts as two sequences)" if recipe == "dpo" else ""
-    seq = seq_len_for(j)
-    capped = (f", capped at {j.model}'s context of {seq:,} tokens (longer examples chunked)"
-              if seq < j.example_tokens else "")
+    seq = seq_len_for(job)
+    capped = (f", capped at {job.model}'s context of {seq:,} tokens (longer examples chunked)"
+              if seq < job.example_tokens else "")
     return [
         f"Sized at micro-batch {2 if recipe == 'dpo' else 1}{pairs} x {GRAD_ACCUM} gradient "
         "accumulation steps with gradient checkpointing: the leanest ordinary setup.",
         f"LoRA rank {LORA_RANK} on all linear layers; QLoRA = NF4 with double quantization.",
-        f"Sequence length {seq:,} (typical example of {j.example_tokens:,} tokens, rounded up to "
-        f"256{capped}); {EPOCHS} epochs over {j.examples:,} {j.kind} = "
-        f"{train_tokens_for(j, recipe) * EPOCHS:,} tokens.",
+        f"Sequence length {seq:,} (typical example of {job.example_tokens:,} tokens, rounded up to "
+        f"256{capped}); {EPOCHS} epochs over {job.examples:,} {job.kind} = "
+        f"{train_tokens_for(job, recipe) * EPOCHS:,} tokens.",
         "Several GPUs: DDP copies when one fits a GPU, else FSDP full shard (the plan names it).",
         "Cost at the GPU catalog's on-demand price per hour, even for GPUs you own.",
     ]

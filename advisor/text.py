@@ -2,7 +2,7 @@
 (days and years when long), memory, method names and where a job runs."""
 from __future__ import annotations
 
-from common.vocabulary import APPROACH_LABELS, APPROACH_METHOD, METHOD_LABELS
+from common.vocabulary import APPROACH_LABELS, APPROACH_METHOD, METHOD_LABELS, SHARDING
 
 
 def money(usd: float | None) -> str:
@@ -31,13 +31,13 @@ def duration(hours: float | None) -> str:
     return f"{days:,.0f} days" if days < 730 else f"{days / 365:,.1f} years"
 
 
-def hours(h: float | None) -> str:
+def hours(value: float | None) -> str:
     """For tables: `0.42`, `37`, `8,760`."""
-    return "-" if h is None else f"{h:.2f}" if h < 10 else f"{h:,.0f}"
+    return "-" if value is None else f"{value:.2f}" if value < 10 else f"{value:,.0f}"
 
 
-def gib(v: float | None) -> str:
-    return "-" if v is None else f"{v:.1f}"
+def gib(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def capitalized(text: str) -> str:
@@ -54,22 +54,22 @@ def approach_method_label(approach: str) -> str:
 
 
 def sharding_words(sharding: str, gpus: int) -> str:
-    """`DDP (a full copy on each GPU)`, `FSDP full shard`, ``  for one GPU."""
+    """`DDP, a full copy on each GPU`, `FSDP full shard`, `ZeRO-3`; `` for one GPU."""
     if gpus <= 1:
         return ""
-    return {"none": "DDP, a full copy on each GPU", "fsdp": "FSDP full shard",
-            "zero1": "ZeRO-1", "zero2": "ZeRO-2", "zero3": "ZeRO-3 sharding"}[sharding]
+    label = SHARDING[sharding].label
+    return f"{label}, a full copy on each GPU" if sharding == "none" else label
 
 
-def where(f) -> str:
+def where(fit) -> str:
     """Where a sized job runs, for sentences: `8 x A100 80GB (80 GiB each), FSDP full shard`,
     `1 x H100 SXM (cheapest rental)`, `any catalog GPU`."""
-    if f.gpu is None:
+    if fit.gpu is None:
         return "any catalog GPU"
-    out = f"{f.gpus} x {f.gpu}"
-    if f.rented:
+    out = f"{fit.gpus} x {fit.gpu}"
+    if fit.rented:
         out += " (cheapest rental)"
-    elif f.gpu_memory_gib:
-        out += f" ({f.gpu_memory_gib:.0f} GiB each)"
-    how = sharding_words(f.sharding, f.gpus)
+    elif fit.gpu_memory_gib:
+        out += f" ({fit.gpu_memory_gib:.0f} GiB each)"
+    how = sharding_words(fit.sharding, fit.gpus)
     return f"{out}, {how}" if how else out

@@ -13,7 +13,7 @@ from advisor.answers import GROUPS, NEED_LABELS
 from advisor.catalog import gpu_names
 from advisor.comparison import comparison_runs, load_comparison
 from advisor.document import plan_summary, reason_line
-from advisor.report import MEDIA_TYPES
+from advisor.report import FORMATS, MEDIA_TYPES
 from advisor.scenarios import load_scenarios
 from common.settings import load_settings
 from common.vocabulary import APPROACH_LABELS, APPROACH_SHORT_LABELS
@@ -174,8 +174,8 @@ def _report_maker(answers: Answers, rec, fmt: str, comparison):
 def show_downloads(answers: Answers, rec) -> None:
     st.markdown("**Download the report**")
     comparison = pick_comparison(answers)
-    cols = st.columns(4)
-    for col, fmt in zip(cols, ("md", "html", "pdf", "json")):
+    cols = st.columns(len(FORMATS))
+    for col, fmt in zip(cols, FORMATS, strict=True):
         col.download_button(  # short labels: four buttons share the narrow right column
             fmt.upper(), icon=":material/download:", data=_report_maker(answers, rec, fmt, comparison),
             file_name=f"ftadvisor-report.{fmt}", mime=MEDIA_TYPES[fmt], key=f"{P}{fmt}_download",

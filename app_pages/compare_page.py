@@ -11,29 +11,37 @@ import streamlit as st
 from pydantic import ValidationError
 
 import runs
+from advisor.handoff import compare_fields
 from common.paths import readable_on_a_page
 from common.settings import load_settings
-from compare.launch import advised_arm, defaults_from_advice, launch_comparison
+from common.vocabulary import SCORERS
+from compare.launch import launch_comparison
 from compare.results import answers_key
 from compare.spec import (
-    ARM_TITLES, ARMS, TEXT_METRICS, CompareSpec, FinetuneSettings, GenerationSettings, PromptingSettings, RagSettings,
+    ARM_TITLES,
+    ARMS,
+    TEXT_METRICS,
+    CompareSpec,
+    FinetuneSettings,
+    GenerationSettings,
+    PromptingSettings,
+    RagSettings,
 )
 from estimator import list_gpus
 from lm.refs import readable_model_ref
+from rag_baseline.ingest import SUPPORTED_SUFFIXES
 from tuning.data import FieldMapping
+from tuning.data.readers import DATA_SUFFIXES
 from ui.comparison_view import show_results
 from ui.errors import show_errors
 from ui.forms import render_fields
-from ui.handoff import offer, trainable_model, widget_values
+from ui.handoff import offer, session_advice, widget_values
 from ui.launch_once import launch_once, live_run
 from ui.model_choice import describe_model_field, offline_model_buttons
 from ui.runs import past_runs, progress_bar, run_panel
 from ui.uploads import kept_upload
 
 USER_ERRORS = (ValidationError, ValueError, FileNotFoundError)
-DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
-DOC_SUFFIXES = (".txt", ".md", ".csv", ".json", ".jsonl", ".sql", ".html", ".htm", ".pdf")
-SCORERS = ("json", "sql-exec")
 STAGE_ICONS = {"completed": ":green[:material/check_circle:]", "running": ":blue[:material/progress_activity:]",
                "pending": ":gray[:material/radio_button_unchecked:]", "cancelled": ":orange[:material/stop_circle:]",
                "failed": ":red[:material/error:]"}
@@ -54,7 +62,7 @@ def saved_docs(uploads) -> Path | None:
     digest = hashlib.sha256(b"".join(hashlib.sha256(u.name.encode() + u.getvalue()).digest()
                                      for u in sorted(uploads, key=lambda u: u.name))).hexdigest()[:16]
     folder = settings.uploads_dir / "documents" / digest
-    kept = [saved(u, DOC_SUFFIXES, folder) for u in uploads]
+    kept = [saved(upload, SUPPORTED_SUFFIXES, folder) for upload in uploads]
     return folder if any(kept) else None
 
 
@@ -67,17 +75,6 @@ def typed_path(value: str, field: str) -> Path | None:
     except ValueError as exc:
         show_errors(exc)
         return None
-
-
-def prefill() -> dict:
-    """CompareSpec fields from the advisor (answers, recommendation), when it ran first."""
-    answers, rec = st.session_state.get("answers"), st.session_state.get("recommendation")
-    out = defaults_from_advice(answers, rec)
-    plan = getattr(rec, "finetune", None)
-    model = getattr(plan, "model", None) or getattr(answers, "model", None)
-    if model and trainable_model(model):  # a catalog name -> the hub id to load; a bare size names no weights
-        out["model"] = trainable_model(model)
-    return out
 
 
 def show_stages(run_dir: Path, status) -> None:
@@ -116,7 +113,7 @@ st.title("Compare")
 st.caption("Prompting, RAG, a fine-tuned model and the hybrid answer the same held-out questions from your own "
            "data. The run is its own process: closing this tab does not stop it. Runs are kept in "
            f"`{settings.runs_dir}`.")
-advice = prefill()
+advice = compare_fields(*session_advice(st.session_state))  # CompareSpec fields from the advisor, when it ran first
 if advice:
     st.info("Pre-filled from the advisor's recommendation; change anything.")
 
@@ -137,7 +134,7 @@ with st.container(border=True):
 
 with st.container(border=True):
     st.subheader("Documents for retrieval (optional)")
-    doc_uploads = st.file_uploader("Upload documents", type=[s.lstrip(".") for s in DOC_SUFFIXES],
+    doc_uploads = st.file_uploader("Upload documents", type=[suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES],
                                    accept_multiple_files=True, key="cmp_docs_upload")
     docs_typed = st.text_input("…or a file or folder on this machine", key="cmp_docs_path",
                                placeholder="empty: the training answers become the knowledge base")
@@ -195,7 +192,7 @@ if data_path is not None and model_ref and arms:
             relevant_field=relevant_field or None, docs=[docs_path] if docs_path else [], model=model_ref,
             arms=arms, finetune=finetune, rag=rag, prompting=prompting, generation=generation, scoring=scoring,
             answers_key=answers_key(answers) if answers is not None else None,
-            advised=advised_arm(st.session_state.get("recommendation")),
+            advised=advice.get("advised"),
             output=settings.new_run_dir("compare"), **top, **ranked_by,
         )
     except USER_ERRORS as exc:

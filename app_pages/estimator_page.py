@@ -6,12 +6,13 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
+from advisor.handoff import estimate_fields
 from estimator import EstimateRequest, estimate, fit_table, list_gpus, list_models, load_model_spec
 from estimator.errors import EstimatorError
 from estimator.estimate import COMPONENTS
 from ui.errors import show_errors
 from ui.forms import render_fields
-from ui.handoff import estimator_values, offer
+from ui.handoff import offer, session_advice, widget_values
 
 PREFIX = "est_"
 MODEL_FIELDS = ["model", "method", "stack", "device", "precision", "pure_bf16", "quant", "double_quant",
@@ -28,7 +29,7 @@ STACK_CHOICES = {name: [True, False] for name in ("pure_bf16", "optimizer_foreac
 def _prefill_from_answers() -> None:
     """Start from the advisor's recommended setup, so the page shows its figure (ui.handoff: what
     the user typed here stays unless the advice changed)."""
-    offer(st.session_state, estimator_values(st.session_state, PREFIX))
+    offer(st.session_state, widget_values(EstimateRequest, PREFIX, estimate_fields(*session_advice(st.session_state))))
 
 
 def _inputs() -> dict:

@@ -9,40 +9,27 @@ import streamlit as st
 from pydantic import ValidationError
 
 import runs
+from advisor.handoff import tune_fields
 from common.paths import readable_on_a_page
 from common.settings import load_settings
 from lm.refs import readable_model_ref
 from tuning.data import DatasetReport, FieldMapping
+from tuning.data.readers import DATA_SUFFIXES
 from tuning.errors import DatasetRefused, TuningError
 from tuning.spec import JobSpec
 from ui.errors import show_errors
 from ui.forms import render_fields
-from ui.handoff import offer, trainable_model, widget_values
+from ui.handoff import offer, session_advice, widget_values
 from ui.launch_once import launch_once, live_run
 from ui.model_choice import describe_model_field, offline_model_buttons
 from ui.runs import past_runs, progress_bar, run_panel
 from ui.uploads import kept_upload
 
 USER_ERRORS = (TuningError, ValidationError, FileNotFoundError, ValueError)
-DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
 SPEC_FIELDS = ["method", "dpo_base", "lora_rank", "learning_rate", "epochs", "max_steps", "batch_size",
                "grad_accum", "max_seq_len", "gradient_checkpointing", "packing", "eval_fraction", "seed"]
 CANCEL_GRACE_S = 15  # a step of a small job takes seconds; a stuck one is ended after this
 settings = load_settings()
-
-
-def advice_defaults() -> dict:
-    """JobSpec fields from the advisor's recommendation (`st.session_state["recommendation"]`)
-    and answers, when the user went through the advisor first."""
-    plan = getattr(st.session_state.get("recommendation"), "finetune", None)
-    answers = st.session_state.get("answers")
-    named = getattr(answers, "model", None)  # a catalog name or a size: train its hub id (ui.handoff)
-    out: dict = {"model": trainable_model(named) if named else None}
-    if plan is not None:
-        from tuning.from_advice import job_fields
-
-        out |= {"model": trainable_model(plan.model)} | job_fields(plan)
-    return {k: v for k, v in out.items() if v is not None and k in JobSpec.model_fields}
 
 
 def mapping_inputs() -> FieldMapping | None:
@@ -112,7 +99,7 @@ with st.container(border=True):
 # ---- model and method
 with st.container(border=True):
     st.subheader("Model and method")
-    prefill = advice_defaults()
+    prefill = tune_fields(*session_advice(st.session_state))
     if prefill:
         st.caption("Pre-filled from the advisor's recommendation; change anything.")
     c1, c2 = st.columns([3, 1])

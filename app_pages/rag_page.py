@@ -119,8 +119,15 @@ with st.container(border=True):
     question = st.text_input("Question", key="rag_question")
     c1, c2, c3 = st.columns(3)
     k = c1.slider("Passages (k)", 1, 20, 4, key="rag_k")
-    min_score = c2.slider("Relevance threshold (cosine)", 0.0, 1.0, 0.2, 0.05, key="rag_min_score",
-                          help="Passages below it do not count; with none left, the documents do not cover the question.")
+    min_score = c2.slider(
+        "Relevance threshold (cosine)",
+        0.0,
+        1.0,
+        0.2,
+        0.05,
+        key="rag_min_score",
+        help="Passages below it do not count; with none left, the documents do not cover the question.",
+    )
     mmr = c3.checkbox("Diversify (MMR)", key="rag_mmr")
     offline_model_buttons("rag_model")
     model = st.text_input("Model for the answer (hub id, folder or offline model name; empty: retrieval only)",

@@ -20,7 +20,9 @@ def main(argv: list[str]) -> int:
     options = [a for a in argv if a.startswith("-")]
     argv = [a for a in argv if not a.startswith("-")]
     if options:  # e.g. `calibrate_cpu --json`: one benchmark that takes options prints instead of writing
-        module = importlib.import_module(f"bench.bench_{argv[0]}") if len(argv) == 1 and argv[0] in available() else None
+        module = (
+            importlib.import_module(f"bench.bench_{argv[0]}") if len(argv) == 1 and argv[0] in available() else None
+        )
         if module is None or not hasattr(module, "cli"):
             print(f"options {options} need one benchmark that takes them (calibrate_cpu)", file=sys.stderr)
             return 2

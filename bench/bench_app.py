@@ -15,7 +15,16 @@ import time
 from pathlib import Path
 
 from tests.e2e.streamlit_driver import (
-    REPO, launch_chromium, mark, new_page, open_page, serve_app, set_number, wait_after, wait_healthy, wait_idle,
+    REPO,
+    launch_chromium,
+    mark,
+    new_page,
+    open_page,
+    serve_app,
+    set_number,
+    wait_after,
+    wait_healthy,
+    wait_idle,
     widget,
 )
 

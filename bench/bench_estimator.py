@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 
-METHODS = ("inference", "full", "lora", "qlora")
+from common.vocabulary import ESTIMATE_METHODS, QUANT_OF
 
 
 def _per_call_ms(fn, repeat: int) -> float:
@@ -20,7 +20,7 @@ def _per_call_ms(fn, repeat: int) -> float:
 def _request(model: str, method: str):
     from estimator import EstimateRequest
 
-    quant = "nf4" if method == "qlora" else "none"
+    quant = QUANT_OF.get(method, "none")  # serving: the 16-bit model
     return EstimateRequest(model=model, method=method, quant=quant, train_tokens=10**8, gpu="H100 SXM")
 
 
@@ -36,7 +36,7 @@ def main() -> str:
     models = [m.id for m in list_models()]
     start = time.perf_counter()
     for model in models:
-        for method in METHODS:
+        for method in ESTIMATE_METHODS:
             fit_table(_request(model, method))
     full_ms = (time.perf_counter() - start) * 1e3
     rows = compare()
@@ -52,7 +52,8 @@ def main() -> str:
         f"| one estimate (Llama 3.1 8B LoRA, spec loaded) | {one:.3f} ms |",
         f"| one estimate by name (spec from the catalog) | {one_by_name:.3f} ms |",
         f"| one which-GPUs-fit table ({len(list_gpus())} GPUs x up to 7 GPU counts) | {table:.2f} ms |",
-        f"| every catalog model x method x GPU ({len(models)} x {len(METHODS)} x {len(list_gpus())}) | {full_ms:.0f} ms |",
+        f"| every catalog model x method x GPU ({len(models)} x {len(ESTIMATE_METHODS)} x {len(list_gpus())}) "
+        f"| {full_ms:.0f} ms |",
         "",
         f"### Against published measurements ({len(kept)} cases checked, mean error {mean:.1%}, worst {worst:.1%})",
         "",

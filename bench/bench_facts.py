@@ -30,10 +30,9 @@ def run(model: str, output: Path, **fields):
 
 def main() -> str:
     from bench.tables import header, row
+    from common.settings import load_settings
     from compare.spec import ARM_TITLES
     from lm.offline import SMOLLM2, pull
-
-    from common.settings import load_settings
 
     model, settings = str(pull(SMOLLM2).path), load_settings()
     started = time.time()
@@ -46,17 +45,31 @@ def main() -> str:
     rows = [row(ARM_TITLES[a], m) for a, m in every.arms.items()]
     rows.append(row("Base + RAG with 4 demonstrations (`--rag-examples 4`)", with_examples.arms["rag"]))
     split = every.arms["rag"].retrieval_split
-    return "\n".join([
-        "# Facts only the documents hold: every arm, ranked by correct answers", "",
-        f"SmolLM2-135M-Instruct (Q4_1 GGUF dequantized), bench/data/fictional_facts with the comparison's defaults: "
-        f"{every.eval_examples} held-out questions, {every.train_examples} training pairs, k = {every.k}, "
-        f"{every.generation.get('max_new_tokens')} new tokens at most, greedy; "
-        + "; ".join(f"{name}: {t.steps} steps on {t.prompts} prompts ({t.seconds:.0f} s)" for name, t in every.trainings.items())
-        + f". {os.cpu_count()} CPU cores; the run took {wall / 60:.1f} min, the RAG arm with demonstrations "
-        f"{wall_examples / 60:.1f} min. `python -m bench facts`; runs {Path(every.run_dir).name} and "
-        f"{Path(with_examples.run_dir).name}.", "",
-        *header(), *rows, "",
-        f"Retrieval split of Base + RAG: passage found and answer right {split.hit_correct}, found but wrong "
-        f"{split.hit_wrong}, missed but right {split.miss_correct}, missed and wrong {split.miss_wrong}.", "",
-        "The evidence paragraph:", "", f"> {every.evidence.paragraph}", "",
-    ])
+    return "\n".join(
+        [
+            "# Facts only the documents hold: every arm, ranked by correct answers",
+            "",
+            f"SmolLM2-135M-Instruct (Q4_1 GGUF dequantized), bench/data/fictional_facts "
+            f"with the comparison's defaults: "
+            f"{every.eval_examples} held-out questions, {every.train_examples} training pairs, k = {every.k}, "
+            f"{every.generation.get('max_new_tokens')} new tokens at most, greedy; "
+            + "; ".join(
+                f"{name}: {t.steps} steps on {t.prompts} prompts ({t.seconds:.0f} s)"
+                for name, t in every.trainings.items()
+            )
+            + f". {os.cpu_count()} CPU cores; the run took {wall / 60:.1f} min, the RAG arm with demonstrations "
+            f"{wall_examples / 60:.1f} min. `python -m bench facts`; runs {Path(every.run_dir).name} and "
+            f"{Path(with_examples.run_dir).name}.",
+            "",
+            *header(),
+            *rows,
+            "",
+            f"Retrieval split of Base + RAG: passage found and answer right {split.hit_correct}, found but wrong "
+            f"{split.hit_wrong}, missed but right {split.miss_correct}, missed and wrong {split.miss_wrong}.",
+            "",
+            "The evidence paragraph:",
+            "",
+            f"> {every.evidence.paragraph}",
+            "",
+        ]
+    )

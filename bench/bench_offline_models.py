@@ -54,7 +54,7 @@ def _dtype_rows(folder: Path) -> tuple[list[str], dict[str, list]]:
     dtypes and batch sizes within each repeat, so a change in the machine's load hits all alike."""
     from lm.generate import generate_answers, load_for_inference
 
-    loads = {d: _median_s(lambda: load_for_inference(str(folder), dtype=d)) for d in DTYPES}
+    loads = {d: _median_s(lambda d=d: load_for_inference(str(folder), dtype=d)) for d in DTYPES}
     runs: dict[tuple[str, int], list[float]] = {(d, b): [] for d in DTYPES for b in (1, 8)}
     answers: dict[tuple[str, int], list] = {}
     for _ in range(REPEATS):
@@ -64,7 +64,7 @@ def _dtype_rows(folder: Path) -> tuple[list[str], dict[str, list]]:
             rates.append(sum(a.completion_tokens for a in answers[dtype, batch]) / (time.perf_counter() - started))
     rows = []
     for dtype in DTYPES:
-        same = sum(a.text == b.text for a, b in zip(answers[dtype, 1], answers[dtype, 8]))
+        same = sum(a.text == b.text for a, b in zip(answers[dtype, 1], answers[dtype, 8], strict=True))
         rows.append(f"| {dtype} | {loads[dtype][0]:.2f} | {statistics.median(runs[dtype, 1]):.1f} | "
                     f"{statistics.median(runs[dtype, 8]):.1f} | {same}/{len(QUESTIONS)} |")
     return rows, {dtype: answers[dtype, 1] for dtype in DTYPES}
@@ -95,7 +95,7 @@ def main() -> str:
         f"max {latency.max_latency_s:.2f} s over {latency.requests}, {latency.tokens_per_s:.1f} tokens/s.", "",
         "| question | float32 | bfloat16 |", "|---|---|---|",
     ]
-    for q, a32, a16 in zip(QUESTIONS, answers["float32"], answers["bfloat16"]):
+    for q, a32, a16 in zip(QUESTIONS, answers["float32"], answers["bfloat16"], strict=True):
         cells = [' '.join(a.text.split()).replace('|', '\\|') for a in (a32, a16)]
         out.append(f"| {q} | {cells[0]} | {cells[1]} |")
     return "\n".join(out) + "\n"

@@ -22,11 +22,11 @@ def run(style: str, model: str, output: Path):
     import runs
     from compare.launch import launch_comparison
     from compare.results import load_results
-    from compare.spec import CompareSpec
+    from compare.spec import ARMS, RETRIEVAL_ARMS, CompareSpec
 
     spec = CompareSpec(
         data=FACTS / "qa.jsonl", docs=[FACTS / "docs"], relevant_field="doc", model=model,
-        arms=["base", "rag", "finetuned_rag"], eval_fraction=0.25, output=output,
+        arms=[arm for arm in ARMS if arm == "base" or arm in RETRIEVAL_ARMS], eval_fraction=0.25, output=output,
         rag={"k": 2, "chunk_size": 300, "chunk_overlap": 50},
         finetune={"max_steps": 30, "batch_size": 4, "max_seq_len": 384,
                   "train_prompts": "separate" if style == "retrieval" else style},
@@ -51,9 +51,16 @@ def main() -> str:
             wall[style] = time.time() - started
             first = first or results
             hybrid, [training] = results.arms["finetuned_rag"], list(results.trainings.values())
-            rows.append(row(f"hybrid trained on {STYLES[style]}", hybrid, [
-                f"{training.train_examples if style != 'mix' else 2 * training.train_examples} rows, {training.steps} steps",
-                f"{training.seconds:.0f}"]))
+            rows.append(
+                row(
+                    f"hybrid trained on {STYLES[style]}",
+                    hybrid,
+                    [
+                        f"{training.train_examples * (2 if style == 'mix' else 1)} rows, {training.steps} steps",
+                        f"{training.seconds:.0f}",
+                    ],
+                )
+            )
     base, rag = first.arms["base"], first.arms["rag"]
     lines = ["# What the hybrid trains on: bare, retrieval-augmented (RAFT) or mixed prompts", "",
              f"SmolLM2-135M-Instruct (Q4_1 GGUF dequantized), bench/data/fictional_facts: {first.eval_examples} "

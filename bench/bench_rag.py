@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import sql_eval_dir
+
 THREADS = 2
 N_CHUNKS = int(os.environ.get("FTADVISOR_BENCH_CHUNKS", "10000"))
 CHUNK_CHARS = 220  # a short paragraph; indexed with chunk_size=BENCH_CHUNK_SIZE: one chunk each
@@ -29,7 +31,7 @@ BENCH_CHUNK_SIZE = 400
 N_QUERIES = 200
 BIG_MB = float(os.environ.get("FTADVISOR_BENCH_BIG_MB", "20"))
 BIG_SAMPLE = 256
-SQL_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "sql-eval"
+SQL_EVAL = sql_eval_dir()
 
 _WORDS = ("invoice refund order customer shipping warehouse delivery policy account payment card bank "
           "transfer model training dataset evaluation metric gpu memory batch token latency cost server "
@@ -114,8 +116,8 @@ def index_and_query(root: Path) -> dict:
 
 def sql_eval_recall(root: Path) -> dict | None:
     from rag_baseline.index import index_documents
-    from rag_baseline.schemas import StoreConfig
     from rag_baseline.retrieve import search
+    from rag_baseline.schemas import StoreConfig
 
     if not (SQL_EVAL / "schemas").is_dir():
         return None
@@ -129,9 +131,11 @@ def sql_eval_recall(root: Path) -> dict | None:
     out = {"chunks": report.chunks_total, "index_s": index_s, "questions": len(rows),
            "with_schema": sum(r["db_name"] in present for r in rows)}
     for k in (1, 3, 5):
-        hits = [any(Path(h.source).stem == r["db_name"] for h in found[:k]) for r, found in zip(rows, results)]
+        hits = [
+            any(Path(h.source).stem == r["db_name"] for h in found[:k]) for r, found in zip(rows, results, strict=True)
+        ]
         out[f"hit@{k}"] = sum(hits)
-        out[f"hit@{k}_present"] = sum(h for h, r in zip(hits, rows) if r["db_name"] in present)
+        out[f"hit@{k}_present"] = sum(h for h, r in zip(hits, rows, strict=True) if r["db_name"] in present)
     return out
 
 
@@ -224,7 +228,8 @@ def _large_file_rows(big: dict) -> list[str]:
         f"({prose['chunks']:,} chunks, mean {prose['mean_chars']:.0f} characters) |",
         f"| embedding a sample of {BIG_SAMPLE} of its chunks, fp32, batch 16 / 32 | "
         f"{rates[16]:.1f} / {rates[32]:.1f} chunks/s |",
-        f"| writing all {prose['chunks']:,} chunks to Chroma (index batches of 256) | {big['write_per_s']:.0f} chunks/s |",
+        f"| writing all {prose['chunks']:,} chunks to Chroma (index batches of 256) "
+        f"| {big['write_per_s']:.0f} chunks/s |",
         f"| whole file: chunk + embed + write (from the rates above) | {whole_s / 60:.1f} min "
         f"({prose['chunks'] / whole_s:.1f} chunks/s, {prose['mb'] * 60 / whole_s:.2f} MB/min) |",
     ]

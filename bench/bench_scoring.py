@@ -19,8 +19,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bench import sql_eval_dir
+
 RUNS = 3
-SQL_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "sql-eval"
+SQL_EVAL = sql_eval_dir()
 
 
 def server_figures(schemas: Path) -> tuple[list[float], list[float], dict[str, list[float]]]:
@@ -69,7 +71,7 @@ def order_rules(questions: list[dict]) -> tuple[int, int, int]:
     words = re.compile(r"\b(order|sort|arrange)\b", re.IGNORECASE)  # sql-eval eval/eval.py normalize_table
     ours = [any(top_level_order_by(a) is not None for a in reference_alternatives(q["query"])) for q in questions]
     theirs = [q["query_category"] == "order_by" or bool(words.search(q["question"])) for q in questions]
-    return sum(ours), sum(theirs), sum(a and b for a, b in zip(ours, theirs))
+    return sum(ours), sum(theirs), sum(a and b for a, b in zip(ours, theirs, strict=True))
 
 
 def main() -> str:

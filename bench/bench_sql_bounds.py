@@ -1,4 +1,4 @@
-"""sql-exec's safety bounds on this machine (issue 19): how long a hostile dump takes to be refused,
+"""sql-exec's safety bounds on this machine: how long a hostile dump takes to be refused,
 and the worst cases of scoring with the bounds on:
 - a 10-column answer whose columns all hold the same value (every pairing agrees on sorted
   values; the exhaustive search took 50 s here, each more column ~20x);
@@ -24,7 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 HOSTILE = {
     "psql shell escape `\\! id > owned.txt`": "\\! id > owned.txt",
-    "`COPY (SELECT current_user) TO PROGRAM 'id > owned2.txt'`": "COPY (SELECT current_user) TO PROGRAM 'id > owned2.txt';",
+    "`COPY (SELECT current_user) TO PROGRAM 'id > owned2.txt'`":
+        "COPY (SELECT current_user) TO PROGRAM 'id > owned2.txt';",
     "`COPY t FROM '/etc/passwd'`": "COPY t FROM '/etc/passwd';",
     "`ALTER SYSTEM SET ...`": "ALTER SYSTEM SET archive_command = 'id';",
     "`CREATE ROLE evil SUPERUSER`": "CREATE ROLE evil SUPERUSER;",
@@ -80,8 +81,11 @@ def scoring_seconds(server) -> dict[str, tuple[float, object]]:
     # 40 columns holding 0..22 in different orders: every pairing agrees on sorted values, none on rows.
     orders = [f"(i * {k} + {k * 7}) % 23" for k in range(1, 23)] * 2
     cases["40 columns, each a permutation of the others (the search's cap)"] = (
-        "SELECT " + ", ".join(f"{o} AS g{n}" for n, o in enumerate(reversed(orders[:40]))) + " FROM generate_series(0, 22) i",
-        "SELECT " + ", ".join(f"{o} AS r{n}" for n, o in enumerate(orders[:40])) + " FROM generate_series(0, 22) i")
+        "SELECT "
+        + ", ".join(f"{o} AS g{n}" for n, o in enumerate(reversed(orders[:40])))
+        + " FROM generate_series(0, 22) i",
+        "SELECT " + ", ".join(f"{o} AS r{n}" for n, o in enumerate(orders[:40])) + " FROM generate_series(0, 22) i",
+    )
     out = {}
     for label, (answer, reference) in cases.items():
         dbs = Databases(server.url_template(), timeout_s=1.0, known=set(server.databases))
@@ -141,7 +145,7 @@ def main() -> str:
         wide = subprocess.run([sys.executable, "-c", WIDE, server.url_template()], cwd=REPO, capture_output=True,
                               text=True, check=True).stdout.splitlines()
     peak_mib, wide_s = wide[0].split()
-    lines = ["## sql-exec safety bounds (issue 19)", "",
+    lines = ["## sql-exec safety bounds", "",
              f"CPU: {os.cpu_count()} cores; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after.",
              "", "| case | result |", "|---|---|"]
     for label, seconds in refusals.items():

@@ -19,7 +19,7 @@ from pathlib import Path
 STEPS, BATCH, SEQ_LEN, RANK, LR = 15, 8, 512, 16, 2e-4
 MODEL = dict(hidden_size=256, num_layers=4, num_heads=8, num_kv_heads=4, intermediate_size=512)  # ~1.7M params
 
-BASELINE = r'''
+BASELINE = r"""
 import json, resource, sys, time
 import torch
 from peft import LoraConfig, get_peft_model
@@ -44,10 +44,11 @@ args = TrainingArguments(output_dir=out, per_device_train_batch_size=int(batch),
 trainer = Trainer(model=model, args=args, train_dataset=DS())
 cpu0 = time.process_time()
 result = trainer.train()
-print("RESULT", json.dumps({"train_runtime_s": result.metrics["train_runtime"], "train_cpu_s": time.process_time() - cpu0,
+print("RESULT", json.dumps({"train_runtime_s": result.metrics["train_runtime"],
+                            "train_cpu_s": time.process_time() - cpu0,
                             "input_tokens": result.metrics.get("num_input_tokens_seen"),
                             "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1024**3}))
-'''
+"""
 
 
 def make_data(path: Path, n: int = 400, seed: int = 0) -> Path:

@@ -1,5 +1,6 @@
 """The README's screenshots: serve the app, answer the advisor with a realistic scenario (so the
-other pages show its pre-filled values), run a small comparison with SmolLM2-135M-Instruct on facts only its documents hold, and
+other pages show its pre-filled values), run a small comparison with SmolLM2-135M-Instruct on facts
+only its documents hold, and
 save `docs/screenshots/<page>.png` (1400x1000, palette PNG under 300 KB).
 
     python -m bench.screenshots [--out docs/screenshots] [--no-compare-run]
@@ -12,8 +13,18 @@ import tempfile
 from pathlib import Path
 
 from tests.e2e.streamlit_driver import (
-    REPO, click_button, go_to, launch_chromium, new_page, open_page, screenshot, scroll_to, select, serve_app,
-    set_number, set_text,
+    REPO,
+    click_button,
+    go_to,
+    launch_chromium,
+    new_page,
+    open_page,
+    screenshot,
+    scroll_to,
+    select,
+    serve_app,
+    set_number,
+    set_text,
 )
 
 SCENARIO = "daily facts and tone"  # fine-tune for the voice, RAG for the daily facts: every page has a role

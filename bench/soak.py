@@ -1,5 +1,5 @@
-"""Soak check of the run machinery (issue 11): start a tiny tuning job, SIGKILL its worker at a
-random moment, resume, and again, until it completes. Every round must end with exactly the
+"""Soak check of the run machinery: start a tiny tuning job, SIGKILL its worker at a random
+moment, resume, and again, until it completes. Every round must end with exactly the
 requested step count, never two workers on the folder at once, and a consistent metrics.jsonl
 (every step logged once: strictly increasing, no duplicates, none missing). A few rounds do the
 same to a comparison: SIGKILL of the comparison worker while its tuning child is on `train/`
@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 ROUNDS, COMPARE_ROUNDS, STEPS, SAVE_STEPS, MAX_KILLS, SEED = 20, 3, 24, 4, 2, 0
@@ -185,7 +186,7 @@ def _check(run_dir: Path, steps: int, *, exact_rows: bool) -> list[str]:
     if status.step != steps or status.total_steps != steps:
         problems.append(f"step {status.step} of {status.total_steps}, expected {steps} of {steps}")
     logged = _logged(run_dir)
-    if any(b <= a for a, b in zip(logged, logged[1:])):
+    if any(b <= a for a, b in pairwise(logged)):
         problems.append(f"metrics.jsonl steps not strictly increasing: {logged}")
     if exact_rows and logged != list(range(1, steps + 1)):
         problems.append(f"metrics.jsonl steps {logged}, expected 1..{steps} once each")
@@ -222,8 +223,15 @@ def _compare_round(model_dir: Path, data: Path, out: Path, rng: random.Random, s
     from compare.spec import CompareSpec
 
     r = Round("compare")
-    spec = CompareSpec(data=data, model=str(model_dir), output=out, arms=["finetuned"], eval_fraction=0.25,
-                       generation={"max_new_tokens": 4}, finetune={"method": "lora", "max_steps": steps, "batch_size": 2})
+    spec = CompareSpec(
+        data=data,
+        model=str(model_dir),
+        output=out,
+        arms=["finetuned"],
+        eval_fraction=0.25,
+        generation={"max_new_tokens": 4},
+        finetune={"method": "lora", "max_steps": steps, "batch_size": 2},
+    )
     train_dir = out / "train"
     with WorkerWatch(train_dir) as watch:
         run_dir = runs.launch(spec)
@@ -326,17 +334,20 @@ def markdown(soak: Soak) -> str:
         "## Soak: SIGKILL at random moments, resume, repeat",
         "",
         f"Tiny Llama, LoRA, {soak.steps} steps (batch 2, a checkpoint every {SAVE_STEPS} steps, every step logged), "
-        f"seed {soak.seed}: {len(tune)} tuning rounds (1-{soak.max_kills} SIGKILLs of the worker each, then resume to the end) and "
+        f"seed {soak.seed}: {len(tune)} tuning rounds (1-{soak.max_kills} SIGKILLs of the worker each, "
+        "then resume to the end) and "
         f"{len(comp)} comparison rounds (SIGKILL of the comparison worker while its tuning child is on train/). "
         f"Rules checked every round: exactly {soak.steps} steps, never two workers on the folder (sampled every "
         "100 ms), every step in metrics.jsonl once, one end-of-training row.",
         "",
         "| figure | value |",
         "|---|---:|",
-        f"| rounds that kept every rule | {ok_rounds} / {len(soak.rounds)}{' (stopped early: time limit)' if soak.stopped_early else ''} |",
+        f"| rounds that kept every rule | {ok_rounds} / {len(soak.rounds)}"
+        f"{' (stopped early: time limit)' if soak.stopped_early else ''} |",
         f"| SIGKILLs | {len(kills)} |",
         *[f"| kills landing {where} | {n} |" for where, n in landed.items()],
-        f"| rounds whose newest checkpoint was also cut (as a kill mid-save leaves it) | {sum(r.damaged for r in tune)} |",
+        "| rounds whose newest checkpoint was also cut (as a kill mid-save leaves it) | "
+        f"{sum(r.damaged for r in tune)} |",
         f"| resumes from a complete checkpoint / from step 0 | {sum(x != 'step 0' for x in resumed)} / "
         f"{sum(x == 'step 0' for x in resumed)} |",
         f"| incomplete checkpoints found and removed at resume | {sum(r.incomplete_removed for r in soak.rounds)} |",

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-FORMATS = ("md", "html", "json", "pdf")
+from advisor.report import FORMATS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

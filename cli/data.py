@@ -7,9 +7,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from common import flags
 from common.text import one_line
+from common.vocabulary import RECIPES
+from tuning.data.readers import DATA_SUFFIXES
 
-_MAPPING_FLAGS = {
+# FieldMapping field -> help (the flag: common.flags.MAPPING)
+_MAPPING_HELP = {
     "prompt_field": "column holding the prompt (e.g. question)",
     "completion_field": "column holding the answer to train on (e.g. query)",
     "messages_field": "column holding a chat: a list of {role, content} (JSON text in CSV)",
@@ -23,8 +27,8 @@ _MAPPING_FLAGS = {
 def add_mapping_arguments(parser: argparse.ArgumentParser) -> None:
     """The column-mapping flags, for files whose columns are not a recognised shape."""
     group = parser.add_argument_group("column mapping (for columns that are not a recognised shape)")
-    for name, help_text in _MAPPING_FLAGS.items():
-        group.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="COLUMN" if name != "prompt_template"
+    for name, help_text in _MAPPING_HELP.items():
+        group.add_argument(flags.MAPPING[name], dest=name, metavar="COLUMN" if name != "prompt_template"
                            else "TEMPLATE", help=help_text)
 
 
@@ -32,7 +36,7 @@ def mapping_from_args(args: argparse.Namespace):
     """A FieldMapping from the flags, or None when none was given."""
     from tuning.data import FieldMapping
 
-    given = {name: getattr(args, name) for name in _MAPPING_FLAGS if getattr(args, name, None)}
+    given = {name: getattr(args, name) for name in _MAPPING_HELP if getattr(args, name, None)}
     return FieldMapping(**given) if given else None
 
 
@@ -42,12 +46,12 @@ def register(subparsers) -> None:
     check = sub.add_parser(
         "check",
         help="validate a dataset and print its report (exit 2 when it fails)",
-        description="Read FILE (.jsonl, .json, .csv, .parquet), recognise or map its shape, and report "
+        description=f"Read FILE ({', '.join(DATA_SUFFIXES)}), recognise or map its shape, and report "
         "problems (file, line, field), lengths, duplicates, near-duplicates and the train/eval split.",
     )
     check.add_argument("file", metavar="FILE", help="the dataset")
     add_mapping_arguments(check)
-    check.add_argument("--kind", choices=("sft", "dpo"), default="sft", help="training kind (default: sft)")
+    check.add_argument("--kind", choices=RECIPES, default="sft", help="training kind (default: sft)")
     check.add_argument("--seq-len", type=int, default=512, metavar="N", help="max sequence length (default: 512)")
     check.add_argument("--model", metavar="M", help="model folder or hub id whose tokenizer counts tokens "
                        "(default: whitespace words, an approximation)")

@@ -54,7 +54,13 @@ def _default_text(info: FieldInfo) -> str | None:
         return None
     if value is None or value == [] or value == {}:
         return None
-    return ",".join(map(str, value)) if isinstance(value, list) else f"{value:g}" if isinstance(value, float) else str(value)
+    return (
+        ",".join(map(str, value))
+        if isinstance(value, list)
+        else f"{value:g}"
+        if isinstance(value, float)
+        else str(value)
+    )
 
 
 def add_field_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup, model: type[BaseModel],

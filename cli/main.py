@@ -7,22 +7,21 @@ import sys
 
 from pydantic import ValidationError
 
+from cli import advise, compare, data, estimate, models, pull, rag, runs, tune
 from common.errors import describe_error
 
 # Each module exposes `register(subparsers)`; handlers are set with `set_defaults(func=...)`.
-_SUBCOMMAND_MODULES = ("estimate", "models", "advise", "tune", "data", "runs", "rag", "compare", "pull")
+_SUBCOMMAND_MODULES = (estimate, models, advise, tune, data, runs, rag, compare, pull)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
     parser = argparse.ArgumentParser(
         prog="ftadvisor",
         description="Prompt, RAG or fine-tune? Advice, GPU memory/cost estimates and real tuning runs.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in _SUBCOMMAND_MODULES:
-        importlib.import_module(f"cli.{name}").register(sub)
+    for module in _SUBCOMMAND_MODULES:
+        module.register(sub)
     return parser
 
 

@@ -13,9 +13,15 @@ from common.text import one_line
 
 def _add_store_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", metavar="DIR", help="Chroma store folder (default: FTADVISOR_HOME/stores/default)")
-    parser.add_argument("--url", metavar="URL", help="a Chroma server (chroma run) instead of a folder, e.g. http://127.0.0.1:8000; "
-                        "it takes precedence over --store")
-    parser.add_argument("--collection", metavar="NAME", default="documents", help="collection name (default: documents)")
+    parser.add_argument(
+        "--url",
+        metavar="URL",
+        help="a Chroma server (chroma run) instead of a folder, e.g. http://127.0.0.1:8000; "
+        "it takes precedence over --store",
+    )
+    parser.add_argument(
+        "--collection", metavar="NAME", default="documents", help="collection name (default: documents)"
+    )
 
 
 def _store(args: argparse.Namespace):
@@ -162,9 +168,9 @@ def _search(args: argparse.Namespace) -> int:
     results = search(questions, _store(args), k=args.k, mmr=args.mmr, min_score=args.min_score)
     if args.json:
         print(json.dumps([{"question": q, "hits": [h.model_dump() for h in hits]}
-                          for q, hits in zip(questions, results)], indent=2))
+                          for q, hits in zip(questions, results, strict=True)], indent=2))
         return 0
-    for question, hits in zip(questions, results):
+    for question, hits in zip(questions, results, strict=True):
         print(f"? {question}")
         for hit in hits:
             snippet = " ".join(hit.text.split())[:160]

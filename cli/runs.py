@@ -86,7 +86,7 @@ def _list(args: argparse.Namespace) -> int:
                      _fmt(r.final_loss), _fmt(r.eval_loss), one_line(r.method or "-"), one_line(r.model or "-")))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     for r in found:
         if r.damaged:
             print(f"damaged: {one_line(r.damaged)}")
@@ -138,7 +138,10 @@ def _cancel(args: argparse.Namespace) -> int:
     import runs
 
     status = runs.cancel(resolve_run(args.run), grace_s=args.grace)
-    print(f"{status.state} at step {status.step}/{status.total_steps or '?'}" + (f": {status.error}" if status.error else ""))
+    print(
+        f"{status.state} at step {status.step}/{status.total_steps or '?'}"
+        + (f": {status.error}" if status.error else "")
+    )
     return 0
 
 

@@ -8,17 +8,8 @@ import sys
 from cli.data import add_mapping_arguments, mapping_from_args
 from cli.fields import add_field_flags, given_values
 from cli.follow import follow
-
-# JobSpec field -> flag: type, choices, bounds, help and default text come from the field.
-_FLAGS = {
-    "model": "--model", "data": "--data", "method": "--method", "dpo_base": "--dpo-base", "dpo_beta": "--dpo-beta",
-    "max_steps": "--max-steps", "epochs": "--epochs", "lora_rank": "--rank", "lora_alpha": "--alpha",
-    "lora_dropout": "--dropout", "lora_targets": "--targets", "quant": "--quant", "learning_rate": "--lr",
-    "batch_size": "--batch-size", "grad_accum": "--grad-accum", "max_seq_len": "--seq-len", "packing": "--packing",
-    "gradient_checkpointing": "--gradient-checkpointing", "seed": "--seed", "eval_fraction": "--eval-fraction",
-    "near_dup_threshold": "--near-dup-threshold", "save_steps": "--save-steps", "logging_steps": "--logging-steps",
-    "eval_steps": "--eval-steps", "merge": "--merge", "gpus": "--gpus", "sharding": "--sharding", "device": "--device",
-}
+from common import flags
+from common.vocabulary import LORA_TARGETS
 
 
 def register(subparsers) -> None:
@@ -29,10 +20,11 @@ def register(subparsers) -> None:
         description="Validate the dataset (exit 2 on a problem, before any model is loaded), then train in a "
         "background worker. Blocks and shows progress unless --detach; Ctrl-C leaves the run going.",
     )
-    add_field_flags(tune, JobSpec, _FLAGS, required=("model", "data"))
+    add_field_flags(tune, JobSpec, flags.TUNE, required=("model", "data"))
     add_mapping_arguments(tune)
     tune.add_argument("--no-near-dup", action="store_true", help="skip the near-duplicate check (~10 s faster)")
-    tune.add_argument("--output", metavar="RUN_DIR", help="run folder (default: a new folder in the runs root)")
+    tune.add_argument(flags.TUNE_BY_HAND["output"], metavar="RUN_DIR",
+                      help="run folder (default: a new folder in the runs root)")
     tune.add_argument("--detach", action="store_true", help="start the run and return at once")
     tune.set_defaults(func=_tune)
 
@@ -54,9 +46,9 @@ def spec_from_args(args: argparse.Namespace):
     """A JobSpec from the flags; unset flags keep the spec's defaults."""
     from tuning.spec import JobSpec
 
-    fields = given_values(args, JobSpec, _FLAGS)
+    fields = given_values(args, JobSpec, flags.TUNE)
     targets = fields.get("lora_targets")
-    if targets is not None and targets not in ("all-linear", "attention"):
+    if targets is not None and targets not in LORA_TARGETS:
         fields["lora_targets"] = targets.split(",")  # module names, comma-separated
     if args.no_near_dup:
         fields["near_dup_threshold"] = None

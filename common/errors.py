@@ -7,7 +7,6 @@ from pydantic import ValidationError
 
 from common.text import one_line
 
-
 _NAMES_A_FIELD = re.compile(r"[A-Za-z_][\w.]*: ")
 _SHOWN_INPUT_CHARS = 100  # the most of a rejected value a line echoes
 

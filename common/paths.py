@@ -14,7 +14,6 @@ from pathlib import Path
 
 from common.text import one_line
 
-
 MAX_PATH_CHARS = 4096  # Linux PATH_MAX (linux/limits.h): no longer path names a file
 SHOWN_CHARS = 100  # the most of a typed path an error line echoes
 

@@ -30,8 +30,12 @@ class Settings(BaseModel):
     data_dirs: list[Path] = Field(
         default_factory=list, description=f"Extra folders a page may read typed paths from ({DATA_DIRS_ENV})."
     )
-    gpu_catalog: Path | None = Field(None, description=f"A GPU catalog file replacing the built-in one ({GPU_CATALOG_ENV}).")
-    embed_dtype: Literal["float32", "bfloat16"] = Field("float32", description=f"RAG embedding dtype ({EMBED_DTYPE_ENV}).")
+    gpu_catalog: Path | None = Field(
+        None, description=f"A GPU catalog file replacing the built-in one ({GPU_CATALOG_ENV})."
+    )
+    embed_dtype: Literal["float32", "bfloat16"] = Field(
+        "float32", description=f"RAG embedding dtype ({EMBED_DTYPE_ENV})."
+    )
     max_upload_mb: int = Field(200, ge=1, description="Largest upload the pages accept, in MB.")
 
     @property

@@ -9,11 +9,11 @@ hybrid answer the same held-out questions; metrics, memory, time and cost per ar
 Import-light: torch, transformers, peft, chromadb load only in the worker's stages.
 """
 from compare.errors import CompareError
-from compare.launch import defaults_from_advice, launch_comparison, preflight
+from compare.launch import launch_comparison, preflight
 from compare.results import ArmMetrics, Results, answers_key, find_comparison, load_results
 from compare.spec import ARMS, CompareSpec
 
 __all__ = [
-    "ARMS", "ArmMetrics", "CompareError", "CompareSpec", "Results", "answers_key", "defaults_from_advice",
-    "find_comparison", "launch_comparison", "load_results", "preflight",
+    "ARMS", "ArmMetrics", "CompareError", "CompareSpec", "Results", "answers_key", "find_comparison",
+    "launch_comparison", "load_results", "preflight",
 ]

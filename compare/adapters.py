@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compare import files
-from compare.spec import FINETUNED_ARMS
+from compare.spec import FINETUNED_ARMS, AdapterPrompts
 
 if TYPE_CHECKING:
     from compare.spec import CompareSpec
@@ -23,7 +23,7 @@ class Adapter:
     and the fine-tuned arms it answers for."""
 
     name: str  # train | train_rag: the stage, the sub-run folder and <name>.json
-    prompts: str  # bare | retrieval | mix
+    prompts: AdapterPrompts
     arms: tuple[str, ...]
 
     @property

@@ -14,6 +14,7 @@ from typing import Any
 
 from compare.spec import FINETUNED_ARMS, RETRIEVAL_ARMS, GenerationSettings
 
+
 def uses_retrieval(arm: str) -> bool:
     return arm in RETRIEVAL_ARMS
 

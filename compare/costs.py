@@ -31,7 +31,9 @@ class BreakEven(BaseModel):
 
     cheaper_after: str = Field(description="The arm with the larger fixed cost but cheaper queries.")
     than: str
-    queries: float | None = Field(description="Query volume beyond which `cheaper_after` costs less in total; None when never.")
+    queries: float | None = Field(
+        description="Query volume beyond which `cheaper_after` costs less in total; None when never."
+    )
     note: str
 
 

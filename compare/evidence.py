@@ -35,7 +35,9 @@ class PairedComparison(BaseModel):
     ci_low: float = Field(description="Lower end of the 95% paired-bootstrap interval of the difference.")
     ci_high: float = Field(description="Upper end of that interval.")
     mcnemar_p: float | None = Field(None, description="Exact McNemar p-value (0/1 metrics only).")
-    clear: bool = Field(description="Whether the interval lies above 0 (and McNemar's p is below 0.05, for 0/1 scores).")
+    clear: bool = Field(
+        description="Whether the interval lies above 0 (and McNemar's p is below 0.05, for 0/1 scores)."
+    )
     questions_needed: int | None = Field(
         None, description="Questions that would separate the two at this difference (5% two-sided, 80% power), "
         "when the interval straddles 0.")

@@ -26,6 +26,7 @@ from compare import files
 from compare.adapters import Adapter
 from compare.arms import arm_prompt
 from compare.records import Retrieval, Split, TrainItem
+from compare.spec import PROMPT_STYLES
 from runs import write_atomic
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def write_training_file(pipeline: Pipeline, adapter: Adapter) -> int:
     """The adapter's data file from split.json (and retrieval.json for retrieval prompts); returns
     the number of rows."""
     spec, split = pipeline.spec, pipeline.read(files.SPLIT, Split)
-    styles = {"bare": ["bare"], "retrieval": ["retrieval"], "mix": ["bare", "retrieval"]}[adapter.prompts]
+    styles = PROMPT_STYLES if adapter.prompts == "mix" else (adapter.prompts,)
     hits = ({question.id: question.hits for question in pipeline.read(files.RETRIEVAL, Retrieval).train_questions}
             if "retrieval" in styles else {})
     tokenizer = _tokenizer(spec.model) if hits else None

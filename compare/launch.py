@@ -1,13 +1,11 @@
 """Start a comparison: check what can be checked before any model loads, then launch the worker
-(`python -m compare.worker RUN_DIR`, detached) through the tuning backend's run machinery.
-Also: default settings from the advisor's answers and recommendation."""
+(`python -m compare.worker RUN_DIR`, detached) through the tuning backend's run machinery."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from compare.errors import CompareError
-from compare.spec import AdvisedArm, CompareSpec
+from compare.spec import CompareSpec
 
 
 def preflight(spec: CompareSpec) -> int:
@@ -64,50 +62,3 @@ def launch_comparison(spec: CompareSpec) -> Path:
 
     preflight(spec)
     return runs.launch(spec)
-
-
-def defaults_from_advice(answers: Any = None, recommendation: Any = None) -> dict[str, Any]:
-    """CompareSpec fields suggested by the advisor: the GPU for prices, and for the fine-tuned
-    arms the rank (alpha follows it), learning rate, epochs, batch size and sequence length of the
-    recommended plan (`tuning.from_advice.job_fields`, the one advice -> job mapping). The method stays `auto`
-    (QLoRA on a GPU, LoRA on a CPU: the comparison runs where it is launched, not on the advised
-    GPU). The model is left to the user because the advisor's model may be a size ("8b") rather
-    than something to load."""
-    from tuning.from_advice import job_fields
-
-    out: dict[str, Any] = {}
-    gpu = getattr(answers, "gpu", None)
-    if gpu:
-        out["gpu"] = gpu
-    plan = getattr(recommendation, "finetune", None)
-    if plan is not None:
-        fields = job_fields(plan)
-        out["finetune"] = {name: fields[key] for name, key in _FINETUNE_FROM_JOB.items() if key in fields}
-        if plan.fit and plan.fit.gpu and "gpu" not in out:
-            out["gpu"] = plan.fit.gpu
-    if "gpu" in out:
-        out["gpu"] = _catalog_gpu_name(out["gpu"])
-    return out
-
-
-def advised_arm(recommendation: Any) -> AdvisedArm | None:
-    """The advisor's recommendation as the spec's `advised` (None without one)."""
-    if recommendation is None:
-        return None
-    return AdvisedArm(approach=recommendation.primary, combine_with=list(recommendation.combine_with),
-                      headline=recommendation.headline)
-
-
-# FinetuneSettings field -> JobSpec field (the comparison trains one adapter: no DPO, no multi-GPU).
-_FINETUNE_FROM_JOB = {"lora_rank": "lora_rank", "learning_rate": "learning_rate", "epochs": "epochs",
-                      "batch_size": "batch_size", "max_seq_len": "max_seq_len"}
-
-
-def _catalog_gpu_name(name: str) -> str:
-    """The catalog's spelling of a loosely written GPU name (`rtx-4090` -> `RTX 4090`)."""
-    from estimator.gpus import load_gpu
-
-    try:
-        return load_gpu(name).name
-    except ValueError:
-        return name

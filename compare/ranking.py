@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from compare import metrics
+from compare.spec import BINARY_METRICS
 from compare.stats import is_binary
 
 if TYPE_CHECKING:
@@ -75,12 +76,14 @@ def main_metric(primary: str | None, eval_items: list[EvalItem], answers: dict[s
                  "correctness.", eval_items, answers)
 
 
-def _text(metric: str, rule: str, eval_items: list[EvalItem], answers: dict[str, dict[int, AnswerRecord]]) -> MainMetric:
+def _text(
+    metric: str, rule: str, eval_items: list[EvalItem], answers: dict[str, dict[int, AnswerRecord]]
+) -> MainMetric:
     fn = TEXT_METRICS[metric]
-    per_q = {arm: [metrics.best_over_aliases(fn, a[row.id].answer if row.id in a else "", row.reference)
-                   for row in eval_items] for arm, a in answers.items()}
+    per_q = {arm: [metrics.best_over_aliases(fn, by_id[row.id].answer if row.id in by_id else "", row.reference)
+                   for row in eval_items] for arm, by_id in answers.items()}
     return MainMetric(metric=metric, label=label_of(metric), rule=rule, per_question=per_q,
-                      binary=metric in ("answer_correct", "exact_match"))
+                      binary=metric in BINARY_METRICS)
 
 
 def _scored(name: str, rule: str, eval_items: list[EvalItem], scores: Scores) -> MainMetric:

@@ -59,15 +59,23 @@ class ArmMetrics(BaseModel):
     latency_p95_s: float
     latency_mean_s: float
     latency_basis: str = Field("", description="What the latency figures time (single requests, or batches).")
-    seconds_per_answer: float = Field(0.0, description="Machine seconds per answer when answering in batches (batch wall time / batch size).")
+    seconds_per_answer: float = Field(
+        0.0, description="Machine seconds per answer when answering in batches (batch wall time / batch size)."
+    )
     answer_batch_size: int = Field(1, description="Largest batch the answers were generated in.")
     generated_tokens: int = Field(description="New tokens generated over all questions.")
     generated_tokens_mean: float
-    prompt_tokens_mean: float | None = Field(None, description="Mean prompt length in tokens (retrieved passages included).")
-    hit_at_k: float | None = Field(None, description="Share of questions whose top-k passages hold the answer or its document.")
+    prompt_tokens_mean: float | None = Field(
+        None, description="Mean prompt length in tokens (retrieved passages included)."
+    )
+    hit_at_k: float | None = Field(
+        None, description="Share of questions whose top-k passages hold the answer or its document."
+    )
     k: int | None = None
     retrieval_split: RetrievalSplit | None = Field(None, description="Retrieval hits against right answers.")
-    perplexity_before: float | None = Field(None, description="Base model's perplexity on the general text (fine-tuned arms).")
+    perplexity_before: float | None = Field(
+        None, description="Base model's perplexity on the general text (fine-tuned arms)."
+    )
     perplexity_after: float | None = Field(None, description="Fine-tuned model's perplexity on the same text.")
     cost_per_1k_queries_usd: float | None = None
     scores: dict[str, ScorerSummary] = Field(default_factory=dict, description="Task-aware scorers: name -> summary.")
@@ -82,14 +90,18 @@ class TrainingFigures(BaseModel):
     prompts: str = Field("bare", description="What the adapter trained on: bare, retrieval or mix prompts.")
     arms: list[str] = Field(default_factory=list, description="The fine-tuned arms it answers for.")
     steps: int
-    epoch_steps: int | None = Field(None, description="Steps its epochs would take, when a step limit stopped it earlier.")
+    epoch_steps: int | None = Field(
+        None, description="Steps its epochs would take, when a step limit stopped it earlier."
+    )
     train_examples: int
     seconds: float = Field(description="Wall time of the training run.")
     measured_peak_gib: float | None = Field(None, description="Peak memory measured during training.")
     measured_kind: str | None = Field(None, description="What was measured: cuda max reserved, or process RSS peak.")
     estimated_peak_gib: float | None = Field(None, description="The estimator's prediction for the same setup.")
     estimate_error_pct: float | None = Field(None, description="(estimated - measured) / measured, in %.")
-    estimated_peak_gib_at_gpu: float | None = Field(None, description="The estimator's memory for the same training at the chosen GPU (bf16 compute).")
+    estimated_peak_gib_at_gpu: float | None = Field(
+        None, description="The estimator's memory for the same training at the chosen GPU (bf16 compute)."
+    )
     estimated_hours_at_gpu: float | None = Field(None, description="The estimator's training time at the chosen GPU.")
     cost_usd: float | None = Field(None, description="Measured training time at the chosen GPU's price.")
     estimated_cost_usd: float | None = Field(None, description="The estimator's training cost at the chosen GPU.")
@@ -119,7 +131,9 @@ class CostFigures(BaseModel):
     basis: str = Field(description="How the figures were computed, in words.")
     arms: dict[str, ArmCost] = Field(default_factory=dict)
     break_even: list[BreakEven] = Field(default_factory=list)
-    serving: dict[str, ServingEstimate] = Field(default_factory=dict, description="The serving estimate behind each arm's cost.")
+    serving: dict[str, ServingEstimate] = Field(
+        default_factory=dict, description="The serving estimate behind each arm's cost."
+    )
     training_estimates: dict[str, TrainingEstimate] = Field(
         default_factory=dict, description="Adapter (train, train_rag) -> the estimator's figures for its training.")
 

@@ -8,6 +8,7 @@ hybrid).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -15,25 +16,48 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from common.fields import BatchSize, Epochs, LearningRate, LoraAlpha, LoraRank, MaxSteps, SeqLen
 from common.paths import resolve_user_path
+from common.vocabulary import (DEFAULT_EPOCHS, DEFAULT_LORA_RANK, DEFAULT_LR, AdapterMethod, Approach, Engine,
+                               default_lora_alpha)
 from compare.scoring.spec import ScorerSpec
-from common.vocabulary import DEFAULT_EPOCHS, DEFAULT_LORA_RANK, DEFAULT_LR, Engine, default_lora_alpha
 from tuning.data.schemas import FieldMapping
 
 ArmName = Literal["base", "fewshot", "rag", "finetuned", "finetuned_rag"]
-ARMS: tuple[str, ...] = get_args(ArmName)
-ARM_TITLES: dict[str, str] = {
-    "base": "Base model (zero-shot)",
-    "fewshot": "Few-shot prompting",
-    "rag": "Base + RAG",
-    "finetuned": "Fine-tuned",
-    "finetuned_rag": "Fine-tuned + RAG (hybrid)",
+ARMS: tuple[ArmName, ...] = get_args(ArmName)
+
+
+@dataclass(frozen=True)
+class ArmTraits:
+    """What an arm adds to the base model asked zero-shot, and its title."""
+
+    title: str
+    retrieval: bool = False  # its prompts carry retrieved passages
+    adapter: bool = False  # a fine-tuned adapter answers
+    examples: str | None = None  # the PromptingSettings field: its demonstrations per question
+
+
+ARM_TRAITS: dict[ArmName, ArmTraits] = {
+    "base": ArmTraits("Base model (zero-shot)"),
+    "fewshot": ArmTraits("Few-shot prompting", examples="fewshot_examples"),
+    "rag": ArmTraits("Base + RAG", retrieval=True, examples="rag_examples"),
+    "finetuned": ArmTraits("Fine-tuned", adapter=True),
+    "finetuned_rag": ArmTraits("Fine-tuned + RAG (hybrid)", retrieval=True, adapter=True),
 }
-TrainPrompts = Literal["separate", "bare", "retrieval", "mix"]
-RETRIEVAL_ARMS = frozenset({"rag", "finetuned_rag"})
-# Metrics the comparison computes for every arm that can rank the arms (besides a task scorer's name).
-TextMetric = Literal["answer_correct", "exact_match", "token_f1", "rouge_l"]
-TEXT_METRICS: tuple[str, ...] = get_args(TextMetric)
-FINETUNED_ARMS = frozenset({"finetuned", "finetuned_rag"})
+ARM_TITLES: dict[str, str] = {arm: traits.title for arm, traits in ARM_TRAITS.items()}
+RETRIEVAL_ARMS = frozenset(arm for arm, traits in ARM_TRAITS.items() if traits.retrieval)
+FINETUNED_ARMS = frozenset(arm for arm, traits in ARM_TRAITS.items() if traits.adapter)
+# A training row's question: the question alone, or with its retrieved passages (RAFT).
+PromptStyle = Literal["bare", "retrieval"]
+PROMPT_STYLES: tuple[PromptStyle, ...] = get_args(PromptStyle)
+# What one adapter trains on: one style, or both (`mix`); `separate` trains one adapter per
+# fine-tuned arm on the prompts that arm sends.
+AdapterPrompts = Literal[PromptStyle, "mix"]
+TrainPrompts = Literal["separate", AdapterPrompts]
+# Metrics the comparison computes for every arm that can rank the arms (besides a task scorer's name);
+# the binary ones score each answer 0 or 1.
+BinaryMetric = Literal["answer_correct", "exact_match"]
+BINARY_METRICS: tuple[BinaryMetric, ...] = get_args(BinaryMetric)
+TextMetric = Literal[BinaryMetric, "token_f1", "rouge_l"]
+TEXT_METRICS: tuple[TextMetric, ...] = get_args(TextMetric)
 SCHEMA_VERSION = 1
 
 
@@ -101,7 +125,7 @@ class FinetuneSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    method: Literal["auto", "qlora", "lora"] = Field(
+    method: Literal["auto", AdapterMethod] = Field(
         "auto", description="QLoRA (4-bit NF4 base) or LoRA (16-bit base); auto: QLoRA on a GPU, LoRA on a CPU, where "
         "bitsandbytes' 4-bit matmuls are several times slower than 16-bit ones.")
     lora_rank: LoraRank = DEFAULT_LORA_RANK
@@ -130,8 +154,8 @@ class FinetuneSettings(BaseModel):
 
 
 # The advisor's approach -> the arm that puts it into practice.
-APPROACH_ARM: dict[str, ArmName] = {"prompting": "fewshot", "rag": "rag", "lora": "finetuned", "qlora": "finetuned",
-                                    "full_finetune": "finetuned"}
+APPROACH_ARM: dict[Approach, ArmName] = {"prompting": "fewshot", "rag": "rag", "lora": "finetuned",
+                                         "qlora": "finetuned", "full_finetune": "finetuned"}
 
 
 class AdvisedArm(BaseModel):
@@ -157,7 +181,9 @@ class CompareSpec(BaseModel):
     schema_version: int = SCHEMA_VERSION
     kind: Literal["compare"] = "compare"
     data: Path = Field(description="Question/answer dataset (JSONL, JSON, CSV or Parquet).")
-    mapping: FieldMapping | None = Field(None, description="Column mapping when the file's columns are not a known shape.")
+    mapping: FieldMapping | None = Field(
+        None, description="Column mapping when the file's columns are not a known shape."
+    )
     relevant_field: str | None = Field(
         None,
         description="Column naming the document that answers each question (matched against document "
@@ -171,7 +197,9 @@ class CompareSpec(BaseModel):
                        "(smollm2-135m-instruct, tiny). Stored as an absolute folder or a hub id.")
     arms: list[ArmName] = Field(default_factory=lambda: list(ARMS), min_length=1, description="Arms to run.")
     eval_fraction: float = Field(0.2, gt=0, lt=1, description="Share of the examples held out for the comparison.")
-    eval_count: int | None = Field(None, ge=1, le=100_000, description="At most this many held-out questions are answered.")
+    eval_count: int | None = Field(
+        None, ge=1, le=100_000, description="At most this many held-out questions are answered."
+    )
     seed: int = Field(42, ge=0, description="Seed of the split, the training and sampling.")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     rag: RagSettings = Field(default_factory=RagSettings)
@@ -243,11 +271,12 @@ class CompareSpec(BaseModel):
     @property
     def needs_examples(self) -> bool:
         """Whether some arm is given demonstrations (the examples stage picks them)."""
-        return "fewshot" in self.arms or ("rag" in self.arms and self.prompting.rag_examples > 0)
+        return any(self.examples_for(arm) for arm in self.arms)
 
     def examples_for(self, arm: str) -> int:
         """Demonstrations `arm` gets per question."""
-        return {"fewshot": self.prompting.fewshot_examples, "rag": self.prompting.rag_examples}.get(arm, 0)
+        field = ARM_TRAITS[arm].examples
+        return getattr(self.prompting, field) if field else 0
 
     def check_inputs(self) -> None:
         """Fail early, with the path, when an input file or folder is missing."""

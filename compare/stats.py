@@ -32,7 +32,7 @@ Z_POWER_80PCT = 0.841621  # the normal's 80th percentile
 def _differences(a: Sequence[float], b: Sequence[float]) -> list[float]:
     if len(a) != len(b):
         raise ValueError(f"paired scores need the same questions: {len(a)} against {len(b)}")
-    return [x - y for x, y in zip(a, b)]
+    return [x - y for x, y in zip(a, b, strict=True)]
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float:

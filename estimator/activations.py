@@ -125,7 +125,9 @@ def activation_terms(req: EstimateRequest, spec: ModelSpec, s: Setup) -> dict[st
     offloaded = t * (layers - on_gpu) * per_layer_saved
     what = (f"checkpointing: each layer's input {s.resid_bytes} B x h={h}" if req.gradient_checkpointing
             else f"({how})")
-    where = f" x {on_gpu} of {layers} layers on the GPU (the rest offloaded to CPU)" if s.offload else f" x {layers} layers"
+    where = (
+        f" x {on_gpu} of {layers} layers on the GPU (the rest offloaded to CPU)" if s.offload else f" x {layers} layers"
+    )
     if req.gradient_checkpointing:
         extra, extra_how = t * per_layer + workspace, f"one layer recomputed in backward ({how}) + gradient workspace"
     else:

@@ -2,6 +2,7 @@
 and the request's choices mean for the bytes."""
 from __future__ import annotations
 
+from common.vocabulary import SHARDING
 from estimator.model_spec import ModelSpec
 from estimator.peak_memory import ALLOCATOR_DYNAMIC_FRACTION, CUDA_CONTEXT_BYTES
 from estimator.request import EstimateRequest
@@ -13,11 +14,17 @@ _LOSS = {
     "chunked": "Loss: chunked cross-entropy; every chunk's log-probs stay saved for backward.",
     "fused": "Loss: fused (no full-vocabulary fp32 buffer kept for backward)",
 }
-_SHARDING = {"none": "DDP: every GPU holds everything plus gradient buckets.",
-             "zero1": "ZeRO-1: optimizer states (and fp32 masters) sharded.",
-             "zero2": "ZeRO-2: optimizer states and gradients sharded.",
-             "zero3": "ZeRO-3: weights, gradients and states sharded; one layer gathered at a time.",
-             "fsdp": "FSDP full shard: like ZeRO-3."}
+
+
+def sharding_line(sharding: str) -> str:
+    """What `sharding` splits over the GPUs, from its row of common.vocabulary.SHARDING."""
+    plan = SHARDING[sharding]
+    parts = [part for part, sharded in (("weights", plan.weights), ("gradients", plan.gradients),
+                                        ("optimizer states (and fp32 masters)", plan.optimizer)) if sharded]
+    if not parts:
+        return f"{plan.label}: every GPU holds everything plus gradient buckets."
+    what = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    return f"{plan.label}: {what} sharded" + ("; one layer gathered at a time." if plan.weights else ".")
 
 
 def assumptions(req: EstimateRequest, spec: ModelSpec) -> list[str]:
@@ -33,11 +40,13 @@ def assumptions(req: EstimateRequest, spec: ModelSpec) -> list[str]:
         loss = _LOSS[req.loss] + (f": {stack.fused} kernel." if req.loss == "fused" else "")
         out.append(loss)
         if req.gradient_accumulation > 1:
-            out.append(f"Gradient accumulation {req.gradient_accumulation}: gradients stay allocated between micro-batches.")
+            out.append(
+                f"Gradient accumulation {req.gradient_accumulation}: gradients stay allocated between micro-batches."
+            )
         if req.activation_offloading:
             out.append("Activation offloading: saved layer inputs live in CPU memory (cpu_gib), two layers on the GPU.")
     if req.gpus > 1:
-        out.append(_SHARDING[req.sharding])
+        out.append(sharding_line(req.sharding))
     if req.device == "cpu":
         out.append("CPU: live tensor memory only (no CUDA context, no caching allocator); the process's RSS adds "
                    "the Python/torch runtime.")

@@ -42,7 +42,9 @@ class Estimate(BaseModel):
     memory_gib: dict[str, float] = Field(description="Per-GPU peak by component, GiB; total includes the CUDA context.")
     components: dict[str, str] = Field(description="One-line formula per component.")
     peak_phase: str = Field(description="The moment of the step when memory peaks.")
-    phases_gib: dict[str, float] = Field(description="Allocated GiB at each moment (before allocator slack and context).")
+    phases_gib: dict[str, float] = Field(
+        description="Allocated GiB at each moment (before allocator slack and context)."
+    )
     band: Band
     cpu_gib: float = Field(0.0, description="Host memory taken by offloaded optimizer states and activations.")
     fits: dict[str, bool] = Field(description="Catalog GPU -> fits with the requested GPU count.")

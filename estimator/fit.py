@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from estimator.training_time import cost_usd, training_hours
 from estimator.gpus import Gpu, list_gpus
-from estimator.peak_memory import memory_breakdown
-from estimator.step_setup import GIB
 from estimator.model_spec import ModelSpec
+from estimator.peak_memory import memory_breakdown
 from estimator.request import EstimateRequest
+from estimator.step_setup import GIB
+from estimator.training_time import cost_usd, training_hours
 
 # GPU counts tried for "fewest that fit": one node's worth in powers of two, then whole nodes.
 GPU_COUNTS = (1, 2, 4, 8, 16, 32, 64)

@@ -92,7 +92,9 @@ def _load(path: str, mtime: float) -> tuple[Gpu, ...]:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise EstimatorError(f"gpu catalog: {path} row {i} ({row.get('name', '?')}): {where}: {first['msg']}") from None
+            raise EstimatorError(
+                f"gpu catalog: {path} row {i} ({row.get('name', '?')}): {where}: {first['msg']}"
+            ) from None
     return tuple(gpus)
 
 

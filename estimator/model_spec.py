@@ -81,10 +81,14 @@ class ModelSpec(BaseModel):
     head_dim: int = Field(ge=1, le=SIZE_BOUNDS["head_dim"])
     max_position_embeddings: int = Field(ge=1, le=SIZE_BOUNDS["max_position_embeddings"])
     tie_word_embeddings: bool
-    num_local_experts: int = Field(1, ge=1, le=SIZE_BOUNDS["num_local_experts"], description="MoE experts per layer; 1 for dense models.")
+    num_local_experts: int = Field(
+        1, ge=1, le=SIZE_BOUNDS["num_local_experts"], description="MoE experts per layer; 1 for dense models."
+    )
     num_experts_per_tok: int = Field(1, ge=1, le=SIZE_BOUNDS["num_experts_per_tok"])
     qkv_bias: bool | None = Field(None, description="q/k/v projections have biases (None: the architecture's default).")
-    o_bias: bool | None = Field(None, description="Attention output projection has a bias (None: architecture default).")
+    o_bias: bool | None = Field(
+        None, description="Attention output projection has a bias (None: architecture default)."
+    )
     mlp_bias: bool | None = Field(None, description="MLP projections have biases (None: architecture default).")
     catalog_id: str | None = Field(None, description="The catalog entry this spec came from, if any.")
     note: str = Field("", description="How the name was resolved, when that is worth saying (offline fallback, size).")

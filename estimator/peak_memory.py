@@ -19,12 +19,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.vocabulary import SHARDING
 from estimator.activations import activation_terms, inference_activations
 from estimator.loss_memory import loss_terms
 from estimator.model_spec import ModelSpec
 from estimator.request import EstimateRequest
-from estimator.static_memory import (adapter_term, comm_buffers, gradients_bytes, optimizer_term, quant_buffers,
-                                     weights_term)
+from estimator.static_memory import (
+    adapter_term,
+    comm_buffers,
+    gradients_bytes,
+    optimizer_term,
+    quant_buffers,
+    weights_term,
+)
 from estimator.step_setup import GIB, Setup, Term, setup
 
 # CUDA context + cuBLAS/cuDNN handles outside the caching allocator: ~0.3-1 GiB by GPU, driver and
@@ -57,59 +64,64 @@ class Breakdown:
 
 def memory_breakdown(req: EstimateRequest, spec: ModelSpec) -> Breakdown:
     """The peak moment's components and every moment's total, in bytes per GPU (or per CPU process)."""
-    s = setup(req, spec)
-    weights = weights_term(req, spec, s)
-    adapter = adapter_term(req, s)
-    optim, cpu = optimizer_term(req, spec, s)
-    quant, comm = quant_buffers(req, spec, s), comm_buffers(req, spec, s)
+    step_setup = setup(req, spec)
+    weights = weights_term(req, spec, step_setup)
+    adapter = adapter_term(req, step_setup)
+    optim, cpu = optimizer_term(req, spec, step_setup)
+    quant, comm = quant_buffers(req, spec, step_setup), comm_buffers(req, spec, step_setup)
     static = weights.bytes + adapter.bytes + optim.bytes + quant.bytes + comm.bytes
     if not req.is_training:
-        acts = inference_activations(req, spec, s)
+        acts = inference_activations(req, spec, step_setup)
         phases = {"forward": static + acts.bytes}
         parts = {"activations": acts, "logits_loss": Term(0, "inference keeps no loss buffer"),
                  "gradients": Term(0, "inference computes no gradients")}
         peak = "forward"
     else:
-        phases, parts, peak, offloaded = _training_phases(req, spec, s, static)
+        phases, parts, peak, offloaded = _training_phases(req, spec, step_setup, static)
         cpu += offloaded
     components = {"weights": weights, "adapter": adapter, "gradients": parts["gradients"],
                   "optimizer_states": optim, "activations": parts["activations"],
                   "logits_loss": parts["logits_loss"], "quant_buffers": quant, "comm_buffers": comm}
-    components.update(_runtime_terms(components, s))
+    components.update(_runtime_terms(components, step_setup))
     return Breakdown(components=components, phases=phases, peak_phase=peak, cpu_bytes=cpu)
 
 
-def _runtime_terms(components: dict[str, Term], s: Setup) -> dict[str, Term]:
+def _runtime_terms(components: dict[str, Term], step_setup: Setup) -> dict[str, Term]:
     """The caching allocator's slack and the CUDA context; a CPU process has neither (tensors come
     from malloc, freed at once)."""
-    if s.cpu:
+    if step_setup.cpu:
         return {"allocator_overhead": Term(0, "CPU: no caching allocator"),
                 "cuda_context": Term(0, "CPU: no CUDA context")}
     dynamic = sum(t.bytes for k, t in components.items() if k in ("gradients", "activations", "logits_loss"))
-    return {"allocator_overhead": Term(
-                ALLOCATOR_FIXED_BYTES + ALLOCATOR_DYNAMIC_FRACTION * dynamic,
-                f"caching allocator reserved-but-free: {ALLOCATOR_DYNAMIC_FRACTION:.0%} of the changing tensors + 64 MiB"),
-            "cuda_context": Term(CUDA_CONTEXT_BYTES, "CUDA context and library handles (outside torch's allocator)")}
+    return {
+        "allocator_overhead": Term(
+            ALLOCATOR_FIXED_BYTES + ALLOCATOR_DYNAMIC_FRACTION * dynamic,
+            f"caching allocator reserved-but-free: {ALLOCATOR_DYNAMIC_FRACTION:.0%} of the changing tensors + 64 MiB",
+        ),
+        "cuda_context": Term(CUDA_CONTEXT_BYTES, "CUDA context and library handles (outside torch's allocator)"),
+    }
 
 
-def _step_temporaries(req: EstimateRequest, s: Setup) -> float:
+def _step_temporaries(req: EstimateRequest, step_setup: Setup) -> float:
     if req.optimizer == "adamw" and req.optimizer_foreach and not req.offload_optimizer:
-        return s.trainable * (s.train_bytes or 4) / (s.n_shard if s.sharding != "none" else 1)
+        shard = step_setup.n_shard if SHARDING[step_setup.sharding].optimizer else 1  # state-sized, sharded alike
+        return step_setup.trainable * (step_setup.train_bytes or 4) / shard
     return 0.0
 
 
-def _training_phases(req: EstimateRequest, spec: ModelSpec, s: Setup, static: float):
-    acts = activation_terms(req, spec, s)
-    loss = loss_terms(req, spec, s)
-    grads_all = gradients_bytes(s)
+def _training_phases(req: EstimateRequest, spec: ModelSpec, step_setup: Setup, static: float):
+    acts = activation_terms(req, spec, step_setup)
+    loss = loss_terms(req, spec, step_setup)
+    grads_all = gradients_bytes(step_setup)
     head_grad = 0.0
     if req.method == "full":  # lm_head's gradient is allocated first in backward, activations still held
         head_params = spec.lm_head_params() or spec.embedding_params()
-        head_grad = head_params * s.grad_bytes / (s.n_shard if s.sharding in ("zero2", "zero3", "fsdp") else 1)
+        grad_shard = step_setup.n_shard if SHARDING[step_setup.sharding].gradients else 1
+        head_grad = head_params * step_setup.grad_bytes / grad_shard
     # LoRA gradients are tiny and kept; with gradient accumulation every gradient lives across
     # micro-batches, so it coexists with the next micro-batch's activations.
     early_grads = grads_all if (req.uses_adapter or req.gradient_accumulation > 1) else head_grad
-    step_temp = _step_temporaries(req, s)
+    step_temp = _step_temporaries(req, step_setup)
     saved = acts["saved"].bytes
     phases = {
         "forward+loss": static + saved + loss["loss"].bytes + early_grads,
@@ -122,7 +134,7 @@ def _training_phases(req: EstimateRequest, spec: ModelSpec, s: Setup, static: fl
         # accumulate_grad.h: `variable_grad += new_grad`), when every other gradient already exists.
         phases["end of backward"] = static + grads_all + head_grad
     peak = max(phases, key=phases.get)
-    grad_how = f"{s.trainable:,} trainable x {s.grad_bytes} B"
+    grad_how = f"{step_setup.trainable:,} trainable x {step_setup.grad_bytes} B"
     if peak in ("optimizer step", "end of backward"):
         extra = step_temp if peak == "optimizer step" else head_grad
         parts = {"gradients": Term(grads_all + extra, grad_how + (

@@ -7,44 +7,70 @@ holds a value, so the rest of the estimator never sees None.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from common.fields import BatchSize, Epochs, GpuCount, GradAccum, LoraDropout, LoraRank, SeqLen
-from common.vocabulary import DEFAULT_LORA_RANK, Device, Loss, Precision, Quant, Sharding, Stack
+from common.vocabulary import (
+    ADAPTER_METHODS,
+    DEFAULT_LORA_RANK,
+    DEFAULT_LORA_TARGETS,
+    TRAIN_METHODS,
+    Device,
+    Loss,
+    Precision,
+    Quant,
+    Sharding,
+    Stack,
+    quant_problem,
+)
 from common.vocabulary import EstimateMethod as Method
 from estimator.stacks import UNSLOTH_OFFLOAD_MIN_SEQ, profile
 
-Optimizer = Literal["adamw", "adamw-8bit", "paged-adamw-8bit", "sgd", "adafactor"]
+# bitsandbytes' 8-bit AdamW, paged or not: the same state bytes (estimator/static_memory.py).
+EightBitOptimizer = Literal["adamw-8bit", "paged-adamw-8bit"]
+EIGHT_BIT_OPTIMIZERS: tuple[EightBitOptimizer, ...] = get_args(EightBitOptimizer)
+Optimizer = Literal["adamw", EightBitOptimizer, "sgd", "adafactor"]
 
 
 class EstimateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field(min_length=1, description="Model: catalog name, Hugging Face id, config.json path or a size such as 7b.")
+    model: str = Field(
+        min_length=1, description="Model: catalog name, Hugging Face id, config.json path or a size such as 7b."
+    )
     method: Method = Field("lora", description="What to run: inference, full fine-tuning, LoRA or QLoRA.")
-    stack: Stack = Field("trl", description="Training stack: trl (our backend), peft-trainer, torchtune, unsloth or litgpt.")
+    stack: Stack = Field(
+        "trl", description="Training stack: trl (our backend), peft-trainer, torchtune, unsloth or litgpt."
+    )
     device: Device = Field(
-        "cuda", description="Where it runs: cuda (a GPU; auto too) or cpu (our backend on a CPU: fp32, no CUDA context)."
+        "cuda",
+        description="Where it runs: cuda (a GPU; auto too) or cpu (our backend on a CPU: fp32, no CUDA context).",
     )
     lora_rank: LoraRank = DEFAULT_LORA_RANK
     lora_targets: str | list[str] = Field(
-        "all-linear", description="LoRA target modules: all-linear, attention, or module names (q_proj,v_proj,...)."
+        DEFAULT_LORA_TARGETS,
+        description="LoRA target modules: all-linear, attention, or module names (q_proj,v_proj,...).",
     )
     lora_dropout: LoraDropout = Field(
         0.0, description="LoRA dropout (peft default 0; >0 keeps a mask and a copy of each adapter input)."
     )
     precision: Precision | None = Field(
-        None, description="Weight and compute precision (empty: bf16 on a GPU, fp16 on one without bf16, fp32 on a CPU)."
+        None,
+        description="Weight and compute precision (empty: bf16 on a GPU, fp16 on one without bf16, fp32 on a CPU).",
     )
     pure_bf16: bool | None = Field(
         None, description="Pure 16-bit training: no fp32 master weights or adapters (empty: the stack's choice)."
     )
-    quant: Quant = Field("none", validate_default=True, description="Base-weight quantization (bitsandbytes): none, int8 or nf4.")
+    quant: Quant = Field(
+        "none", validate_default=True, description="Base-weight quantization (bitsandbytes): none, int8 or nf4."
+    )
     double_quant: bool = Field(True, description="NF4 double quantization of the block constants.")
     quant_saves_inputs: bool = Field(
-        False, description="Older bitsandbytes (0.41, 2023) kept each 4-bit matmul's input for backward; 0.50 keeps only the packed weight."
+        False,
+        description="Older bitsandbytes (0.41, 2023) kept each 4-bit matmul's input for backward; "
+        "0.50 keeps only the packed weight.",
     )
     optimizer: Optimizer = Field("adamw", description="Optimizer.")
     optimizer_foreach: bool | None = Field(
@@ -55,26 +81,43 @@ class EstimateRequest(BaseModel):
         1, description="Gradient accumulation steps: above 1 the gradients stay allocated through every micro-batch."
     )
     seq_len: SeqLen = Field(2048, description="Sequence length in tokens (padded length of the longest batch).")
-    gradient_checkpointing: bool = Field(False, description="Gradient (activation) checkpointing: keep layer inputs, recompute the rest.")
+    gradient_checkpointing: bool = Field(
+        False, description="Gradient (activation) checkpointing: keep layer inputs, recompute the rest."
+    )
     activation_offloading: bool | None = Field(
         None, description="Checkpointed layer inputs kept in CPU memory (empty: the stack's choice; unsloth offloads)."
     )
-    attention: Literal["sdpa", "eager"] = Field("sdpa", description="Attention kernel: sdpa/flash (no S^2 buffer) or eager (keeps S^2 scores).")
+    attention: Literal["sdpa", "eager"] = Field(
+        "sdpa", description="Attention kernel: sdpa/flash (no S^2 buffer) or eager (keeps S^2 scores)."
+    )
     loss: Loss | None = Field(
-        None, description="Loss: standard fp32 logits, chunked, or fused (no full-vocabulary fp32 buffer); empty: the stack's."
+        None,
+        description="Loss: standard fp32 logits, chunked, or fused (no full-vocabulary fp32 buffer); "
+        "empty: the stack's.",
     )
     gpus: GpuCount = 1
     sharding: Sharding = Field("none", description="Sharding across GPUs: none (DDP), ZeRO-1/2/3 or FSDP full shard.")
-    offload_optimizer: bool = Field(False, description="Offload optimizer states (and fp32 master weights) to CPU memory.")
+    offload_optimizer: bool = Field(
+        False, description="Offload optimizer states (and fp32 master weights) to CPU memory."
+    )
     gpu: str | None = Field(None, description="GPU type from the catalog, for fit, time and cost.")
-    train_tokens: int | None = Field(None, ge=1, description="Training tokens per epoch (dataset size), for time and cost.")
+    train_tokens: int | None = Field(
+        None, ge=1, description="Training tokens per epoch (dataset size), for time and cost."
+    )
     epochs: Epochs = Field(1.0, description="Epochs over the training tokens.")
-    mfu: float = Field(0.4, gt=0, le=1, description="Model FLOPs utilisation: the share of the GPU's dense peak reached.")
+    mfu: float = Field(
+        0.4, gt=0, le=1, description="Model FLOPs utilisation: the share of the GPU's dense peak reached."
+    )
     prompt_tokens: int | None = Field(None, ge=1, le=2_097_152, description="Serving: prompt tokens per request.")
     output_tokens: int | None = Field(None, ge=1, le=2_097_152, description="Serving: generated tokens per request.")
-    concurrency: int = Field(1, ge=1, le=65_536, description="Serving: requests decoded together (continuous batching).")
+    concurrency: int = Field(
+        1, ge=1, le=65_536, description="Serving: requests decoded together (continuous batching)."
+    )
     mbu: float = Field(
-        0.6, gt=0, le=1, description="Serving: model bandwidth utilisation, the share of the GPU's memory bandwidth decoding reaches."
+        0.6,
+        gt=0,
+        le=1,
+        description="Serving: model bandwidth utilisation, the share of the GPU's memory bandwidth decoding reaches.",
     )
 
     @field_validator("lora_targets", mode="before")
@@ -91,10 +134,9 @@ class EstimateRequest(BaseModel):
     @classmethod
     def _quant_fits_method(cls, quant: str, info: ValidationInfo) -> str:
         method = info.data.get("method")
-        if method == "qlora" and quant == "none":
-            raise ValueError("qlora needs quant int8 or nf4")
-        if method in ("full", "lora") and quant != "none":
-            raise ValueError(f"{method} trains 16/32-bit weights, so quant must be none (use method qlora)")
+        problem = quant_problem(method, quant) if method in TRAIN_METHODS else None  # serving: any quant
+        if problem:
+            raise ValueError(problem)
         return quant
 
     @model_validator(mode="after")
@@ -133,7 +175,7 @@ class EstimateRequest(BaseModel):
 
     @property
     def uses_adapter(self) -> bool:
-        return self.method in ("lora", "qlora")
+        return self.method in ADAPTER_METHODS
 
 
 def _gpu_precision(gpu: str | None) -> str:

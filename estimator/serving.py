@@ -26,8 +26,8 @@ from estimator.gpus import Gpu, load_gpu
 from estimator.model_catalog import load_model_spec
 from estimator.model_spec import ModelSpec
 from estimator.request import EstimateRequest
-from estimator.step_setup import DTYPE_BYTES, GIB, setup
 from estimator.static_memory import weights_term
+from estimator.step_setup import DTYPE_BYTES, GIB, setup
 from estimator.training_time import matmul_params
 
 
@@ -42,7 +42,9 @@ class ServingRequest(BaseModel):
     output_tokens: float = Field(ge=0, le=2_097_152, description="Generated tokens per request (a mean is fine).")
     concurrency: int = Field(1, ge=1, le=65_536, description="Requests decoded together (continuous batching).")
     gpus: int = Field(1, ge=1, le=64, description="GPUs the model is split over (tensor parallel).")
-    precision: Precision | None = Field(None, description="Weights and KV cache dtype (empty: bf16, fp16 without bf16).")
+    precision: Precision | None = Field(
+        None, description="Weights and KV cache dtype (empty: bf16, fp16 without bf16)."
+    )
     quant: Quant = Field("none", description="Weight quantization: none, int8 or nf4 (the KV cache stays 16-bit).")
     mfu: float = Field(0.4, gt=0, le=1, description="Share of the dense peak prefill reaches.")
     mbu: float = Field(0.6, gt=0, le=1, description="Share of the memory bandwidth decoding reaches.")

@@ -119,7 +119,7 @@ def embed(texts: list[str], *, batch_size: int = BATCH_SIZE, dtype: str | None =
     vectors: list[list[float] | None] = [None] * len(texts)
     for start in range(0, len(order), batch_size):
         ids = order[start : start + batch_size]
-        for i, vector in zip(ids, model.encode([texts[i] for i in ids]).tolist()):
+        for i, vector in zip(ids, model.encode([texts[i] for i in ids]).tolist(), strict=True):
             vectors[i] = vector
         if on_progress is not None:
             on_progress(min(start + batch_size, len(texts)), len(texts))

@@ -13,8 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from rag_baseline.errors import RagError
-from rag_baseline.schemas import Answer, SearchHit, StoreConfig, Timings
 from rag_baseline.retrieve import DEFAULT_K, search
+from rag_baseline.schemas import Answer, SearchHit, StoreConfig, Timings
 
 # MiniLM cosine: unrelated text scores ~0.0-0.15, on-topic passages ~0.3 and up (sql-eval:
 # median best score 0.38, lowest 0.13). Below this the documents are taken not to cover it.
@@ -67,7 +67,9 @@ def context_limit(tokenizer, lm) -> int:
     return min(limit, tok_limit) if tok_limit and tok_limit < 10**8 else limit
 
 
-def fit_prompt(question: str, hits: list[SearchHit], tokenizer, max_tokens: int) -> tuple[str, list[SearchHit], list[int]]:
+def fit_prompt(
+    question: str, hits: list[SearchHit], tokenizer, max_tokens: int
+) -> tuple[str, list[SearchHit], list[int]]:
     """The longest prompt that fits: drop the last passages, then shorten the last one."""
     hits = list(hits)
     while True:
@@ -84,9 +86,13 @@ def fit_prompt(question: str, hits: list[SearchHit], tokenizer, max_tokens: int)
         hits[0] = hits[0].model_copy(update={"text": hits[0].text[:keep]})
 
 
-def generate_answers_for(model: str, questions: list[str], hits_per_question: list[list[SearchHit]],
-                         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
-                         engine: str = "transformers") -> list[tuple[str, str, list[SearchHit], Timings]]:
+def generate_answers_for(
+    model: str,
+    questions: list[str],
+    hits_per_question: list[list[SearchHit]],
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+    engine: str = "transformers",
+) -> list[tuple[str, str, list[SearchHit], Timings]]:
     """(answer, prompt, hits used, timings) per question: prompts fitted to the model's context,
     then `lm.generate.generate_answers` (greedy, chat template), one prompt per call so each
     latency is that answer's own."""
@@ -96,12 +102,12 @@ def generate_answers_for(model: str, questions: list[str], hits_per_question: li
     max_prompt = context_limit(tokenizer, lm) - max_new_tokens
     if max_prompt < 16:
         raise RagError(f"max_new_tokens={max_new_tokens} leaves no room for a prompt in the model's context")
-    fitted = [fit_prompt(q, hits, tokenizer, max_prompt) for q, hits in zip(questions, hits_per_question)]
+    fitted = [fit_prompt(q, hits, tokenizer, max_prompt) for q, hits in zip(questions, hits_per_question, strict=True)]
     generations = generate_answers((lm, tokenizer), [prompt for prompt, _, _ in fitted],
                                    max_new_tokens=max_new_tokens, batch_size=1)
     return [(g.text, prompt, used, Timings(generate_s=g.latency_s, prompt_tokens=g.prompt_tokens,
                                            new_tokens=g.completion_tokens))
-            for g, (prompt, used, _) in zip(generations, fitted)]
+            for g, (prompt, used, _) in zip(generations, fitted, strict=True)]
 
 
 def answer_many(
@@ -124,7 +130,7 @@ def answer_many(
     retrieve_s = (time.perf_counter() - started) / max(1, len(questions))
     answers: list[Answer | None] = []
     to_generate = []
-    for question, hits in zip(questions, all_hits):
+    for question, hits in zip(questions, all_hits, strict=True):
         if not hits:
             answers.append(Answer(question=question, answer=NOT_COVERED, covered=False, model=model,
                                   timings=Timings(retrieve_s=retrieve_s)))
@@ -137,7 +143,7 @@ def answer_many(
     if to_generate:
         generated = generate_answers_for(model, [questions[i] for i in to_generate],
                                          [all_hits[i] for i in to_generate], max_new_tokens, engine)
-        for i, (text, prompt, used, timings) in zip(to_generate, generated):
+        for i, (text, prompt, used, timings) in zip(to_generate, generated, strict=True):
             timings.retrieve_s = retrieve_s
             answers[i] = Answer(question=questions[i], answer=text, covered=True, hits=used, model=model,
                                 prompt=prompt, timings=timings)

@@ -47,7 +47,9 @@ def validate_sizes(chunk_size: int, chunk_overlap: int) -> None:
     if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
         raise RagError(f"chunk_size must be between {MIN_CHUNK_SIZE} and {MAX_CHUNK_SIZE} characters, got {chunk_size}")
     if not 0 <= chunk_overlap < chunk_size // 2:
-        raise RagError(f"chunk_overlap must be between 0 and half the chunk size ({chunk_size // 2 - 1}), got {chunk_overlap}")
+        raise RagError(
+            f"chunk_overlap must be between 0 and half the chunk size ({chunk_size // 2 - 1}), got {chunk_overlap}"
+        )
 
 
 # --- blocks -------------------------------------------------------------------------------

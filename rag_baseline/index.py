@@ -32,7 +32,7 @@ def existing_ids_by_source(collection) -> dict[str, set[str]]:
     offset = 0
     while True:
         page = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
-        for chunk_id, meta in zip(page["ids"], page["metadatas"]):
+        for chunk_id, meta in zip(page["ids"], page["metadatas"], strict=True):
             by_source[(meta or {}).get("source", "")].add(chunk_id)
         if len(page["ids"]) < PAGE:
             return by_source

@@ -161,7 +161,7 @@ READERS: dict[str, Callable[[Path], tuple[Kind, str]]] = {
     ".htm": read_html,
     ".pdf": read_pdf,
 }
-SUPPORTED_SUFFIXES = tuple(READERS)
+SUPPORTED_SUFFIXES = tuple(READERS)  # what the RAG and Compare pages take as documents
 
 
 def read_document(path: Path) -> Document:

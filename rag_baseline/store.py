@@ -48,7 +48,9 @@ def check_store_folder(path: Path, *, create: bool) -> None:
             f"{', ...' if len(entries) > 3 else ''}): give an empty or new folder, or an existing store"
         )
     if not create:
-        raise RagError(f"no Chroma store at {path}: index documents first (ftadvisor rag index --docs ... --store {path})")
+        raise RagError(
+            f"no Chroma store at {path}: index documents first (ftadvisor rag index --docs ... --store {path})"
+        )
 
 
 def get_client(store: StoreConfig, *, create: bool = False):
@@ -114,7 +116,9 @@ def open_collection(store: StoreConfig, *, create: bool = False):
         have = ", ".join(list_collections(store)) or "none"
         raise RagError(f"no collection {store.collection!r} in {store.where} (collections: {have})") from None
     except Exception as exc:
-        raise RagError(f"cannot open collection {store.collection!r} in {store.where} ({type(exc).__name__}: {exc})") from None
+        raise RagError(
+            f"cannot open collection {store.collection!r} in {store.where} ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def list_collections(store: StoreConfig) -> list[str]:

@@ -7,20 +7,40 @@ the one living worker), and whatever the worker makes (checkpoints, adapter, res
 
 Modules, one job each: `files` (atomic writes, JSONL), `status` (the model, read/write),
 `lock` (flock on files in the folder), `liveness` (alive? why dead?), `launch` (create, start),
-`control` (cancel, resume, wait), `listing` (list runs), `worker` (the worker's life).
+`accelerate` (the `accelerate launch` command of a multi-GPU run), `control` (cancel, resume,
+wait), `listing` (list runs), `worker` (the worker's life).
 """
 from runs.control import cancel, cancel_requested, request_cancel, reset_for_resume, resume, wait
 from runs.errors import RunBusy, RunDamaged, RunsError, RunWriteError
 from runs.files import (
-    CANCEL_FILE, EXIT_CODE_FILE, LOG_FILE, METRICS_FILE, SPEC_FILE, STATUS_FILE, append_jsonl, append_metrics,
-    keep_jsonl, read_jsonl, read_metrics, read_spec, tail_log, write_atomic,
+    CANCEL_FILE,
+    EXIT_CODE_FILE,
+    LOG_FILE,
+    METRICS_FILE,
+    SPEC_FILE,
+    STATUS_FILE,
+    append_jsonl,
+    append_metrics,
+    keep_jsonl,
+    read_jsonl,
+    read_metrics,
+    read_spec,
+    tail_log,
+    write_atomic,
 )
 from runs.launch import WORKERS, create_run, launch, record_exit, start_child, start_worker, worker_command
-from runs.liveness import group_alive, refresh_status
 from runs.listing import RunSummary, list_runs, spec_method
+from runs.liveness import group_alive, refresh_status
 from runs.lock import lock_holder, worker_lock
 from runs.status import (
-    TERMINAL_STATES, RunStatus, State, change_status, load_status, merge_detail, update_status, write_status,
+    TERMINAL_STATES,
+    RunStatus,
+    State,
+    change_status,
+    load_status,
+    merge_detail,
+    update_status,
+    write_status,
 )
 from runs.worker import EXIT_BUSY, describe_failure, run_worker
 

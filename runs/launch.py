@@ -17,6 +17,7 @@ from typing import IO, Any
 import psutil
 from pydantic import BaseModel
 
+from runs.accelerate import accelerate_command
 from runs.errors import RunsError
 from runs.files import EXIT_CODE_FILE, LOG_FILE, SPEC_FILE, STATUS_FILE, cannot_write, read_spec, write_atomic
 from runs.liveness import PARENT_PID_ENV
@@ -45,8 +46,6 @@ def worker_command(run_dir: Path, spec: dict[str, Any]) -> list[str]:
         raise RunsError(f"unknown run kind {kind!r}: known kinds are {sorted(WORKERS)}")
     module = WORKERS[kind]
     if int(spec.get("gpus") or 1) > 1:
-        from tuning.accelerate_config import accelerate_command
-
         return accelerate_command(run_dir, module, gpus=int(spec["gpus"]), sharding=spec.get("sharding", "none"),
                                   mixed_precision="no" if spec.get("device") == "cpu" else "bf16")
     return [sys.executable, "-m", module, str(run_dir)]
@@ -106,7 +105,7 @@ def record_exit(run_dir: str | Path, returncode: int) -> None:
 
 def create_run(spec: BaseModel, run_dir: str | Path | None = None) -> Path:
     """Write a queued run folder for `spec` (which has `kind` and `output`) without starting it."""
-    run_dir = Path(run_dir or getattr(spec, "output")).expanduser().resolve()
+    run_dir = Path(run_dir or spec.output).expanduser().resolve()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / CONTROL_LOCK).touch()  # control_lock opens it for writing: a read-only disk says so here

@@ -13,6 +13,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pytest
 
+from bench import sql_eval_dir
+
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
@@ -87,14 +89,6 @@ def make_read_only(disk):
     import subprocess
 
     subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
-
-
-def sql_eval_dir() -> Path:
-    """The sql-eval dataset (defog-ai/sql-eval: schemas/*.sql, questions_gen_postgres.csv):
-    $FTADVISOR_SQL_EVAL, else ../shared/datasets/sql-eval beside the checkout."""
-    if os.environ.get("FTADVISOR_SQL_EVAL"):
-        return Path(os.environ["FTADVISOR_SQL_EVAL"])
-    return Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "sql-eval"
 
 
 @pytest.fixture(scope="session")

@@ -111,7 +111,9 @@ def predicted(spec: JobSpec, *, device: str = "cuda", seq_len: int | None = None
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def _data_length(spec: JobSpec, run_dir: Path, tokenizer: Any, rows: list[dict] | None) -> tuple[int | None, str | None]:
+def _data_length(
+    spec: JobSpec, run_dir: Path, tokenizer: Any, rows: list[dict] | None
+) -> tuple[int | None, str | None]:
     """The padded batch length from the run's own training rows (read again when not given)."""
     try:
         if tokenizer is None:
@@ -189,8 +191,12 @@ def oom_advice(spec: JobSpec) -> str:
         tries.append(" with ".join(smaller[:2]) + "".join(f" and {s}" for s in smaller[2:]))
     head = "out of memory"
     if total is not None and have is not None:
-        relation = ">" if total > have else "(the estimate fits, but other processes or longer batches use memory too) vs"
+        relation = (
+            ">" if total > have else "(the estimate fits, but other processes or longer batches use memory too) vs"
+        )
         head += f": estimated {total:.1f} GiB {relation} {have:.1f} GiB ({where})"
     elif have is not None:
         head += f" on {where} ({have:.1f} GiB)"
-    return head + (": try " + ", or ".join(tries) if tries else ": use a bigger GPU or more GPUs (--gpus N --sharding zero3)")
+    return head + (
+        ": try " + ", or ".join(tries) if tries else ": use a bigger GPU or more GPUs (--gpus N --sharding zero3)"
+    )

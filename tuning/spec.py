@@ -1,8 +1,7 @@
 """`JobSpec`: everything a tuning run needs, validated once, saved as the run's `spec.json`.
 
-Defaults follow the seeds' advice: LoRA rank 16 (typical 8-64), a low learning rate for full
-fine-tuning (1e-5) and 1-3 epochs to limit forgetting (seed 002_e90dd656f1701a5c.txt); 2e-4 is
-the usual LoRA/QLoRA rate (QLoRA paper, Dettmers et al. 2023, Table 9 uses 1e-4..2e-4).
+Defaults (common.vocabulary, with their sources): LoRA rank 16, alpha 2 x rank, 2e-4 for
+LoRA/QLoRA and a low 1e-5 for full fine-tuning, 2 epochs to limit forgetting.
 """
 from __future__ import annotations
 
@@ -11,13 +10,37 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from common.fields import (BatchSize, Epochs, GpuCount, GradAccum, LearningRateOrDefault, LoraAlpha, LoraDropout,
-                           LoraRank, MaxSteps, SeqLen)
+from common.fields import (
+    BatchSize,
+    Epochs,
+    GpuCount,
+    GradAccum,
+    LearningRateOrDefault,
+    LoraAlpha,
+    LoraDropout,
+    LoraRank,
+    MaxSteps,
+    SeqLen,
+)
 from common.paths import resolve_user_path
+from common.vocabulary import (
+    DEFAULT_EPOCHS,
+    DEFAULT_LORA_RANK,
+    DEFAULT_LORA_TARGETS,
+    DEFAULT_LR,
+    QUANT_OF,
+    AdapterMethod,
+    Device,
+    JobMethod,
+    LoraTargets,
+    Quant,
+    Recipe,
+    Sharding,
+    TrainMethod,
+    default_lora_alpha,
+    quant_problem,
+)
 from tuning.data.schemas import FieldMapping
-
-from common.vocabulary import (DEFAULT_EPOCHS, DEFAULT_LORA_RANK, DEFAULT_LR, AdapterMethod, Device, JobMethod, Quant,
-                                Sharding, TrainMethod, default_lora_alpha)
 
 
 class JobSpec(BaseModel):
@@ -39,8 +62,8 @@ class JobSpec(BaseModel):
     lora_rank: LoraRank = DEFAULT_LORA_RANK
     lora_alpha: LoraAlpha = None
     lora_dropout: LoraDropout = 0.05
-    lora_targets: Literal["all-linear", "attention"] | list[str] = Field(
-        "all-linear", description="Modules to adapt: all-linear, attention, or module names (q_proj, ...)."
+    lora_targets: LoraTargets | list[str] = Field(
+        DEFAULT_LORA_TARGETS, description="Modules to adapt: all-linear, attention, or module names (q_proj, ...)."
     )
     quant: Quant | None = Field(None, description="Base weight quantization; default nf4 for QLoRA, none otherwise.")
     double_quant: bool = Field(True, description="Quantize the 4-bit absmax constants too (QLoRA).")
@@ -89,16 +112,13 @@ class JobSpec(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> JobSpec:
-        base = self.dpo_base if self.method == "dpo" else self.method
         if self.quant is None:
-            self.quant = "nf4" if base == "qlora" else "none"
-        if base == "qlora" and self.quant == "none":
-            raise ValueError(f"quant must be int8 or nf4 for {self.method} on a quantized base, got 'none'")
-        if base in ("lora", "full") and self.quant != "none":
-            raise ValueError(
-                f"quant {self.quant!r} needs method qlora (or dpo with dpo_base qlora); method {self.method!r} "
-                "trains a 16-bit base"
-            )
+            self.quant = QUANT_OF[self.base_method]
+        problem = quant_problem(self.base_method, self.quant)
+        if problem and self.method == "dpo":
+            raise ValueError(f"method dpo with dpo_base {self.dpo_base}: {problem}")
+        if problem:
+            raise ValueError(problem)
         if self.packing and self.method == "dpo":
             raise ValueError("packing applies to SFT only: set packing to false for method dpo")
         if self.sharding != "none" and self.gpus < 2:
@@ -119,5 +139,5 @@ class JobSpec(BaseModel):
         return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[self.method]
 
     @property
-    def kind_of_data(self) -> Literal["sft", "dpo"]:
+    def kind_of_data(self) -> Recipe:
         return "dpo" if self.method == "dpo" else "sft"

@@ -1,11 +1,12 @@
-"""What the advisor hands to the other pages: the model, the GPUs and the fine-tuning setup of
-its recommendation, offered as starting values for their widgets.
+"""What the advisor hands to the other pages, offered as starting values for their widgets. The
+values are `advisor.handoff`'s (the one mapping from the advice to request fields); this module
+reads the advice from the session and writes widget keys.
 
 The Advisor page stores `st.session_state["answers"]` (`advisor.Answers`) and
 `["recommendation"]` (`advisor.Recommendation`). A page calls, before drawing its widgets:
 
-    offer(st.session_state, estimator_values(st.session_state, "est_"))
-    offer(st.session_state, widget_values(JobSpec, "ft_", {"model": ..., "epochs": ...}))
+    from advisor.handoff import estimate_fields
+    offer(st.session_state, widget_values(EstimateRequest, "est_", estimate_fields(*session_advice(st.session_state))))
 
 `offer` writes a value when the widget has none yet, or when the advisor's value changed since it
 was last offered (the user went back and changed an answer: the newer intent wins); otherwise
@@ -17,12 +18,6 @@ from collections.abc import MutableMapping
 from typing import Any
 
 OFFERED_KEY = "_offered"  # widget key -> the advisor's value last offered to it
-
-# FineTunePlan field -> EstimateRequest field, for the fields both contracts share.
-_PLAN_TO_ESTIMATE = {"lora_rank": "lora_rank", "quant": "quant", "precision": "precision",
-                     "batch_size": "batch_size", "grad_accum": "gradient_accumulation",
-                     "seq_len": "seq_len", "gradient_checkpointing": "gradient_checkpointing",
-                     "epochs": "epochs", "train_tokens": "train_tokens"}
 
 
 def offer(state: MutableMapping, values: dict[str, Any]) -> None:
@@ -36,7 +31,7 @@ def offer(state: MutableMapping, values: dict[str, Any]) -> None:
         offered[key] = value
 
 
-def _advice(state: MutableMapping) -> tuple[Any, Any]:
+def session_advice(state: MutableMapping) -> tuple[Any, Any]:
     """(Answers or None, Recommendation or None); answers may also be a dict (e.g. read from JSON)."""
     from advisor import Answers, Recommendation
 
@@ -48,45 +43,6 @@ def _advice(state: MutableMapping) -> tuple[Any, Any]:
             answers = None
     return (answers if isinstance(answers, Answers) else None,
             rec if isinstance(rec, Recommendation) else None)
-
-
-def trainable_model(name: str) -> str | None:
-    """The hub id to download and train for a catalog name (`llama-3.1-8b` ->
-    `meta-llama/Llama-3.1-8B`); None for a bare size such as `8b`, which names no weights."""
-    from estimator import load_model_spec
-
-    try:
-        spec = load_model_spec(name)
-    except ValueError:
-        return None
-    return None if spec.approximate else (spec.catalog_id or name)
-
-
-def estimator_values(state: MutableMapping, prefix: str) -> dict[str, Any]:
-    """The Estimator page's inputs: the recommended setup (method, LoRA rank, quantization, batch,
-    sequence length, GPUs), so the page shows the advisor's figures; inference when the advice is
-    prompting or RAG (the memory to serve the model)."""
-    from estimator import EstimateRequest
-
-    answers, rec = _advice(state)
-    if answers is None:
-        return {}
-    plan = rec.finetune if rec is not None else None
-    values: dict[str, Any] = {"model": answers.model, "gpu": answers.gpu, "gpus": answers.gpu_count}
-    if plan is not None:
-        dumped = plan.model_dump()
-        values |= {dst: dumped[src] for src, dst in _PLAN_TO_ESTIMATE.items() if src in dumped}
-        values |= {"model": plan.model, "method": plan.method, "gpu": plan.fit.gpu, "gpus": plan.fit.gpus,
-                   "sharding": plan.fit.sharding}  # how advisor.sizing spread the job over the GPUs
-    elif rec is not None:
-        from advisor.sizing import seq_len_for
-
-        values |= {"method": "inference", "seq_len": seq_len_for(answers), "batch_size": 1,
-                   "gradient_checkpointing": False}
-        if rec.serving is not None:
-            values |= {"gpu": rec.serving.gpu or answers.gpu, "gpus": rec.serving.gpus,
-                       "sharding": rec.serving.sharding}
-    return widget_values(EstimateRequest, prefix, values)
 
 
 def widget_values(model: type, prefix: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """One click, one run. A double click on a Launch button reaches Streamlit as two reruns with the
 button pressed: the second runs after the first has launched (one script run at a time per
-session), and each run of the page names a new run folder, so both launched (issue 19 item 6:
-two comparisons ran to the end). The button only turns disabled when the page is drawn again,
-after the second click was sent. So the launch itself is guarded: the same form launched again
-from this session while its run is queued or running gives that run back.
+session), and each run of the page names a new run folder, so both launched and two comparisons
+ran to the end. The button only turns disabled when the page is drawn again, after the second
+click was sent. So the launch itself is guarded: the same form launched again from this session
+while its run is queued or running gives that run back.
 
 "The same form" is the spec without its output folder (which each rerun names anew).
 """

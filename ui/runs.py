@@ -63,8 +63,8 @@ def _draw(run_dir: Path, status: runs.RunStatus, prefix: str, details: Details, 
                                      f"saving a checkpoint; its processes are ended after {cancel_grace_s:.0f} s "
                                      "at most. Resume later."):
         _act(lambda: runs.cancel(run_dir, grace_s=cancel_grace_s), "Stopping at the end of the step…")
-    if status.state in ("cancelled", "failed") and c2.button("Resume", key=f"{prefix}resume_btn",
-                                                             help="Continue from the last checkpoint or stage."):
+    resumable = status.done and status.state != "completed"  # cancelled or failed
+    if resumable and c2.button("Resume", key=f"{prefix}resume_btn", help="Continue from the last checkpoint or stage."):
         _act(lambda: runs.resume(run_dir), "Starting the worker again…")
     if status.state != "completed":
         tail = runs.tail_log(run_dir, 10)

@@ -30,8 +30,12 @@ class Expected(BaseModel):
     ruled_out: list[str] = Field(default_factory=list, description="Approaches that must be ruled out.")
     warning_contains: list[str] = Field(default_factory=list, description="Substrings some warning must contain.")
     headline_contains: list[str] = Field(default_factory=list)
-    commands_contain: list[str] = Field(default_factory=list, description="Substrings some next-step command must contain.")
-    commands_exclude: list[str] = Field(default_factory=list, description="Substrings no next-step command may contain.")
+    commands_contain: list[str] = Field(
+        default_factory=list, description="Substrings some next-step command must contain."
+    )
+    commands_exclude: list[str] = Field(
+        default_factory=list, description="Substrings no next-step command may contain."
+    )
     why_excludes: list[str] = Field(default_factory=list, description="Rules that must not be listed under Why.")
     text_contains: list[str] = Field(default_factory=list, description="Substrings the advice text must contain.")
     text_excludes: list[str] = Field(default_factory=list, description="Substrings absent from the whole advice text.")

@@ -168,7 +168,9 @@ class _Cutter:
             statement.masked.append(re.sub(r"[^\n]", " ", text[at:end]))
             return end
         if kind in ("'", '"'):
-            escapes = kind == "'" and at > 0 and text[at - 1] in "eE" and not (at > 1 and re.match(r"[\w$]", text[at - 2]))
+            escapes = (
+                kind == "'" and at > 0 and text[at - 1] in "eE" and not (at > 1 and re.match(r"[\w$]", text[at - 2]))
+            )
             close = self._closing_quote(at, escapes)
             statement.masked.append(kind + "_" * (close - at - 1) + kind)
             return close + 1
@@ -333,7 +335,11 @@ def _set_verdict(tokens: list[str], masked: str, sql: str, refuse) -> str:
     if rest[:1] == ["ROLE"] or "AUTHORIZATION" in tokens[1:4]:
         raise refuse(f"{tokens[0]} ROLE / SESSION AUTHORIZATION switches the role the dump runs as")
     scs = _SCS.search(masked)
-    if tokens[0] == "SET" and scs and sql[scs.start(1):scs.end(1)].strip("'\"").lower() not in ("on", "true", "default"):
+    if (
+        tokens[0] == "SET"
+        and scs
+        and sql[scs.start(1) : scs.end(1)].strip("'\"").lower() not in ("on", "true", "default")
+    ):
         raise refuse("standard_conforming_strings must stay on (strings are read as the server reads them)")
     return "run"
 
@@ -342,7 +348,12 @@ def _ddl_verdict(tokens: list[str], masked: str, sql: str, refuse) -> str:
     verb = tokens[0]
     kinds = [t for t in tokens[1:] if t not in _CREATE_SKIP] if verb == "CREATE" else tokens[1:]
     kind = kinds[0] if kinds else ""
-    if verb == "ALTER" and len(tokens) >= 4 and tokens[-3:-1] == ["OWNER", "TO"] and tokens[-4] not in ("COLUMN", "RENAME"):
+    if (
+        verb == "ALTER"
+        and len(tokens) >= 4
+        and tokens[-3:-1] == ["OWNER", "TO"]
+        and tokens[-4] not in ("COLUMN", "RENAME")
+    ):
         return "skip"  # the loading role owns everything
     if verb == "ALTER" and kind == "DEFAULT":
         return "skip"  # ALTER DEFAULT PRIVILEGES: privileges are the loader's to set
@@ -366,7 +377,9 @@ def _ddl_verdict(tokens: list[str], masked: str, sql: str, refuse) -> str:
             language = sql[found.start(1):found.end(1)]
             name = language.strip("'\"") if language[0] in "'\"" else language.lower()
             if name not in LANGUAGES:
-                raise refuse(f"a function in language {name} (a dump's functions may be in {', '.join(sorted(LANGUAGES))})")
+                raise refuse(
+                    f"a function in language {name} (a dump's functions may be in {', '.join(sorted(LANGUAGES))})"
+                )
     return "run"
 
 

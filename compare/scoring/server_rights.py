@@ -72,7 +72,9 @@ def check_server(url_template: str, databases: list[str], allow_superuser: bool)
     for name in names:
         url = url_template.replace(DB_PLACEHOLDER, name)
         try:
-            with psycopg.connect(url, connect_timeout=CHECK_CONNECT_TIMEOUT_S, application_name="ftadvisor-check") as conn:
+            with psycopg.connect(
+                url, connect_timeout=CHECK_CONNECT_TIMEOUT_S, application_name="ftadvisor-check"
+            ) as conn:
                 refuse_privileged(conn, allow_superuser)
                 return
         except psycopg.Error as exc:

@@ -87,7 +87,9 @@ class ScorerSpec(BaseModel):
         if "sql-exec" in self.names:
             self._check_sql()
         elif self.sql_url or self.sql_db_field or self.sql_dumps or self.sql_allow_superuser:
-            raise ValueError("sql_url, sql_db_field, sql_dumps and sql_allow_superuser need the sql-exec scorer in names")
+            raise ValueError(
+                "sql_url, sql_db_field, sql_dumps and sql_allow_superuser need the sql-exec scorer in names"
+            )
         return self
 
     def _check_sql(self) -> None:

@@ -89,7 +89,7 @@ def cells_equal(a: Any, b: Any) -> bool:
             return math.isnan(a) and math.isnan(b)
         return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
     if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(cells_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(cells_equal(x, y) for x, y in zip(a, b, strict=True))
     return type(a) is type(b) and a == b
 
 
@@ -115,7 +115,8 @@ def distinct_rows(result: QueryResult) -> list[tuple]:
 
 
 def rows_equal(a: Sequence[tuple], b: Sequence[tuple]) -> bool:
-    return len(a) == len(b) and all(cells_equal(x, y) for ra, rb in zip(a, b) for x, y in zip(ra, rb))
+    # cells_equal compares rows as tuples: same width, then each cell.
+    return len(a) == len(b) and all(cells_equal(ra, rb) for ra, rb in zip(a, b, strict=True))
 
 
 def results_match(reference: QueryResult, generated: QueryResult, *, ordered: bool = False,
@@ -222,7 +223,7 @@ def _candidates(ref: list[tuple], gen: list[tuple], width: int,
         for j, values in gen_columns.items():
             if limits is not None:
                 limits.check()
-            if all(cells_equal(x, y) for x, y in zip(ref_column, values)):
+            if all(cells_equal(x, y) for x, y in zip(ref_column, values, strict=True)):
                 matching.append(j)
         candidates.append(matching)
     return candidates, capacity

@@ -43,7 +43,12 @@ from compare.scoring.server_rights import MISSING_DATABASE, refuse_privileged
 from compare.scoring.spec import DB_PLACEHOLDER
 from compare.scoring.sql_compare import QueryResult, results_match
 from compare.scoring.sql_extract import (
-    READ_KEYWORDS, count_alternatives, extract_sql, order_keys, reference_alternatives, statement_keyword,
+    READ_KEYWORDS,
+    count_alternatives,
+    extract_sql,
+    order_keys,
+    reference_alternatives,
+    statement_keyword,
     top_level_order_by,
 )
 

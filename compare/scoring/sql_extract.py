@@ -201,7 +201,7 @@ def order_keys(items: str) -> list[str | int] | None:
     depths = _depths(masked)
     cuts = [i for i, c in enumerate(masked) if c == "," and depths[i] == 0]
     keys: list[str | int] = []
-    for begin, end in zip([0, *(c + 1 for c in cuts)], [*cuts, len(items)]):
+    for begin, end in zip([0, *(c + 1 for c in cuts)], [*cuts, len(items)], strict=True):
         item = items[begin:end].strip()
         while (suffix := _ITEM_SUFFIX.search(item)) is not None:
             item = item[:suffix.start()].strip()

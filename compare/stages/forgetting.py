@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from common.vocabulary import QUANT_OF
 from compare import files
 from compare.adapters import adapters
 from compare.arms import Generator
@@ -48,6 +49,6 @@ def run(pipeline: Pipeline) -> None:
         found[adapter.name] = Forgetting(
             perplexity_before=before, perplexity_after=after, change_pct=(after - before) / before * 100,
             texts=len(texts), source=str(spec.forgetting_text or "built-in general text (compare/general_text.txt)"),
-            base_precision="nf4" if train.method == "qlora" else "none")
+            base_precision=QUANT_OF[train.method])
         pipeline.progress(n, len(trained), force=True)
     pipeline.write(files.FORGETTING, Forgettings(adapters=found))

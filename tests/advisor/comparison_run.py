@@ -72,8 +72,14 @@ def write_comparison_run(runs_root: Path, name: str, answers=None, created_at: f
                          state: str = "completed", arms: tuple[str, ...] = ARMS) -> Path:
     """A comparison run folder under `runs_root` of `arms`, launched from `answers` when given."""
     run_dir = runs_root / name
-    spec = CompareSpec(data=runs_root / "qa.jsonl", model="HuggingFaceTB/SmolLM2-135M-Instruct", output=run_dir, arms=arms,
-                       answers_key=answers_key(answers) if answers is not None else None, advised=ADVISED)
+    spec = CompareSpec(
+        data=runs_root / "qa.jsonl",
+        model="HuggingFaceTB/SmolLM2-135M-Instruct",
+        output=run_dir,
+        arms=arms,
+        answers_key=answers_key(answers) if answers is not None else None,
+        advised=ADVISED,
+    )
     create_run(spec, run_dir)
     update_status(run_dir, state=state, created_at=created_at or time.time())
     if state == "completed":

@@ -160,9 +160,10 @@ def test_sequence_length_is_capped_at_the_context():
       "tune --model meta-llama/Llama-3.1-8B-Instruct"]),
     (dict(use_case="Text-to-SQL over our warehouse", needs=["specialized_reasoning"], labeled_examples=3000,
           prompting_result="fails", gpu="A100 80GB"),
-     ["--docs ./schemas --model meta-llama/Llama-3.1-8B --method lora --scorer sql-exec --sql-db-field db_name"]),
+     ["--docs ./schemas --model meta-llama/Llama-3.1-8B --gpu 'A100 80GB' --method lora",
+      "--scorer sql-exec --sql-db-field db_name"]),
     (dict(needs=["output_format"], labeled_examples=3000, prompting_result="fails"),
-     ["--model smollm2-135m-instruct --method auto --scorer json"]),
+     ["--model smollm2-135m-instruct", "--method auto", "--scorer json"]),
 ])
 def test_next_steps_have_exact_commands(primary_answers, expected):
     rec = recommend(Answers(**primary_answers))
@@ -260,7 +261,7 @@ def test_random_answers_always_give_a_consistent_recommendation():
 
 def test_the_training_stack_decides_the_bytes_of_the_plan():
     """peft-trainer's prepare_model_for_kbit_training holds fp32 embeddings, lm_head and adapters;
-    trl keeps them in 16-bit: the same QLoRA plan needs more memory, and says --stack."""
+    trl keeps them in 16-bit: the same QLoRA plan needs more memory, and its estimate says the stack."""
     from advisor import Answers, recommend
 
     base = dict(needs=["output_format"], labeled_examples=2000, prompting_result="fails", model="llama-3.1-8b",
@@ -269,4 +270,4 @@ def test_the_training_stack_decides_the_bytes_of_the_plan():
     assert trl.finetune.method == peft.finetune.method
     assert peft.finetune.fit.total_gib > trl.finetune.fit.total_gib
     commands = " ".join(step.command or "" for step in peft.next_steps)
-    assert "--stack peft-trainer" in commands and "--stack" not in " ".join(s.command or "" for s in trl.next_steps)
+    assert "--stack peft-trainer" in commands and "--stack trl" in " ".join(s.command or "" for s in trl.next_steps)

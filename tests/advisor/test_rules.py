@@ -145,7 +145,9 @@ def test_lora_before_full_says_memory_not_compute():
 
 def test_deep_adaptation_needs_specialised_reasoning_not_a_budget_threshold():
     base = dict(domain_coverage="proprietary", labeled_examples=20000)
-    assert _delta("full_for_deep_adaptation", needs=["specialized_reasoning"], budget_usd=1, **base)["full_finetune"] > 0
+    assert (
+        _delta("full_for_deep_adaptation", needs=["specialized_reasoning"], budget_usd=1, **base)["full_finetune"] > 0
+    )
     assert _delta("full_for_deep_adaptation", needs=["task_skill", "output_format"], **base) == {}
 
 
@@ -159,7 +161,9 @@ def test_distillation_fires_for_a_working_prompt_that_costs_too_much():
                queries_per_day=2_000_000, model="llama-3.1-70b")
     assert out.deltas["lora"] > 0 and "llama-3.1-8b" in out.text and "10,000 real queries" in out.text
     assert "7 minutes of your traffic" in out.text  # 10,000 / 2,000,000 a day
-    assert _out("distil_for_cost", needs=["cost_latency"], prompting_result="inconsistent", model="llama-3.1-70b") is None
+    assert (
+        _out("distil_for_cost", needs=["cost_latency"], prompting_result="inconsistent", model="llama-3.1-70b") is None
+    )
     assert _out("distil_for_cost", needs=["cost_latency"], prompting_result="good_enough", model="llama-3.2-1b") is None
 
 
@@ -172,7 +176,9 @@ def test_source_corrections_are_stated():
     """The 70B-on-24GB claim, attention-only LoRA, QLoRA's quality cost, the price list and
     the pairs-as-examples count are corrected, each on a named source."""
     qlora = BY_NAME["qlora_when_memory_forces_it"]
-    assert "24 GB" in qlora.correction and "does not hold" in qlora.correction and qlora.correction_source == "qlora-paper"
+    assert (
+        "24 GB" in qlora.correction and "does not hold" in qlora.correction and qlora.correction_source == "qlora-paper"
+    )
     assert "all linear layers" in BY_NAME["lora_all_linear_targets"].correction
     assert "1e-4" in BY_NAME["catastrophic_forgetting"].correction
     assert "$5-20K" in BY_NAME["full_for_deep_adaptation"].correction

@@ -34,7 +34,7 @@ def test_page_renders_every_setting(page):
 
 def test_prefilled_from_the_advisor():
     from advisor import Answers, recommend
-    from ui.handoff import trainable_model
+    from advisor.handoff import trainable_model
 
     answers = Answers(needs=["output_format", "specialized_reasoning"], labeled_examples=5000,
                       prompting_result="fails", domain_coverage="proprietary", model="llama-3.1-8b",
@@ -145,3 +145,20 @@ def test_a_typed_path_with_a_nul_byte_or_100k_characters_is_one_short_line(page,
     page.text_input(key="cmp_data_path").set_value(typed).run()
     assert not page.exception
     assert [e.value[:len(start)] for e in page.error] == [start] and len(page.error[0].value) < 250
+
+
+def test_uploads_of_every_type_the_readers_read_are_kept(page, tmp_path):
+    from rag_baseline.ingest import READERS
+    from tuning.data.readers import FORMATS
+
+    for suffix in FORMATS:  # .ndjson and .pq too
+        page.file_uploader(key="cmp_data_upload").set_value((f"qa{suffix}", b"{}\n", "application/octet-stream"))
+        page.run()
+        assert not page.exception and not page.error, (suffix, [e.value for e in page.error])
+    page.file_uploader(key="cmp_docs_upload").set_value(
+        [(f"doc{suffix}", suffix.encode(), "application/octet-stream") for suffix in READERS])  # .markdown too
+    page.run()
+    assert not page.exception and not page.error, [e.value for e in page.error]
+    uploads = tmp_path / "ftadvisor-home" / "uploads"
+    assert sorted(p.suffix for p in uploads.iterdir() if p.is_file()) == sorted(FORMATS)
+    assert sorted(p.suffix for p in (uploads / "documents").glob("*/*")) == sorted(READERS)

@@ -103,3 +103,14 @@ def test_a_double_click_on_launch_starts_one_training(pages_may_read, page, tiny
     launched = [r.run_dir for r in runs.list_runs(tmp_path / "ftadvisor-home" / "runs")]
     assert launched == [page.session_state["ft_run"]]
     assert runs.wait(Path(launched[0]), timeout_s=180).state == "completed"
+
+
+def test_an_upload_of_every_type_the_readers_read_is_kept(page, tmp_path):
+    from tuning.data.readers import FORMATS
+
+    for suffix in FORMATS:  # .ndjson and .pq too
+        page.file_uploader(key="ft_upload").set_value((f"train{suffix}", b"{}\n", "application/octet-stream"))
+        page.run()
+        assert not page.exception and not page.error, (suffix, [e.value for e in page.error])
+    kept = sorted(p.suffix for p in (tmp_path / "ftadvisor-home" / "uploads").iterdir())
+    assert kept == sorted(FORMATS)

@@ -24,7 +24,9 @@ def test_index_stats_and_ask(pages_may_read, tmp_path, docs, tiny_model_dir):
     assert not at.exception
     at.text_input(key="rag_store_dir").set_value(str(tmp_path / "store"))
     at.text_input(key="rag_docs_dir").set_value(str(docs))
-    at.file_uploader(key="rag_upload").set_value(("../shipping notes.txt", b"We ship to France and Spain.", "text/plain"))
+    at.file_uploader(key="rag_upload").set_value(
+        ("../shipping notes.txt", b"We ship to France and Spain.", "text/plain")
+    )
     at.button(key="rag_index_btn").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "2 file(s) indexed" in at.success[0].value

@@ -14,7 +14,9 @@ def test_a_short_soak_keeps_every_rule(tiny_model_dir):
     assert [r.problems for r in result.rounds] == [[], []] and result.ok
     assert sum(len(r.kills) for r in result.rounds) >= 2 and max(r.most_workers for r in result.rounds) == 1
     text = soak.markdown(result)
-    assert "| rounds that kept every rule | 2 / 2 |" in text and "| most workers seen on one folder at once | 1 |" in text
+    assert (
+        "| rounds that kept every rule | 2 / 2 |" in text and "| most workers seen on one folder at once | 1 |" in text
+    )
 
 
 def test_the_soak_is_a_bench_name():

@@ -24,7 +24,12 @@ def test_flags_become_the_spec(qa_file, tmp_path):
     ))
     assert spec.mapping.prompt_field == "question" and spec.mapping.completion_field == "answer"
     assert spec.docs == [tmp_path.resolve()] and spec.arms == ["base", "rag"]
-    assert (spec.finetune.method, spec.finetune.max_steps, spec.finetune.lora_rank, spec.finetune.lora_alpha) == ("lora", 7, 8, 16)
+    assert (spec.finetune.method, spec.finetune.max_steps, spec.finetune.lora_rank, spec.finetune.lora_alpha) == (
+        "lora",
+        7,
+        8,
+        16,
+    )
     assert (spec.eval_count, spec.rag.k, spec.generation.max_new_tokens, spec.generation.greedy) == (5, 4, 12, False)
     assert spec.gpu == "H100 SXM" and spec.output == (tmp_path / "run").resolve()
     assert spec.generation.engine == "openvino"
@@ -73,22 +78,30 @@ def test_the_dataset_rows_are_read_with_the_mapping(tmp_path, capsys):
     (tmp_path / "config.json").write_text(json.dumps({}))  # a model folder: checked for config.json only
     code = main(["compare", "--data", str(data), "--model", str(tmp_path), "--output", str(tmp_path / "run")])
     assert code == 2 and "no recognised shape" in capsys.readouterr().err  # needs --prompt-field/--completion-field
-    from compare.launch import preflight
     from cli.compare import spec_from_args
+    from compare.launch import preflight
 
     spec = spec_from_args(_args("--data", str(data), "--prompt-field", "question", "--completion-field", "query",
                                 "--model", str(tmp_path), "--output", str(tmp_path / "run")))
     assert preflight(spec) == 2
 
 
-@pytest.mark.parametrize("name, source, function, expected", [
-    ("scores.py", "def grade(q, a, r, row):\n    return 1 if a == r else 0 +\n", "grade", "scores.py line 2: syntax error"),
-    ("scores.py", "def other(q, a, r, row):\n    return 1\n", "grade", "scores.py has no function 'grade'"),
-    ("scores.py", "GRADE = 1\n", "GRADE", "scores.py has no function 'GRADE'"),
-    ("scores.txt", "def grade(q, a, r, row):\n    return 1\n", "grade", "scores.txt is not a .py file"),
-    ("scores.py", "import no_such_module_xyz\n", "grade", "cannot import scores.py: ModuleNotFoundError"),
-    ("scores.py", "raise SystemExit(0)\n", "grade", "scores.py exited while being imported"),
-])
+@pytest.mark.parametrize(
+    "name, source, function, expected",
+    [
+        (
+            "scores.py",
+            "def grade(q, a, r, row):\n    return 1 if a == r else 0 +\n",
+            "grade",
+            "scores.py line 2: syntax error",
+        ),
+        ("scores.py", "def other(q, a, r, row):\n    return 1\n", "grade", "scores.py has no function 'grade'"),
+        ("scores.py", "GRADE = 1\n", "GRADE", "scores.py has no function 'GRADE'"),
+        ("scores.txt", "def grade(q, a, r, row):\n    return 1\n", "grade", "scores.txt is not a .py file"),
+        ("scores.py", "import no_such_module_xyz\n", "grade", "cannot import scores.py: ModuleNotFoundError"),
+        ("scores.py", "raise SystemExit(0)\n", "grade", "scores.py exited while being imported"),
+    ],
+)
 def test_a_broken_scorer_file_exits_2_before_any_run(name, source, function, expected, qa_file, tmp_path, capsys):
     scorer = tmp_path / name
     scorer.write_text(source)

@@ -81,4 +81,6 @@ def test_a_deeply_nested_json_file_or_csv_cell_is_one_problem(tmp_path, capsys):
     assert main(["data", "check", str(tmp_path / "chat.csv"), "--messages-field", "messages", "--no-near-dup",
                  "--json"]) == 2
     report = json.loads(capsys.readouterr().out)
-    assert [(p["line"], p["field"], p["message"]) for p in report["problems"]] == [(2, "messages", f"field 'messages': {DEEP}")]
+    assert [(p["line"], p["field"], p["message"]) for p in report["problems"]] == [
+        (2, "messages", f"field 'messages': {DEEP}")
+    ]

@@ -1,5 +1,6 @@
 """`ftadvisor estimate` and `ftadvisor gpus`: the table, the JSON contract, one-line errors, exit 2."""
 import json
+import re
 
 import pytest
 
@@ -82,7 +83,9 @@ def test_gpus_listing(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("FTADVISOR_GPU_CATALOG", str(DEFAULT_CATALOG))  # undone after: --gpu-catalog sets it
     code, out, _ = run(capsys, "gpus", "--json")
     rows = json.loads(out)
-    assert code == 0 and len(rows) == 12 and {"memory_gib", "bf16_tflops", "usd_per_hour", "price_source"} <= set(rows[0])
+    assert (
+        code == 0 and len(rows) == 12 and {"memory_gib", "bf16_tflops", "usd_per_hour", "price_source"} <= set(rows[0])
+    )
     code, out, _ = run(capsys, "gpus")
     assert code == 0 and "H100 SXM" in out and "RTX 3090" in out
     custom = tmp_path / "gpus.json"
@@ -112,3 +115,60 @@ def test_serving_json_contract(capsys):
     code, out, _ = run(capsys, "estimate", "--model", "llama-3.1-8b", "--method", "inference", "--prompt-tokens",
                        "500", "--output-tokens", "200", "--gpu", "H100")
     assert code == 0 and "serving on H100 SXM: prefill" in out and "per 1k queries" in out
+
+
+# The flags `ftadvisor estimate` had when they were written by hand (a contract): name -> a value
+# to give (None: a switch), the EstimateRequest field it sets and the value that field gets.
+FLAGS_BEFORE = {
+    "--model": ("llama-3.2-1b", "model", "llama-3.2-1b"), "--method": ("qlora", "method", "qlora"),
+    "--stack": ("unsloth", "stack", "unsloth"), "--device": ("cpu", "device", "cpu"),
+    "--rank": ("8", "lora_rank", 8), "--targets": ("q_proj,v_proj", "lora_targets", ["q_proj", "v_proj"]),
+    "--lora-dropout": ("0.1", "lora_dropout", 0.1), "--precision": ("fp16", "precision", "fp16"),
+    "--pure-bf16": (None, "pure_bf16", True), "--no-pure-bf16": (None, "pure_bf16", False),
+    "--quant": ("nf4", "quant", "nf4"), "--double-quant": (None, "double_quant", True),
+    "--no-double-quant": (None, "double_quant", False), "--quant-saves-inputs": (None, "quant_saves_inputs", True),
+    "--optimizer": ("sgd", "optimizer", "sgd"), "--optimizer-foreach": (None, "optimizer_foreach", True),
+    "--no-optimizer-foreach": (None, "optimizer_foreach", False), "--batch-size": ("2", "batch_size", 2),
+    "--seq-len": ("1024", "seq_len", 1024), "--grad-accum": ("4", "gradient_accumulation", 4),
+    "--gradient-checkpointing": (None, "gradient_checkpointing", True),
+    "--no-gradient-checkpointing": (None, "gradient_checkpointing", False),
+    "--activation-offloading": (None, "activation_offloading", True),
+    "--no-activation-offloading": (None, "activation_offloading", False),
+    "--attention": ("eager", "attention", "eager"), "--loss": ("chunked", "loss", "chunked"),
+    "--gpus": ("2", "gpus", 2), "--sharding": ("zero2", "sharding", "zero2"),
+    "--offload-optimizer": (None, "offload_optimizer", True), "--gpu": ("L4", "gpu", "L4"),
+    "--train-tokens": ("1000", "train_tokens", 1000), "--epochs": ("2.5", "epochs", 2.5),
+    "--mfu": ("0.5", "mfu", 0.5), "--prompt-tokens": ("100", "prompt_tokens", 100),
+    "--output-tokens": ("50", "output_tokens", 50), "--concurrency": ("4", "concurrency", 4),
+    "--mbu": ("0.7", "mbu", 0.7),
+}
+OTHER_OPTIONS = {"--help", "--gpu-catalog", "--json"}
+
+
+def test_the_flags_keep_their_names_and_gain_only_two_no_forms(capsys):
+    with pytest.raises(SystemExit):
+        main(["estimate", "--help"])
+    listed = set(re.findall(r"(?<![\w-])--[a-z0-9-]+", capsys.readouterr().out.split("options:", 1)[1]))
+    assert listed == set(FLAGS_BEFORE) | OTHER_OPTIONS | {"--no-quant-saves-inputs", "--no-offload-optimizer"}
+
+
+@pytest.mark.parametrize("flag", sorted(FLAGS_BEFORE))
+def test_each_flag_sets_its_field_with_its_type(flag):
+    from cli.estimate import request_from_args
+    from cli.main import build_parser
+
+    value, field, expected = FLAGS_BEFORE[flag]
+    argv = ["estimate", *(["--model", "llama-3.2-1b"] if flag != "--model" else []), flag, *([value] if value else [])]
+    if field in ("method", "quant"):  # qlora takes nf4; nf4 needs qlora
+        argv += ["--quant", "nf4"] if field == "method" else ["--method", "qlora"]
+    request = request_from_args(build_parser().parse_args(argv))
+    assert getattr(request, field) == expected and type(getattr(request, field)) is type(expected)
+
+
+def test_flags_not_given_keep_the_requests_defaults():
+    from cli.estimate import request_from_args
+    from cli.main import build_parser
+    from estimator.request import EstimateRequest
+
+    parsed = request_from_args(build_parser().parse_args(["estimate", "--model", "llama-3.2-1b"]))
+    assert parsed == EstimateRequest(model="llama-3.2-1b")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+import runs
 from cli.follow import follow, progress_line
 from cli.main import main
-import runs
 
 
 def _run(tmp_path, kind: str, spec: dict, **status) -> object:

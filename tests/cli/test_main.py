@@ -44,6 +44,8 @@ def test_each_command_has_its_own_help(command, capsys):
     ("tune", "--rank", ("tuning.spec", "JobSpec", "lora_rank")),
     ("tune", "--seq-len", ("tuning.spec", "JobSpec", "max_seq_len")),
     ("compare", "--answer-batch-size", ("compare.spec", "GenerationSettings", "batch_size")),
+    ("estimate", "--rank", ("estimator.request", "EstimateRequest", "lora_rank")),
+    ("estimate", "--seq-len", ("estimator.request", "EstimateRequest", "seq_len")),
 ])
 def test_flag_help_states_the_fields_own_default_and_bounds(command, flag, field, capsys):
     import importlib

@@ -57,8 +57,8 @@ def test_a_folder_that_cannot_be_searched_names_the_field(tmp_path):
 
 
 def test_a_page_reads_only_inside_the_allowed_folders(tmp_path, monkeypatch):
-    """Issue 11: a path typed on a page was read wherever it pointed (a credentials file was
-    indexed and shown)."""
+    """A path typed on a page is read only inside the allowed folders: unchecked, a credentials
+    file was indexed and shown."""
     from common.paths import PathNotAllowed, readable_on_a_page
     from common.settings import load_settings
 
@@ -74,7 +74,9 @@ def test_a_page_reads_only_inside_the_allowed_folders(tmp_path, monkeypatch):
     assert readable_on_a_page(str(home / "data" / "qa.csv"), "data", settings) == home / "data" / "qa.csv"
     assert readable_on_a_page(f" {extra}/docs ", "docs", settings) == extra / "docs"
     for typed in (outside / "credentials.json", home / "data" / "sneaky.json", home / "data" / ".." / ".." / "secrets"):
-        with pytest.raises(PathNotAllowed, match=r"^data: .* is outside the folders this app may read .*FTADVISOR_DATA_DIRS"):
+        with pytest.raises(
+            PathNotAllowed, match=r"^data: .* is outside the folders this app may read .*FTADVISOR_DATA_DIRS"
+        ):
             readable_on_a_page(str(typed), "data", settings)
 
 

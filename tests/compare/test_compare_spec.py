@@ -8,9 +8,8 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from compare.launch import defaults_from_advice
 from compare.plan import planned_stages
-from compare.spec import CompareSpec, FinetuneSettings
+from compare.spec import CompareSpec
 
 
 def _spec(tmp_path, **kw):
@@ -95,26 +94,6 @@ def test_the_primary_metric_is_a_metric_of_the_run(tmp_path):
 def test_json_round_trip(tmp_path):
     spec = _spec(tmp_path, docs=[tmp_path], relevant_field="db_name", finetune={"max_steps": 3})
     assert CompareSpec.model_validate_json(spec.model_dump_json()) == spec
-
-
-def test_defaults_from_the_advisor():
-    from advisor import Answers, recommend
-
-    answers = Answers(needs=["output_format", "specialized_reasoning"], labeled_examples=5000,
-                      prompting_result="fails", domain_coverage="proprietary", model="llama-3.1-8b",
-                      gpu="rtx-4090", gpu_count=1)
-    rec = recommend(answers)
-    advice = defaults_from_advice(answers, rec)
-    assert advice["gpu"] == "RTX 4090"
-    assert rec.finetune is not None  # these answers call for a fine-tune
-    ft = advice["finetune"]
-    assert "method" not in ft  # auto: QLoRA on a GPU, LoRA on a CPU, where the comparison runs
-    assert ft["lora_rank"] == rec.finetune.lora_rank
-    assert FinetuneSettings(**ft).lora_alpha == 2 * rec.finetune.lora_rank  # alpha follows the advised rank
-    assert (ft["epochs"], ft["max_seq_len"]) == (rec.finetune.epochs, rec.finetune.seq_len)
-    spec = CompareSpec(data="x.jsonl", model="m", output="out", **advice)  # a valid spec
-    assert spec.finetune.method == "auto"
-    assert defaults_from_advice(None, None) == {}
 
 
 def test_import_is_light():

@@ -53,7 +53,10 @@ def test_how_sure_a_winner_is_paired_bootstrap_mcnemar_and_questions_needed():
     assert rag.questions_needed == 77
     assert ev.clear_over == {"base": True, "rag": False}
     assert "within the noise: about 77 questions would separate them" in ev.paragraph
-    assert "ahead of Base model (zero-shot) by 1.00 (95% interval +1.00 to +1.00, McNemar p = 0.002; beyond the noise)" in ev.paragraph
+    assert (
+        "ahead of Base model (zero-shot) by 1.00 (95% interval +1.00 to +1.00, McNemar p = 0.002; beyond the noise)"
+        in ev.paragraph
+    )
 
 
 def test_arms_beaten_by_the_same_figures_share_one_clause():
@@ -84,7 +87,9 @@ def test_agreement_with_the_advisor(approach, combine, verdict):
     per_q = {"base": [0.0] * 10, "fewshot": [0.0] * 10, "rag": [1.0] * 9 + [0.0], "finetuned_rag": [1.0] * 10}
     advised = AdvisedArm(approach=approach, combine_with=combine, headline=f"{approach} advice")
     ev = summarize_evidence(_results(10), _correct(per_q), advised)
-    assert ev.verdict == verdict and f"The advisor recommended {approach} advice; the evidence {verdict}" in ev.paragraph
+    assert (
+        ev.verdict == verdict and f"The advisor recommended {approach} advice; the evidence {verdict}" in ev.paragraph
+    )
 
 
 def test_advice_whose_arm_did_not_run_is_not_judged():
@@ -106,7 +111,9 @@ def test_costs_of_the_winner_and_the_runner_up_with_their_break_even():
     usd = lambda seconds: usd_for_seconds(seconds, 2.0)  # noqa: E731
     arms = {"rag": arm_cost("rag", usd(0.5), {"index": usd(36)}),
             "finetuned_rag": arm_cost("finetuned_rag", usd(0.25), {"index": usd(36), "train": usd(3600)})}
-    costs = CostFigures(gpu="A100 80GB", usd_per_hour=2.0, basis="b", arms=arms, break_even=break_evens(list(arms.values())))
+    costs = CostFigures(
+        gpu="A100 80GB", usd_per_hour=2.0, basis="b", arms=arms, break_even=break_evens(list(arms.values()))
+    )
     ev = summarize_evidence(_results(4, costs=costs), _correct({"rag": [0, 0, 1, 0], "finetuned_rag": [1, 1, 1, 1]}))
     assert ("costs $0.14 per 1k queries (plus $2.02 once), against $0.28 for Base + RAG (plus $0.02 once)"
             in ev.paragraph)

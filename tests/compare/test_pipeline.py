@@ -40,7 +40,9 @@ def cancelled_then_resumed(tiny_model_dir, compare_inputs, tmp_path_factory):
     runs.start_worker(run_dir)
     cancelled = runs.wait(run_dir, timeout_s=300)  # generous: the machine may be shared
     assert cancelled.stage == "train", f"did not stop in the train stage: {cancelled.state} {cancelled.error}"
-    before = {name: (run_dir / name).stat().st_mtime_ns for name in ("split.json", "retrieval.json", "answers/base.jsonl")}
+    before = {
+        name: (run_dir / name).stat().st_mtime_ns for name in ("split.json", "retrieval.json", "answers/base.jsonl")
+    }
     stages_at_cancel = dict(cancelled.stages)
     train_state = runs.load_status(run_dir / "train").state
     runs.resume(run_dir)
@@ -96,8 +98,12 @@ def test_results_agree_with_the_answers(cancelled_then_resumed):
     for arm, m in results.arms.items():
         same = [metrics.normalize_answer(r["answers"][arm]) == metrics.normalize_answer(r["reference"]) for r in rows]
         assert m.exact_match == pytest.approx(sum(same) / len(rows))
-        assert m.token_f1 == pytest.approx(sum(metrics.token_f1(r["answers"][arm], r["reference"]) for r in rows) / len(rows))
-        assert m.rouge_l == pytest.approx(sum(metrics.rouge_l(r["answers"][arm], r["reference"]) for r in rows) / len(rows))
+        assert m.token_f1 == pytest.approx(
+            sum(metrics.token_f1(r["answers"][arm], r["reference"]) for r in rows) / len(rows)
+        )
+        assert m.rouge_l == pytest.approx(
+            sum(metrics.rouge_l(r["answers"][arm], r["reference"]) for r in rows) / len(rows)
+        )
         lat = json.loads((run_dir / "answers" / f"{arm}.latency.json").read_text())["latencies_s"]
         assert len(lat) == 3  # the single-request sample, timed apart from the batches
         assert m.latency_p50_s == pytest.approx(metrics.percentile(lat, 50))

@@ -23,9 +23,18 @@ from tests.compare.scoring.conftest import write_toy_dump
 from tests.wait import wait_until
 
 QUESTIONS = [  # (question, reference, the base arm's answer, expected execution accuracy)
-    ("How many people live in Paris?", "SELECT COUNT(*) FROM people WHERE city = 'Paris';",
-     "SELECT count(id) FROM people WHERE city='Paris'", 1.0),  # spelled differently, same result
-    ("Who is 25?", "SELECT name FROM people WHERE age = 25;", "```sql\nSELECT name FROM people WHERE 25 = age\n```", 1.0),
+    (
+        "How many people live in Paris?",
+        "SELECT COUNT(*) FROM people WHERE city = 'Paris';",
+        "SELECT count(id) FROM people WHERE city='Paris'",
+        1.0,
+    ),  # spelled differently, same result
+    (
+        "Who is 25?",
+        "SELECT name FROM people WHERE age = 25;",
+        "```sql\nSELECT name FROM people WHERE 25 = age\n```",
+        1.0,
+    ),
     ("Oldest person?", "SELECT name FROM people ORDER BY age DESC LIMIT 1;", "SELECT nme FROM people", 0.0),  # errors
     ("Cities?", "SELECT DISTINCT city FROM people;", "DELETE FROM people", 0.0),  # refused: read-only
 ] * 2  # 8 rows: 4 train, 4 held out (each reference appears on both sides, which does not matter here)

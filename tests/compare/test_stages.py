@@ -111,7 +111,9 @@ def test_auto_trains_lora_on_a_cpu(pipeline):
 
 def test_separate_adapters_one_per_fine_tuned_arm(qa_file, tmp_path):
     def plan(arms, prompts="separate"):
-        spec = CompareSpec(data=qa_file, model="m", output=tmp_path / "r", arms=arms, finetune={"train_prompts": prompts})
+        spec = CompareSpec(
+            data=qa_file, model="m", output=tmp_path / "r", arms=arms, finetune={"train_prompts": prompts}
+        )
         return adapters(spec)
 
     assert plan(["finetuned", "finetuned_rag"]) == [Adapter("train", "bare", ("finetuned",)),

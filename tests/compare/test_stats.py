@@ -53,10 +53,12 @@ def test_the_bootstrap_is_reproducible_and_close_to_the_normal_interval_on_many_
     b = [1.0 if i % 2 else 0.0 for i in range(600)]
     first, second = paired_bootstrap(a, b, seed=7), paired_bootstrap(a, b, seed=7)
     assert first == second
-    diffs = [x - y for x, y in zip(a, b)]
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
     mean = sum(diffs) / 600
     se = math.sqrt(sum((d - mean) ** 2 for d in diffs) / 599 / 600)
-    assert first[1] == pytest.approx(mean - 1.96 * se, abs=0.01) and first[2] == pytest.approx(mean + 1.96 * se, abs=0.01)
+    assert first[1] == pytest.approx(mean - 1.96 * se, abs=0.01) and first[2] == pytest.approx(
+        mean + 1.96 * se, abs=0.01
+    )
 
 
 def test_questions_needed_by_hand():

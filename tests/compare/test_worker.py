@@ -100,9 +100,9 @@ def _launch_held(spec, point, monkeypatch, where=".", check=None):
 @pytest.mark.slow
 def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file, tiny_model_dir, tmp_path,
                                                                         monkeypatch):
-    """Issue 11: SIGKILL the comparison worker during train, resume: the old child trained on
-    beside the new one ("step 4 of 3", every step logged twice). The child is held between its
-    steps 2 and 3 (`common.pause`) when its parent is killed."""
+    """SIGKILL the comparison worker during train, resume: its training child must die with it
+    (had it lived on, it would train beside the new one: "step 4 of 3", every step logged twice).
+    The child is held between its steps 2 and 3 (`common.pause`) when its parent is killed."""
     spec = CompareSpec(data=qa_file, model=str(tiny_model_dir), output=tmp_path / "run", arms=["finetuned"],
                        eval_fraction=0.25, generation={"max_new_tokens": 4},
                        finetune={"method": "lora", "max_steps": MAX_STEPS, "batch_size": 2})

@@ -13,7 +13,15 @@ from playwright.sync_api import expect
 
 from compare.spec import ARM_TITLES, ARMS
 from tests.e2e.streamlit_driver import (
-    EXCEPTION_BOX, click_button, go_to, open_page, screenshot, scroll_to, set_number, set_text, text_value,
+    EXCEPTION_BOX,
+    click_button,
+    go_to,
+    open_page,
+    screenshot,
+    scroll_to,
+    set_number,
+    set_text,
+    text_value,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,7 +35,7 @@ def _grid(table) -> list[dict[str, str]]:
     header = [h.strip() for h in table.locator("thead th").all_text_contents()]
     rows = []
     for row in table.locator("tbody tr").all():
-        rows.append(dict(zip(header, [c.strip() for c in row.locator("td").all_text_contents()])))
+        rows.append(dict(zip(header, [c.strip() for c in row.locator("td").all_text_contents()], strict=True)))
     return rows
 
 
@@ -105,7 +113,9 @@ def test_a_double_click_on_launch_starts_one_run(app_url, app_home, page, tiny_m
     set_number(page, "Most tokens generated per answer", 4)
     before = {r.run_dir for r in runs.list_runs(app_home / "runs")}
     clicks = mark(page)
-    page.locator('[data-testid="stButton"] button', has_text="Launch the comparison").first.dblclick(delay=100)  # as a person does: ~0.3 s
+    page.locator('[data-testid="stButton"] button', has_text="Launch the comparison").first.dblclick(
+        delay=100
+    )  # as a person does: ~0.3 s
     wait_after(page, clicks)
     expect(page.locator('[data-testid="stAlertContentSuccess"]', has_text="Started:")).to_be_visible()
     go_to(page, "Compare")  # handled after any rerun the second click queued

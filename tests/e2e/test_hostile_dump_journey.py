@@ -10,7 +10,15 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.e2e.streamlit_driver import (
-    EXCEPTION_BOX, acting, click_button, go_to, multiselect_tags, open_page, set_number, set_text, widget,
+    EXCEPTION_BOX,
+    acting,
+    click_button,
+    go_to,
+    multiselect_tags,
+    open_page,
+    set_number,
+    set_text,
+    widget,
 )
 
 pytestmark = pytest.mark.browser

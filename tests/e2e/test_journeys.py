@@ -14,8 +14,16 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.streamlit_driver import (
-    EXCEPTION_BOX, go_to, multiselect_add, multiselect_tags, number_value, open_page, screenshot, select,
-    set_number, text_value,
+    EXCEPTION_BOX,
+    go_to,
+    multiselect_add,
+    multiselect_tags,
+    number_value,
+    open_page,
+    screenshot,
+    select,
+    set_number,
+    text_value,
 )
 
 pytestmark = pytest.mark.browser

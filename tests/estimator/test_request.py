@@ -39,7 +39,9 @@ def test_the_stack_fills_dtype_and_loss(stack, method, pure, loss):
 
 def test_unsloth_offloads_checkpoints_from_512_tokens():
     assert EstimateRequest(model="x", stack="unsloth", gradient_checkpointing=True, seq_len=512).activation_offloading
-    assert not EstimateRequest(model="x", stack="unsloth", gradient_checkpointing=True, seq_len=256).activation_offloading
+    assert not EstimateRequest(
+        model="x", stack="unsloth", gradient_checkpointing=True, seq_len=256
+    ).activation_offloading
     assert not EstimateRequest(model="x", stack="unsloth", seq_len=4096).activation_offloading
     assert not EstimateRequest(model="x", gradient_checkpointing=True).activation_offloading
 

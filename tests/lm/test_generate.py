@@ -28,7 +28,10 @@ def test_the_chat_template_is_applied_when_the_tokenizer_has_one(tiny_model_dir)
     from lm.loading import load_tokenizer
 
     tok = load_tokenizer(str(tiny_model_dir))
-    assert prompt_text(tok, "Hi", "Be brief.", True) == "<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\n"
+    assert (
+        prompt_text(tok, "Hi", "Be brief.", True)
+        == "<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\n"
+    )
     assert prompt_text(tok, "Hi", None, False) == "Hi"
     [answer] = generate_answers(str(tiny_model_dir), ["Hi"], max_new_tokens=4)
     assert answer.completion_tokens <= 4
@@ -39,7 +42,11 @@ def test_a_conversation_prompt_puts_its_demonstrations_before_the_question(tiny_
     from lm.loading import load_tokenizer
 
     tok = load_tokenizer(str(tiny_model_dir))
-    turns = [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"}]
+    turns = [
+        {"role": "user", "content": "Q1"},
+        {"role": "assistant", "content": "A1"},
+        {"role": "user", "content": "Q2"},
+    ]
     assert prompt_text(tok, turns, "S") == ("<|system|>\nS<|end|>\n<|user|>\nQ1<|end|>\n<|assistant|>\nA1<|end|>\n"
                                            "<|user|>\nQ2<|end|>\n<|assistant|>\n")
     assert prompt_text(tok, turns, None, False) == "Q1\n\nA1\n\nQ2"

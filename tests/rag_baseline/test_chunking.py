@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -59,7 +60,7 @@ def test_long_prose_respects_size_and_overlaps():
     sentences = " ".join(f"Sentence number {i} says something." for i in range(60))
     pieces = chunk_text(f"# Title\n\n{sentences}\n", "markdown", 300, 80)
     assert len(pieces) > 3 and all(len(p.text) <= 300 for p in pieces)
-    for before, after in zip(pieces, pieces[1:]):
+    for before, after in pairwise(pieces):
         first_sentence = after.text.split(". ")[0]
         assert first_sentence in before.text  # the next chunk repeats the end of this one
 

@@ -13,8 +13,8 @@ import pytest
 from rag_baseline.answer import NOT_COVERED, answer, answer_many
 from rag_baseline.errors import RagError
 from rag_baseline.index import index_documents
-from rag_baseline.schemas import StoreConfig
 from rag_baseline.retrieve import search
+from rag_baseline.schemas import StoreConfig
 from rag_baseline.store import store_stats, write_lock
 
 REPO = Path(__file__).resolve().parents[2]

@@ -102,4 +102,7 @@ def test_a_deeply_nested_json_document_is_skipped_with_why(tmp_path):
     assert [d.path.name for d in docs] == ["good.md"]
     reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in skipped}
     assert reasons["deep.json"] == "invalid JSON: nested too deeply (more levels than Python's JSON reader takes)"
-    assert reasons["deep.jsonl"] == "invalid JSON on line 2: nested too deeply (more levels than Python's JSON reader takes)"
+    assert (
+        reasons["deep.jsonl"]
+        == "invalid JSON on line 2: nested too deeply (more levels than Python's JSON reader takes)"
+    )

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from rag_baseline.index import index_documents
-from rag_baseline.schemas import StoreConfig
 from rag_baseline.retrieve import search
+from rag_baseline.schemas import StoreConfig
 
 # Measured 0.886 (186/210); 20 questions are about 4 databases whose dumps are not in the set
 # (broker, car_dealership, derm_treatment, ewallet), so 190/210 = 0.905 is the ceiling.
@@ -36,7 +36,7 @@ def test_recall_at_3_over_all_questions(sql_store, sql_eval):
     rows = list(csv.DictReader(open(sql_eval / "questions_gen_postgres.csv", encoding="utf-8")))
     assert len(rows) == 210
     results = search([r["question"] for r in rows], store, k=3)
-    hits = [any(Path(h.source).stem == r["db_name"] for h in found) for r, found in zip(rows, results)]
+    hits = [any(Path(h.source).stem == r["db_name"] for h in found) for r, found in zip(rows, results, strict=True)]
     recall = sum(hits) / len(rows)
     print(f"recall@3 = {recall:.3f} ({sum(hits)}/{len(rows)})")
     assert recall >= RECALL_AT_3_FLOOR

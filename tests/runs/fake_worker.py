@@ -9,7 +9,6 @@ import textwrap
 import psutil
 from pydantic import BaseModel
 
-
 FAKE_MODULE = "fake_worker_mod"
 FAKE_WORKER = textwrap.dedent('''
     import signal, subprocess, sys, time

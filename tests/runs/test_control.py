@@ -80,7 +80,8 @@ def test_resume_refuses_while_a_worker_holds_the_run(fake_kind):
 
 def test_a_second_worker_on_a_held_run_leaves_it_alone(fake_kind):
     run_dir = fake_kind("sleep")
-    wait_until(lambda: runs.lock_holder(run_dir), what="worker holding the run")
+    # The lock is taken before status.json names the worker's pid: wait for both.
+    wait_until(lambda: runs.lock_holder(run_dir) and runs.load_status(run_dir).pid, what="worker holding the run")
     before = runs.load_status(run_dir)
     second = subprocess.run([sys.executable, "-m", "fake_worker_mod", str(run_dir)], capture_output=True, text=True,
                             timeout=60)

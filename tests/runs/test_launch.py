@@ -38,7 +38,7 @@ def test_a_child_exit_is_recorded_like_the_wrapper_does(tmp_path):
 
 
 def test_the_launcher_imports_no_torch():
-    code = "import sys, runs, tuning.accelerate_config, tuning.jobs, tuning.spec, cli.runs, cli.tune; " \
+    code = "import sys, runs, runs.accelerate, tuning.jobs, tuning.spec, cli.runs, cli.tune; " \
            "print(sorted({'torch', 'transformers', 'trl', 'peft'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -44,7 +44,9 @@ def test_a_user_error_keeps_its_own_message_and_explain_can_add_advice(run_dir):
 
     assert runs.run_worker(run_dir, job, explain=lambda exc: f"out of memory ({type(exc).__name__})") == 1
     assert runs.load_status(run_dir).error == "out of memory (MemoryError)"
-    assert runs.describe_failure(ValueError("data.jsonl line 2: no 'completion'")) == "data.jsonl line 2: no 'completion'"
+    assert (
+        runs.describe_failure(ValueError("data.jsonl line 2: no 'completion'")) == "data.jsonl line 2: no 'completion'"
+    )
 
 
 def test_an_interrupt_exits_130(run_dir):

@@ -63,8 +63,10 @@ def _prepared(kind: str, model, tok, rows: list[dict], max_length: int | None, t
 
 def _trl_lengths(kind: str, prepared) -> list[SeqLength]:
     if kind == "dpo":
-        return [SeqLength(total=len(p) + max(len(c), len(r)), prompt=len(p))
-                for p, c, r in zip(prepared["prompt_ids"], prepared["chosen_ids"], prepared["rejected_ids"])]
+        return [
+            SeqLength(total=len(p) + max(len(c), len(r)), prompt=len(p))
+            for p, c, r in zip(prepared["prompt_ids"], prepared["chosen_ids"], prepared["rejected_ids"], strict=True)
+        ]
     return [SeqLength(total=len(labels), prompt=next(i for i, x in enumerate(labels) if x != -100))
             for labels in prepared["labels"]]
 
@@ -82,7 +84,7 @@ def test_lengths_and_drops_equal_trl(kind, chat, tiny, tmp_path):
     ours = example_lengths(examples, tok)
     assert ours == _trl_lengths(kind, _prepared(kind, model, tok, rows, None, tmp_path))
     kept = list(_prepared(kind, model, tok, rows, MAX_LENGTH, tmp_path)["line"])
-    assert kept == [ex.source_line for ex, n in zip(examples, ours) if not n.unusable(MAX_LENGTH)]
+    assert kept == [ex.source_line for ex, n in zip(examples, ours, strict=True) if not n.unusable(MAX_LENGTH)]
     assert len(kept) < len(examples)  # each case has a row trl drops
 
 

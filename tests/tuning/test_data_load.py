@@ -245,7 +245,11 @@ def test_latin1_names_the_line_and_says_how_to_fix_it(tmp_path):
                             "re-save the file as UTF-8 (a spreadsheet's 'CSV UTF-8')")
     json_path = tmp_path / "d.json"
     json_path.write_bytes(b'[{"prompt": "a",\n "completion": "caf\xe9"}]')
-    assert str(load_examples(json_path).problems[0]).startswith("d.json line 2: not UTF-8 text (byte 0xe9 at column 20)")
+    assert str(load_examples(json_path).problems[0]).startswith(
+        "d.json line 2: not UTF-8 text (byte 0xe9 at column 20)"
+    )
     jsonl_path = tmp_path / "d.jsonl"
     jsonl_path.write_bytes(b'{"prompt": "a", "completion": "b"}\n{"prompt": "caf\xe9", "completion": "b"}\n')
-    assert str(load_examples(jsonl_path).problems[0]).startswith("d.jsonl line 2: not UTF-8 text (byte 0xe9 at column 16)")
+    assert str(load_examples(jsonl_path).problems[0]).startswith(
+        "d.jsonl line 2: not UTF-8 text (byte 0xe9 at column 16)"
+    )

@@ -13,7 +13,13 @@ def test_the_request_describes_the_job_and_takes_what_the_job_does_not_hold(tmp_
                    method="qlora", lora_rank=8, lora_dropout=0.1, grad_accum=4, max_seq_len=1024)
     req = estimate_request(spec, gpu="H100 SXM", train_tokens=1000, epochs=3)
     assert (req.method, req.quant, req.precision, req.lora_rank, req.lora_dropout) == ("qlora", "nf4", "bf16", 8, 0.1)
-    assert (req.gradient_accumulation, req.seq_len, req.gpu, req.train_tokens, req.epochs) == (4, 1024, "H100 SXM", 1000, 3)
+    assert (req.gradient_accumulation, req.seq_len, req.gpu, req.train_tokens, req.epochs) == (
+        4,
+        1024,
+        "H100 SXM",
+        1000,
+        3,
+    )
     assert req.stack == "trl" and req.device == "cuda"
     cpu = estimate_request(spec, device="cpu", seq_len=77)
     assert (cpu.precision, cpu.device, cpu.seq_len) == ("fp32", "cpu", 77)
@@ -29,9 +35,16 @@ def _trl_lengths(tiny_model_dir, rows, max_length, tmp_path):
     from trl import SFTConfig, SFTTrainer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    args = SFTConfig(output_dir=str(tmp_path / "trl"), use_cpu=True, bf16=False, report_to="none", max_length=max_length)
-    trainer = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(tiny_model_dir), args=args, processing_class=tokenizer,
-                         train_dataset=Dataset.from_list(rows), peft_config=LoraConfig(r=4, target_modules="all-linear"))
+    args = SFTConfig(
+        output_dir=str(tmp_path / "trl"), use_cpu=True, bf16=False, report_to="none", max_length=max_length
+    )
+    trainer = SFTTrainer(
+        model=AutoModelForCausalLM.from_pretrained(tiny_model_dir),
+        args=args,
+        processing_class=tokenizer,
+        train_dataset=Dataset.from_list(rows),
+        peft_config=LoraConfig(r=4, target_modules="all-linear"),
+    )
     return tokenizer, [len(ids) for ids in trainer.train_dataset["input_ids"]]
 
 

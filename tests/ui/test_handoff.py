@@ -1,18 +1,12 @@
-"""The advisor's answers and recommendation become the other pages' starting values."""
+"""The advice read from the session becomes the other pages' starting widget values."""
 from __future__ import annotations
 
 import pytest
 
 from advisor import Answers, recommend
-from advisor.scenarios import load_scenarios
+from advisor.handoff import estimate_fields
 from estimator import EstimateRequest, estimate
-from ui.handoff import estimator_values, offer, trainable_model, widget_values
-
-SCENARIOS = {s.name: s for s in load_scenarios()}
-
-
-def _state(answers: Answers) -> dict:
-    return {"answers": answers, "recommendation": recommend(answers)}
+from ui.handoff import offer, session_advice, widget_values
 
 
 def test_offer_fills_empty_widgets_and_keeps_what_the_user_typed():
@@ -26,20 +20,13 @@ def test_offer_fills_empty_widgets_and_keeps_what_the_user_typed():
     assert state["est_model"] == "llama-3.1-70b"
 
 
-def test_no_advice_offers_nothing():
-    assert estimator_values({}, "est_") == {}
-
-
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_estimator_starts_from_the_recommended_setup_and_shows_its_figure(name):
-    state = _state(SCENARIOS[name].answers)
-    rec = state["recommendation"]
-    values = estimator_values(state, "est_")
-    result = estimate(EstimateRequest(**{k.removeprefix("est_"): v for k, v in values.items()}))
-    sized = rec.finetune.fit if rec.finetune is not None else rec.serving
-    assert values["est_method"] == sized.method
-    assert values.get("est_gpu") == sized.gpu and values["est_gpus"] == sized.gpus
-    assert result.memory_gib["total"] == pytest.approx(sized.total_gib, abs=0.01)
+def test_the_estimator_widgets_show_the_recommended_figure():
+    answers = Answers(needs=["output_format"], labeled_examples=3000, prompting_result="fails", gpu="L4")
+    rec = recommend(answers)
+    values = widget_values(EstimateRequest, "est_", estimate_fields(*session_advice(
+        {"answers": answers, "recommendation": rec})))
+    result = estimate(EstimateRequest(**{key.removeprefix("est_"): value for key, value in values.items()}))
+    assert result.memory_gib["total"] == pytest.approx(rec.finetune.fit.total_gib, abs=0.01)
 
 
 def test_widget_values_are_cast_to_the_field_types():
@@ -52,14 +39,8 @@ def test_widget_values_are_cast_to_the_field_types():
     assert isinstance(values["ft_epochs"], float) and isinstance(values["ft_batch_size"], int)
 
 
-def test_a_catalog_name_becomes_the_hub_id_to_train_and_a_bare_size_names_none():
-    assert trainable_model("llama-3.1-8b") == "meta-llama/Llama-3.1-8B"
-    assert trainable_model("Qwen/Qwen2.5-14B") == "Qwen/Qwen2.5-14B"
-    assert trainable_model("8b") is None
-    assert trainable_model("no-such-model") is None
-
-
 def test_answers_read_from_json_are_handed_over_too():
-    values = estimator_values({"answers": {"model": "llama-3.2-1b", "gpu": "L4", "gpu_count": 2}}, "est_")
-    assert values == {"est_model": "llama-3.2-1b", "est_gpu": "L4", "est_gpus": 2}
-    assert estimator_values({"answers": {"labeled_examples": -1}}, "est_") == {}
+    answers, rec = session_advice({"answers": {"model": "llama-3.2-1b", "gpu": "L4", "gpu_count": 2}})
+    assert answers == Answers(model="llama-3.2-1b", gpu="L4", gpu_count=2) and rec is None
+    assert session_advice({"answers": {"labeled_examples": -1}}) == (None, None)  # nothing usable
+    assert session_advice({}) == (None, None)

@@ -38,7 +38,9 @@ def test_the_tiny_button_pulls_it_and_fills_the_field(tmp_path):
     app = _app()
     app.button(key=button_key("t_model", TINY)).click().run()
     folder = app.text_input(key="t_model").value
-    assert folder.endswith("/models/tiny") and (tmp_path / "ftadvisor-home" / "models" / "tiny" / "config.json").is_file()
+    assert (
+        folder.endswith("/models/tiny") and (tmp_path / "ftadvisor-home" / "models" / "tiny" / "config.json").is_file()
+    )
     assert "random weights" in app.caption[0].value and not app.error
 
 

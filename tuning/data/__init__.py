@@ -5,8 +5,8 @@ duplicates and near-duplicates, split without leaks, and report.
     if not report.ok: print(*report.error_lines(), sep="\\n")
 """
 from tuning.data.load import load_examples
-from tuning.data.schemas import Example, FieldMapping, LoadedDataset, Message, Problem
 from tuning.data.report import DatasetReport
+from tuning.data.schemas import Example, FieldMapping, LoadedDataset, Message, Problem
 from tuning.data.shapes import SHAPES
 from tuning.data.split import split_examples
 from tuning.data.validate import PreparedDataset, prepare_dataset, validate_dataset

@@ -1,6 +1,7 @@
 """Exact duplicates (same text after collapsing whitespace) and near-duplicates (embedding cosine
-similarity >= a threshold, 0.9 by default: seed 004 "remove examples with cosine similarity above
-0.9 to any other example"), with the offline all-MiniLM-L6-v2 from `lm.embeddings`."""
+similarity >= a threshold, 0.9 by default, the threshold the advisor's source "Model Fine-Tuning
+(enterprise AI glossary entry)", advisor/sources.json, gives for removing near-duplicate examples),
+with the offline all-MiniLM-L6-v2 from `lm.embeddings`."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -39,7 +40,9 @@ def distinct_texts(examples: list[Example]) -> int:
 
 def near_dup_seconds(distinct: int) -> float:
     """The expected time of the near-duplicate check on this project's 2 busy CPU cores."""
-    return distinct / NEAR_DUP_EXAMPLES_PER_S + distinct**2 / NEAR_DUP_PAIRS_PER_S  # the blocks compute every pair twice
+    return (
+        distinct / NEAR_DUP_EXAMPLES_PER_S + distinct**2 / NEAR_DUP_PAIRS_PER_S
+    )  # the blocks compute every pair twice
 
 
 def near_dup_notice(distinct: int) -> str | None:
@@ -92,7 +95,7 @@ def near_duplicate_pairs(
     for start in range(0, len(lines), block_rows):
         sims = vectors[start : start + block_rows] @ vectors.T
         rows, cols = np.nonzero(sims >= threshold)
-        for r, c in zip(rows.tolist(), cols.tolist()):
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
             i = start + r
             if c > i:  # upper triangle: each pair once, never an example with itself
                 pairs.append((lines[i], lines[c], round(float(sims[r, c]), 4)))

@@ -111,7 +111,7 @@ def _chat_length(tok: Any, messages: list[dict]) -> SeqLength:
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):  # a common prefix: the shorter list ends it
         if x != y:
             break
         n += 1

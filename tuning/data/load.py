@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tuning.data.schemas import FieldMapping, Kind, LoadedDataset, Problem
+from common.vocabulary import Recipe
 from tuning.data.readers import read_records
+from tuning.data.schemas import FieldMapping, LoadedDataset, Problem
 from tuning.data.shapes import Shape, detect_shape, normalise, shape_from_mapping, shape_hint
 
 
@@ -29,7 +30,7 @@ def load_examples(
     path: str | Path,
     mapping: FieldMapping | None = None,
     *,
-    kind: Kind = "sft",
+    kind: Recipe = "sft",
     max_problems: int = 50,
 ) -> LoadedDataset:
     """Every valid example of the file, its shape and every problem found (up to `max_problems`).

@@ -9,20 +9,23 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from common.paths import resolve_user_path
 from common.text import bad_byte, utf8_text
 from tuning.errors import DatasetError
 
-FORMATS = {
+DataFormat = Literal["jsonl", "json", "csv", "parquet"]
+# File suffix -> format. The pages' uploaders take DATA_SUFFIXES, so they take what the readers read.
+FORMATS: dict[str, DataFormat] = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
 }
+DATA_SUFFIXES: tuple[str, ...] = tuple(FORMATS)
 
 
 @dataclass
 class RawData:
-    format: str
+    format: DataFormat
     rows: list[tuple[int, Any]] = field(default_factory=list)  # (line, parsed record)
     problems: list[tuple[int | None, str]] = field(default_factory=list)  # (line, message)
     header: list[str] | None = None  # CSV/Parquet: the columns the file declares
@@ -39,7 +42,7 @@ class RawData:
         return list(seen)
 
 
-def detect_format(path: Path) -> str:
+def detect_format(path: Path) -> DataFormat:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise DatasetError(
@@ -145,7 +148,7 @@ def _read_csv(path: Path) -> RawData:
                 data.problems.append((start, f"expected {len(data.header)} columns, found {len(row)}"))
                 data.unreadable += 1
                 continue
-            data.rows.append((start, dict(zip(data.header, row))))
+            data.rows.append((start, dict(zip(data.header, row, strict=True))))
     except csv.Error as exc:
         data.problems.append((None, f"invalid CSV ({exc})"))
     return data

@@ -9,8 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.text import one_line
+from common.vocabulary import Recipe
 from tuning.data.lengths import SeqLength
-from tuning.data.schemas import FieldMapping, Kind, Problem
+from tuning.data.readers import DataFormat
+from tuning.data.schemas import FieldMapping, Problem
 from tuning.errors import DatasetError
 
 REPORT_FILE = "dataset_report.json"
@@ -90,8 +92,8 @@ class DatasetReport(BaseModel):
     schema_version: int = 1
     path: str
     file: str
-    format: Literal["jsonl", "json", "csv", "parquet"]
-    kind: Kind
+    format: DataFormat
+    kind: Recipe
     shape: str | None = Field(None, description="Detected shape ('mapped' with a mapping); None if unknown.")
     columns: list[str] = Field(default_factory=list)
     mapping: FieldMapping | None = None
@@ -192,7 +194,9 @@ def _lengths_md(stats: LengthStats | None, too_long: TooLong, unusable: int) -> 
     out += ["", f"- longer than max_seq_len {too_long.max_seq_len}: {too_long.count} example(s), "
             f"{too_long.tokens_cut} {stats.unit} would be cut"]
     if unusable:
-        lines = ", ".join(map(str, too_long.unusable_lines)) + (", ..." if unusable > len(too_long.unusable_lines) else "")
+        lines = ", ".join(map(str, too_long.unusable_lines)) + (
+            ", ..." if unusable > len(too_long.unusable_lines) else ""
+        )
         out.append(f"- unusable, dropped by training (the prompt alone fills max_seq_len): {unusable} example(s), "
                    f"line(s) {lines}; max_seq_len {too_long.needed_seq_len} trains them whole")
     return out
@@ -219,9 +223,9 @@ def _nearest_rank(ordered: list[int], q: float) -> int:
 
 
 def too_long(lines: list[int], lengths: list[SeqLength], max_seq_len: int) -> TooLong:
-    over = [(line, n.total - max_seq_len) for line, n in zip(lines, lengths)
+    over = [(line, n.total - max_seq_len) for line, n in zip(lines, lengths, strict=True)
             if n.total > max_seq_len and not n.unusable(max_seq_len)]
-    dropped = [(line, n) for line, n in zip(lines, lengths) if n.unusable(max_seq_len)]
+    dropped = [(line, n) for line, n in zip(lines, lengths, strict=True) if n.unusable(max_seq_len)]
     prompts = [n.prompt for _, n in dropped]
     return TooLong(
         max_seq_len=max_seq_len, count=len(over), tokens_cut=sum(cut for _, cut in over),

@@ -7,8 +7,9 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from common.text import one_line
+from common.vocabulary import Recipe
+from tuning.data.readers import DataFormat
 
-Kind = Literal["sft", "dpo"]
 Role = Literal["system", "user", "assistant", "tool"]
 ROLES: tuple[str, ...] = get_args(Role)
 
@@ -145,8 +146,8 @@ class LoadedDataset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str
-    format: Literal["jsonl", "json", "csv", "parquet"]
-    kind: Kind
+    format: DataFormat
+    kind: Recipe
     shape: str | None = Field(None, description="Detected shape name, 'mapped' with a FieldMapping, None if unknown.")
     columns: list[str] = Field(default_factory=list, description="Columns (keys) found in the file.")
     total: int = Field(0, description="Records read (valid or not), not counting blank lines.")

@@ -7,15 +7,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from common import flags
+from common.vocabulary import Recipe
 from tuning.data.readers import TOO_DEEP
-from tuning.data.schemas import ROLES, Example, FieldMapping, Kind, template_fields
+from tuning.data.schemas import ROLES, Example, FieldMapping, template_fields
 from tuning.errors import DatasetError
 
 
 @dataclass(frozen=True)
 class Shape:
     name: str
-    kind: Kind
+    kind: Recipe
     columns: dict[str, str]  # role -> column; roles: prompt, input, completion, messages, system, chosen, rejected
     optional: frozenset[str] = frozenset()  # roles that may be absent or empty
     template: str | None = None  # builds the prompt from several columns (mapping only)
@@ -38,19 +40,22 @@ SHAPES: tuple[Shape, ...] = (
     Shape("input_output", "sft", {"prompt": "input", "completion": "output"}),
     Shape("dpo", "dpo", {"prompt": "prompt", "chosen": "chosen", "rejected": "rejected"}),
 )
-_MAPPING_FLAGS = {"sft": "--prompt-field/--completion-field", "dpo": "--prompt-field/--chosen-field/--rejected-field"}
+# The columns a mapping names for each kind (their flags: common.flags.MAPPING).
+_MAPPED_COLUMNS = {"sft": ("prompt_field", "completion_field"),
+                   "dpo": ("prompt_field", "chosen_field", "rejected_field")}
 
 
-def recognised_shapes(kind: Kind) -> str:
+def recognised_shapes(kind: Recipe) -> str:
     return ", ".join(s.label for s in SHAPES if s.kind == kind)
 
 
-def shape_hint(kind: Kind) -> str:
+def shape_hint(kind: Recipe) -> str:
     """The end of every 'what shape is this' message: what we recognise and how to map the rest."""
-    return f"recognised shapes ({kind}): {recognised_shapes(kind)}; map other columns with {_MAPPING_FLAGS[kind]}"
+    mapping_flags = "/".join(flags.MAPPING[column] for column in _MAPPED_COLUMNS[kind])
+    return f"recognised shapes ({kind}): {recognised_shapes(kind)}; map other columns with {mapping_flags}"
 
 
-def shape_from_mapping(mapping: FieldMapping, kind: Kind) -> Shape:
+def shape_from_mapping(mapping: FieldMapping, kind: Recipe) -> Shape:
     m = mapping
     other_kind = {"sft": ("chosen_field", "rejected_field"), "dpo": ("completion_field", "messages_field")}[kind]
     for name in (n for n in other_kind if getattr(m, n)):
@@ -72,7 +77,7 @@ def shape_from_mapping(mapping: FieldMapping, kind: Kind) -> Shape:
     return Shape("mapped", kind, cols, optional, m.prompt_template)
 
 
-def detect_shape(records: list[Any], kind: Kind) -> Shape | None:
+def detect_shape(records: list[Any], kind: Recipe) -> Shape | None:
     """The recognised shape whose required columns most records have (ties: SHAPES order)."""
     best, best_count = None, 0
     for shape in (s for s in SHAPES if s.kind == kind):

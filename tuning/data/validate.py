@@ -7,13 +7,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from common.vocabulary import Recipe
 from tuning.data.dedup import (
-    NEAR_DUP_MAX_EXAMPLES, distinct_texts, exact_duplicate_groups, near_dup_notice, near_duplicate_pairs,
+    NEAR_DUP_MAX_EXAMPLES,
+    distinct_texts,
+    exact_duplicate_groups,
+    near_dup_notice,
+    near_duplicate_pairs,
 )
 from tuning.data.lengths import example_lengths, load_tokenizer
 from tuning.data.load import load_examples
-from tuning.data.schemas import Example, FieldMapping, Kind, LoadedDataset, Problem
 from tuning.data.report import Counts, DatasetReport, NearDuplicate, TooLong, length_stats, too_long
+from tuning.data.schemas import Example, FieldMapping, LoadedDataset, Problem
 from tuning.data.split import check_eval_fraction, split_examples
 from tuning.errors import TuningError
 
@@ -35,7 +40,7 @@ def prepare_dataset(
     path: str | Path,
     mapping: FieldMapping | None = None,
     *,
-    kind: Kind = "sft",
+    kind: Recipe = "sft",
     tokenizer: Any = None,
     max_seq_len: int = 512,
     near_dup: bool = True,
@@ -65,7 +70,9 @@ def prepare_dataset(
         "lengths are whitespace words, an approximation of tokens (give a tokenizer or --model for tokens)"
     ]
     cut = too_long([ex.source_line for ex in examples], lengths, max_seq_len)
-    usable = [ex for ex, n in zip(examples, lengths) if not n.unusable(max_seq_len)]  # trl drops the others
+    usable = [
+        ex for ex, n in zip(examples, lengths, strict=True) if not n.unusable(max_seq_len)
+    ]  # trl drops the others
     problems, problems_total = loaded.problems, loaded.problems_total
     if len(usable) < len(examples):
         message = _unusable(cut, len(examples), len(usable), unit)

@@ -15,13 +15,18 @@ def _read(tmp_path, text: str):
 
 
 def test_statements_are_cut_outside_strings_comments_and_dollar_quotes(tmp_path):
-    statements = _read(tmp_path, (
-        "SELECT 'a;b', E'it\\'s;', \"odd;name\" FROM t; -- c;\n"
-        "/* outer /* nested; */ still a comment; */ SELECT $q$x;y$q$;\n"
-        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\n"
-        "CREATE FUNCTION g() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT CASE WHEN true THEN 2 END;\nEND;\n"
-        "SELECT (1;\n"
-        "2)\n"))
+    statements = _read(
+        tmp_path,
+        (
+            "SELECT 'a;b', E'it\\'s;', \"odd;name\" FROM t; -- c;\n"
+            "/* outer /* nested; */ still a comment; */ SELECT $q$x;y$q$;\n"
+            "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\n"
+            "CREATE FUNCTION g() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n"
+            "  SELECT CASE WHEN true THEN 2 END;\nEND;\n"
+            "SELECT (1;\n"
+            "2)\n"
+        ),
+    )
     assert [(s.line, s.sql.splitlines()[-1].strip()) for s in statements] == [
         (1, "SELECT 'a;b', E'it\\'s;', \"odd;name\" FROM t"),
         (2, "/* outer /* nested; */ still a comment; */ SELECT $q$x;y$q$"),

@@ -36,19 +36,28 @@ def test_dump_folders_become_their_sql_files_absolute(dumps, monkeypatch):
     assert ScorerSpec.model_validate_json(spec.model_dump_json()) == spec
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"names": "sql-exec"}, "sql-exec needs sql_dumps (PostgreSQL dumps to load into a private server) or sql_url"),
-    ({"names": "sql-exec", "sql_dumps": ["DUMPS"]}, "sql_db_field: 2 dumps were given; name the column"),
-    ({"names": "sql-exec", "sql_dumps": ["DUMPS/README.md"]}, "is not a .sql dump"),
-    ({"names": "sql-exec", "sql_dumps": ["DUMPS/nope"]}, "sql_dumps: no file or folder"),
-    ({"names": "sql-exec", "sql_url": "mysql://u:pw@h/{db}", "sql_db_field": "db"}, "sql_url: expected a postgresql://"),
-    ({"names": "sql-exec", "sql_url": "postgresql://u@h/x", "sql_db_field": "db"}, "the URL needs {db}"),
-    ({"names": "sql-exec", "sql_url": "postgresql://u@h/{db}"}, "sql_db_field: the URL has {db}"),
-    ({"names": "json", "sql_url": "postgresql://u@h/x"}, "need the sql-exec scorer in names"),
-    ({"names": "sql-exec", "sql_dumps": ["DUMPS/yelp.sql"], "json_required_keys": ["a"]}, "need the json scorer"),
-    ({"names": "sql-exec", "sql_dumps": ["DUMPS/yelp.sql"], "sql_timeout_s": 0}, "sql_timeout_s: Input should be greater than 0"),
-    ({"names": "json, xml"}, "names: unknown scorer 'xml'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"names": "sql-exec"}, "sql-exec needs sql_dumps (PostgreSQL dumps to load into a private server) or sql_url"),
+        ({"names": "sql-exec", "sql_dumps": ["DUMPS"]}, "sql_db_field: 2 dumps were given; name the column"),
+        ({"names": "sql-exec", "sql_dumps": ["DUMPS/README.md"]}, "is not a .sql dump"),
+        ({"names": "sql-exec", "sql_dumps": ["DUMPS/nope"]}, "sql_dumps: no file or folder"),
+        (
+            {"names": "sql-exec", "sql_url": "mysql://u:pw@h/{db}", "sql_db_field": "db"},
+            "sql_url: expected a postgresql://",
+        ),
+        ({"names": "sql-exec", "sql_url": "postgresql://u@h/x", "sql_db_field": "db"}, "the URL needs {db}"),
+        ({"names": "sql-exec", "sql_url": "postgresql://u@h/{db}"}, "sql_db_field: the URL has {db}"),
+        ({"names": "json", "sql_url": "postgresql://u@h/x"}, "need the sql-exec scorer in names"),
+        ({"names": "sql-exec", "sql_dumps": ["DUMPS/yelp.sql"], "json_required_keys": ["a"]}, "need the json scorer"),
+        (
+            {"names": "sql-exec", "sql_dumps": ["DUMPS/yelp.sql"], "sql_timeout_s": 0},
+            "sql_timeout_s: Input should be greater than 0",
+        ),
+        ({"names": "json, xml"}, "names: unknown scorer 'xml'"),
+    ],
+)
 def test_each_problem_is_one_line_naming_the_field(dumps, kwargs, message):
     kwargs = {k: [p.replace("DUMPS", str(dumps)) for p in v] if k == "sql_dumps" else v for k, v in kwargs.items()}
     line = _error(**kwargs)

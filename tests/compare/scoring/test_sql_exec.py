@@ -297,7 +297,9 @@ def test_answers_after_the_stage_deadline_are_excluded_with_a_note(pg):
 
 def test_a_cancel_stops_a_running_query_at_once(pg):
     asked = threading.Event()
-    dbs = Databases(pg.url_template(), timeout_s=60, known=set(pg.databases), limits=Limits(cancel_requested=asked.is_set))
+    dbs = Databases(
+        pg.url_template(), timeout_s=60, known=set(pg.databases), limits=Limits(cancel_requested=asked.is_set)
+    )
 
     def cancel_once_running():
         try:

@@ -4,7 +4,13 @@ from __future__ import annotations
 import pytest
 
 from compare.scoring.sql_extract import (
-    count_alternatives, extract_sql, mask, order_keys, reference_alternatives, split_statements, statement_keyword,
+    count_alternatives,
+    extract_sql,
+    mask,
+    order_keys,
+    reference_alternatives,
+    split_statements,
+    statement_keyword,
     top_level_order_by,
 )
 

@@ -6,7 +6,7 @@ import math
 import pytest
 
 import runs
-from tuning import accelerate_config
+from runs.accelerate import accelerate_config, write_config
 from tuning.spec import JobSpec
 
 
@@ -16,7 +16,7 @@ from tuning.spec import JobSpec
 def test_configs_load_with_accelerate(tmp_path, sharding, distributed_type):
     from accelerate.commands.config.config_args import load_config_from_file
 
-    path = accelerate_config.write_config(tmp_path, 4, sharding)
+    path = write_config(tmp_path, 4, sharding)
     config = load_config_from_file(str(path))
     assert config.distributed_type.value == distributed_type and config.num_processes == 4
     if sharding.startswith("zero"):
@@ -33,7 +33,7 @@ def test_a_spec_with_two_gpus_launches_through_accelerate(tmp_path):
     assert command[-3:] == ["-m", "tuning.worker", str(tmp_path)]
     assert runs.worker_command(tmp_path, {**spec.model_dump(), "gpus": 1})[1:3] == ["-m", "tuning.worker"]
     with pytest.raises(ValueError, match="sharding must be one of"):
-        accelerate_config.accelerate_config(2, "zero4")
+        accelerate_config(2, "zero4")
 
 
 @pytest.mark.slow

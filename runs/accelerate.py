@@ -1,6 +1,6 @@
 """Accelerate configs for multi-GPU runs, which go through `accelerate launch` with a config
-generated from the spec's sharding: none -> DDP, zero1/zero2/zero3 -> DeepSpeed ZeRO stage 1/2/3,
-fsdp -> FSDP full sharding.
+generated from the spec's sharding, as common.vocabulary.SHARDING says how each runs: none -> DDP,
+zero1/zero2/zero3 -> DeepSpeed ZeRO stage 1/2/3, fsdp -> FSDP full sharding.
 
 The keys are those `accelerate config` writes (accelerate 1.15, `commands/config/cluster.py`);
 `accelerate.commands.config.config_args.load_config_from_file` reads them back (tested).
@@ -13,13 +13,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common.vocabulary import ZERO_STAGES
+from common.vocabulary import SHARDING, SHARDINGS
 
 CONFIG_FILE = "accelerate_config.json"
 
 
 def accelerate_config(gpus: int, sharding: str = "none", *, mixed_precision: str = "bf16") -> dict[str, Any]:
     """The accelerate config dict for `gpus` processes on one machine."""
+    plan = SHARDING.get(sharding)
+    if plan is None:
+        raise ValueError(f"sharding must be one of {', '.join(SHARDINGS)}; got {sharding!r}")
     config: dict[str, Any] = {
         "compute_environment": "LOCAL_MACHINE",
         "num_machines": 1,
@@ -32,12 +35,10 @@ def accelerate_config(gpus: int, sharding: str = "none", *, mixed_precision: str
         "main_training_function": "main",
         "use_cpu": False,
         "debug": False,
+        "distributed_type": plan.distributed_type,  # MULTI_GPU is DDP: gradients all-reduced
     }
-    if sharding == "none":
-        config["distributed_type"] = "MULTI_GPU"  # DDP: a full replica per GPU, gradients all-reduced
-    elif sharding in ZERO_STAGES:
-        stage = ZERO_STAGES[sharding]
-        config["distributed_type"] = "DEEPSPEED"
+    if plan.zero_stage is not None:
+        stage = plan.zero_stage
         config["deepspeed_config"] = {
             "zero_stage": stage,  # 1: optimizer states, 2: + gradients, 3: + weights sharded
             "offload_optimizer_device": "none",
@@ -46,8 +47,7 @@ def accelerate_config(gpus: int, sharding: str = "none", *, mixed_precision: str
             "zero3_init_flag": stage == 3,
             "zero3_save_16bit_model": stage == 3,  # so the saved adapter/model is whole, not shards
         }
-    elif sharding == "fsdp":
-        config["distributed_type"] = "FSDP"
+    elif plan.distributed_type == "FSDP":
         config["fsdp_config"] = {
             "fsdp_version": 1,
             "fsdp_sharding_strategy": "FULL_SHARD",  # weights, grads and optimizer states sharded
@@ -59,8 +59,6 @@ def accelerate_config(gpus: int, sharding: str = "none", *, mixed_precision: str
             "fsdp_sync_module_states": True,
             "fsdp_use_orig_params": True,  # needed when only some parameters train (LoRA)
         }
-    else:
-        raise ValueError(f"sharding must be one of none, zero1, zero2, zero3, fsdp; got {sharding!r}")
     return config
 
 
