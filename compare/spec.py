@@ -16,8 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from common.fields import BatchSize, Epochs, LearningRate, LoraAlpha, LoraRank, MaxSteps, SeqLen
 from common.paths import resolve_user_path
-from common.vocabulary import (DEFAULT_EPOCHS, DEFAULT_LORA_RANK, DEFAULT_LR, AdapterMethod, Approach, Engine,
-                               default_lora_alpha)
+from common.vocabulary import (
+    DEFAULT_EPOCHS,
+    DEFAULT_LORA_RANK,
+    DEFAULT_LR,
+    AdapterMethod,
+    Approach,
+    Engine,
+    default_lora_alpha,
+)
 from compare.scoring.spec import ScorerSpec
 from tuning.data.schemas import FieldMapping
 

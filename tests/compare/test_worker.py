@@ -112,7 +112,7 @@ def test_a_sigkilled_comparison_worker_takes_its_training_child_with_it(qa_file,
         child.extend(_tuning_workers(train_dir))
         assert [c.pid for c in child] == [pid]
 
-    run_dir = _launch_held(spec, "tune-step-2", monkeypatch, "train", check=one_tuning_child)  # the worker's child holds
+    run_dir = _launch_held(spec, "tune-step-2", monkeypatch, "train", check=one_tuning_child)  # the child is held
     train_dir = run_dir / "train"
     os.kill(runs.load_status(run_dir).pid, signal.SIGKILL)  # never let go: it dies held
     wait_until(lambda: not _tuning_workers(train_dir), timeout_s=10,

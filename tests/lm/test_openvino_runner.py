@@ -48,8 +48,9 @@ def rag_prompts():
     return rag_prompts()
 
 
-def _equal(reference, fast) -> int:
-    return sum(a == b for a, b in zip(_answers(reference), _answers(fast)))
+def _differing(reference, fast) -> list[tuple]:
+    """The (reference, fast) answers that differ, text and token count."""
+    return [(a, b) for a, b in zip(_answers(reference), _answers(fast), strict=True) if a != b]
 
 
 @pytest.mark.slow
@@ -57,7 +58,7 @@ def test_smollm2_rag_answers_equal_transformers_float32(smollm2_dir, rag_prompts
     model = str(smollm2_dir)
     reference = generate_answers(model, rag_prompts, 24, batch_size=1)
     fast = generate_answers(model, rag_prompts, 24, engine="auto")
-    assert _equal(reference, fast) >= 7, [(a.text, b.text) for a, b in zip(reference, fast) if a.text != b.text]
+    assert len(_differing(reference, fast)) <= 1, _differing(reference, fast)  # 7 of 8 equal at least
     [paris] = generate_answers(model, ["What is the capital of France?"], 12, engine="openvino")
     assert (paris.text, paris.completion_tokens) == ("The capital of France is Paris.", 8)  # with its eos
 
@@ -87,4 +88,4 @@ def smollm2_lora_run(smollm2_dir, tmp_path_factory):
 def test_smollm2_with_an_adapter_answers_equal_transformers_and_peft(smollm2_lora_run, rag_prompts):
     reference = generate_answers(smollm2_lora_run, rag_prompts, 24, batch_size=1)
     fast = generate_answers(smollm2_lora_run, rag_prompts, 24, engine="auto")
-    assert _equal(reference, fast) >= 7, [(a.text, b.text) for a, b in zip(reference, fast) if a.text != b.text]
+    assert len(_differing(reference, fast)) <= 1, _differing(reference, fast)  # 7 of 8 equal at least
