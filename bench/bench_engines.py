@@ -142,11 +142,16 @@ def measure(folder: str, prompts: list[str], prompt_tokens: int) -> tuple[list[d
             for engine in engines.values():
                 engine.close()
     reference = rounds[REFERENCE][-1]["single"]
+
     def rate(r: dict, kind: str) -> float:
         return sum(n for _, n in r[kind]) / r[f"{kind}_s"]
 
+    def paired(name: str) -> zip:
+        """The engine's rounds beside the reference's of the same round."""
+        return zip(rounds[name], rounds[REFERENCE], strict=True)
+
     def ratio(name: str, kind: str) -> float:
-        return statistics.median(rate(r, kind) / rate(ref, kind) for r, ref in zip(rounds[name], rounds[REFERENCE]))
+        return statistics.median(rate(r, kind) / rate(ref, kind) for r, ref in paired(name))
 
     rows = []
     for name in ENGINES:
@@ -155,15 +160,14 @@ def measure(folder: str, prompts: list[str], prompt_tokens: int) -> tuple[list[d
             "engine": name,
             "tokens_per_s": round(statistics.median(rate(r, "batched") for r in rounds[name]), 2),
             "ratio": round(ratio(name, "batched"), 2),
-            "greedy_equal": sum(a == b for a, b in zip(last["batched"], reference)),
+            "greedy_equal": sum(a == b for a, b in zip(last["batched"], reference, strict=True)),
             "prompts": len(prompts),
             "tokens_per_s_single": round(statistics.median(rate(r, "single") for r in rounds[name]), 2),
             "ratio_single": round(ratio(name, "single"), 2),
-            "greedy_equal_single": sum(a == b for a, b in zip(last["single"], reference)),
+            "greedy_equal_single": sum(a == b for a, b in zip(last["single"], reference, strict=True)),
             "prefill_tokens_per_s": round(statistics.median(prompt_tokens / r["prefill_s"] for r in rounds[name]), 1),
-            "prefill_ratio": round(statistics.median(ref["prefill_s"] / r["prefill_s"]
-                                                     for r, ref in zip(rounds[name], rounds[REFERENCE])), 2),
-            "batched_equal_single": sum(a == b for a, b in zip(last["batched"], last["single"])),
+            "prefill_ratio": round(statistics.median(ref["prefill_s"] / r["prefill_s"] for r, ref in paired(name)), 2),
+            "batched_equal_single": sum(a == b for a, b in zip(last["batched"], last["single"], strict=True)),
             **{key: round(value, 2) for key, value in engines[name].info.items()},
         })
     answers = {name: rounds[name][-1] for name in ENGINES}
@@ -181,11 +185,11 @@ def near_ties(folder: str, prompts: list[str], answers: dict) -> list[str]:
     lines = []
     for name in ENGINES[1:]:
         for kind in ("batched", "single"):
-            for i, ((ref_text, _), (text, _)) in enumerate(zip(reference, answers[name][kind])):
+            for i, ((ref_text, _), (text, _)) in enumerate(zip(reference, answers[name][kind], strict=True)):
                 if ref_text == text:
                     continue
                 a, b = (tok(t, add_special_tokens=False)["input_ids"] for t in (ref_text, text))
-                j = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+                j = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
                 if j >= min(len(a), len(b)):
                     lines.append(f"- {name} {kind}, prompt {i}: one answer is the other cut short (eos at token {j})")
                     continue
