@@ -116,6 +116,14 @@ class FinetuneSettings(BaseModel):
         "separate", description="What the adapters train on: separate (one adapter per fine-tuned arm, each on the "
         "prompts its arm sends: bare questions for finetuned, the question with its retrieved passages for the "
         "hybrid, as RAFT does); or one adapter for both arms on bare, retrieval or mixed prompts.")
+    train_passages: int = Field(
+        0, ge=0, le=50, description="Passages in each retrieval training prompt, as RAFT trains: the oracle (the "
+        "retrieved passage from the relevant-field document, else the first that states the answer) and the "
+        "highest-ranked others as distractors, in retrieval order (0: the k retrieved). Held-out questions always "
+        "get the k retrieved.")
+    distractor_only_share: float = Field(
+        0.0, ge=0, lt=1, description="Share of the retrieval training prompts, drawn with the seed, that get "
+        "distractors only (RAFT's 1 - P): the answer is then not in the prompt.")
 
     @model_validator(mode="after")
     def _alpha_follows_rank(self) -> FinetuneSettings:
