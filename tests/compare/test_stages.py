@@ -153,9 +153,25 @@ def _passages(prompt: str) -> list[tuple[str, str]]:
     return [(part.split(")", 1)[0], part.split(")", 1)[1]) for part in parts]
 
 
+@pytest.mark.parametrize("relevant_field", [None, "doc"])
+def test_by_default_a_training_prompt_holds_the_oracle_and_one_distractor(compare_inputs, tiny_model_dir, tmp_path,
+                                                                          relevant_field):
+    # Three documents, one chunk each, k = 3: held-out questions get all three; a training prompt
+    # gets the passage that answers it (by the relevant document, else by the answer) and the
+    # best-ranked other one (RAFT's oracle + distractor).
+    train, prompts = _training_prompts(compare_inputs, tiny_model_dir, tmp_path, relevant_field)
+    for row, prompt in zip(train, prompts, strict=True):
+        passages = _passages(prompt)
+        assert len(passages) == 2
+        assert sum(row.reference in text for _, text in passages) == 1
+        if relevant_field:
+            assert f"{row.relevant}.md" in [source for source, _ in passages]
+
+
 def test_train_passages_sets_how_many_and_zero_keeps_the_k_retrieved(compare_inputs, tiny_model_dir, tmp_path):
     train, alone = _training_prompts(compare_inputs, tiny_model_dir, tmp_path / "one", train_passages=1)
-    assert all([row.reference in text for _, text in _passages(p)] == [True] for row, p in zip(train, alone))
+    assert all([row.reference in text for _, text in _passages(p)] == [True]
+               for row, p in zip(train, alone, strict=True))
     _, retrieved = _training_prompts(compare_inputs, tiny_model_dir, tmp_path / "all", train_passages=0)
     assert {len(_passages(p)) for p in retrieved} == {3}
 
@@ -163,7 +179,8 @@ def test_train_passages_sets_how_many_and_zero_keeps_the_k_retrieved(compare_inp
 def test_a_seeded_share_of_training_prompts_gets_distractors_only(compare_inputs, tiny_model_dir, tmp_path):
     train, prompts = _training_prompts(compare_inputs, tiny_model_dir, tmp_path / "a", train_passages=2,
                                        distractor_only_share=0.5)
-    without = [i for i, (row, p) in enumerate(zip(train, prompts)) if not any(row.reference in t for _, t in _passages(p))]
+    without = [row for row, p in zip(train, prompts, strict=True)
+               if not any(row.reference in text for _, text in _passages(p))]
     assert len(without) == len(train) // 2 == 9
     assert {len(_passages(p)) for p in prompts} == {2}
     _, again = _training_prompts(compare_inputs, tiny_model_dir, tmp_path / "b", train_passages=2,
