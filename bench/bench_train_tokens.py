@@ -139,7 +139,7 @@ def training_tokens(data_file: Path, model: str, max_seq_len: int) -> tuple[int,
 
 
 def main() -> str:
-    from bench.tables import header, row
+    from bench.tables import row
     from lm.offline import SMOLLM2, pull
 
     model = str(pull(SMOLLM2).path)
@@ -160,6 +160,13 @@ def main() -> str:
                 f"{right / fed * 1e5:.1f}" if fed else "-",
                 f"{training.seconds:.0f} (load {load_before:.1f}-{os.getloadavg()[0]:.1f})"]))
             print(rows[-1], flush=True)
+    return document(first, rows, counted)
+
+
+def document(first, rows: list[str], counted: list[str], note: str = "") -> str:
+    """The Markdown page: the measured rows (after base + RAG from the first run) and the counted ones."""
+    from bench.tables import header, row
+
     rag = first.arms["rag"]
     lines = ["# Training the hybrid on fewer wasted tokens", "",
              f"SmolLM2-135M-Instruct (Q4_1 GGUF dequantized), bench/data/fictional_facts: {first.eval_examples} "
@@ -173,5 +180,5 @@ def main() -> str:
              row("base + RAG (no training)", rag, ["-", "-", "-", "-", "-"]), *rows, "",
              "Each scheme's training file, counted without training (`python -m bench train_tokens --tokens-only`; "
              "padding share: of a batch of 4 rows padded to the longest, what packing would not compute):", "",
-             *counted, ""]
+             *counted, "", *([note, ""] if note else [])]
     return "\n".join(lines)
