@@ -148,10 +148,10 @@ class FinetuneSettings(BaseModel):
         "prompts its arm sends: bare questions for finetuned, the question with its retrieved passages for the "
         "hybrid, as RAFT does); or one adapter for both arms on bare, retrieval or mixed prompts.")
     train_passages: int = Field(
-        TRAIN_PASSAGES, ge=0, le=50, description="Passages in each retrieval training prompt, as RAFT trains: the oracle (the "
-        "retrieved passage from the relevant-field document, else the first that states the answer) and the "
-        "highest-ranked others as distractors, in retrieval order (0: the k retrieved). Held-out questions always "
-        "get the k retrieved.")
+        TRAIN_PASSAGES, ge=0, le=50, description="Passages in each retrieval training prompt, as RAFT trains: "
+        "the oracle (the retrieved passage from the relevant-field document, else the first that states the "
+        "answer) and the highest-ranked others as distractors, in retrieval order (0: the k retrieved). "
+        "Held-out questions always get the k retrieved.")
     distractor_only_share: float = Field(
         0.0, ge=0, lt=1, description="Share of the retrieval training prompts, drawn with the seed, that get "
         "distractors only (RAFT's 1 - P): the answer is then not in the prompt.")
