@@ -54,7 +54,8 @@ COMPARE_SPEC = {
 COMPARE_FINETUNE = {  # FinetuneSettings
     "method": "--method", "max_steps": "--max-steps", "epochs": "--epochs", "lora_rank": "--rank",
     "learning_rate": "--lr", "batch_size": "--batch-size", "max_seq_len": "--seq-len",
-    "train_prompts": "--train-prompts", "cpu_step_budget": "--cpu-step-budget",
+    "train_prompts": "--train-prompts", "cpu_step_budget": "--cpu-step-budget", "train_passages": "--train-passages",
+    "distractor_only_share": "--distractor-only-share",
 }
 COMPARE_GENERATION = {  # GenerationSettings
     "max_new_tokens": "--max-new-tokens", "temperature": "--temperature", "system_prompt": "--system-prompt",

@@ -6,9 +6,11 @@ Prompts an adapter trains on:
 - bare: the question alone, as the `finetuned` arm asks it;
 - retrieval: the question with the passages retrieved for it, in the exact prompt the
   `finetuned_rag` arm sends (RAFT, Zhang et al. 2024, arXiv:2403.10131: train on the
-  retrieval-augmented prompts the model will answer). Unlike RAFT we do not add an oracle passage
-  nor chain-of-thought answers: the passages are those retrieval really returns, and the target is
-  the dataset's reference answer;
+  retrieval-augmented prompts the model will answer), with `train_passages` of the passages
+  retrieval really returns: the oracle (from the relevant document, else stating the answer) and
+  the best-ranked others as distractors, and a seeded `distractor_only_share` of rows without the
+  oracle. Unlike RAFT we do not add an oracle retrieval missed nor chain-of-thought answers: the
+  target is the dataset's reference answer;
 - mix: both, one adapter for both fine-tuned arms.
 
 Why `finetune.train_prompts` = separate (an adapter per fine-tuned arm) is the default: measured on
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compare import files
@@ -111,16 +114,52 @@ def write_training_file(pipeline: Pipeline, adapter: Adapter) -> int:
     hits = ({question.id: question.hits for question in pipeline.read(files.RETRIEVAL, Retrieval).train_questions}
             if "retrieval" in styles else {})
     tokenizer = _tokenizer(spec.model) if hits else None
+    without_oracle = distractor_only_rows(spec, len(split.train))
     lines = []
     for i, row in enumerate(split.train):
         for style in styles:
-            question = row.question if style == "bare" else _retrieval_prompt(spec, row, hits.get(i, []), tokenizer)
+            question = row.question if style == "bare" else _retrieval_prompt(
+                spec, row, training_passages(spec, row, hits.get(i, []), i in without_oracle), tokenizer)
             target = training_target(spec, row.reference)
             lines.append(json.dumps(_record(question, target, spec.generation.system_prompt or row.system)))
     write_atomic(pipeline.path(adapter.data_file), "\n".join(lines) + "\n")
     pipeline.log(f"{adapter.name}: {len(lines)} training rows ({' + '.join(styles)} prompts) from "
                  f"{len(split.train)} examples")
     return len(lines)
+
+
+def distractor_only_rows(spec: CompareSpec, rows: int) -> set[int]:
+    """Positions in split.train whose retrieval prompt gets distractors only: `distractor_only_share`
+    of them, drawn with the seed (the same rows on a resume)."""
+    import random
+
+    return set(random.Random(spec.seed).sample(range(rows), round(spec.finetune.distractor_only_share * rows)))
+
+
+def training_passages(spec: CompareSpec, row: TrainItem, hits: list, distractors_only: bool = False) -> list:
+    """The passages of one retrieval training prompt, RAFT's way (Zhang et al. 2024): the best-ranked
+    oracle and the next best-ranked passages, `train_passages` in all, in retrieval order; for a
+    distractor-only row (or when retrieval missed the oracle) the best-ranked passages that are no
+    oracle. 0 keeps all k."""
+    keep = spec.finetune.train_passages
+    if not keep:
+        return hits
+    oracles = [hit for hit in hits if _is_oracle(row, hit)]
+    if distractors_only or not oracles:
+        chosen = [hit for hit in hits if not any(hit is oracle for oracle in oracles)][:keep]
+    else:
+        chosen = [oracles[0], *[hit for hit in hits if hit is not oracles[0]][:keep - 1]]
+    return [hit for hit in hits if any(hit is kept for kept in chosen)]
+
+
+def _is_oracle(row: TrainItem, hit: Any) -> bool:
+    """A passage of the row's relevant document (by file name without extension, as hit@k), else
+    one stating the answer (compare.metrics.answer_correct's rule)."""
+    if row.relevant:
+        return Path(hit.source).stem == Path(row.relevant).stem
+    from compare.metrics import answer_correct
+
+    return bool(answer_correct(hit.text, row.reference))
 
 
 def _retrieval_prompt(spec: CompareSpec, row: TrainItem, hits: list, tokenizer: Any) -> str:

@@ -26,13 +26,14 @@ class TrainItem(_Record):
     reference: str
     system: str | None = None
     source_line: int
+    relevant: str | None = Field(None, description="The document that answers it (the relevant_field column): hit@k "
+                                 "for a held-out question, the oracle passage of a retrieval training prompt.")
 
 
 class EvalItem(TrainItem):
     """A held-out question; `id` is its position in the held-out list (the key of every arm's answer)."""
 
     id: int
-    relevant: str | None = Field(None, description="The document that answers it (the relevant_field column).")
 
 
 class Split(_Record):

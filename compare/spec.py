@@ -127,6 +127,14 @@ class PromptingSettings(BaseModel):
 CPU_STEP_BUDGET = 30
 
 
+# Passages per retrieval training prompt: the oracle and one distractor (RAFT). Measured on
+# bench/data/fictional_facts (bench/results/train_tokens.md): the oracle alone trains on 38% fewer
+# tokens but the hybrid then took numbers and colours from the other passages it is served
+# (4 of 10 right against 5); with one distractor it keeps the 5, and never trains on more passages
+# than 2 (the --seq-len fit kept 2 of k = 3 there, and can drop the oracle when it ranks last).
+TRAIN_PASSAGES = 2
+
+
 class FinetuneSettings(BaseModel):
     """Training for the `finetuned` and `finetuned_rag` arms (one adapter serves both)."""
 
@@ -151,6 +159,14 @@ class FinetuneSettings(BaseModel):
         "separate", description="What the adapters train on: separate (one adapter per fine-tuned arm, each on the "
         "prompts its arm sends: bare questions for finetuned, the question with its retrieved passages for the "
         "hybrid, as RAFT does); or one adapter for both arms on bare, retrieval or mixed prompts.")
+    train_passages: int = Field(
+        TRAIN_PASSAGES, ge=0, le=50, description="Passages in each retrieval training prompt, as RAFT trains: "
+        "the oracle (the retrieved passage from the relevant-field document, else the first that states the "
+        "answer) and the highest-ranked others as distractors, in retrieval order (0: the k retrieved). "
+        "Held-out questions always get the k retrieved.")
+    distractor_only_share: float = Field(
+        0.0, ge=0, lt=1, description="Share of the retrieval training prompts, drawn with the seed, that get "
+        "distractors only (RAFT's 1 - P): the answer is then not in the prompt.")
 
     @model_validator(mode="after")
     def _alpha_follows_rank(self) -> FinetuneSettings:

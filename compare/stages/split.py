@@ -42,7 +42,7 @@ def run(pipeline: Pipeline) -> None:
     for example in train:
         question, reference, system = question_and_reference(example)
         train_items.append(TrainItem(question=question, reference=reference, system=system,
-                                     source_line=example.source_line))
+                                     relevant=relevant.get(example.source_line), source_line=example.source_line))
     pipeline.write(files.SPLIT, Split(shape=loaded.shape, total=len(loaded.examples), train=train_items,
                                       eval=eval_items))
     pipeline.log(f"split: {len(train_items)} train, {len(eval_items)} held-out (seed {spec.seed})")

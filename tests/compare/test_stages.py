@@ -184,3 +184,59 @@ def test_a_cpu_trains_each_adapter_at_most_the_step_budget(qa_file, tmp_path):
     assert limit(168, cpu_step_budget=0) == (None, 84)
     assert limit(168, max_steps=50) == (50, 84)  # the user's max_steps wins
     assert limit(168, epochs=0.5, batch_size=8) == (None, 11)
+
+
+def _training_prompts(compare_inputs, tiny_model_dir, tmp_path, relevant_field=None, **finetune):
+    """(split.train, the hybrid adapter's training prompts in split order) for these settings."""
+    qa, docs = compare_inputs
+    spec = CompareSpec(data=qa, docs=[docs], model=str(tiny_model_dir), output=tmp_path / "run", arms=["finetuned_rag"],
+                       relevant_field=relevant_field, eval_fraction=0.25, finetune={"max_seq_len": 512, **finetune})
+    pipeline = Pipeline(runs.create_run(spec))
+    BY_NAME["split"].run(pipeline)
+    BY_NAME["index"].run(pipeline)
+    [adapter] = adapters(spec)
+    write_training_file(pipeline, adapter)
+    rows = [json.loads(line) for line in pipeline.path(adapter.data_file).read_text().splitlines()]
+    return pipeline.read("split.json", Split).train, [row["prompt"] for row in rows]
+
+
+def _passages(prompt: str) -> list[tuple[str, str]]:
+    """(source, text) of each passage in a RAG prompt (rag_baseline.build_rag_prompt's layout)."""
+    body = prompt.split("Passages:\n", 1)[1].rsplit("\n\nQuestion:", 1)[0]
+    parts = body.split("(source: ")[1:]
+    return [(part.split(")", 1)[0], part.split(")", 1)[1]) for part in parts]
+
+
+@pytest.mark.parametrize("relevant_field", [None, "doc"])
+def test_by_default_a_training_prompt_holds_the_oracle_and_one_distractor(compare_inputs, tiny_model_dir, tmp_path,
+                                                                          relevant_field):
+    # Three documents, one chunk each, k = 3: held-out questions get all three; a training prompt
+    # gets the passage that answers it (by the relevant document, else by the answer) and the
+    # best-ranked other one (RAFT's oracle + distractor).
+    train, prompts = _training_prompts(compare_inputs, tiny_model_dir, tmp_path, relevant_field)
+    for row, prompt in zip(train, prompts, strict=True):
+        passages = _passages(prompt)
+        assert len(passages) == 2
+        assert sum(row.reference in text for _, text in passages) == 1
+        if relevant_field:
+            assert f"{row.relevant}.md" in [source for source, _ in passages]
+
+
+def test_train_passages_sets_how_many_and_zero_keeps_the_k_retrieved(compare_inputs, tiny_model_dir, tmp_path):
+    train, alone = _training_prompts(compare_inputs, tiny_model_dir, tmp_path / "one", train_passages=1)
+    assert all([row.reference in text for _, text in _passages(p)] == [True]
+               for row, p in zip(train, alone, strict=True))
+    _, retrieved = _training_prompts(compare_inputs, tiny_model_dir, tmp_path / "all", train_passages=0)
+    assert {len(_passages(p)) for p in retrieved} == {3}
+
+
+def test_a_seeded_share_of_training_prompts_gets_distractors_only(compare_inputs, tiny_model_dir, tmp_path):
+    train, prompts = _training_prompts(compare_inputs, tiny_model_dir, tmp_path / "a", train_passages=2,
+                                       distractor_only_share=0.5)
+    without = [row for row, p in zip(train, prompts, strict=True)
+               if not any(row.reference in text for _, text in _passages(p))]
+    assert len(without) == len(train) // 2 == 9
+    assert {len(_passages(p)) for p in prompts} == {2}
+    _, again = _training_prompts(compare_inputs, tiny_model_dir, tmp_path / "b", train_passages=2,
+                                 distractor_only_share=0.5)
+    assert again == prompts  # drawn with the seed: a rerun (or a resume) trains on the same rows
