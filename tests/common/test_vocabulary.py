@@ -47,6 +47,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "PromptingResult",
     ): "the rule's condition: prompting was tried and fell short",
     ("bench/bench_app.py", "answers", "Need"): "a sample questionnaire: answers, not a list of the vocabulary",
+    ("bench/bench_train_tokens.py", "SCHEMES", "ArmName"): "the arms a scheme runs: a choice, not the list of arms",
     (
         "runs/launch.py",
         "WORKERS",
