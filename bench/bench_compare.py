@@ -78,7 +78,7 @@ def report(title: str, shown_command: str, run_dir: Path, wall: float, answers: 
         for arm, answer in row["answers"].items():
             verdict = row.get("scores", {}).get(arm, {}).get("sql-exec")
             score = "" if verdict is None else f" ({verdict:g})"
-            lines.append(f"- {arm}{score}: `{answer[:200]}`")
+            lines.append(f"- {arm}{score}: `{' '.join(answer.split())[:200]}`")  # one line: a code span
         lines.append("")
     return "\n".join(lines) + "\n"
 
