@@ -123,10 +123,16 @@ def _how_many(main: MainMetric, arm: str, scores: dict[str, float]) -> str:
     return f"passes {main.label} on {right} of {n}"
 
 
-def _form(ratio: float | None) -> str:
-    """Where an arm's answers stand against the references' length (their median ratio)."""
-    if ratio is None:
+def _form(arm) -> str:
+    """Where an arm's answers (its ArmMetrics) stand against the references' form: the opening word
+    they share, if any (an answer in prose is not a query, however long), then their length."""
+    form = arm.format_match
+    if form is None or form.length_ratio_median is None:
         return ""
+    if form.opening and form.opening_share is not None and form.opening_share < 0.5:
+        opened = round(form.opening_share * arm.questions)
+        return f"mostly not in your form ({opened} of {arm.questions} open with '{form.opening}' as your references do)"
+    ratio = form.length_ratio_median
     if 1 / FORMAT_FACTOR <= ratio <= FORMAT_FACTOR:
         return "in your format"
     if ratio > FORMAT_FACTOR:
@@ -140,7 +146,7 @@ def _axes_sentence(results, main: MainMetric, scores: dict[str, float]) -> str:
     clauses = []
     for arm in scores:
         m = results.arms.get(arm)
-        form = _form(m.format_match.length_ratio_median) if m is not None and m.format_match else ""
+        form = _form(m) if m is not None else ""
         clause = f"{_title(arm)} {_how_many(main, arm, scores)}" + (f", {form}" if form else "")
         learned_form = form == "in your format" and arm in FINETUNED_ARMS and scores[arm] <= top / 2
         clauses.append(clause + (" (it learned the form, not the facts)" if learned_form else ""))

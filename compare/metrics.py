@@ -165,6 +165,30 @@ def length_agreement(prediction: str, reference: str) -> float:
     return min(pred, ref) / max(pred, ref)
 
 
+# References that mostly open with one word make that word part of their form: SELECT for SQL,
+# "{" for JSON. 80%: a few references of another shape (a WITH query) do not hide it.
+OPENING_SHARE = 0.8
+
+
+def opening_word(text: str) -> str:
+    """The first word, lower-cased, after a Markdown code fence (```sql) if the text opens with one."""
+    text = text.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    words = text.split()
+    return words[0].lower() if words else ""
+
+
+def common_opening(references: Sequence[str]) -> str | None:
+    """The word at least OPENING_SHARE of the references (their first alias) open with, if any; never
+    an article (short facts often open with one: that is wording, not a form)."""
+    words = [opening_word(reference_aliases(reference)[0]) for reference in references]
+    if len(words) < 2:
+        return None
+    word, count = Counter(words).most_common(1)[0]
+    return word if word and not _ARTICLES.fullmatch(word) and count >= OPENING_SHARE * len(words) else None
+
+
 def length_ratio(prediction: str, reference: str) -> float | None:
     """Answer tokens over reference tokens (None for an empty reference)."""
     ref = len(tokens(reference_aliases(reference)[0]))

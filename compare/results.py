@@ -24,9 +24,14 @@ class FormatMatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    score: float = Field(description="Mean length agreement: min/max of answer and reference token counts, in [0, 1].")
+    score: float = Field(description="Mean per answer of the length agreement (min/max of answer and reference "
+                         "token counts, in [0, 1]), 0 for an answer that does not open as the references do "
+                         "when they share an opening word.")
     exact_match: float = Field(description="Share of answers equal to the reference after SQuAD normalisation.")
     length_ratio_median: float | None = Field(description="Median of answer tokens / reference tokens (1: as long).")
+    opening: str | None = Field(None, description="The word most references open with (80% or more, e.g. select), "
+                                "part of their form; none when they share none.")
+    opening_share: float | None = Field(None, description="Share of answers that open with `opening`.")
 
 
 class RetrievalSplit(BaseModel):

@@ -58,17 +58,22 @@ def arm_metrics(arm: str, eval_items: list[EvalItem], answers: dict[int, AnswerR
         latencies = sample.latencies_s
     hits = [question.hit for question in retrieval.questions] if retrieval and uses_retrieval(arm) else None
     ppl = forgetting if forgetting and uses_adapter(arm) else None
-    ratios = [ratio for row in eval_items
-              if (ratio := metrics.length_ratio(answers[row.id].answer if row.id in answers else "", row.reference))
-              is not None]
+    texts = [answers[row.id].answer if row.id in answers else "" for row in eval_items]
+    ratios = [ratio for text, row in zip(texts, eval_items, strict=True)
+              if (ratio := metrics.length_ratio(text, row.reference)) is not None]
+    opening = metrics.common_opening([row.reference for row in eval_items])
+    # With a shared opening word, an answer that does not open with it is not in the form, whatever its length.
+    opens = [metrics.opening_word(text) == opening if opening else True for text in texts]
 
     def mean_of(name: str) -> float:
         return metrics.mean([scores[name] for scores in scored])
 
     return ArmMetrics(
         arm=arm, questions=len(eval_items), answer_correct=mean_of("answer_correct"),
-        format_match=FormatMatch(score=mean_of("length_agreement"), exact_match=mean_of("exact_match"),
-                                 length_ratio_median=metrics.median(ratios)),
+        format_match=FormatMatch(
+            score=metrics.mean([scores["length_agreement"] * ok for scores, ok in zip(scored, opens, strict=True)]),
+            exact_match=mean_of("exact_match"), length_ratio_median=metrics.median(ratios), opening=opening,
+            opening_share=metrics.mean([float(ok) for ok in opens]) if opening else None),
         exact_match=mean_of("exact_match"), token_f1=mean_of("token_f1"), rouge_l=mean_of("rouge_l"),
         latency_p50_s=metrics.percentile(latencies, 50) if latencies else 0.0,
         latency_p95_s=metrics.percentile(latencies, 95) if latencies else 0.0,

@@ -27,6 +27,21 @@ def _correct(per_q: dict[str, list[float]]) -> MainMetric:
                       binary=True, per_question=per_q)
 
 
+def test_answers_that_do_not_open_as_the_references_do_are_not_in_their_form():
+    prose = _arm("base", 1.3)
+    prose.questions = 23
+    prose.format_match.opening, prose.format_match.opening_share = "select", 0.0
+    queries = _arm("finetuned_rag", 1.0)
+    queries.questions = 23
+    queries.format_match.opening, queries.format_match.opening_share = "select", 1.0
+    main = MainMetric(metric="sql_exec", label="execution accuracy", rule="Ranked by execution accuracy.",
+                      binary=True, per_question={"base": [0.0] * 23, "finetuned_rag": [1.0] * 10 + [0.0] * 13})
+    paragraph = summarize_evidence(_results(23, {"base": prose, "finetuned_rag": queries}), main).paragraph
+    assert ("Base model (zero-shot) passes execution accuracy on 0 of 23, mostly not in your form (0 of 23 open "
+            "with 'select' as your references do)") in paragraph
+    assert "Fine-tuned + RAG (hybrid) passes execution accuracy on 10 of 23, in your format" in paragraph
+
+
 def test_the_paragraph_names_both_axes_and_calls_a_learned_form_what_it_is():
     # The issue's case: RAG right 10 of 12 in long sentences; the bare fine-tune in the references'
     # form but never right; the hybrid both.
