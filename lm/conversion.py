@@ -103,6 +103,15 @@ def _merged_state(folder: Path, adapter: Path | None):
     return model.state_dict(), model.config.to_dict()
 
 
+def _unk_token(folder: Path) -> str | None:
+    """tokenizer_config.json's unk_token (a string, or an AddedToken's dict), if the folder has one."""
+    import json
+
+    path = folder / "tokenizer_config.json"
+    token = json.loads(path.read_text(encoding="utf-8")).get("unk_token") if path.is_file() else None
+    return token.get("content") if isinstance(token, dict) else token
+
+
 def _write(folder: Path, adapter: Path | None, target: Path) -> None:
     import json
 
@@ -115,7 +124,7 @@ def _write(folder: Path, adapter: Path | None, target: Path) -> None:
     state, config = _merged_state(folder, adapter)
     partial = partial_path(target)
     try:
-        write_llama_gguf(state, config, tokenizer_json, partial, name=folder.name)
+        write_llama_gguf(state, config, tokenizer_json, partial, name=folder.name, unk_token=_unk_token(folder))
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

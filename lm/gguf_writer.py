@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 # Bumped whenever what is written changes: it is part of every cache key (lm.conversion).
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2  # 2: the unknown token id from tokenizer_config.json
 F16_MAX = 65504.0  # the largest finite float16
 # transformers' name inside model.layers.N -> GGUF's inside blk.N (llama.cpp gguf-py tensor_mapping.py)
 _LAYER_TENSORS = {
@@ -102,9 +102,12 @@ def conversion_problem(model_dir: Path, tokenizer_dir: Path | None = None) -> st
     return architecture_problem(config) or tokenizer_problem(tokenizer_json, config["vocab_size"])
 
 
-def tokenizer_metadata(tokenizer_json: dict[str, Any], vocab_size: int) -> dict[str, Any]:
-    """tokens, token_types, merges and pre for `vocab_size` ids; ids the tokenizer lacks (a
-    vocabulary padded for speed) become unused `[PAD<id>]` tokens, as llama.cpp writes them."""
+def tokenizer_metadata(tokenizer_json: dict[str, Any], vocab_size: int,
+                       unk_token: str | None = None) -> dict[str, Any]:
+    """tokens, token_types, merges, pre and the unknown token's id for `vocab_size` ids; ids the
+    tokenizer lacks (a vocabulary padded for speed) become unused `[PAD<id>]` tokens, as llama.cpp
+    writes them. A byte-level BPE model names no unknown token: `unk_token` (tokenizer_config.json's,
+    where llama.cpp's converter reads it) does."""
     model = tokenizer_json["model"]
     tokens: list[str | None] = [None] * vocab_size
     types = [NORMAL] * vocab_size
@@ -119,7 +122,11 @@ def tokenizer_metadata(tokenizer_json: dict[str, Any], vocab_size: int) -> dict[
     merges = [m if isinstance(m, str) else " ".join(m) for m in model.get("merges", [])]
     return {"tokens": tokens, "token_types": types, "merges": merges,
             "pre": _PRE_NAMES.get(_pre_parts(tokenizer_json), "default"),
-            "unk": model["vocab"].get(model.get("unk_token")) if model.get("unk_token") else None}
+            "unk": _token_id(tokens, model.get("unk_token") or unk_token)}
+
+
+def _token_id(tokens: list[str], token: str | None) -> int | None:
+    return tokens.index(token) if token in tokens else None
 
 
 def _permute(w, heads: int):
@@ -142,7 +149,7 @@ def _gguf_name(name: str) -> str:
 
 
 def write_llama_gguf(state_dict: dict[str, Any], config: dict[str, Any], tokenizer_json: dict[str, Any],
-                     out: Path, name: str = "model") -> None:
+                     out: Path, name: str = "model", unk_token: str | None = None) -> None:
     """Write `state_dict` (transformers names -> float32 torch tensors or numpy arrays) of a Llama
     with this config.json and tokenizer.json to the GGUF file `out` (F16 matrices, F32 norms)."""
     import gguf
@@ -165,7 +172,7 @@ def write_llama_gguf(state_dict: dict[str, Any], config: dict[str, Any], tokeniz
     writer.add_layer_norm_rms_eps(float(config["rms_norm_eps"]))
     writer.add_vocab_size(config["vocab_size"])
     writer.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
-    vocab = tokenizer_metadata(tokenizer_json, config["vocab_size"])
+    vocab = tokenizer_metadata(tokenizer_json, config["vocab_size"], unk_token)
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre(vocab["pre"])
     writer.add_token_list(vocab["tokens"])

