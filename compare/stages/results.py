@@ -49,7 +49,8 @@ def arm_metrics(arm: str, eval_items: list[EvalItem], answers: dict[int, AnswerR
     """Means over the held-out questions; a missing answer counts as an empty one. Latency
     percentiles come from the single-request sample when there is one, else from the batches'
     wall times (what each user of a batch waited)."""
-    scored = [text_scores(answers[row.id].answer if row.id in answers else "", row.reference) for row in eval_items]
+    texts = [answers[row.id].answer if row.id in answers else "" for row in eval_items]
+    scored = [text_scores(text, row.reference) for text, row in zip(texts, eval_items, strict=True)]
     got = [answers[row.id] for row in eval_items if row.id in answers]
     latencies = [answer.latency_s for answer in got]
     batch_sizes = [answer.batch_size for answer in got]
@@ -58,7 +59,6 @@ def arm_metrics(arm: str, eval_items: list[EvalItem], answers: dict[int, AnswerR
         latencies = sample.latencies_s
     hits = [question.hit for question in retrieval.questions] if retrieval and uses_retrieval(arm) else None
     ppl = forgetting if forgetting and uses_adapter(arm) else None
-    texts = [answers[row.id].answer if row.id in answers else "" for row in eval_items]
     ratios = [ratio for text, row in zip(texts, eval_items, strict=True)
               if (ratio := metrics.length_ratio(text, row.reference)) is not None]
     opening = metrics.common_opening([row.reference for row in eval_items])
