@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.e2e.streamlit_driver import (
@@ -14,37 +13,14 @@ from tests.e2e.streamlit_driver import (
     acting,
     click_button,
     go_to,
+    multiselect_add,
     multiselect_tags,
     open_page,
     set_number,
     set_text,
-    wait_drawn,
-    widget,
 )
 
 pytestmark = pytest.mark.browser
-
-
-def _choose_scorer(page, name: str) -> None:
-    """Pick `name` in the Scorers multiselect and check the tag is there; pick again when it is not.
-    The page is still drawing its lazy parts just after the expander opens, and a redraw between the
-    pick and the rerun it starts can drop the pick (CI, 2026-12-07, twice): a person would simply pick
-    again, and so does this."""
-    wait_drawn(page)
-    combo = widget(page, "stMultiSelect", "Scorers").locator('input[role="combobox"]')
-    combo.scroll_into_view_if_needed()
-    for _ in range(4):
-        try:
-            with acting(page):
-                combo.click()
-                combo.fill(name)
-                page.get_by_role("option", name=name, exact=True).first.click(timeout=15_000)
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-        if multiselect_tags(page, "Scorers") == [name]:
-            break
-    page.keyboard.press("Escape")
-    assert multiselect_tags(page, "Scorers") == [name]
 
 
 def test_a_hostile_dump_uploaded_on_the_compare_page_is_refused_and_runs_nothing(app_url, app_home, page, tmp_path):
@@ -64,7 +40,8 @@ def test_a_hostile_dump_uploaded_on_the_compare_page_is_refused_and_runs_nothing
     open_page(page, app_url)
     go_to(page, "Compare")
     page.get_by_text("Task-aware scorers").click()
-    _choose_scorer(page, "sql-exec")
+    multiselect_add(page, "Scorers", "sql-exec")
+    assert multiselect_tags(page, "Scorers") == ["sql-exec"]
     click_button(page, "Use the tiny model")
     set_text(page, "…or a file on this machine", str(data))
     set_number(page, "At most this many held-out questions", 2)
