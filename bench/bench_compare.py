@@ -29,16 +29,16 @@ def command(output: Path) -> list[str]:
     return ["compare", "--data", str(SHOP / "qa.jsonl"), "--prompt-field", "question",
             "--completion-field", "query", "--docs", str(SHOP / "docs"), "--relevant-field", "db_name",
             "--scorer", "sql-exec", "--sql-db-field", "db_name",
-            "--model", MODEL, "--output", str(output), "--detach",
+            "--model", MODEL, "--output", str(output),
             *shlex.split(os.environ.get("FTADVISOR_BENCH_COMPARE_ARGS", ""))]
 
 
 def run(args: list[str], run_dir: Path) -> float:
-    """Launch `ftadvisor ARGS` (a detached comparison into `run_dir`), wait for it; wall seconds."""
+    """Launch `ftadvisor ARGS --detach` (a comparison into `run_dir`), wait for it; wall seconds."""
     from runs import tail_log, wait
 
     started = time.time()
-    if subprocess.run([sys.executable, "-m", "cli", *args]).returncode != 0:
+    if subprocess.run([sys.executable, "-m", "cli", *args, "--detach"]).returncode != 0:
         raise SystemExit("the comparison did not start")
     status = wait(run_dir, timeout_s=3 * 3600, poll_s=2)
     if status.state != "completed":
@@ -88,5 +88,5 @@ def main() -> str:
 
     run_dir = load_settings().new_run_dir("bench-compare")
     wall = run(command(run_dir), run_dir)
-    shown = " ".join(command(Path("runs/shop-sql"))[:-1]).replace(str(SHOP.parents[2]) + "/", "")
+    shown = " ".join(command(Path("runs/shop-sql"))).replace(str(SHOP.parents[2]) + "/", "")
     return report("a shop's database (bench/data/shop_sql)", shown, run_dir, wall)

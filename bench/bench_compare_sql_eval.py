@@ -24,7 +24,7 @@ def command(output: Path) -> list[str]:
     return ["compare", "--data", str(SQL_EVAL / "questions_gen_postgres.csv"), "--prompt-field", "question",
             "--completion-field", "query", "--docs", str(SQL_EVAL / "schemas"), "--relevant-field", "db_name",
             "--scorer", "sql-exec", "--sql-db-field", "db_name",
-            "--model", MODEL, "--output", str(output), "--detach",
+            "--model", MODEL, "--output", str(output),
             *shlex.split(os.environ.get("FTADVISOR_BENCH_COMPARE_ARGS", ""))]
 
 
@@ -33,5 +33,5 @@ def main() -> str:
 
     run_dir = load_settings().new_run_dir("bench-compare-sql-eval")
     wall = run(command(run_dir), run_dir)
-    shown = " ".join(command(Path("runs/sql-eval"))[:-1]).replace(str(SQL_EVAL), "../shared/datasets/sql-eval")
+    shown = " ".join(command(Path("runs/sql-eval"))).replace(str(SQL_EVAL), "../shared/datasets/sql-eval")
     return report("sql-eval", shown, run_dir, wall)

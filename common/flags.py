@@ -53,6 +53,7 @@ COMPARE_SPEC = {
 }
 COMPARE_FINETUNE = {  # FinetuneSettings
     "method": "--method", "max_steps": "--max-steps", "epochs": "--epochs", "lora_rank": "--rank",
+    "lora_dropout": "--dropout",
     "learning_rate": "--lr", "batch_size": "--batch-size", "max_seq_len": "--seq-len",
     "train_prompts": "--train-prompts", "cpu_step_budget": "--cpu-step-budget", "train_passages": "--train-passages",
     "distractor_only_share": "--distractor-only-share",

@@ -90,6 +90,7 @@ def job_spec(pipeline: Pipeline, adapter: Adapter) -> JobSpec:
         method=finetune_method(spec),
         lora_rank=finetune.lora_rank,
         lora_alpha=finetune.lora_alpha,
+        lora_dropout=finetune.lora_dropout,
         learning_rate=finetune.learning_rate,
         epochs=finetune.epochs,
         max_steps=max_steps,

@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from common.fields import BatchSize, Epochs, LearningRate, LoraAlpha, LoraRank, MaxSteps, SeqLen
+from common.fields import BatchSize, Epochs, LearningRate, LoraAlpha, LoraDropout, LoraRank, MaxSteps, SeqLen
 from common.paths import resolve_user_path
 from common.vocabulary import (
     DEFAULT_EPOCHS,
@@ -123,7 +123,7 @@ class PromptingSettings(BaseModel):
 # Steps per adapter on a CPU unless told otherwise: with SmolLM2-135M, 30 steps of retrieval prompts
 # took the hybrid from token F1 0.15 (RAG alone) to 0.90 on facts only the documents hold
 # (README, Compare: what the hybrid trains on), where 2 epochs of sql-eval would take 84 steps
-# (~40 min on 2 cores for the hybrid alone).
+# (~13 min on 2 cores for the hybrid alone, at ~9.5 s a step: docs/compare.md, Training time on a CPU).
 CPU_STEP_BUDGET = 30
 
 
@@ -145,6 +145,7 @@ class FinetuneSettings(BaseModel):
         "bitsandbytes' 4-bit matmuls are several times slower than 16-bit ones.")
     lora_rank: LoraRank = DEFAULT_LORA_RANK
     lora_alpha: LoraAlpha = None
+    lora_dropout: LoraDropout = 0.05
     learning_rate: LearningRate = Field(DEFAULT_LR["lora"], description="Peak learning rate (LoRA: 1e-5..2e-4 keeps "
                                         "general skills).")
     epochs: Epochs = DEFAULT_EPOCHS
@@ -152,7 +153,7 @@ class FinetuneSettings(BaseModel):
     cpu_step_budget: int = Field(
         CPU_STEP_BUDGET, ge=0, le=1_000_000, description="On a CPU, each adapter stops after this many steps when "
         "its epochs would take more (0: train the epochs). A probe, not a production run: on 2 cores a step of 4 "
-        "retrieval prompts takes ~26 s; --max-steps overrides it.")
+        "retrieval prompts takes ~9.5 s; --max-steps overrides it.")
     batch_size: BatchSize = 4
     max_seq_len: SeqLen = 512
     train_prompts: TrainPrompts = Field(

@@ -18,7 +18,7 @@ def test_flags_become_the_spec(qa_file, tmp_path):
 
     spec = spec_from_args(_args(
         "--data", str(qa_file), "--prompt-field", "question", "--completion-field", "answer",
-        "--docs", str(tmp_path), "--model", "some/model", "--method", "lora", "--max-steps", "7", "--rank", "8",
+        "--docs", str(tmp_path), "--model", "some/model", "--method", "lora", "--max-steps", "7", "--rank", "8", "--dropout", "0",
         "--eval-count", "5", "--k", "4", "--max-new-tokens", "12", "--sample", "--arms", "rag,base",
         "--gpu", "H100 SXM", "--engine", "openvino", "--output", str(tmp_path / "run"),
     ))
@@ -32,6 +32,7 @@ def test_flags_become_the_spec(qa_file, tmp_path):
     )
     assert (spec.eval_count, spec.rag.k, spec.generation.max_new_tokens, spec.generation.greedy) == (5, 4, 12, False)
     assert spec.gpu == "H100 SXM" and spec.output == (tmp_path / "run").resolve()
+    assert spec.finetune.lora_dropout == 0
     assert spec.generation.engine == "openvino"
 
 
@@ -41,6 +42,10 @@ def test_defaults_follow_the_spec(qa_file, tmp_path):
     spec = spec_from_args(_args("--data", str(qa_file), "--model", "m", "--output", str(tmp_path / "r")))
     assert spec.finetune.method == "auto" and spec.arms == ["base", "fewshot", "rag", "finetuned", "finetuned_rag"]
     assert spec.generation.greedy and spec.generation.engine == "auto" and spec.docs == []
+    from tuning.spec import JobSpec
+
+    # The comparison's adapters train as `ftadvisor tune` trains: the same LoRA dropout.
+    assert spec.finetune.lora_dropout == JobSpec.model_fields["lora_dropout"].default == 0.05
 
 
 @pytest.mark.parametrize("problem, extra, expected", [

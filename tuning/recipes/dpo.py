@@ -21,6 +21,7 @@ def run(spec: JobSpec, run_dir: Path) -> str:
 
     from lm.loading import disable_bnb_cpu_repack, load_model, load_tokenizer, pick_device
     from tuning import memory
+    from tuning.completion_positions import score_completion_positions_only
     from tuning.lora import lora_config
     from tuning.progress import ProgressCallback
 
@@ -37,7 +38,8 @@ def run(spec: JobSpec, run_dir: Path) -> str:
     # 3. data: prompt/chosen/rejected rows, the seeded split.
     train_rows, eval_rows = common.trl_rows(spec, tokenizer, run_dir)
 
-    # 4. trainer
+    # 4. trainer, its loss projecting only the completion's positions onto the vocabulary.
+    score_completion_positions_only()
     args = DPOConfig(
         **common.training_args(spec, run_dir, device, has_eval=bool(eval_rows)),
         beta=spec.dpo_beta,

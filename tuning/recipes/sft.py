@@ -19,6 +19,7 @@ def run(spec: JobSpec, run_dir: Path) -> str:
 
     from lm.loading import disable_bnb_cpu_repack, load_model, load_tokenizer, pick_device
     from tuning import memory
+    from tuning.completion_positions import score_completion_positions_only
     from tuning.lora import lora_config
     from tuning.progress import ProgressCallback
 
@@ -39,7 +40,8 @@ def run(spec: JobSpec, run_dir: Path) -> str:
     if chat_rows and not assistant_only:
         print("note: the chat template has no {% generation %} markers; training on whole conversations")
 
-    # 4. trainer
+    # 4. trainer, its loss projecting only the completion's positions onto the vocabulary.
+    score_completion_positions_only()
     args = SFTConfig(
         **common.training_args(spec, run_dir, device, has_eval=bool(eval_rows)),
         max_length=spec.max_seq_len,
