@@ -123,7 +123,7 @@ class PromptingSettings(BaseModel):
 # Steps per adapter on a CPU unless told otherwise: with SmolLM2-135M, 30 steps of retrieval prompts
 # took the hybrid from token F1 0.15 (RAG alone) to 0.90 on facts only the documents hold
 # (README, Compare: what the hybrid trains on), where 2 epochs of sql-eval would take 84 steps
-# (~13 min on 2 cores for the hybrid alone, at ~9.5 s a step: docs/compare.md, Training time on a CPU).
+# (~13 min on 2 cores for the hybrid alone, at ~9 s a step: docs/compare.md, Training time on a CPU).
 CPU_STEP_BUDGET = 30
 
 
@@ -153,7 +153,7 @@ class FinetuneSettings(BaseModel):
     cpu_step_budget: int = Field(
         CPU_STEP_BUDGET, ge=0, le=1_000_000, description="On a CPU, each adapter stops after this many steps when "
         "its epochs would take more (0: train the epochs). A probe, not a production run: on 2 cores a step of 4 "
-        "retrieval prompts takes ~9.5 s; --max-steps overrides it.")
+        "retrieval prompts takes ~9 s; --max-steps overrides it.")
     batch_size: BatchSize = 4
     max_seq_len: SeqLen = 512
     train_prompts: TrainPrompts = Field(
