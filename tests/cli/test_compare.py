@@ -18,8 +18,8 @@ def test_flags_become_the_spec(qa_file, tmp_path):
 
     spec = spec_from_args(_args(
         "--data", str(qa_file), "--prompt-field", "question", "--completion-field", "answer",
-        "--docs", str(tmp_path), "--model", "some/model", "--method", "lora", "--max-steps", "7", "--rank", "8", "--dropout", "0",
-        "--eval-count", "5", "--k", "4", "--max-new-tokens", "12", "--sample", "--arms", "rag,base",
+        "--docs", str(tmp_path), "--model", "some/model", "--method", "lora", "--max-steps", "7", "--rank", "8",
+        "--dropout", "0", "--eval-count", "5", "--k", "4", "--max-new-tokens", "12", "--sample", "--arms", "rag,base",
         "--gpu", "H100 SXM", "--engine", "openvino", "--output", str(tmp_path / "run"),
     ))
     assert spec.mapping.prompt_field == "question" and spec.mapping.completion_field == "answer"
