@@ -9,7 +9,7 @@ one run per scheme, back to back, only the training prompts changing. Training t
 on the adapter's training file as trl tokenizes it (`tuning.data.lengths`: chat template, prompt
 and answer, cut at --seq-len), padding apart; "fed" is that per row times the rows the steps
 draw (steps x batch). Seconds depend on the machine's load (shared cores): the load average
-is written beside them. `python -m bench train_tokens` (about 40 minutes on 2 idle cores, 3 hours
+is written beside them. `python -m bench train_tokens` (15 minutes on 2 quiet cores, 3 hours
 at load 8); `--tokens-only` prints the token table alone in seconds.
 """
 from __future__ import annotations
@@ -172,8 +172,8 @@ def document(first, rows: list[str], counted: list[str], note: str = "") -> str:
              f"SmolLM2-135M-Instruct (Q4_1 GGUF dequantized), bench/data/fictional_facts: {first.eval_examples} "
              f"held-out questions, {first.train_examples} training examples, k = 3 passages of up to 800 characters "
              f"(hit@3 {rag.hit_at_k:.2f}), LoRA r=16 for {STEPS} steps at batch {BATCH}, greedy, at most 32 new "
-             f"tokens; {os.cpu_count()} CPU cores shared with other jobs (load average before-after each run "
-             "beside its seconds). Rows: the hybrid arm (fine-tuned + RAG; held-out questions always get the k "
+             f"tokens; {os.cpu_count()} CPU cores (the load average before-after each run beside its seconds: "
+             "other jobs may share the cores). Rows: the hybrid arm (fine-tuned + RAG; held-out questions always get the k "
              "retrieved passages) with its adapter trained on each kind of prompt. Tokens: prompt + answer as "
              "trl tokenizes them (chat template included), padding apart; fed = per row x steps x batch.", "",
              *header(["training", "tokens per row", "tokens fed", "right per 100k tokens", "training s"]),
