@@ -173,9 +173,10 @@ def document(first, rows: list[str], counted: list[str], note: str = "") -> str:
              f"held-out questions, {first.train_examples} training examples, k = 3 passages of up to 800 characters "
              f"(hit@3 {rag.hit_at_k:.2f}), LoRA r=16 for {STEPS} steps at batch {BATCH}, greedy, at most 32 new "
              f"tokens; {os.cpu_count()} CPU cores (the load average before-after each run beside its seconds: "
-             "other jobs may share the cores). Rows: the hybrid arm (fine-tuned + RAG; held-out questions always get the k "
-             "retrieved passages) with its adapter trained on each kind of prompt. Tokens: prompt + answer as "
-             "trl tokenizes them (chat template included), padding apart; fed = per row x steps x batch.", "",
+             "other jobs may share the cores). Rows: the hybrid arm (fine-tuned + RAG; held-out questions "
+             "always get the k retrieved passages) with its adapter trained on each kind of prompt. Tokens: "
+             "prompt + answer as trl tokenizes them (chat template included), padding apart; "
+             "fed = per row x steps x batch.", "",
              *header(["training", "tokens per row", "tokens fed", "right per 100k tokens", "training s"]),
              row("base + RAG (no training)", rag, ["-", "-", "-", "-", "-"]), *rows, "",
              "Each scheme's training file, counted without training (`python -m bench train_tokens --tokens-only`; "
