@@ -13,11 +13,13 @@ def _loss_grads_rows(tiny_model_dir, monkeypatch, compact: bool):
     import torch
     import trl.trainer.utils as trl_utils
     from peft import LoraConfig, get_peft_model
+    from trl.kernels import chunked_logprob
 
     from lm.loading import load_model
 
     with monkeypatch.context() as patch:  # both patches undone on leaving
-        patch.setattr(trl_utils, "_use_triton", trl_utils._use_triton)
+        # trl's own choice, as it ships (a recipe run earlier in this process may have replaced it)
+        patch.setattr(trl_utils, "_use_triton", chunked_logprob._use_triton)
         if compact:
             score_completion_positions_only()
         rows: list[int] = []
