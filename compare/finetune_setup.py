@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from compare import files
 from compare.adapters import Adapter
 from compare.arms import arm_prompt
+from compare.metrics import is_relevant_passage
 from compare.records import Retrieval, Split, TrainItem
 from compare.spec import PROMPT_STYLES
 from runs import write_atomic
@@ -145,22 +145,12 @@ def training_passages(spec: CompareSpec, row: TrainItem, hits: list, distractors
     keep = spec.finetune.train_passages
     if not keep:
         return hits
-    oracles = [hit for hit in hits if _is_oracle(row, hit)]
+    oracles = [hit for hit in hits if is_relevant_passage(hit.source, hit.text, row.reference, row.relevant or None)]
     if distractors_only or not oracles:
         chosen = [hit for hit in hits if not any(hit is oracle for oracle in oracles)][:keep]
     else:
         chosen = [oracles[0], *[hit for hit in hits if hit is not oracles[0]][:keep - 1]]
     return [hit for hit in hits if any(hit is kept for kept in chosen)]
-
-
-def _is_oracle(row: TrainItem, hit: Any) -> bool:
-    """A passage of the row's relevant document (by file name without extension, as hit@k), else
-    one stating the answer (compare.metrics.answer_correct's rule)."""
-    if row.relevant:
-        return Path(hit.source).stem == Path(row.relevant).stem
-    from compare.metrics import answer_correct
-
-    return bool(answer_correct(hit.text, row.reference))
 
 
 def _retrieval_prompt(spec: CompareSpec, row: TrainItem, hits: list, tokenizer: Any) -> str:

@@ -16,7 +16,8 @@ import re
 import string
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 
 # SQuAD v1.1 evaluation script (`normalize_answer`): lower-case, drop punctuation, drop the
 # articles a/an/the, collapse whitespace.
@@ -195,10 +196,14 @@ def length_ratio(prediction: str, reference: str) -> float | None:
     return len(tokens(prediction)) / ref if ref else None
 
 
-def hit_at_k(retrieved: Sequence[str], relevant: Iterable[str], k: int) -> float:
-    """1.0 when any of the first k retrieved ids is relevant, else 0.0."""
-    wanted = set(relevant)
-    return float(any(item in wanted for item in list(retrieved)[:k]))
+def is_relevant_passage(source: str, text: str, reference: str, relevant: str | None) -> bool:
+    """Whether a retrieved passage is the question's own: with a relevant document named, one from
+    that document, by file name without extension ("academic" and "academic.sql" match); with none,
+    one that states an accepted reference (`answer_correct`'s rule). hit@k and the hybrid's oracle
+    training passage both ask it."""
+    if relevant is not None:
+        return Path(source).stem == Path(relevant).stem
+    return bool(answer_correct(text, reference))
 
 
 def contains_answer(passages: Sequence[str], reference: str, k: int) -> float:

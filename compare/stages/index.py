@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from compare import files
 from compare.adapters import trains_on_retrieval
 from compare.finetune_setup import training_target
-from compare.metrics import contains_answer, hit_at_k
+from compare.metrics import contains_answer, is_relevant_passage
 from compare.records import EvalItem, QuestionHits, Retrieval, Split, TrainItem
 from runs import write_atomic
 
@@ -60,10 +60,8 @@ def hit_definition(spec: CompareSpec) -> str:
 
 
 def _hit(spec: CompareSpec, row: EvalItem, found: list, k: int) -> float:
-    if spec.relevant_field:
-        relevant = Path(row.relevant or "").stem  # "academic" or "academic.sql" -> "academic"
-        return hit_at_k([Path(hit.source).stem for hit in found], {relevant}, k)
-    return contains_answer([hit.text for hit in found], row.reference, k)
+    relevant = (row.relevant or "") if spec.relevant_field else None  # "": a row naming none hits nothing
+    return float(any(is_relevant_passage(hit.source, hit.text, row.reference, relevant) for hit in found[:k]))
 
 
 def _warn_unmatched(pipeline: Pipeline, eval_rows: list[EvalItem], hits: list[list]) -> None:

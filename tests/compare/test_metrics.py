@@ -62,11 +62,12 @@ def test_rouge_l_beta_weights_recall():
     assert metrics.rouge_l("w x", "w x y z", beta=2) == pytest.approx(5 / 9)
 
 
-def test_hit_at_k():
-    retrieved = ["x.sql", "y.sql", "z.sql"]
-    assert metrics.hit_at_k(retrieved, {"z.sql"}, k=3) == 1.0
-    assert metrics.hit_at_k(retrieved, {"z.sql"}, k=2) == 0.0
-    assert metrics.hit_at_k([], {"z.sql"}, k=3) == 0.0
+def test_a_relevant_passage_comes_from_the_named_document_else_states_the_answer():
+    assert metrics.is_relevant_passage("docs/z.sql", "CREATE TABLE z", "SELECT 1", relevant="z")
+    assert metrics.is_relevant_passage("z.sql", "", "", relevant="z.sql")
+    assert not metrics.is_relevant_passage("y.sql", "SELECT 1", "SELECT 1", relevant="z")  # the document decides
+    assert metrics.is_relevant_passage("a.md", "The capital of France is Paris.", "Paris", relevant=None)
+    assert not metrics.is_relevant_passage("a.md", "Nothing here.", "Paris", relevant=None)
 
 
 def test_contains_answer():
