@@ -24,10 +24,11 @@ SHOP = Path(__file__).resolve().parent / "data" / "shop_sql"
 MODEL = "smollm2-135m-instruct"
 
 
-def command(output: Path) -> list[str]:
-    """The comparison of bench/data/shop_sql, as docs/compare.md writes it."""
-    return ["compare", "--data", str(SHOP / "qa.jsonl"), "--prompt-field", "question",
-            "--completion-field", "query", "--docs", str(SHOP / "docs"), "--relevant-field", "db_name",
+def command(output: Path, data: Path = SHOP / "qa.jsonl", docs: Path = SHOP / "docs") -> list[str]:
+    """The Text-to-SQL comparison docs/compare.md writes: questions in `data` (question, query,
+    db_name), one schema dump per database in `docs`; bench/data/shop_sql's by default."""
+    return ["compare", "--data", str(data), "--prompt-field", "question",
+            "--completion-field", "query", "--docs", str(docs), "--relevant-field", "db_name",
             "--scorer", "sql-exec", "--sql-db-field", "db_name",
             "--model", MODEL, "--output", str(output),
             *shlex.split(os.environ.get("FTADVISOR_BENCH_COMPARE_ARGS", ""))]

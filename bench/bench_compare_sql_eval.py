@@ -9,23 +9,18 @@ adds flags (e.g. "--eval-count 8" for a quick look).
 """
 from __future__ import annotations
 
-import os
-import shlex
 from pathlib import Path
 
 from bench import sql_eval_dir
-from bench.bench_compare import MODEL, report, run
+from bench.bench_compare import command as sql_command
+from bench.bench_compare import report, run
 
 SQL_EVAL = sql_eval_dir()
 
 
 def command(output: Path) -> list[str]:
     """docs/compare.md's example, word for word (its paths in the sql-eval folder)."""
-    return ["compare", "--data", str(SQL_EVAL / "questions_gen_postgres.csv"), "--prompt-field", "question",
-            "--completion-field", "query", "--docs", str(SQL_EVAL / "schemas"), "--relevant-field", "db_name",
-            "--scorer", "sql-exec", "--sql-db-field", "db_name",
-            "--model", MODEL, "--output", str(output),
-            *shlex.split(os.environ.get("FTADVISOR_BENCH_COMPARE_ARGS", ""))]
+    return sql_command(output, SQL_EVAL / "questions_gen_postgres.csv", SQL_EVAL / "schemas")
 
 
 def main() -> str:
