@@ -54,8 +54,7 @@ def token_counts(model: str, folder: Path) -> list[str]:
     from compare.pipeline import Pipeline
     from compare.plan import BY_NAME
     from compare.spec import CompareSpec
-    from tuning.data import load_examples
-    from tuning.data.lengths import example_lengths, load_tokenizer
+    from tuning.data.lengths import load_tokenizer
 
     tokenizer, _ = load_tokenizer(model)
     rows, first = [], None
@@ -72,8 +71,7 @@ def token_counts(model: str, folder: Path) -> list[str]:
                 shutil.copy(first.path(name), pipeline.path(name))
         adapter = adapter_for(spec, "finetuned_rag")
         write_training_file(pipeline, adapter)
-        examples = load_examples(pipeline.path(adapter.data_file), None).examples
-        lengths = [min(length.total, spec.finetune.max_seq_len) for length in example_lengths(examples, tokenizer)]
+        lengths = row_tokens(pipeline.path(adapter.data_file), tokenizer, spec.finetune.max_seq_len)
         lines = pipeline.path(adapter.data_file).read_text().splitlines()
         records = [json.loads(line) for line in lines if "Passages:" in line]
         with_passages = [record["prompt"].count("(source: ") for record in records]
@@ -128,21 +126,23 @@ def run(title: str, arms: list[str], finetune: dict, model: str, output: Path):
     return spec, load_results(output), output / files.train_data(adapter_for(spec, "finetuned_rag").name)
 
 
-def training_tokens(data_file: Path, model: str, max_seq_len: int) -> tuple[int, int]:
-    """(rows, tokens of one pass over them): what trl feeds, cut at max_seq_len, padding apart."""
+def row_tokens(data_file: Path, tokenizer, max_seq_len: int) -> list[int]:
+    """Tokens of each training row as trl feeds it (chat template, prompt and answer, cut at
+    max_seq_len), padding apart."""
     from tuning.data import load_examples
-    from tuning.data.lengths import example_lengths, load_tokenizer
+    from tuning.data.lengths import example_lengths
 
     examples = load_examples(data_file, None).examples
-    tokenizer, _ = load_tokenizer(model)
-    return len(examples), sum(min(length.total, max_seq_len) for length in example_lengths(examples, tokenizer))
+    return [min(length.total, max_seq_len) for length in example_lengths(examples, tokenizer)]
 
 
 def main() -> str:
     from bench.tables import row
     from lm.offline import SMOLLM2, pull
+    from tuning.data.lengths import load_tokenizer
 
     model = str(pull(SMOLLM2).path)
+    tokenizer, _ = load_tokenizer(model)
     rows, first = [], None
     with tempfile.TemporaryDirectory() as tmp:
         counted = token_counts(model, Path(tmp) / "counted")
@@ -152,7 +152,8 @@ def main() -> str:
             first = first or results
             hybrid = results.arms["finetuned_rag"]
             training = next(t for t in results.trainings.values() if "finetuned_rag" in t.arms)
-            count, per_pass = training_tokens(data_file, model, spec.finetune.max_seq_len)
+            lengths = row_tokens(data_file, tokenizer, spec.finetune.max_seq_len)
+            count, per_pass = len(lengths), sum(lengths)
             fed = round(per_pass / count * training.steps * BATCH)
             right = round(hybrid.answer_correct * hybrid.questions)
             rows.append(row(title, hybrid, [
@@ -163,7 +164,7 @@ def main() -> str:
     return document(first, rows, counted)
 
 
-def document(first, rows: list[str], counted: list[str], note: str = "") -> str:
+def document(first, rows: list[str], counted: list[str]) -> str:
     """The Markdown page: the measured rows (after base + RAG from the first run) and the counted ones."""
     from bench.tables import header, row
 
@@ -181,5 +182,5 @@ def document(first, rows: list[str], counted: list[str], note: str = "") -> str:
              row("base + RAG (no training)", rag, ["-", "-", "-", "-", "-"]), *rows, "",
              "Each scheme's training file, counted without training (`python -m bench train_tokens --tokens-only`; "
              "padding share: of a batch of 4 rows padded to the longest, what packing would not compute):", "",
-             *counted, "", *([note, ""] if note else [])]
+             *counted, ""]
     return "\n".join(lines)
