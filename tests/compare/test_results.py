@@ -49,7 +49,7 @@ def test_a_long_right_answer_is_correct_but_out_of_form():
     assert m.format_match.score == pytest.approx((1 / 5 + 2 / 4) / 2)
 
 
-SQL_EVAL_ITEMS = [EvalItem(id=i, question=f"q{i}", reference=ref, source_line=i + 1) for i, ref in enumerate([
+SQL_ITEMS = [EvalItem(id=i, question=f"q{i}", reference=ref, source_line=i + 1) for i, ref in enumerate([
     "SELECT COUNT(*) FROM employees WHERE department = 'Sales';",
     "SELECT name FROM products ORDER BY price DESC LIMIT 1;",
     "SELECT SUM(total) FROM orders;"])]
@@ -59,14 +59,14 @@ def test_prose_as_long_as_the_queries_is_out_of_their_form():
     """Found reading a shop_sql run: answers in prose about as long as the SQL references scored
     0.62 format match and the paragraph said "in your format". References that share an opening
     word (SELECT) make it part of the form."""
-    prose = arm_metrics("base", SQL_EVAL_ITEMS, _answers(
+    prose = arm_metrics("base", SQL_ITEMS, _answers(
         "Sales is a company that sells goods, so 100 employees work there.",
         "The most expensive product is the deluxe kettle at 99 euros.",
         "The total of all orders is 12,345 euros.", latency=(0.1, 0.2, 0.3)), None, None, None)
     assert prose.format_match.opening == "select" and prose.format_match.opening_share == 0.0
     assert prose.format_match.score == 0.0
     assert 0.5 < prose.format_match.length_ratio_median < 2  # as long as the queries: length alone says "in form"
-    queries = arm_metrics("finetuned", SQL_EVAL_ITEMS, _answers(
+    queries = arm_metrics("finetuned", SQL_ITEMS, _answers(
         "SELECT COUNT(*) FROM employees WHERE name = 'Sales';", "```sql\nselect name from products\n```",
         "The total is 12,345.", latency=(0.1, 0.2, 0.3)), None, None, None)
     assert queries.format_match.opening_share == pytest.approx(2 / 3)  # a fenced query opens with select too
